@@ -1,0 +1,51 @@
+//! The time a decision is made at and the zone times are shown in, handed to pure code as a value.
+
+use jiff::{Timestamp, Unit, tz::TimeZone};
+
+/// `update` never reads the clock: the runner stamps the current time here before each action, and
+/// tests set a fixed one.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    pub now: Timestamp,
+    /// The zone times are shown in: the system's in the console, UTC in tests.
+    pub tz: TimeZone,
+}
+
+impl Clock {
+    pub fn fixed(now: Timestamp, tz: TimeZone) -> Self {
+        Clock { now, tz }
+    }
+
+    pub fn system() -> Self {
+        Clock {
+            now: Timestamp::now(),
+            tz: TimeZone::system(),
+        }
+    }
+
+    /// The current time as it is sent to a server: RFC 3339 UTC, whole seconds.
+    pub fn now_rfc3339(&self) -> String {
+        to_wire(self.now)
+    }
+
+    /// "2026-03-04 10:20:30 CET" for a wire timestamp; the raw text when it does not parse.
+    pub fn local_long(&self, wire: &str) -> String {
+        self.local(wire, "%Y-%m-%d %H:%M:%S %Z")
+    }
+
+    /// "2026-03-04 10:20" for lists.
+    pub fn local_short(&self, wire: &str) -> String {
+        self.local(wire, "%Y-%m-%d %H:%M")
+    }
+
+    fn local(&self, wire: &str, format: &str) -> String {
+        match wire.parse::<Timestamp>() {
+            Ok(ts) => ts.to_zoned(self.tz.clone()).strftime(format).to_string(),
+            Err(_) => wire.to_string(),
+        }
+    }
+}
+
+pub fn to_wire(ts: Timestamp) -> String {
+    ts.round(Unit::Second).unwrap_or(ts).to_string()
+}

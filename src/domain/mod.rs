@@ -1,0 +1,15 @@
+//! Backend-neutral records, the schema that describes them, validation, diffs and quick decisions.
+//! Everything here is pure: no I/O and no clock reads.
+
+pub mod clock;
+pub mod diff;
+pub mod metadata_mode;
+pub mod quick;
+pub mod record;
+pub mod schema;
+pub mod validate;
+
+pub use clock::Clock;
+pub use metadata_mode::MetadataMode;
+pub use record::Record;
+pub use schema::Schema;

@@ -1,0 +1,6 @@
+//! referee: a keyboard-driven terminal console for referral programs.
+//!
+//! Layers (data flows one way): `api` talks HTTP, `domain` holds backend-neutral records and their
+//! schema, `app` is the pure state machine, `ui` renders it, `sandbox` is the local API server.
+
+pub mod domain;

@@ -3,4 +3,6 @@
 //! Layers (data flows one way): `api` talks HTTP, `domain` holds backend-neutral records and their
 //! schema, `app` is the pure state machine, `ui` renders it, `sandbox` is the local API server.
 
+pub mod api;
+pub mod config;
 pub mod domain;

@@ -1,0 +1,64 @@
+//! Every way a request can fail, decoded from the answer, with words a person can act on.
+
+use std::time::Duration;
+
+/// A failed request. Plain data (Clone) so it can travel inside an Action.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// 400 or 422: the server refused a value. `fields` holds (field, message) pairs it could place.
+    #[error("{message}")]
+    Invalid {
+        status: u16,
+        message: String,
+        fields: Vec<(String, String)>,
+    },
+    #[error("unauthorized: {message}")]
+    Unauthorized { message: String },
+    #[error("not found: {endpoint}: {message}")]
+    NotFound { endpoint: String, message: String },
+    #[error("rate limited")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("server error {status}: {message}")]
+    Server { status: u16, message: String },
+    /// Any other 4xx the client has no special handling for.
+    #[error("HTTP {status}: {message}")]
+    Refused { status: u16, message: String },
+    /// No answer: connection refused, timeout, dropped connection.
+    #[error("could not reach {endpoint}: {message}")]
+    Transport { endpoint: String, message: String },
+    /// An answer that is not what the contract promises.
+    #[error("could not read the answer to {endpoint}: {message}")]
+    Decode { endpoint: String, message: String },
+}
+
+impl ApiError {
+    /// One sentence for the status bar: what went wrong and what to do about it.
+    pub fn user_message(&self) -> String {
+        match self {
+            ApiError::Invalid { message, .. } => format!("The server refused the change: {message}"),
+            ApiError::Unauthorized { message } => format!(
+                "The server refused the API key (401: {message}). Check the key in REFEREE_API_KEY or the profile's api_key_env."
+            ),
+            ApiError::NotFound { message, .. } => {
+                format!("Not found on the server (404: {message}). It may have been deleted; press r to reload.")
+            }
+            ApiError::RateLimited { retry_after } => match retry_after {
+                Some(wait) => format!(
+                    "Too many requests (429). The server asks to wait {} s; try again then.",
+                    wait.as_secs().max(1)
+                ),
+                None => "Too many requests (429). Wait a minute and try again.".to_string(),
+            },
+            ApiError::Server { status, message } => format!(
+                "The server failed (HTTP {status}: {message}). Nothing was saved; try again in a moment."
+            ),
+            ApiError::Refused { status, message } => format!("The server refused the request (HTTP {status}: {message})."),
+            ApiError::Transport { message, .. } => format!(
+                "Could not reach the server: {message}. Check base_url and that the server is running, then press r."
+            ),
+            ApiError::Decode { endpoint, message } => format!(
+                "The answer to {endpoint} was not what the API promises ({message}). Is base_url the API's address?"
+            ),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The HTTP core every backend shares: base URL and auth headers, timeouts, and turning any answer
+//! (JSON, HTML error page, empty body, dropped connection) into a value or an `ApiError`.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::ApiError;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a backend names the field an error is about; v1 puts it in the message, v2 in `errors`.
+pub type FieldFinder = fn(&Value) -> Vec<(String, String)>;
+
+#[derive(Clone)]
+pub struct HttpCore {
+    client: reqwest::Client,
+    base: url::Url,
+    find_fields: FieldFinder,
+}
+
+impl HttpCore {
+    /// `extra` adds backend headers (FirstPromoter's `Account-ID`) to the bearer key.
+    pub fn new(
+        base_url: &str,
+        api_key: &SecretString,
+        extra: &[(&'static str, String)],
+        find_fields: FieldFinder,
+    ) -> Result<Self, String> {
+        let base = url::Url::parse(base_url.trim_end_matches('/'))
+            .map_err(|e| format!("base_url `{base_url}` is not a URL: {e}"))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(format!("base_url `{base_url}` must start with http:// or https://"));
+        }
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
+            .map_err(|_| "the API key has characters that cannot go in an HTTP header".to_string())?;
+        auth.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, auth);
+        for (name, value) in extra {
+            let value = HeaderValue::from_str(value).map_err(|_| format!("{name} `{value}` cannot go in an HTTP header"))?;
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("referee/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("could not set up HTTP: {e}"))?;
+        Ok(HttpCore { client, base, find_fields })
+    }
+
+    /// The URL for `segments` under the base, each segment percent-encoded (ids may hold anything).
+    fn url(&self, segments: &[&str]) -> url::Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, segments: &[&str], query: &[(&str, String)]) -> Result<T, ApiError> {
+        self.send(Method::GET, segments, query, None).await
+    }
+
+    pub async fn put<T: DeserializeOwned>(&self, segments: &[&str], body: &Value) -> Result<T, ApiError> {
+        self.send(Method::PUT, segments, &[], Some(body)).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let endpoint = format!("{method} /{}", segments.join("/"));
+        let mut request = self.client.request(method, self.url(segments)).query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let transport = |e: reqwest::Error| ApiError::Transport {
+            endpoint: endpoint.clone(),
+            message: describe_transport(&e),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let bytes = response.bytes().await.map_err(transport)?;
+        tracing::debug!(%endpoint, %status, bytes = bytes.len(), "answer");
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+                endpoint: endpoint.clone(),
+                message: decode_problem(&bytes, &e),
+            });
+        }
+        Err(self.error_for(status, &endpoint, &bytes, retry_after))
+    }
+
+    fn error_for(&self, status: StatusCode, endpoint: &str, bytes: &[u8], retry_after: Option<Duration>) -> ApiError {
+        let json = serde_json::from_slice::<Value>(bytes).ok();
+        let message = json
+            .as_ref()
+            .and_then(|v| v.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| body_summary(status, bytes));
+        match status.as_u16() {
+            400 | 422 => ApiError::Invalid {
+                status: status.as_u16(),
+                fields: json.as_ref().map(self.find_fields).unwrap_or_default(),
+                message,
+            },
+            401 | 403 => ApiError::Unauthorized { message },
+            404 => ApiError::NotFound { endpoint: endpoint.to_string(), message },
+            429 => ApiError::RateLimited { retry_after },
+            500..=599 => ApiError::Server { status: status.as_u16(), message },
+            code => ApiError::Refused { status: code, message },
+        }
+    }
+}
+
+/// A short account of an error body that is not the documented JSON.
+fn body_summary(status: StatusCode, bytes: &[u8]) -> String {
+    let reason = status.canonical_reason().unwrap_or("error").to_string();
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    if text.is_empty() {
+        reason
+    } else if text.starts_with('<') {
+        format!("{reason}, and an HTML page instead of JSON")
+    } else {
+        let short: String = text.chars().take(120).collect();
+        format!("{reason}: {short}")
+    }
+}
+
+fn decode_problem(bytes: &[u8], error: &serde_json::Error) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.trim_start().starts_with('<') {
+        "got an HTML page instead of JSON".to_string()
+    } else if text.trim().is_empty() {
+        "got an empty body".to_string()
+    } else {
+        error.to_string()
+    }
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the request timed out".to_string()
+    } else if e.is_connect() {
+        "connection refused or host unreachable".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the connection dropped while reading the answer".to_string()
+    } else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        text
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}

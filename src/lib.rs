@@ -4,5 +4,6 @@
 //! schema, `app` is the pure state machine, `ui` renders it, `sandbox` is the local API server.
 
 pub mod api;
+pub mod app;
 pub mod config;
 pub mod domain;

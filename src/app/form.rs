@@ -1,0 +1,174 @@
+//! The edit form, built from the schema's editable fields: per field its input, the text it started
+//! with, and its error. Errors show when a field is left or on Ctrl-s and clear as soon as it is edited.
+
+use serde_json::{Map, Value};
+
+use super::action::RequestId;
+use super::text::{TextBuffer, TextEdit};
+use crate::domain::schema::{FieldKind, FieldSpec, Schema};
+use crate::domain::validate::{input_text, parse_input};
+use crate::domain::{Clock, Record};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldInput {
+    Text(TextBuffer),
+    /// A picker; `None` when the stored value is not one of the choices.
+    Choice { options: &'static [&'static str], selected: Option<usize> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormField {
+    pub spec: &'static FieldSpec,
+    pub input: FieldInput,
+    /// The text the field started with: an untouched field is neither checked nor sent.
+    pub original: String,
+    pub error: Option<String>,
+}
+
+impl FormField {
+    pub fn text(&self) -> String {
+        match &self.input {
+            FieldInput::Text(buffer) => buffer.text(),
+            FieldInput::Choice { options, selected } => {
+                selected.map(|i| options[i].to_string()).unwrap_or_else(|| self.original.clone())
+            }
+        }
+    }
+
+    pub fn is_changed(&self) -> bool {
+        self.text() != self.original
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub record_id: String,
+    pub fields: Vec<FormField>,
+    pub focus: usize,
+    /// The request sending the reviewed change; the form is read-only until it answers.
+    pub saving: Option<RequestId>,
+    /// A server message that names no field of the form.
+    pub top_error: Option<String>,
+}
+
+impl Form {
+    pub fn open(schema: &'static Schema, record: &Record) -> Form {
+        let fields = schema
+            .editable_fields()
+            .map(|spec| {
+                let original = input_text(spec, record.get(spec.key));
+                let input = match spec.kind {
+                    FieldKind::Enum(options) => FieldInput::Choice {
+                        options,
+                        selected: options.iter().position(|o| *o == original),
+                    },
+                    FieldKind::JsonObject => FieldInput::Text(TextBuffer::multi(&original)),
+                    _ => FieldInput::Text(TextBuffer::single(&original)),
+                };
+                FormField { spec, input, original, error: None }
+            })
+            .collect();
+        Form {
+            record_id: record.id.clone(),
+            fields,
+            focus: 0,
+            saving: None,
+            top_error: None,
+        }
+    }
+
+    pub fn focused(&self) -> &FormField {
+        &self.fields[self.focus]
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.fields.iter().any(FormField::is_changed)
+    }
+
+    fn touched(&mut self) {
+        self.fields[self.focus].error = None;
+        self.top_error = None;
+    }
+
+    pub fn edit(&mut self, edit: TextEdit) {
+        if let FieldInput::Text(buffer) = &mut self.fields[self.focus].input
+            && buffer.apply(edit)
+        {
+            self.touched();
+        }
+    }
+
+    pub fn pick(&mut self, step: isize) {
+        if let FieldInput::Choice { options, selected } = &mut self.fields[self.focus].input {
+            let len = options.len() as isize;
+            let from = selected.map(|s| s as isize).unwrap_or(if step > 0 { -1 } else { 0 });
+            *selected = Some((from + step).rem_euclid(len) as usize);
+            self.touched();
+        }
+    }
+
+    pub fn pick_letter(&mut self, letter: char) {
+        if let FieldInput::Choice { options, selected } = &mut self.fields[self.focus].input
+            && let Some(i) = options.iter().position(|o| o.starts_with(letter.to_ascii_lowercase()))
+        {
+            *selected = Some(i);
+            self.touched();
+        }
+    }
+
+    /// Moves focus by `step`, checking the field being left.
+    pub fn move_focus(&mut self, step: isize, clock: &Clock) {
+        self.check(self.focus, clock);
+        let len = self.fields.len() as isize;
+        self.focus = (self.focus as isize + step).rem_euclid(len) as usize;
+    }
+
+    /// Checks one field if it was changed, setting or clearing its error.
+    fn check(&mut self, index: usize, clock: &Clock) -> Option<Value> {
+        let field = &mut self.fields[index];
+        if !field.is_changed() {
+            field.error = None;
+            return None;
+        }
+        match parse_input(field.spec, &field.text(), clock) {
+            Ok(value) => {
+                field.error = None;
+                Some(value)
+            }
+            Err(message) => {
+                field.error = Some(message);
+                None
+            }
+        }
+    }
+
+    /// Checks every changed field. All valid: the wanted values of the changed ones. Otherwise focus
+    /// moves to the first invalid field and the count of invalid fields is returned.
+    pub fn collect(&mut self, clock: &Clock) -> Result<Map<String, Value>, usize> {
+        let mut wanted = Map::new();
+        for index in 0..self.fields.len() {
+            if let Some(value) = self.check(index, clock) {
+                wanted.insert(self.fields[index].spec.key.to_string(), value);
+            }
+        }
+        let invalid: Vec<usize> = (0..self.fields.len()).filter(|i| self.fields[*i].error.is_some()).collect();
+        match invalid.first() {
+            None => Ok(wanted),
+            Some(first) => {
+                self.focus = *first;
+                Err(invalid.len())
+            }
+        }
+    }
+
+    /// Puts a server's message under the field it names; false when the form has no such field.
+    pub fn place_error(&mut self, key: &str, message: &str) -> bool {
+        match self.fields.iter().position(|f| f.spec.key == key) {
+            Some(index) => {
+                self.fields[index].error = Some(message.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+}

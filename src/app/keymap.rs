@@ -1,0 +1,110 @@
+//! Keys to Actions, by what has the keyboard: an overlay, the form, the filter line, or the panes.
+//! In the form and the filter every printable key types; no shortcut fires while typing.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::{Action, Motion, QuickKey};
+use super::form::FieldInput;
+use super::state::{Overlay, State};
+use super::text::TextEdit;
+
+pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+        return Some(Action::Quit);
+    }
+    if let Some(overlay) = &state.overlay {
+        return overlay_key(overlay, key);
+    }
+    if let Some(form) = &state.form {
+        let multiline = matches!(&form.focused().input, FieldInput::Text(b) if b.is_multiline());
+        let picker = matches!(form.focused().input, FieldInput::Choice { .. });
+        return match key.code {
+            KeyCode::Char('s') if ctrl => Some(Action::FormSubmit),
+            KeyCode::Esc => Some(Action::FormCancel),
+            KeyCode::Tab => Some(Action::FormNext),
+            KeyCode::BackTab => Some(Action::FormPrev),
+            KeyCode::Up if !multiline => Some(Action::FormPrev),
+            KeyCode::Down if !multiline => Some(Action::FormNext),
+            KeyCode::Enter if !multiline => Some(Action::FormNext),
+            KeyCode::F(1) => Some(Action::Help),
+            KeyCode::Left if picker => Some(Action::FormPick(-1)),
+            KeyCode::Right | KeyCode::Char(' ') if picker => Some(Action::FormPick(1)),
+            KeyCode::Char(c) if picker && !ctrl => Some(Action::FormPickLetter(c)),
+            _ => text_edit(key).map(Action::FormEdit),
+        };
+    }
+    if state.list.filtering {
+        return match key.code {
+            KeyCode::Esc => Some(Action::FilterClear),
+            KeyCode::Enter => Some(Action::FilterDone),
+            KeyCode::Up => Some(Action::Move(Motion::Up)),
+            KeyCode::Down => Some(Action::Move(Motion::Down)),
+            _ => text_edit(key).map(Action::FilterEdit),
+        };
+    }
+    Some(match key.code {
+        KeyCode::Char('j') | KeyCode::Down => Action::Move(Motion::Down),
+        KeyCode::Char('k') | KeyCode::Up => Action::Move(Motion::Up),
+        KeyCode::Char('g') | KeyCode::Home => Action::Move(Motion::Top),
+        KeyCode::Char('G') | KeyCode::End => Action::Move(Motion::Bottom),
+        KeyCode::PageDown => Action::Move(Motion::PageDown),
+        KeyCode::PageUp => Action::Move(Motion::PageUp),
+        KeyCode::Char('f') if ctrl => Action::Move(Motion::PageDown),
+        KeyCode::Char('b') if ctrl => Action::Move(Motion::PageUp),
+        KeyCode::Enter => Action::OpenDetail,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Tab | KeyCode::BackTab => Action::SwitchPane,
+        KeyCode::Char('/') => Action::FilterStart,
+        KeyCode::Char('e') => Action::Edit,
+        KeyCode::Char('v') => Action::Quick(QuickKey::Verify),
+        KeyCode::Char('c') => Action::Quick(QuickKey::Convert),
+        KeyCode::Char('p') => Action::Quick(QuickKey::Pending),
+        KeyCode::Char('x') => Action::Quick(QuickKey::Reject),
+        KeyCode::Char('r') => Action::Reload,
+        KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}
+
+fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
+    match overlay {
+        Overlay::RejectReason { .. } => match key.code {
+            KeyCode::Enter => Some(Action::PromptSubmit),
+            KeyCode::Esc => Some(Action::Dismiss),
+            _ => text_edit(key).map(Action::PromptEdit),
+        },
+        Overlay::Help => Some(Action::Dismiss),
+        Overlay::Review(_) | Overlay::Confirm(_) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
+            KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Answer(false)),
+            KeyCode::Esc => Some(Action::Dismiss),
+            _ => None,
+        },
+    }
+}
+
+fn text_edit(key: KeyEvent) -> Option<TextEdit> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match key.code {
+        KeyCode::Char('u') if ctrl => TextEdit::ClearToStart,
+        KeyCode::Char('a') if ctrl => TextEdit::Home,
+        KeyCode::Char('e') if ctrl => TextEdit::End,
+        KeyCode::Char(_) if ctrl => return None,
+        KeyCode::Char(c) => TextEdit::Insert(c),
+        KeyCode::Enter => TextEdit::Newline,
+        KeyCode::Backspace => TextEdit::Backspace,
+        KeyCode::Delete => TextEdit::Delete,
+        KeyCode::Left => TextEdit::Left,
+        KeyCode::Right => TextEdit::Right,
+        KeyCode::Up => TextEdit::Up,
+        KeyCode::Down => TextEdit::Down,
+        KeyCode::Home => TextEdit::Home,
+        KeyCode::End => TextEdit::End,
+        _ => return None,
+    })
+}

@@ -1,0 +1,13 @@
+//! The console as a pure state machine: keys become Actions (`keymap`), `update` applies them to
+//! `State` and returns Effects; the runner performs those and feeds their answers back as Actions.
+
+pub mod action;
+pub mod form;
+pub mod keymap;
+pub mod state;
+pub mod text;
+pub mod update;
+
+pub use action::{Action, Effect, RequestId};
+pub use state::State;
+pub use update::update;

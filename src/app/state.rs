@@ -1,0 +1,215 @@
+//! Everything the console knows at one moment. `update` changes it; `ui::render` only reads it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::action::RequestId;
+use super::form::Form;
+use super::text::TextBuffer;
+use crate::domain::diff::ChangeSet;
+use crate::domain::schema::{RefKind, Schema};
+use crate::domain::{Clock, MetadataMode, Record};
+
+/// Who we are talking to, for the status bar and for what writes must contain.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub profile: String,
+    pub backend: &'static str,
+    pub admin_id: Option<String>,
+    pub metadata_mode: MetadataMode,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    Loading { req: RequestId, loaded: usize },
+    Loaded,
+    Failed(String),
+}
+
+/// What a request in flight is for, so its answer can be applied and counted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Load,
+    Lookup(RefKind),
+    /// A PUT for `id`; `changes` is what it was meant to change, for the status bar.
+    Save { id: String, changes: ChangeSet },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub level: Level,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    Detail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    /// Quit with a dirty form or writes still in flight.
+    Quit,
+    /// Leave the form and lose what was typed.
+    DiscardForm,
+}
+
+/// A modal layer over the screen; it gets every key while shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    /// The change about to be sent for the open form.
+    Review(ChangeSet),
+    /// The reason for rejecting `id`.
+    RejectReason { id: String, input: TextBuffer, error: Option<String> },
+    Confirm(Question),
+}
+
+/// The filtered list and where the cursor is in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListView {
+    pub filter: TextBuffer,
+    /// The filter line has the keyboard.
+    pub filtering: bool,
+    /// Indices into `State::records` that match the filter, in list order.
+    pub visible: Vec<usize>,
+    /// Index into `visible`.
+    pub selected: usize,
+    /// First visible row on screen.
+    pub offset: usize,
+}
+
+pub struct State {
+    pub session: Session,
+    pub schema: &'static Schema,
+    pub records: Vec<Record>,
+    /// Names for referenced ids (ambassadors, impressions).
+    pub lookups: HashMap<RefKind, HashMap<String, String>>,
+    pub load: LoadState,
+    pub list: ListView,
+    pub detail_open: bool,
+    pub focus: Pane,
+    pub detail_scroll: u16,
+    pub form: Option<Form>,
+    pub overlay: Option<Overlay>,
+    pub pending: BTreeMap<RequestId, Pending>,
+    pub message: Option<Message>,
+    pub clock: Clock,
+    /// Terminal size (columns, rows), for paging.
+    pub viewport: (u16, u16),
+    pub next_request: u64,
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(session: Session, schema: &'static Schema, clock: Clock) -> State {
+        State {
+            session,
+            schema,
+            records: Vec::new(),
+            lookups: HashMap::new(),
+            load: LoadState::Loaded,
+            list: ListView {
+                filter: TextBuffer::single(""),
+                filtering: false,
+                visible: Vec::new(),
+                selected: 0,
+                offset: 0,
+            },
+            detail_open: false,
+            focus: Pane::List,
+            detail_scroll: 0,
+            form: None,
+            overlay: None,
+            pending: BTreeMap::new(),
+            message: None,
+            clock,
+            viewport: (80, 24),
+            next_request: 1,
+            should_quit: false,
+        }
+    }
+
+    pub fn request(&mut self, what: Pending) -> RequestId {
+        let req = RequestId(self.next_request);
+        self.next_request += 1;
+        self.pending.insert(req, what);
+        req
+    }
+
+    pub fn selected_record(&self) -> Option<&Record> {
+        self.list.visible.get(self.list.selected).map(|i| &self.records[*i])
+    }
+
+    pub fn record(&self, id: &str) -> Option<&Record> {
+        self.records.iter().find(|r| r.id == id)
+    }
+
+    pub fn pending_writes(&self) -> usize {
+        self.pending.values().filter(|p| matches!(p, Pending::Save { .. })).count()
+    }
+
+    pub fn lookup(&self, kind: RefKind, id: &str) -> Option<&str> {
+        self.lookups.get(&kind)?.get(id).map(String::as_str)
+    }
+
+    /// Rows of the list on screen: the terminal less the status bar, borders and header.
+    pub fn list_rows(&self) -> usize {
+        (self.viewport.1 as usize).saturating_sub(4).max(1)
+    }
+
+    pub fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.message = Some(Message { text: text.into(), level });
+    }
+
+    /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.
+    pub fn refilter(&mut self) {
+        let keep = self.selected_record().map(|r| r.id.clone());
+        let needle = self.list.filter.text().to_lowercase();
+        let terms: Vec<&str> = needle.split_whitespace().collect();
+        let schema = self.schema;
+        self.list.visible = self
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                terms.is_empty() || {
+                    let hay = std::iter::once(r.id.to_lowercase())
+                        .chain(schema.filter_fields.iter().map(|k| r.text(k).to_lowercase()))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    terms.iter().all(|t| hay.contains(t))
+                }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let position = keep.and_then(|id| self.list.visible.iter().position(|i| self.records[*i].id == id));
+        self.list.selected = position.unwrap_or(0);
+        self.scroll_to_selection();
+    }
+
+    pub fn move_selection(&mut self, delta: isize) {
+        let last = self.list.visible.len().saturating_sub(1) as isize;
+        self.list.selected = (self.list.selected as isize + delta).clamp(0, last.max(0)) as usize;
+        self.detail_scroll = 0;
+        self.scroll_to_selection();
+    }
+
+    fn scroll_to_selection(&mut self) {
+        let rows = self.list_rows();
+        let list = &mut self.list;
+        if list.selected < list.offset {
+            list.offset = list.selected;
+        } else if list.selected >= list.offset + rows {
+            list.offset = list.selected + 1 - rows;
+        }
+        list.offset = list.offset.min(list.visible.len().saturating_sub(rows));
+    }
+}

@@ -1,0 +1,203 @@
+//! A small text editor value: the lines of a field and a cursor, changed by `TextEdit`s. Single-line
+//! fields, the filter and prompts use it with newlines refused; the metadata editor allows them.
+
+/// One editing step, already decoded from a key by the keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEdit {
+    Insert(char),
+    Newline,
+    Backspace,
+    Delete,
+    Left,
+    Right,
+    Up,
+    Down,
+    Home,
+    End,
+    /// Ctrl-u: delete from the start of the line to the cursor.
+    ClearToStart,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextBuffer {
+    lines: Vec<String>,
+    /// Cursor line.
+    row: usize,
+    /// Cursor position within the line, in chars.
+    col: usize,
+    multiline: bool,
+}
+
+impl TextBuffer {
+    pub fn single(text: &str) -> Self {
+        let mut buffer = TextBuffer {
+            lines: vec![text.replace('\n', " ")],
+            row: 0,
+            col: 0,
+            multiline: false,
+        };
+        buffer.col = buffer.line_len();
+        buffer
+    }
+
+    pub fn multi(text: &str) -> Self {
+        let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        TextBuffer {
+            row: 0,
+            col: 0,
+            lines,
+            multiline: true,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    /// (line, char column) of the cursor.
+    pub fn cursor(&self) -> (usize, usize) {
+        (self.row, self.col)
+    }
+
+    pub fn is_multiline(&self) -> bool {
+        self.multiline
+    }
+
+    fn line_len(&self) -> usize {
+        self.lines[self.row].chars().count()
+    }
+
+    fn byte_at(&self, col: usize) -> usize {
+        let line = &self.lines[self.row];
+        line.char_indices().nth(col).map(|(i, _)| i).unwrap_or(line.len())
+    }
+
+    /// Applies an edit; returns whether the text changed (moves do not).
+    pub fn apply(&mut self, edit: TextEdit) -> bool {
+        match edit {
+            TextEdit::Insert(c) => {
+                let at = self.byte_at(self.col);
+                self.lines[self.row].insert(at, c);
+                self.col += 1;
+                true
+            }
+            TextEdit::Newline if self.multiline => {
+                let at = self.byte_at(self.col);
+                let rest = self.lines[self.row].split_off(at);
+                self.row += 1;
+                self.lines.insert(self.row, rest);
+                self.col = 0;
+                true
+            }
+            TextEdit::Newline => false,
+            TextEdit::Backspace if self.col > 0 => {
+                let at = self.byte_at(self.col - 1);
+                self.lines[self.row].remove(at);
+                self.col -= 1;
+                true
+            }
+            TextEdit::Backspace if self.row > 0 => {
+                let line = self.lines.remove(self.row);
+                self.row -= 1;
+                self.col = self.line_len();
+                self.lines[self.row].push_str(&line);
+                true
+            }
+            TextEdit::Delete if self.col < self.line_len() => {
+                let at = self.byte_at(self.col);
+                self.lines[self.row].remove(at);
+                true
+            }
+            TextEdit::Delete if self.row + 1 < self.lines.len() => {
+                let next = self.lines.remove(self.row + 1);
+                self.lines[self.row].push_str(&next);
+                true
+            }
+            TextEdit::Backspace | TextEdit::Delete => false,
+            TextEdit::ClearToStart => {
+                let at = self.byte_at(self.col);
+                let changed = at > 0;
+                self.lines[self.row].replace_range(..at, "");
+                self.col = 0;
+                changed
+            }
+            TextEdit::Left => {
+                if self.col > 0 {
+                    self.col -= 1;
+                } else if self.row > 0 {
+                    self.row -= 1;
+                    self.col = self.line_len();
+                }
+                false
+            }
+            TextEdit::Right => {
+                if self.col < self.line_len() {
+                    self.col += 1;
+                } else if self.row + 1 < self.lines.len() {
+                    self.row += 1;
+                    self.col = 0;
+                }
+                false
+            }
+            TextEdit::Up | TextEdit::Down => {
+                let target = if edit == TextEdit::Up { self.row.checked_sub(1) } else { Some(self.row + 1) };
+                if let Some(row) = target.filter(|r| *r < self.lines.len()) {
+                    self.row = row;
+                    self.col = self.col.min(self.line_len());
+                }
+                false
+            }
+            TextEdit::Home => {
+                self.col = 0;
+                false
+            }
+            TextEdit::End => {
+                self.col = self.line_len();
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn type_text(buffer: &mut TextBuffer, text: &str) {
+        for c in text.chars() {
+            buffer.apply(if c == '\n' { TextEdit::Newline } else { TextEdit::Insert(c) });
+        }
+    }
+
+    #[test]
+    fn single_line_edits_at_the_cursor_and_refuses_newlines() {
+        let mut b = TextBuffer::single("ad@x.io");
+        b.apply(TextEdit::Home);
+        b.apply(TextEdit::Right);
+        type_text(&mut b, "é\n");
+        assert_eq!(b.text(), "aéd@x.io");
+        assert!(b.apply(TextEdit::Backspace));
+        b.apply(TextEdit::End);
+        assert!(!b.apply(TextEdit::Delete));
+        assert_eq!(b.text(), "ad@x.io");
+        assert!(b.apply(TextEdit::ClearToStart));
+        assert_eq!(b.text(), "");
+    }
+
+    #[test]
+    fn multi_line_splits_and_joins_lines() {
+        let mut b = TextBuffer::multi("{}");
+        b.apply(TextEdit::Right);
+        type_text(&mut b, "\n  \"a\": 1\n");
+        assert_eq!(b.text(), "{\n  \"a\": 1\n}");
+        assert_eq!(b.cursor(), (2, 0));
+        b.apply(TextEdit::Backspace);
+        assert_eq!(b.text(), "{\n  \"a\": 1}");
+        b.apply(TextEdit::Up);
+        assert_eq!(b.cursor(), (0, 1));
+    }
+}

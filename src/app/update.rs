@@ -1,0 +1,344 @@
+//! `update`: the one place state changes. Pure: it reads no clock and does no I/O; work for the
+//! outside world is returned as Effects, and its answers come back as Actions.
+
+use serde_json::{Map, Value};
+
+use super::action::{Action, Effect, Motion, QuickKey, RequestId};
+use super::form::Form;
+use super::state::{Level, LoadState, Overlay, Pane, Pending, Question, State};
+use super::text::TextBuffer;
+use crate::api::ApiError;
+use crate::domain::Record;
+use crate::domain::diff::{ChangeSet, diff};
+use crate::domain::quick::{QuickStatus, quick_values};
+use crate::domain::schema::RefKind;
+use crate::domain::validate::check_value;
+
+/// Starts loading referrals and the lookups names come from.
+pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
+    let mut effects = load_referrals(state);
+    for kind in lookup_kinds {
+        let req = state.request(Pending::Lookup(*kind));
+        effects.push(Effect::LoadLookup { req, kind: *kind });
+    }
+    effects
+}
+
+fn load_referrals(state: &mut State) -> Vec<Effect> {
+    state.pending.retain(|_, p| *p != Pending::Load);
+    let req = state.request(Pending::Load);
+    state.load = LoadState::Loading { req, loaded: 0 };
+    vec![Effect::LoadReferrals { req }]
+}
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Resize { width, height } => {
+            state.viewport = (width, height);
+            state.move_selection(0);
+        }
+        Action::ReferralsPage { req, records, last } => page_arrived(state, req, records, last),
+        Action::LookupPage { req, entries, last } => {
+            if let Some(Pending::Lookup(kind)) = state.pending.get(&req).cloned() {
+                state.lookups.entry(kind).or_default().extend(entries);
+                if last {
+                    state.pending.remove(&req);
+                }
+            }
+        }
+        Action::Saved { req, result } => return saved(state, req, result),
+        Action::RequestFailed { req, error } => request_failed(state, req, error),
+        other => return input(state, other),
+    }
+    Vec::new()
+}
+
+/// Actions that come from keys, routed by what has the keyboard: overlay, form, filter, list.
+fn input(state: &mut State, action: Action) -> Vec<Effect> {
+    if let Some(overlay) = state.overlay.take() {
+        return overlay_input(state, overlay, action);
+    }
+    if state.form.is_some() {
+        return form_input(state, action);
+    }
+    match action {
+        Action::Move(motion) if state.focus == Pane::Detail => {
+            state.detail_scroll = match motion {
+                Motion::Up | Motion::PageUp | Motion::Top => state.detail_scroll.saturating_sub(3),
+                _ => state.detail_scroll.saturating_add(3),
+            };
+        }
+        Action::Move(motion) => {
+            let page = state.list_rows() as isize;
+            let delta = match motion {
+                Motion::Up => -1,
+                Motion::Down => 1,
+                Motion::PageUp => -page,
+                Motion::PageDown => page,
+                Motion::Top => isize::MIN / 2,
+                Motion::Bottom => isize::MAX / 2,
+            };
+            state.move_selection(delta);
+        }
+        Action::OpenDetail => {
+            state.detail_open = true;
+            state.list.filtering = false;
+        }
+        Action::Back if state.focus == Pane::Detail || state.detail_open => {
+            state.detail_open = false;
+            state.focus = Pane::List;
+        }
+        Action::Back | Action::FilterClear => {
+            state.list.filter = TextBuffer::single("");
+            state.list.filtering = false;
+            state.refilter();
+        }
+        Action::SwitchPane if state.detail_open => {
+            state.focus = if state.focus == Pane::List { Pane::Detail } else { Pane::List };
+        }
+        Action::FilterStart => {
+            state.list.filtering = true;
+            state.focus = Pane::List;
+        }
+        Action::FilterEdit(edit) => {
+            if state.list.filter.apply(edit) {
+                state.refilter();
+            }
+        }
+        Action::FilterDone => state.list.filtering = false,
+        Action::Reload => {
+            state.say(Level::Info, "Reloading…");
+            return load_referrals(state);
+        }
+        Action::Edit => match state.selected_record() {
+            Some(record) => {
+                state.form = Some(Form::open(state.schema, record));
+                state.list.filtering = false;
+            }
+            None => state.say(Level::Info, "No referral selected."),
+        },
+        Action::Quick(key) => return quick(state, key),
+        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Quit if state.pending_writes() > 0 => state.overlay = Some(Overlay::Confirm(Question::Quit)),
+        Action::Quit => state.should_quit = true,
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Effect> {
+    match (overlay, action) {
+        (Overlay::Review(changes), Action::Answer(true)) => return send_form(state, changes),
+        (Overlay::Review(_), Action::Answer(false) | Action::Dismiss) => {
+            state.say(Level::Info, "Not sent. The form is as you left it.");
+        }
+        (Overlay::Confirm(question), Action::Answer(true)) => match question {
+            Question::Quit => state.should_quit = true,
+            Question::DiscardForm => {
+                state.form = None;
+                state.say(Level::Info, "Changes discarded.");
+            }
+        },
+        (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
+        (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
+        (Overlay::RejectReason { id, mut input, .. }, Action::PromptEdit(edit)) => {
+            input.apply(edit);
+            state.overlay = Some(Overlay::RejectReason { id, input, error: None });
+        }
+        (Overlay::RejectReason { id, input, .. }, Action::PromptSubmit) => {
+            let decision = QuickStatus::Rejected(input.text());
+            match write_quick(state, &id, &decision) {
+                Ok(effects) => return effects,
+                Err(message) => state.overlay = Some(Overlay::RejectReason { id, input, error: Some(message) }),
+            }
+        }
+        (Overlay::RejectReason { .. }, Action::Dismiss) => state.say(Level::Info, "Not rejected."),
+        (overlay, _) => state.overlay = Some(overlay),
+    }
+    Vec::new()
+}
+
+fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
+    let clock = state.clock.clone();
+    let Some(form) = state.form.as_mut() else {
+        return Vec::new();
+    };
+    let dirty = form.is_dirty();
+    match action {
+        Action::Quit if dirty || form.saving.is_some() => state.overlay = Some(Overlay::Confirm(Question::Quit)),
+        Action::Quit => state.should_quit = true,
+        Action::FormCancel if form.saving.is_some() => {
+            state.say(Level::Info, "Still saving: wait for the server's answer.");
+        }
+        Action::FormCancel if dirty => state.overlay = Some(Overlay::Confirm(Question::DiscardForm)),
+        Action::FormCancel => state.form = None,
+        Action::Help => state.overlay = Some(Overlay::Help),
+        _ if form.saving.is_some() => state.say(Level::Info, "Saving… the form unlocks when the server answers."),
+        Action::FormEdit(edit) => form.edit(edit),
+        Action::FormPick(step) => form.pick(step),
+        Action::FormPickLetter(letter) => form.pick_letter(letter),
+        Action::FormNext => form.move_focus(1, &clock),
+        Action::FormPrev => form.move_focus(-1, &clock),
+        Action::FormSubmit => return review(state),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Ctrl-s: every changed field checked; if all are valid and something changed, the review opens.
+fn review(state: &mut State) -> Vec<Effect> {
+    let clock = state.clock.clone();
+    let Some(form) = state.form.as_mut() else {
+        return Vec::new();
+    };
+    match form.collect(&clock) {
+        Err(count) => {
+            let noun = if count == 1 { "field is" } else { "fields are" };
+            state.say(Level::Error, format!("{count} {noun} not valid: fix what is marked in red, then Ctrl-s."));
+        }
+        Ok(wanted) => {
+            let id = form.record_id.clone();
+            let Some(record) = state.record(&id) else {
+                state.say(Level::Error, format!("{id} is no longer in the list; press Esc and r to reload."));
+                return Vec::new();
+            };
+            let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
+            if changes.is_empty() {
+                state.say(Level::Info, "Nothing changed: there is nothing to send.");
+            } else {
+                state.overlay = Some(Overlay::Review(changes));
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn send_form(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
+    let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
+        return Vec::new();
+    };
+    let body = changes.body.clone();
+    let req = state.request(Pending::Save { id: id.clone(), changes });
+    if let Some(form) = state.form.as_mut() {
+        form.saving = Some(req);
+    }
+    state.say(Level::Info, format!("Saving {id}…"));
+    vec![Effect::Update { req, id, body }]
+}
+
+fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
+    let Some(id) = state.selected_record().map(|r| r.id.clone()) else {
+        state.say(Level::Info, "No referral selected.");
+        return Vec::new();
+    };
+    let decision = match key {
+        QuickKey::Verify => QuickStatus::Verified,
+        QuickKey::Convert => QuickStatus::Converted,
+        QuickKey::Pending => QuickStatus::Pending,
+        QuickKey::Reject => {
+            let input = TextBuffer::single("");
+            state.overlay = Some(Overlay::RejectReason { id, input, error: None });
+            return Vec::new();
+        }
+    };
+    write_quick(state, &id, &decision).unwrap_or_else(|message| {
+        state.say(Level::Error, message);
+        Vec::new()
+    })
+}
+
+/// A quick decision through the same checks, diff and PUT as the form.
+fn write_quick(state: &mut State, id: &str, decision: &QuickStatus) -> Result<Vec<Effect>, String> {
+    let record = state.record(id).ok_or_else(|| format!("{id} is no longer in the list."))?;
+    let wanted = quick_values(record, decision, state.session.admin_id.as_deref(), &state.clock)?;
+    check_all(state, &wanted)?;
+    let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
+    if changes.is_empty() {
+        state.say(Level::Info, format!("{id} is already {}: nothing to send.", decision.word()));
+        return Ok(Vec::new());
+    }
+    let body = changes.body.clone();
+    let req = state.request(Pending::Save { id: id.to_string(), changes });
+    state.say(Level::Info, format!("Marking {id} {}…", decision.word()));
+    Ok(vec![Effect::Update { req, id: id.to_string(), body }])
+}
+
+fn check_all(state: &State, wanted: &Map<String, Value>) -> Result<(), String> {
+    for (key, value) in wanted {
+        let spec = state.schema.field(key).ok_or_else(|| format!("`{key}` is not a field of this backend"))?;
+        check_value(spec, value, &state.clock).map_err(|e| format!("{}: {e}", spec.label))?;
+    }
+    Ok(())
+}
+
+fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: bool) {
+    let LoadState::Loading { req: current, loaded } = state.load else { return };
+    if current != req {
+        return;
+    }
+    if loaded == 0 {
+        state.records.clear();
+    }
+    let loaded = loaded + records.len();
+    state.records.extend(records);
+    state.load = if last {
+        state.pending.remove(&req);
+        state.say(Level::Info, format!("Loaded {loaded} referrals."));
+        LoadState::Loaded
+    } else {
+        LoadState::Loading { req, loaded }
+    };
+    state.refilter();
+}
+
+fn saved(state: &mut State, req: RequestId, result: Result<Record, ApiError>) -> Vec<Effect> {
+    let Some(Pending::Save { id, changes }) = state.pending.remove(&req) else {
+        return Vec::new();
+    };
+    let form = state.form.as_mut().filter(|f| f.saving == Some(req));
+    match result {
+        Ok(record) => {
+            if let Some(slot) = state.records.iter_mut().find(|r| r.id == record.id) {
+                *slot = record;
+            }
+            if form.is_some() {
+                state.form = None;
+            }
+            state.refilter();
+            state.say(Level::Success, format!("Saved {id} · {}", changes.summary()));
+        }
+        Err(error) => match form {
+            Some(form) => {
+                form.saving = None;
+                if let ApiError::Invalid { message, fields, .. } = &error {
+                    let placed = fields.iter().filter(|(key, text)| form.place_error(key, text)).count();
+                    if placed == 0 {
+                        form.top_error = Some(message.clone());
+                    }
+                    if let Some(index) = form.fields.iter().position(|f| f.error.is_some()) {
+                        form.focus = index;
+                    }
+                    state.say(Level::Error, "The server refused the change: see the form. Nothing was lost.");
+                } else {
+                    state.say(Level::Error, error.user_message());
+                }
+            }
+            None => state.say(Level::Error, format!("{id} not saved. {}", error.user_message())),
+        },
+    }
+    Vec::new()
+}
+
+fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
+    let Some(what) = state.pending.remove(&req) else { return };
+    match what {
+        Pending::Load => {
+            state.load = LoadState::Failed(error.user_message());
+            state.say(Level::Error, format!("Loading failed. {}", error.user_message()));
+        }
+        Pending::Lookup(kind) => {
+            state.say(Level::Error, format!("Could not load {kind:?} names. {}", error.user_message()));
+        }
+        Pending::Save { .. } => {}
+    }
+}

@@ -5,5 +5,9 @@
 
 pub mod api;
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod runtime;
+pub mod ui;
+pub mod sandbox;

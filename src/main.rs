@@ -1,1 +1,11 @@
-fn main() {}
+//! Entry point: parse the command line and report any failure as one clear line.
+
+fn main() -> std::process::ExitCode {
+    match referee::cli::main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("referee: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -43,6 +43,8 @@ pub struct Column {
     pub title: &'static str,
     pub fields: &'static [&'static str],
     pub min_width: u16,
+    /// A flexible column shares the width left over; a fixed one is exactly `min_width`.
+    pub flex: bool,
     /// Columns with a higher drop rank are hidden first when the pane is narrow.
     pub drop_rank: u8,
 }
@@ -112,13 +114,13 @@ pub static V1_SCHEMA: Schema = Schema {
         field("updated_at", "Updated", FieldKind::Timestamp),
     ],
     columns: &[
-        Column { title: "Name", fields: &["first_name", "last_name"], min_width: 18, drop_rank: 0 },
-        Column { title: "Email", fields: &["email"], min_width: 24, drop_rank: 1 },
-        Column { title: "Status", fields: &["status"], min_width: 9, drop_rank: 0 },
-        Column { title: "Program", fields: &["program_id"], min_width: 11, drop_rank: 4 },
-        Column { title: "Ambassador", fields: &["student_id"], min_width: 16, drop_rank: 3 },
-        Column { title: "Created", fields: &["created_at"], min_width: 10, drop_rank: 2 },
-        Column { title: "Verified", fields: &["verified_at"], min_width: 10, drop_rank: 5 },
+        Column { title: "Name", fields: &["first_name", "last_name"], min_width: 16, flex: true, drop_rank: 0 },
+        Column { title: "Email", fields: &["email"], min_width: 22, flex: true, drop_rank: 1 },
+        Column { title: "Status", fields: &["status"], min_width: 9, flex: false, drop_rank: 0 },
+        Column { title: "Program", fields: &["program_id"], min_width: 17, flex: false, drop_rank: 4 },
+        Column { title: "Ambassador", fields: &["student_id"], min_width: 14, flex: true, drop_rank: 3 },
+        Column { title: "Created", fields: &["created_at"], min_width: 16, flex: false, drop_rank: 2 },
+        Column { title: "Verified", fields: &["verified_at"], min_width: 16, flex: false, drop_rank: 5 },
     ],
     title_fields: &["first_name", "last_name"],
     filter_fields: &["first_name", "last_name", "email"],

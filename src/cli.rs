@@ -1,0 +1,201 @@
+//! The command line: `referee` (console on a profile), `referee --demo` (console on an in-process
+//! sandbox), and `referee serve` (the sandbox alone). Also sets up logging for each.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::api::{BackendKind, Client};
+use crate::app::State;
+use crate::app::state::Session;
+use crate::config::{self, Overrides, Paths, Profile};
+use crate::domain::{Clock, MetadataMode};
+use crate::runtime::App;
+use crate::sandbox::{self, SandboxConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "referee", version, about = "A keyboard-driven console for referral programs")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Open the console on demo data served by a built-in sandbox (no set-up needed).
+    #[arg(long)]
+    demo: bool,
+    /// With --demo: throw away the demo database and generate it anew.
+    #[arg(long, requires = "demo")]
+    reset_demo: bool,
+    /// The profile of config.toml to use (default: its default_profile).
+    #[arg(long, conflicts_with = "demo")]
+    profile: Option<String>,
+    /// The API's base URL, e.g. http://host:3000/api/v1 (the key comes from REFEREE_API_KEY).
+    #[arg(long, conflicts_with = "demo")]
+    base_url: Option<String>,
+    /// Which API the server speaks.
+    #[arg(long, value_enum)]
+    backend: Option<BackendKind>,
+    /// Print a commented example config.toml and where referee looks for it.
+    #[arg(long)]
+    print_config: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the sandbox API server (Referral API v1 on SQLite) until Ctrl-c.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// SQLite file (created if missing); default: sandbox.sqlite in the data folder.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Demo referrals to generate when the database is empty.
+    #[arg(long, default_value_t = 500)]
+    seed: usize,
+    /// The bearer key clients must send.
+    #[arg(long, default_value = "sk_demo")]
+    api_key: String,
+    /// How a PUT's metadata is applied.
+    #[arg(long, value_enum, default_value_t = MetadataMode::Merge)]
+    metadata_mode: MetadataMode,
+    /// Requests per API key per minute before 429.
+    #[arg(long, default_value_t = 300)]
+    rate_limit: u32,
+}
+
+const DEMO_API_KEY: &str = "sk_demo";
+/// Generous enough that a demo session never meets the limit by accident.
+const DEMO_RATE_LIMIT: u32 = 1200;
+const DEMO_SEED: usize = 500;
+
+pub fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let env = |key: &str| std::env::var(key).ok();
+    let paths = Paths::discover(&env).map_err(anyhow::Error::msg)?;
+    if cli.print_config {
+        println!("# referee reads {}\n", paths.config_file.display());
+        print!("{}", config::EXAMPLE_CONFIG);
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        Some(Command::Serve(args)) => {
+            init_stderr_logging();
+            runtime.block_on(serve(args, &paths))
+        }
+        None if cli.demo => {
+            let _guard = init_file_logging(&paths.data_dir)?;
+            runtime.block_on(demo(cli.reset_demo, cli.backend, &paths))
+        }
+        None => {
+            let flags = Overrides {
+                profile: cli.profile,
+                base_url: cli.base_url,
+                backend: cli.backend,
+            };
+            let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
+            let _guard = init_file_logging(&paths.data_dir)?;
+            runtime.block_on(console(profile))
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
+    let db_path = match args.db {
+        Some(path) => path,
+        None => ensure_dir(&paths.data_dir)?.join("sandbox.sqlite"),
+    };
+    let config = SandboxConfig {
+        db_path: db_path.clone(),
+        api_key: args.api_key,
+        rate_limit: args.rate_limit,
+        metadata_mode: args.metadata_mode,
+        seed: args.seed,
+    };
+    let server = sandbox::start(config, args.addr).await?;
+    eprintln!(
+        "referee sandbox: {} (database {}; Ctrl-c stops)",
+        server.v1_base_url(),
+        db_path.display()
+    );
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-c")?;
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<()> {
+    let backend = backend.unwrap_or_default();
+    let db_path = ensure_dir(&paths.data_dir)?.join("demo.sqlite");
+    if reset {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", db_path.display()));
+            if file.exists() {
+                std::fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+            }
+        }
+    }
+    let config = SandboxConfig {
+        db_path,
+        api_key: DEMO_API_KEY.into(),
+        rate_limit: DEMO_RATE_LIMIT,
+        metadata_mode: MetadataMode::Merge,
+        seed: DEMO_SEED,
+    };
+    let server = sandbox::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let profile = Profile {
+        name: "demo".into(),
+        backend,
+        base_url: server.v1_base_url(),
+        api_key: SecretString::from(DEMO_API_KEY),
+        account_id: None,
+        admin_id: Some("admin_demo".into()),
+        metadata_mode: MetadataMode::Merge,
+    };
+    let result = console(profile).await;
+    server.shutdown().await;
+    result
+}
+
+/// Opens the console on `profile` and runs it until the user quits; the terminal is restored on
+/// every exit path (ratatui's panic hook restores it on a panic).
+async fn console(profile: Profile) -> Result<()> {
+    let client = Client::connect(profile.backend, &profile.base_url, &profile.api_key)
+        .map_err(|e| anyhow::anyhow!("profile `{}`: {e}", profile.name))?;
+    let session = Session {
+        profile: profile.name.clone(),
+        backend: profile.backend.as_str(),
+        admin_id: profile.admin_id.clone(),
+        metadata_mode: profile.metadata_mode,
+    };
+    let state = State::new(session, profile.backend.schema(), Clock::system());
+    let terminal = ratatui::try_init().context("referee needs an interactive terminal")?;
+    let mut app = App::new(state, terminal, client);
+    let result = app.run_loop(crossterm::event::EventStream::new()).await;
+    ratatui::restore();
+    result.context("terminal input failed")
+}
+
+fn ensure_dir(dir: &Path) -> Result<&Path> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// The console owns the terminal, so its log goes to `referee.log` in the data folder.
+fn init_file_logging(data_dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let appender = tracing_appender::rolling::never(ensure_dir(data_dir)?, "referee.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).init();
+    Ok(guard)
+}

@@ -1,0 +1,48 @@
+//! The detail pane: every field of the selected referral, with names for referenced ids, local
+//! times, and metadata pretty-printed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::theme::{self, Room, shown_value};
+use crate::app::State;
+use crate::app::state::Pane;
+use crate::domain::schema::FieldKind;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let border = if state.focus == Pane::Detail { theme::label() } else { theme::dim() };
+    let Some(record) = state.selected_record() else {
+        let empty = Paragraph::new("Nothing selected.").block(Block::bordered().title(" Detail ").border_style(border));
+        frame.render_widget(empty, area);
+        return;
+    };
+    let label_width = state.schema.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
+    let mut lines = Vec::new();
+    for spec in state.schema.fields {
+        let value = record.get(spec.key);
+        let label = Span::styled(format!("{:<label_width$} ", spec.label), theme::label());
+        if spec.kind == FieldKind::JsonObject && value.is_object() {
+            lines.push(Line::from(label));
+            let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+            lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
+            continue;
+        }
+        let text = shown_value(state, spec, value, Room::Detail);
+        let styled = if spec.key == state.schema.status_field {
+            Span::styled(text.clone(), theme::status_style(&text))
+        } else {
+            Span::raw(text)
+        };
+        lines.push(Line::from(vec![label, styled]));
+    }
+    let block = Block::bordered()
+        .title(format!(" {} · {} ", record.title(state.schema), record.id))
+        .border_style(border);
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((state.detail_scroll, 0));
+    frame.render_widget(paragraph, area);
+}

@@ -1,0 +1,116 @@
+//! The edit form: one row per editable field, its error in red directly under it, and a hint where
+//! the way text is read is not obvious (times, metadata mode).
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::theme;
+use crate::app::State;
+use crate::app::form::{FieldInput, Form, FormField};
+use crate::domain::MetadataMode;
+use crate::domain::schema::FieldKind;
+use crate::domain::validate::input_hint;
+
+const LABEL_WIDTH: usize = 20;
+/// Lines the metadata editor gets at least, even on a short terminal.
+const MIN_EDITOR_LINES: usize = 3;
+
+pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
+    let title = match state.record(&form.record_id) {
+        Some(r) => format!(" Edit {} · {} ", r.title(state.schema), r.id),
+        None => format!(" Edit {} ", form.record_id),
+    };
+    let saving = if form.saving.is_some() { " Saving… " } else { "" };
+    let block = Block::bordered().title(title).title(Span::styled(saving, theme::level_style(crate::app::state::Level::Info)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let mut lines = vec![Line::styled(
+        "Tab/↑↓ next field · ←→ pick a status · Ctrl-s review and send · Esc leave",
+        theme::dim(),
+    )];
+    if let Some(top) = &form.top_error {
+        lines.push(Line::styled(format!("✗ {top}"), theme::error()));
+    }
+    let fixed: usize = form.fields.iter().map(|f| field_height(state, f, 0)).sum::<usize>() + lines.len();
+    let editor_lines = (inner.height as usize).saturating_sub(fixed).max(MIN_EDITOR_LINES);
+    let mut cursor = None;
+    for (index, field) in form.fields.iter().enumerate() {
+        let focused = index == form.focus;
+        let label_style = if focused { theme::focused() } else { theme::label() };
+        let label = Span::styled(format!("{:>LABEL_WIDTH$} ", field.spec.label), label_style);
+        let value_x = inner.x + LABEL_WIDTH as u16 + 2;
+        match &field.input {
+            FieldInput::Choice { options, selected } => {
+                let mut spans = vec![label, Span::raw(" ")];
+                for (i, option) in options.iter().enumerate() {
+                    let style = if Some(i) == *selected {
+                        theme::status_style(option).add_modifier(Modifier::REVERSED)
+                    } else {
+                        theme::dim()
+                    };
+                    spans.push(Span::styled(format!(" {option} "), style));
+                }
+                if selected.is_none() {
+                    spans.push(Span::styled(format!(" (now: {})", field.original), theme::error()));
+                }
+                lines.push(Line::from(spans));
+            }
+            FieldInput::Text(buffer) if buffer.is_multiline() => {
+                lines.push(Line::from(label));
+                let (row, col) = buffer.cursor();
+                let first = row.saturating_sub(editor_lines.saturating_sub(1));
+                for (i, text) in buffer.lines().iter().enumerate().skip(first).take(editor_lines) {
+                    if focused && i == row {
+                        cursor = Some((value_x + col as u16, lines.len()));
+                    }
+                    lines.push(Line::from(vec![Span::raw(" ".repeat(LABEL_WIDTH + 2)), Span::raw(text.clone())]));
+                }
+            }
+            FieldInput::Text(buffer) => {
+                if focused {
+                    cursor = Some((value_x + buffer.cursor().1 as u16, lines.len()));
+                }
+                lines.push(Line::from(vec![label, Span::raw(" "), Span::raw(buffer.text())]));
+            }
+        }
+        let indent = " ".repeat(LABEL_WIDTH + 2);
+        if let Some(error) = &field.error {
+            lines.push(Line::styled(format!("{indent}✗ {error}"), theme::error()));
+        }
+        if let Some(hint) = hint(state, field) {
+            lines.push(Line::styled(format!("{indent}{hint}"), theme::dim()));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+    if let Some((x, line)) = cursor
+        && form.saving.is_none()
+        && (line as u16) < inner.height
+    {
+        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), inner.y + line as u16));
+    }
+}
+
+/// Lines a field takes besides its editor body.
+fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize {
+    let body = match &field.input {
+        FieldInput::Text(b) if b.is_multiline() => 1 + editor_lines,
+        _ => 1,
+    };
+    body + usize::from(field.error.is_some()) + usize::from(hint(state, field).is_some())
+}
+
+fn hint(state: &State, field: &FormField) -> Option<String> {
+    match field.spec.kind {
+        FieldKind::JsonObject => Some(match state.session.metadata_mode {
+            MetadataMode::Merge => {
+                "Merge mode: keys you remove cannot be deleted on the server; they are sent as null.".to_string()
+            }
+            MetadataMode::Replace => "Replace mode: this object replaces the stored one whole.".to_string(),
+        }),
+        _ => input_hint(field.spec, &field.text(), &state.clock),
+    }
+}

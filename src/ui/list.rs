@@ -1,0 +1,81 @@
+//! The list pane: a table of the filtered referrals. Rows are built only for what is on screen, and
+//! columns that do not fit are dropped, least useful first.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table};
+
+use super::theme::{self, Room, shown_value};
+use crate::app::State;
+use crate::app::state::Pane;
+use crate::domain::schema::Column;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(2));
+    let header = Row::new(columns.iter().map(|c| Cell::from(c.title))).style(theme::label());
+    let rows_on_screen = area.height.saturating_sub(3) as usize;
+    let list = &state.list;
+    let rows = list
+        .visible
+        .iter()
+        .enumerate()
+        .skip(list.offset)
+        .take(rows_on_screen)
+        .map(|(position, index)| {
+            let record = &state.records[*index];
+            let cells = columns.iter().map(|column| {
+                let text = column
+                    .fields
+                    .iter()
+                    .filter_map(|key| state.schema.field(key).map(|spec| shown_value(state, spec, record.get(key), Room::Cell)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if column.fields == [state.schema.status_field] {
+                    Cell::from(Span::styled(text.clone(), theme::status_style(&text)))
+                } else {
+                    Cell::from(text)
+                }
+            });
+            let row = Row::new(cells);
+            if position == list.selected { row.style(theme::selected_row()) } else { row }
+        });
+    let widths = columns
+        .iter()
+        .map(|c| if c.flex { Constraint::Min(c.min_width) } else { Constraint::Length(c.min_width) });
+    let block = Block::bordered()
+        .title(title(state))
+        .border_style(if state.focus == Pane::List { theme::label() } else { theme::dim() });
+    frame.render_widget(Table::new(rows, widths).header(header).block(block).column_spacing(1), area);
+    if list.filtering {
+        let typed = list.filter.text();
+        let x = area.x + 2 + " Referrals ".len() as u16 + count_text(state).len() as u16 + " / ".len() as u16;
+        frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
+    }
+}
+
+fn count_text(state: &State) -> String {
+    format!("{}/{}", state.list.visible.len(), state.records.len())
+}
+
+fn title(state: &State) -> Line<'static> {
+    let mut spans = vec![Span::raw(" Referrals "), Span::styled(count_text(state), theme::label())];
+    let filter = state.list.filter.text();
+    if state.list.filtering || !filter.is_empty() {
+        spans.push(Span::raw(" / "));
+        spans.push(Span::styled(filter, theme::focused()));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
+}
+
+/// The columns that fit in `width`, dropping those with the highest drop rank first.
+fn fitting_columns(columns: &'static [Column], width: u16) -> Vec<&'static Column> {
+    let mut kept: Vec<&Column> = columns.iter().collect();
+    let needed = |kept: &[&Column]| kept.iter().map(|c| c.min_width + 1).sum::<u16>();
+    while needed(&kept) > width && kept.len() > 1 {
+        let worst = kept.iter().enumerate().max_by_key(|(_, c)| c.drop_rank).map(|(i, _)| i).unwrap_or(0);
+        kept.remove(worst);
+    }
+    kept
+}

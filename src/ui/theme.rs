@@ -1,0 +1,74 @@
+//! Colours that mean something: one per status word, red for errors, green for success, and how a
+//! field value is turned into text for a given place on screen.
+
+use ratatui::style::{Color, Modifier, Style};
+use serde_json::Value;
+
+use crate::app::State;
+use crate::app::state::Level;
+use crate::domain::record::value_text;
+use crate::domain::schema::{FieldKind, FieldSpec};
+
+pub fn status_style(word: &str) -> Style {
+    let color = match word {
+        "pending" => Color::Yellow,
+        "converted" => Color::Cyan,
+        "verified" => Color::Green,
+        "rejected" => Color::Red,
+        _ => Color::Magenta,
+    };
+    Style::new().fg(color).add_modifier(Modifier::BOLD)
+}
+
+pub fn level_style(level: Level) -> Style {
+    match level {
+        Level::Info => Style::new(),
+        Level::Success => Style::new().fg(Color::Green),
+        Level::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+    }
+}
+
+pub fn error() -> Style {
+    Style::new().fg(Color::Red)
+}
+
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+pub fn label() -> Style {
+    Style::new().fg(Color::Gray)
+}
+
+pub fn focused() -> Style {
+    Style::new().fg(Color::Black).bg(Color::Cyan)
+}
+
+pub fn selected_row() -> Style {
+    Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
+}
+
+/// Where a value is shown: lists want it short, the detail pane wants all of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    Cell,
+    Detail,
+}
+
+/// A field's value as text: names for references, local time for timestamps, "—" for nothing.
+pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -> String {
+    let text = value_text(value);
+    if text.is_empty() {
+        return if room == Room::Detail { "—".into() } else { String::new() };
+    }
+    match (spec.kind, room) {
+        (FieldKind::Timestamp, Room::Cell) => state.clock.local_short(&text),
+        (FieldKind::Timestamp, Room::Detail) => state.clock.local_long(&text),
+        (FieldKind::Reference(kind), Room::Cell) => state.lookup(kind, &text).unwrap_or(&text).to_string(),
+        (FieldKind::Reference(kind), Room::Detail) => match state.lookup(kind, &text) {
+            Some(name) => format!("{name} ({text})"),
+            None => text,
+        },
+        _ => text,
+    }
+}

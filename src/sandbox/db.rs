@@ -1,0 +1,46 @@
+//! The sandbox's SQLite file: opening it (WAL, created if missing), sharing one connection between
+//! handlers, and the timestamp text format every table stores.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::Context;
+use jiff::Timestamp;
+use rusqlite::Connection;
+
+/// One connection behind a mutex: every query is a short indexed lookup, so handlers take turns.
+#[derive(Clone)]
+pub struct Db(Arc<Mutex<Connection>>);
+
+impl Db {
+    pub fn open(path: &Path) -> anyhow::Result<Db> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening sandbox database {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .context("enabling WAL on the sandbox database")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(Db(Arc::new(Mutex::new(conn))))
+    }
+
+    /// Handlers never panic while holding the lock, so a poisoned mutex is a bug worth crashing on.
+    pub fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.0.lock().unwrap()
+    }
+}
+
+/// How every sandbox table stores a moment: RFC 3339 in UTC with second precision,
+/// e.g. `2026-03-04T10:20:30Z`, so text order is time order.
+pub fn timestamp(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_drop_fractions_and_use_utc() {
+        let at: Timestamp = "2026-03-04T12:20:30.987+02:00".parse().unwrap();
+        assert_eq!(timestamp(at), "2026-03-04T10:20:30Z");
+    }
+}

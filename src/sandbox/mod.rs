@@ -1,0 +1,130 @@
+//! `referee serve`'s sandbox: a local HTTP server reproducing the referral APIs on one SQLite file.
+//! This module owns the configuration, starting and stopping the server, and the top-level router
+//! (request logging, one nested router per API contract, JSON 404 for everything else).
+//!
+//! Served so far: Referral API v1 under `/api/v1` (see [`v1`]).
+
+mod db;
+mod names;
+mod prng;
+mod rate_limit;
+mod v1;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::domain::MetadataMode;
+use db::Db;
+use rate_limit::RateLimiter;
+
+pub struct SandboxConfig {
+    /// SQLite file, created if missing; tables are created at start when absent.
+    pub db_path: PathBuf,
+    /// The bearer key every request must present; must not be empty.
+    pub api_key: String,
+    /// Requests per key per fixed one-minute window.
+    pub rate_limit: u32,
+    /// What a `metadata` object in a v1 PUT does to the stored one.
+    pub metadata_mode: MetadataMode,
+    /// Demo referrals to generate when the database has none; 0 leaves it empty.
+    pub seed: usize,
+}
+
+/// A server running in a spawned task. Dropping it stops the server too, without waiting.
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/api/v1`
+    pub fn v1_base_url(&self) -> String {
+        format!("http://{}/api/v1", self.addr)
+    }
+
+    /// Stops accepting connections and waits for requests in flight to finish.
+    pub async fn shutdown(self) {
+        // The task may already be gone if serving failed; it logged why.
+        let _ = self.stop.send(());
+        if let Err(err) = self.task.await {
+            tracing::error!(%err, "sandbox server task failed");
+        }
+    }
+}
+
+/// Binds `addr` (port 0 picks a free one), creates the tables, seeds an empty database and serves
+/// in a spawned tokio task.
+pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<RunningSandbox> {
+    let SandboxConfig {
+        db_path,
+        api_key,
+        rate_limit,
+        metadata_mode,
+        seed,
+    } = config;
+    anyhow::ensure!(!api_key.is_empty(), "the sandbox API key must not be empty");
+    let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
+        let db = Db::open(&db_path)?;
+        v1::prepare(&db, seed).context("preparing the v1 tables")?;
+        Ok(db)
+    })
+    .await??;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the sandbox to {addr}"))?;
+    let addr = listener.local_addr()?;
+    let v1_state = v1::V1State {
+        db,
+        api_key: api_key.into(),
+        limiter: Arc::new(RateLimiter::new(rate_limit)),
+        metadata_mode,
+    };
+    let app = Router::new()
+        .nest("/api/v1", v1::router(v1_state))
+        .fallback(|| async { v1::ApiError::route_not_found() })
+        .layer(middleware::from_fn(log_request));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+            // A dropped sender stops the server as well.
+            let _ = stopped.await;
+        });
+        if let Err(err) = served.await {
+            tracing::error!(%err, "sandbox server stopped");
+        }
+    });
+    tracing::info!(%addr, "sandbox listening");
+    Ok(RunningSandbox { addr, stop, task })
+}
+
+/// One info line per request: method, path, status and how long it took.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed = ?started.elapsed(),
+        "sandbox request"
+    );
+    response
+}

@@ -1,0 +1,53 @@
+//! Read-only `/users` (ambassadors) and `/impressions` (poster scans) handlers, which the console
+//! uses to show who brought a referral in and where.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+
+use super::error::ApiError;
+use super::query::Params;
+use super::store::{self, Impression, User};
+use super::{V1State, envelope};
+
+pub async fn list_users(
+    State(state): State<V1State>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let page = Params::parse(query.as_deref()).page()?;
+    Ok(envelope(
+        "users",
+        store::list_users(&state.db.lock(), page)?,
+    ))
+}
+
+pub async fn get_user(
+    State(state): State<V1State>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<User>, ApiError> {
+    let Path(id) = path?;
+    let user = store::get_user(&state.db.lock(), &id)?;
+    user.map(Json)
+        .ok_or_else(|| ApiError::not_found("User not found"))
+}
+
+pub async fn list_impressions(
+    State(state): State<V1State>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let page = Params::parse(query.as_deref()).page()?;
+    let impressions = store::list_impressions(&state.db.lock(), page)?;
+    Ok(envelope("impressions", impressions))
+}
+
+pub async fn get_impression(
+    State(state): State<V1State>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Impression>, ApiError> {
+    let Path(id) = path?;
+    let impression = store::get_impression(&state.db.lock(), &id)?;
+    impression
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("Impression not found"))
+}

@@ -1,0 +1,68 @@
+//! Referral API v1 (backend `vantio`), served under `/api/v1`: its routes, the state its handlers
+//! share, and getting its tables ready. Contract: `api-contracts.md` §1.
+
+mod directory;
+mod error;
+mod gate;
+mod input;
+mod query;
+mod referrals;
+mod seed;
+mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde::Serialize;
+
+pub use error::ApiError;
+
+use super::db::Db;
+use super::rate_limit::RateLimiter;
+use crate::domain::MetadataMode;
+
+#[derive(Clone)]
+pub struct V1State {
+    pub db: Db,
+    /// The one bearer key the server accepts.
+    pub api_key: Arc<str>,
+    pub limiter: Arc<RateLimiter>,
+    /// What a `metadata` object in a PUT does to the stored one.
+    pub metadata_mode: MetadataMode,
+}
+
+/// Creates the v1 tables if missing and, when there are no referrals yet, `seed` demo ones.
+pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
+    let mut conn = db.lock();
+    store::create_schema(&conn)?;
+    if seed > 0 && store::referral_count(&conn)? == 0 {
+        seed::insert_demo_data(&mut conn, seed)?;
+    }
+    Ok(())
+}
+
+/// The v1 routes, to be nested at `/api/v1`; unknown paths and methods answer in the v1 error shape.
+pub fn router(state: V1State) -> Router {
+    Router::new()
+        .route("/referrals", get(referrals::list).post(referrals::create))
+        .route(
+            "/referrals/{id}",
+            get(referrals::get).put(referrals::update),
+        )
+        .route("/users", get(directory::list_users))
+        .route("/users/{id}", get(directory::get_user))
+        .route("/impressions", get(directory::list_impressions))
+        .route("/impressions/{id}", get(directory::get_impression))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .fallback(|| async { ApiError::route_not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), gate::gate))
+        .with_state(state)
+}
+
+/// A list answer: `{"<key>": [...]}` and nothing else.
+fn envelope<T: Serialize>(key: &'static str, items: Vec<T>) -> Response {
+    Json(BTreeMap::from([(key, items)])).into_response()
+}

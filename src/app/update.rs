@@ -336,8 +336,10 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
             state.load = LoadState::Failed(error.user_message());
             state.say(Level::Error, format!("Loading failed. {}", error.user_message()));
         }
+        // A failed load already explains the same problem; do not bury it.
+        Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {}
         Pending::Lookup(kind) => {
-            state.say(Level::Error, format!("Could not load {kind:?} names. {}", error.user_message()));
+            state.say(Level::Error, format!("Could not load {}. {}", kind.noun(), error.user_message()));
         }
         Pending::Save { .. } => {}
     }

@@ -27,6 +27,16 @@ pub enum RefKind {
     Impression,
 }
 
+impl RefKind {
+    /// What a failed lookup could not load, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RefKind::User => "ambassador names",
+            RefKind::Impression => "impression details",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldSpec {
     pub key: &'static str,

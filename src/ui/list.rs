@@ -16,11 +16,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let header = Row::new(columns.iter().map(|c| Cell::from(c.title))).style(theme::label());
     let rows_on_screen = area.height.saturating_sub(3) as usize;
     let list = &state.list;
+    // The status bar may take a second line; keep the cursor on screen even then.
+    let offset = list.offset.max((list.selected + 1).saturating_sub(rows_on_screen));
     let rows = list
         .visible
         .iter()
         .enumerate()
-        .skip(list.offset)
+        .skip(offset)
         .take(rows_on_screen)
         .map(|(position, index)| {
             let record = &state.records[*index];

@@ -16,7 +16,9 @@ use crate::app::State;
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
 pub fn render(state: &State, frame: &mut Frame) {
-    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+    let status_height = status_bar::height(state, frame.area().width);
+    let [body, status] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(status_height)]).areas(frame.area());
     if let Some(form) = &state.form {
         form::render(state, form, frame, body);
     } else if !state.detail_open {

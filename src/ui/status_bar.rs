@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::theme;
 use crate::app::State;
@@ -11,7 +11,17 @@ use crate::app::state::LoadState;
 
 const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/// Lines the bar needs at `width`: a second one when the message would be cut off.
+pub fn height(state: &State, width: u16) -> u16 {
+    let used = line(state).width();
+    if used > width as usize { 2 } else { 1 }
+}
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    frame.render_widget(Paragraph::new(line(state)).wrap(Wrap { trim: true }), area);
+}
+
+fn line(state: &State) -> Line<'static> {
     let session = &state.session;
     let mut spans = vec![
         Span::styled(format!(" {} · {} ", session.profile, session.backend), theme::focused()),
@@ -31,5 +41,5 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         Some(message) => spans.push(Span::styled(message.text.clone(), theme::level_style(message.level))),
         None => spans.push(Span::styled("? keys · q quit", theme::dim())),
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    Line::from(spans)
 }

@@ -1,5 +1,16 @@
 //! Referral API v1 (backend `vantio`), served under `/api/v1`: its routes, the state its handlers
 //! share, and getting its tables ready. Contract: `api-contracts.md` §1.
+//!
+//! Choices where the contract is silent:
+//! - the key check and rate limit come first (401/429), then routing (404/405), then the record
+//!   (404), then the body (400); a body gets one 400: the first invalid field in contract order,
+//!   and the email-in-use rule after all of them;
+//! - `POST` replays an `idempotency_key` seen in the last 24 h with 201 and the referral as it is
+//!   now, and ignores `status`/`verified_at` (a new referral is `pending`); an impression may lead
+//!   to several referrals;
+//! - names are stored as sent (only all-blank is refused); `verified_at` is stored in UTC seconds;
+//! - list parameters with empty values count as absent; `/users` and `/impressions` take only
+//!   `limit` and `offset`, ordered like referrals (created_at, then id).
 
 mod directory;
 mod error;

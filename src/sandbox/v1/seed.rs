@@ -174,7 +174,7 @@ fn ambassadors(rng: &mut Prng, programs: &[String]) -> Vec<Ambassador> {
                 created_at: db::timestamp(between(rng, FIRST_JOIN, LAST_JOIN)),
             };
             let posters = (0..2 + rng.index(3))
-                .map(|_| (rng.id("post_"), rng.pick(LOCATIONS).to_string()))
+                .map(|_| (rng.id("post_"), *rng.pick(LOCATIONS)))
                 .collect();
             Ambassador {
                 user,
@@ -260,7 +260,7 @@ fn metadata(rng: &mut Prng, status: Status, location: &str) -> Option<Map<String
         return None;
     }
     let mut metadata = Map::new();
-    let mut put = |key: &str, value: &str| metadata.insert(key.to_owned(), value.into());
+    let mut put = |key: &str, value: String| metadata.insert(key.to_owned(), value.into());
     put("source", rng.pick(SOURCES).to_string());
     put("location", slug(location));
     if rng.chance(35) {

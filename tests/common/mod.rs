@@ -1,0 +1,129 @@
+//! Shared test harness: a real sandbox on 127.0.0.1:0 with a temp SQLite file, and the real app loop
+//! on a `TestBackend` driven by synthetic keys.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use referee::api::{BackendKind, Client};
+use referee::app::State;
+use referee::app::state::Session;
+use referee::domain::{Clock, MetadataMode};
+use referee::runtime::App;
+use referee::sandbox::{self, RunningSandbox, SandboxConfig};
+use secrecy::SecretString;
+
+pub const KEY: &str = "sk_test";
+pub const ADMIN: &str = "admin_test";
+
+pub struct Sandbox {
+    pub server: RunningSandbox,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbox {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SandboxConfig {
+        db_path: dir.path().join("sandbox.sqlite"),
+        api_key: KEY.into(),
+        rate_limit,
+        metadata_mode: mode,
+        seed,
+    };
+    let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    Sandbox { server, dir }
+}
+
+pub fn client(base_url: &str, key: &str) -> Client {
+    Client::connect(BackendKind::Vantio, base_url, &SecretString::from(key.to_string())).unwrap()
+}
+
+pub fn fixed_clock() -> Clock {
+    Clock::fixed("2026-11-21T10:00:00Z".parse().unwrap(), jiff::tz::TimeZone::UTC)
+}
+
+pub fn app(base_url: &str, key: &str, width: u16, height: u16) -> App<TestBackend> {
+    let session = Session {
+        profile: "test".into(),
+        backend: "vantio",
+        admin_id: Some(ADMIN.into()),
+        metadata_mode: MetadataMode::Merge,
+    };
+    let state = State::new(session, BackendKind::Vantio.schema(), fixed_clock());
+    let terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut app = App::new(state, terminal, client(base_url, key));
+    app.freeze_clock();
+    app
+}
+
+/// Starts the app and waits for everything to load.
+pub async fn loaded(app: &mut App<TestBackend>) {
+    app.start();
+    assert!(app.settle(Duration::from_secs(10)).await, "loading did not finish");
+    app.draw().unwrap();
+}
+
+pub async fn settle(app: &mut App<TestBackend>) {
+    assert!(app.settle(Duration::from_secs(10)).await, "requests did not finish");
+    app.draw().unwrap();
+}
+
+pub fn press(app: &mut App<TestBackend>, code: KeyCode) {
+    app.press(KeyEvent::new(code, KeyModifiers::NONE));
+    app.draw().unwrap();
+}
+
+pub fn ctrl(app: &mut App<TestBackend>, c: char) {
+    app.press(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    app.draw().unwrap();
+}
+
+pub fn shift_tab(app: &mut App<TestBackend>) {
+    app.press(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    app.draw().unwrap();
+}
+
+pub fn type_text(app: &mut App<TestBackend>, text: &str) {
+    for c in text.chars() {
+        app.press(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.draw().unwrap();
+}
+
+/// The screen as lines of text.
+pub fn screen(app: &App<TestBackend>) -> Vec<String> {
+    let buffer = app.terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| (0..buffer.area.width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+        .collect()
+}
+
+pub fn screen_text(app: &App<TestBackend>) -> String {
+    screen(app).join("\n")
+}
+
+/// (x, y) of the first occurrence of `needle` on screen.
+pub fn find(app: &App<TestBackend>, needle: &str) -> Option<(u16, u16)> {
+    screen(app).iter().enumerate().find_map(|(y, line)| {
+        line.find(needle).map(|byte| (line[..byte].chars().count() as u16, y as u16))
+    })
+}
+
+pub fn fg_at(app: &App<TestBackend>, at: (u16, u16)) -> ratatui::style::Color {
+    app.terminal.backend().buffer()[at].fg
+}
+
+/// GET a referral straight from the sandbox, bypassing the client under test.
+pub async fn server_record(base_url: &str, id: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{base_url}/referrals/{id}"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

@@ -17,7 +17,11 @@ use crate::runtime::App;
 use crate::sandbox::{self, SandboxConfig};
 
 #[derive(Debug, Parser)]
-#[command(name = "referee", version, about = "A keyboard-driven console for referral programs")]
+#[command(
+    name = "referee",
+    version,
+    about = "A keyboard-driven console for referral programs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -124,7 +128,9 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         server.v1_base_url(),
         db_path.display()
     );
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-c")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-c")?;
     server.shutdown().await;
     Ok(())
 }
@@ -136,7 +142,8 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{}{suffix}", db_path.display()));
             if file.exists() {
-                std::fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+                std::fs::remove_file(&file)
+                    .with_context(|| format!("removing {}", file.display()))?;
             }
         }
     }
@@ -187,15 +194,24 @@ fn ensure_dir(dir: &Path) -> Result<&Path> {
 }
 
 fn init_stderr_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// The console owns the terminal, so its log goes to `referee.log` in the data folder.
 fn init_file_logging(data_dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
     let appender = tracing_appender::rolling::never(ensure_dir(data_dir)?, "referee.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .init();
     Ok(guard)
 }

@@ -29,8 +29,9 @@ impl Paths {
                 data_dir: home.join("data"),
             });
         }
-        let dirs = directories::ProjectDirs::from("", "", "referee")
-            .ok_or("could not find a home directory; set REFEREE_HOME to a folder referee may use")?;
+        let dirs = directories::ProjectDirs::from("", "", "referee").ok_or(
+            "could not find a home directory; set REFEREE_HOME to a folder referee may use",
+        )?;
         Ok(Paths {
             config_file: dirs.config_dir().join("config.toml"),
             data_dir: dirs.data_dir().to_path_buf(),
@@ -82,11 +83,21 @@ pub struct Overrides {
 }
 
 /// Reads the config file (if any), applies the environment and flags, and resolves the API key.
-pub fn resolve(paths: &Paths, flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Profile, String> {
+pub fn resolve(
+    paths: &Paths,
+    flags: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Profile, String> {
     let file = load_file(&paths.config_file)?;
-    let chosen = flags.profile.clone().or(file.default_profile.clone()).or_else(|| {
-        (file.profiles.len() == 1).then(|| file.profiles.keys().next().cloned()).flatten()
-    });
+    let chosen = flags
+        .profile
+        .clone()
+        .or(file.default_profile.clone())
+        .or_else(|| {
+            (file.profiles.len() == 1)
+                .then(|| file.profiles.keys().next().cloned())
+                .flatten()
+        });
     let (name, from_file) = match chosen {
         Some(name) => match file.profiles.get(&name) {
             Some(p) => (name, p.clone()),
@@ -95,7 +106,11 @@ pub fn resolve(paths: &Paths, flags: &Overrides, env: &dyn Fn(&str) -> Option<St
                 return Err(format!(
                     "no profile `{name}` in {} (profiles there: {})",
                     paths.config_file.display(),
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ));
             }
             None => (name, FileProfile::default()),
@@ -103,7 +118,9 @@ pub fn resolve(paths: &Paths, flags: &Overrides, env: &dyn Fn(&str) -> Option<St
         None => ("env".to_string(), FileProfile::default()),
     };
     let env_value = |key: &str| env(key).filter(|v| !v.is_empty());
-    let bad_env = |key: &str, value: &str, allowed: &str| format!("{key}={value} is not valid: expected {allowed}");
+    let bad_env = |key: &str, value: &str, allowed: &str| {
+        format!("{key}={value} is not valid: expected {allowed}")
+    };
 
     let backend = match (flags.backend, env_value("REFEREE_BACKEND")) {
         (Some(b), _) => b,
@@ -151,25 +168,36 @@ fn load_file(path: &Path) -> Result<FileConfig, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    parse_file(&text).map_err(|(line, message)| format!("{}, line {line}: {message}", path.display()))
+    parse_file(&text)
+        .map_err(|(line, message)| format!("{}, line {line}: {message}", path.display()))
 }
 
 /// Parses config text; an error comes with the 1-based line it is on.
 fn parse_file(text: &str) -> Result<FileConfig, (usize, String)> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(1);
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1);
         (line, e.message().trim().to_string())
     })
 }
 
-fn api_key(profile: &str, file: &FileProfile, env: &dyn Fn(&str) -> Option<String>) -> Result<SecretString, String> {
+fn api_key(
+    profile: &str,
+    file: &FileProfile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<SecretString, String> {
     if let Some(key) = env("REFEREE_API_KEY").filter(|k| !k.is_empty()) {
         return Ok(SecretString::from(key));
     }
     if let Some(var) = &file.api_key_env {
-        return env(var).filter(|k| !k.is_empty()).map(SecretString::from).ok_or_else(|| {
-            format!("profile `{profile}` takes its API key from ${var}, but ${var} is not set")
-        });
+        return env(var)
+            .filter(|k| !k.is_empty())
+            .map(SecretString::from)
+            .ok_or_else(|| {
+                format!("profile `{profile}` takes its API key from ${var}, but ${var} is not set")
+            });
     }
     if let Some(cmd) = &file.api_key_cmd {
         let out = std::process::Command::new("sh")
@@ -209,7 +237,10 @@ mod tests {
     }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -229,7 +260,12 @@ api_key_cmd = "echo sk_from_cmd"
     #[test]
     fn the_default_profile_is_read_with_its_key_from_the_named_variable() {
         let (_d, paths) = setup(TWO);
-        let p = resolve(&paths, &Overrides::default(), &env_of(&[("WORK_KEY", "sk_work")])).unwrap();
+        let p = resolve(
+            &paths,
+            &Overrides::default(),
+            &env_of(&[("WORK_KEY", "sk_work")]),
+        )
+        .unwrap();
         assert_eq!(p.name, "work");
         assert_eq!(p.api_key.expose_secret(), "sk_work");
         assert_eq!(p.admin_id.as_deref(), Some("admin_1"));
@@ -239,7 +275,10 @@ api_key_cmd = "echo sk_from_cmd"
     #[test]
     fn a_named_profile_can_take_its_key_from_a_command() {
         let (_d, paths) = setup(TWO);
-        let flags = Overrides { profile: Some("local".into()), ..Default::default() };
+        let flags = Overrides {
+            profile: Some("local".into()),
+            ..Default::default()
+        };
         let p = resolve(&paths, &flags, &env_of(&[])).unwrap();
         assert_eq!(p.api_key.expose_secret(), "sk_from_cmd");
         assert_eq!(p.metadata_mode, MetadataMode::Merge);
@@ -255,17 +294,35 @@ api_key_cmd = "echo sk_from_cmd"
             ("REFEREE_METADATA_MODE", "merge"),
         ]);
         let p = resolve(&paths, &Overrides::default(), &env).unwrap();
-        assert_eq!((p.base_url.as_str(), p.api_key.expose_secret()), ("http://env/api/v1", "sk_env"));
-        assert_eq!((p.admin_id.as_deref(), p.metadata_mode), (Some("admin_env"), MetadataMode::Merge));
-        let flags = Overrides { base_url: Some("http://flag/api/v1".into()), ..Default::default() };
-        assert_eq!(resolve(&paths, &flags, &env).unwrap().base_url, "http://flag/api/v1");
+        assert_eq!(
+            (p.base_url.as_str(), p.api_key.expose_secret()),
+            ("http://env/api/v1", "sk_env")
+        );
+        assert_eq!(
+            (p.admin_id.as_deref(), p.metadata_mode),
+            (Some("admin_env"), MetadataMode::Merge)
+        );
+        let flags = Overrides {
+            base_url: Some("http://flag/api/v1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&paths, &flags, &env).unwrap().base_url,
+            "http://flag/api/v1"
+        );
     }
 
     #[test]
     fn no_file_works_from_flags_and_env_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = Paths { config_file: dir.path().join("none.toml"), data_dir: dir.path().into() };
-        let flags = Overrides { base_url: Some("http://h:3000/api/v1".into()), ..Default::default() };
+        let paths = Paths {
+            config_file: dir.path().join("none.toml"),
+            data_dir: dir.path().into(),
+        };
+        let flags = Overrides {
+            base_url: Some("http://h:3000/api/v1".into()),
+            ..Default::default()
+        };
         let p = resolve(&paths, &flags, &env_of(&[("REFEREE_API_KEY", "k")])).unwrap();
         assert_eq!(p.name, "env");
         let err = resolve(&paths, &Overrides::default(), &env_of(&[])).unwrap_err();
@@ -284,14 +341,22 @@ api_key_cmd = "echo sk_from_cmd"
         let err = resolve(&paths, &Overrides::default(), &env_of(&[])).unwrap_err();
         assert!(err.contains("line 2") && err.contains("sometimes"), "{err}");
         let (_d, paths) = setup(TWO);
-        let err = resolve(&paths, &Overrides::default(), &env_of(&[("REFEREE_METADATA_MODE", "x")])).unwrap_err();
+        let err = resolve(
+            &paths,
+            &Overrides::default(),
+            &env_of(&[("REFEREE_METADATA_MODE", "x")]),
+        )
+        .unwrap_err();
         assert!(err.contains("REFEREE_METADATA_MODE"), "{err}");
     }
 
     #[test]
     fn an_unknown_profile_lists_the_known_ones_and_a_missing_key_variable_is_named() {
         let (_d, paths) = setup(TWO);
-        let flags = Overrides { profile: Some("prod".into()), ..Default::default() };
+        let flags = Overrides {
+            profile: Some("prod".into()),
+            ..Default::default()
+        };
         let err = resolve(&paths, &flags, &env_of(&[])).unwrap_err();
         assert!(err.contains("local, work"), "{err}");
         let err = resolve(&paths, &Overrides::default(), &env_of(&[])).unwrap_err();

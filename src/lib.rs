@@ -9,5 +9,5 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod runtime;
-pub mod ui;
 pub mod sandbox;
+pub mod ui;

@@ -32,7 +32,15 @@ impl<B: Backend> App<B> {
     pub fn new(state: State, terminal: Terminal<B>, client: Client) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let clock_zone = state.clock.tz.clone();
-        App { state, terminal, client, tx, rx, clock_zone, frozen_clock: false }
+        App {
+            state,
+            terminal,
+            client,
+            tx,
+            rx,
+            clock_zone,
+            frozen_clock: false,
+        }
     }
 
     /// Keeps the clock at what the state says, for tests.
@@ -43,14 +51,20 @@ impl<B: Backend> App<B> {
     /// Starts the first loads.
     pub fn start(&mut self) {
         let size = self.terminal.size().unwrap_or_default();
-        self.dispatch(Action::Resize { width: size.width, height: size.height });
+        self.dispatch(Action::Resize {
+            width: size.width,
+            height: size.height,
+        });
         let effects = crate::app::update::start(&mut self.state, self.client.lookup_kinds());
         effects.into_iter().for_each(|e| self.run(e));
     }
 
     pub fn dispatch(&mut self, action: Action) {
         if !self.frozen_clock {
-            self.state.clock = Clock { now: jiff::Timestamp::now(), tz: self.clock_zone.clone() };
+            self.state.clock = Clock {
+                now: jiff::Timestamp::now(),
+                tz: self.clock_zone.clone(),
+            };
         }
         for effect in update(&mut self.state, action) {
             self.run(effect);
@@ -130,9 +144,13 @@ impl<B: Backend> App<B> {
 async fn perform(client: Client, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
     match effect {
         Effect::LoadReferrals { req } => {
-            let result = page_through(|i| client.referrals_page(i), |records, last| {
-                tx.send(Action::ReferralsPage { req, records, last }).is_ok()
-            })
+            let result = page_through(
+                |i| client.referrals_page(i),
+                |records, last| {
+                    tx.send(Action::ReferralsPage { req, records, last })
+                        .is_ok()
+                },
+            )
             .await;
             if let Err(error) = result {
                 tracing::warn!(%error, "loading referrals failed");
@@ -140,9 +158,10 @@ async fn perform(client: Client, effect: Effect, tx: mpsc::UnboundedSender<Actio
             }
         }
         Effect::LoadLookup { req, kind } => {
-            let result = page_through(|i| client.lookup_page(kind, i), |entries, last| {
-                tx.send(Action::LookupPage { req, entries, last }).is_ok()
-            })
+            let result = page_through(
+                |i| client.lookup_page(kind, i),
+                |entries, last| tx.send(Action::LookupPage { req, entries, last }).is_ok(),
+            )
             .await;
             if let Err(error) = result {
                 tracing::warn!(%error, ?kind, "loading names failed");
@@ -161,7 +180,10 @@ async fn perform(client: Client, effect: Effect, tx: mpsc::UnboundedSender<Actio
 }
 
 /// Fetches pages from 0 until the last, handing each to `deliver`; stops early if it says so.
-async fn page_through<T, F, Fut>(fetch: F, mut deliver: impl FnMut(Vec<T>, bool) -> bool) -> Result<(), ApiError>
+async fn page_through<T, F, Fut>(
+    fetch: F,
+    mut deliver: impl FnMut(Vec<T>, bool) -> bool,
+) -> Result<(), ApiError>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Page<T>>,

@@ -21,7 +21,11 @@ async fn filter_edit_invalid_email_fix_review_send_and_the_server_has_it() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, &email);
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.state.list.visible.len(), 1, "filter by email shows one row");
+    assert_eq!(
+        app.state.list.visible.len(),
+        1,
+        "filter by email shows one row"
+    );
     assert_eq!(app.state.selected_record().unwrap().id, target.id);
 
     press(&mut app, KeyCode::Char('e'));
@@ -32,7 +36,11 @@ async fn filter_edit_invalid_email_fix_review_send_and_the_server_has_it() {
     press(&mut app, KeyCode::Tab);
     let field = find(&app, "Email  not-an-email").expect("email field shows what was typed");
     let error = find(&app, "✗ Not a valid email address").expect("error shown");
-    assert_eq!(error.1, field.1 + 1, "the error is directly under the email field");
+    assert_eq!(
+        error.1,
+        field.1 + 1,
+        "the error is directly under the email field"
+    );
     assert_eq!(fg_at(&app, error), Color::Red);
 
     // Ctrl-s with the error: nothing is sent, focus goes back to the email field.
@@ -49,9 +57,18 @@ async fn filter_edit_invalid_email_fix_review_send_and_the_server_has_it() {
     ctrl(&mut app, 's');
     let text = screen_text(&app);
     assert!(text.contains("Review · PUT /referrals/"), "{text}");
-    assert!(text.contains(&format!("{email} → fixed.address@example.org")), "{text}");
-    assert!(text.contains(r#""email": "fixed.address@example.org""#), "{text}");
-    assert!(!text.contains(r#""first_name""#), "only changed fields are sent: {text}");
+    assert!(
+        text.contains(&format!("{email} → fixed.address@example.org")),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""email": "fixed.address@example.org""#),
+        "{text}"
+    );
+    assert!(
+        !text.contains(r#""first_name""#),
+        "only changed fields are sent: {text}"
+    );
 
     // n returns to the form with everything still typed; Ctrl-s and y send.
     press(&mut app, KeyCode::Char('n'));
@@ -61,9 +78,21 @@ async fn filter_edit_invalid_email_fix_review_send_and_the_server_has_it() {
     settle(&mut app).await;
     assert!(app.state.form.is_none(), "the form closes after a save");
     let text = screen_text(&app);
-    assert!(text.contains(&format!("Saved {} · email {email} → fixed.address@example.org", target.id)), "{text}");
-    assert!(find(&app, "fixed.address@example.org").unwrap().1 > 1, "the row shows the new value");
-    assert_eq!(server_record(&base, &target.id).await["email"], "fixed.address@example.org");
+    assert!(
+        text.contains(&format!(
+            "Saved {} · email {email} → fixed.address@example.org",
+            target.id
+        )),
+        "{text}"
+    );
+    assert!(
+        find(&app, "fixed.address@example.org").unwrap().1 > 1,
+        "the row shows the new value"
+    );
+    assert_eq!(
+        server_record(&base, &target.id).await["email"],
+        "fixed.address@example.org"
+    );
 }
 
 #[tokio::test]
@@ -78,10 +107,19 @@ async fn an_email_taken_in_the_program_comes_back_under_the_email_field() {
         .iter()
         .enumerate()
         .find_map(|(i, a)| {
-            records[i + 1..].iter().find(|b| b.get("program_id") == a.get("program_id")).map(|b| (a.clone(), b.clone()))
+            records[i + 1..]
+                .iter()
+                .find(|b| b.get("program_id") == a.get("program_id"))
+                .map(|b| (a.clone(), b.clone()))
         })
         .expect("two referrals in one program");
-    let index = app.state.list.visible.iter().position(|i| app.state.records[*i].id == a.id).unwrap();
+    let index = app
+        .state
+        .list
+        .visible
+        .iter()
+        .position(|i| app.state.records[*i].id == a.id)
+        .unwrap();
     app.state.move_selection(index as isize);
     press(&mut app, KeyCode::Char('e'));
     press(&mut app, KeyCode::Tab);
@@ -94,12 +132,20 @@ async fn an_email_taken_in_the_program_comes_back_under_the_email_field() {
 
     let form = app.state.form.as_ref().expect("the form stays open");
     assert_eq!(form.focused().spec.key, "email");
-    assert_eq!(form.focused().text(), b.text("email"), "nothing typed is lost");
+    assert_eq!(
+        form.focused().text(),
+        b.text("email"),
+        "nothing typed is lost"
+    );
     let field = find(&app, &format!("Email  {}", b.text("email"))).unwrap();
-    let error = find(&app, "✗ Already used by another referral in this program").expect("server error under the field");
+    let error = find(&app, "✗ Already used by another referral in this program")
+        .expect("server error under the field");
     assert_eq!(error.1, field.1 + 1);
     assert_eq!(fg_at(&app, error), Color::Red);
-    assert_eq!(server_record(&base, &a.id).await["email"], json!(a.text("email")));
+    assert_eq!(
+        server_record(&base, &a.id).await["email"],
+        json!(a.text("email"))
+    );
 }
 
 #[tokio::test]
@@ -110,11 +156,17 @@ async fn quick_keys_verify_and_reject_through_the_same_put_path() {
     loaded(&mut app).await;
 
     let pick = |app: &App, status: &str| {
-        app.state.list.visible.iter().position(|i| app.state.records[*i].text("status") == status).unwrap()
+        app.state
+            .list
+            .visible
+            .iter()
+            .position(|i| app.state.records[*i].text("status") == status)
+            .unwrap()
     };
     type App = referee::runtime::App<ratatui::backend::TestBackend>;
     let index = pick(&app, "converted");
-    app.state.move_selection(index as isize - app.state.list.selected as isize);
+    app.state
+        .move_selection(index as isize - app.state.list.selected as isize);
     let id = app.state.selected_record().unwrap().id.clone();
     press(&mut app, KeyCode::Char('v'));
     settle(&mut app).await;
@@ -122,19 +174,29 @@ async fn quick_keys_verify_and_reject_through_the_same_put_path() {
     assert_eq!(on_server["status"], "verified");
     assert_eq!(on_server["verified_at"], "2026-11-21T10:00:00Z");
     assert_eq!(on_server["metadata"]["verified_by"], ADMIN);
-    assert_eq!(app.state.record(&id).unwrap().text("status"), "verified", "the row shows the server's record");
+    assert_eq!(
+        app.state.record(&id).unwrap().text("status"),
+        "verified",
+        "the row shows the server's record"
+    );
     assert!(screen_text(&app).contains(&format!("Saved {id} · status converted → verified")));
 
     press(&mut app, KeyCode::Char('x'));
     press(&mut app, KeyCode::Enter);
-    assert!(screen_text(&app).contains("✗ Type a reason"), "an empty reason is refused");
+    assert!(
+        screen_text(&app).contains("✗ Type a reason"),
+        "an empty reason is refused"
+    );
     assert!(app.state.pending.is_empty());
     type_text(&mut app, "duplicate signup");
     press(&mut app, KeyCode::Enter);
     settle(&mut app).await;
     let on_server = server_record(&base, &id).await;
     assert_eq!(on_server["status"], "rejected");
-    assert_eq!(on_server["metadata"]["rejection_reason"], "duplicate signup");
+    assert_eq!(
+        on_server["metadata"]["rejection_reason"],
+        "duplicate signup"
+    );
 }
 
 #[tokio::test]
@@ -143,7 +205,10 @@ async fn a_wrong_key_is_explained_in_the_status_bar() {
     let mut app = app(&sb.server.v1_base_url(), "sk_wrong", 120, 35);
     loaded(&mut app).await;
     let text = screen_text(&app);
-    assert!(text.contains("401") && text.contains("REFEREE_API_KEY"), "{text}");
+    assert!(
+        text.contains("401") && text.contains("REFEREE_API_KEY"),
+        "{text}"
+    );
     assert!(text.contains("load failed"), "{text}");
 }
 
@@ -160,7 +225,12 @@ async fn rate_limited_saves_say_when_to_try_again_and_keep_the_form() {
     settle(&mut app).await;
     let text = screen_text(&app);
     assert!(text.contains("Too many requests (429)"), "{text}");
-    assert!(app.state.form.as_ref().unwrap().fields[0].text().ends_with('x'), "the typed text is still there");
+    assert!(
+        app.state.form.as_ref().unwrap().fields[0]
+            .text()
+            .ends_with('x'),
+        "the typed text is still there"
+    );
 }
 
 #[tokio::test]

@@ -25,7 +25,10 @@ impl Screen {
             if text.contains(needle) {
                 return text;
             }
-            assert!(Instant::now() < deadline, "`{needle}` never appeared; screen:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` never appeared; screen:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -35,7 +38,12 @@ impl Screen {
 fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     let home = tempfile::tempdir().unwrap();
     let pair = native_pty_system()
-        .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows: ROWS,
+            cols: COLS,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .unwrap();
     let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_referee"));
     command.arg("--demo");
@@ -44,7 +52,11 @@ fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     let mut child = pair.slave.spawn_command(command).unwrap();
     drop(pair.slave);
 
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(NonZeroU16::new(ROWS).unwrap(), NonZeroU16::new(COLS).unwrap(), 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        NonZeroU16::new(ROWS).unwrap(),
+        NonZeroU16::new(COLS).unwrap(),
+        0,
+    )));
     let mut reader = pair.master.try_clone_reader().unwrap();
     let sink = parser.clone();
     std::thread::spawn(move || {
@@ -66,7 +78,10 @@ fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
 
     let first = screen.wait_for("500 loaded");
     assert!(first.contains("Referrals 500/500"), "{first}");
-    assert!(first.contains("Name") && first.contains("Status"), "{first}");
+    assert!(
+        first.contains("Name") && first.contains("Status"),
+        "{first}"
+    );
 
     send(b"/");
     send(b"zzzz-no-such-referral");
@@ -76,7 +91,10 @@ fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
 
     send(b"\r");
     let detail = screen.wait_for("Ambassador");
-    assert!(detail.contains("Impression") && detail.contains("Created"), "{detail}");
+    assert!(
+        detail.contains("Impression") && detail.contains("Created"),
+        "{detail}"
+    );
 
     send(b"?");
     screen.wait_for("any key closes");
@@ -92,5 +110,8 @@ fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     };
     assert!(status.success(), "exit status {status:?}");
     let log = std::fs::read_to_string(home.path().join("data/referee.log")).unwrap();
-    assert!(log.contains("GET"), "requests are logged to the data folder, not the terminal");
+    assert!(
+        log.contains("GET"),
+        "requests are logged to the data folder, not the terminal"
+    );
 }

@@ -35,12 +35,16 @@ impl ApiError {
     /// One sentence for the status bar: what went wrong and what to do about it.
     pub fn user_message(&self) -> String {
         match self {
-            ApiError::Invalid { message, .. } => format!("The server refused the change: {message}"),
+            ApiError::Invalid { message, .. } => {
+                format!("The server refused the change: {message}")
+            }
             ApiError::Unauthorized { message } => format!(
                 "The server refused the API key (401: {message}). Check the key in REFEREE_API_KEY or the profile's api_key_env."
             ),
             ApiError::NotFound { message, .. } => {
-                format!("Not found on the server (404: {message}). It may have been deleted; press r to reload.")
+                format!(
+                    "Not found on the server (404: {message}). It may have been deleted; press r to reload."
+                )
             }
             ApiError::RateLimited { retry_after } => match retry_after {
                 Some(wait) => format!(
@@ -52,7 +56,9 @@ impl ApiError {
             ApiError::Server { status, message } => format!(
                 "The server failed (HTTP {status}: {message}). Nothing was saved; try again in a moment."
             ),
-            ApiError::Refused { status, message } => format!("The server refused the request (HTTP {status}: {message})."),
+            ApiError::Refused { status, message } => {
+                format!("The server refused the request (HTTP {status}: {message}).")
+            }
             ApiError::Transport { message, .. } => format!(
                 "Could not reach the server: {message}. Check base_url and that the server is running, then press r."
             ),

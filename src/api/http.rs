@@ -35,15 +35,20 @@ impl HttpCore {
         let base = url::Url::parse(base_url.trim_end_matches('/'))
             .map_err(|e| format!("base_url `{base_url}` is not a URL: {e}"))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(format!("base_url `{base_url}` must start with http:// or https://"));
+            return Err(format!(
+                "base_url `{base_url}` must start with http:// or https://"
+            ));
         }
         let mut headers = HeaderMap::new();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
-            .map_err(|_| "the API key has characters that cannot go in an HTTP header".to_string())?;
+            .map_err(|_| {
+                "the API key has characters that cannot go in an HTTP header".to_string()
+            })?;
         auth.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, auth);
         for (name, value) in extra {
-            let value = HeaderValue::from_str(value).map_err(|_| format!("{name} `{value}` cannot go in an HTTP header"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("{name} `{value}` cannot go in an HTTP header"))?;
             headers.insert(HeaderName::from_static(name), value);
         }
         let client = reqwest::Client::builder()
@@ -53,7 +58,11 @@ impl HttpCore {
             .user_agent(concat!("referee/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not set up HTTP: {e}"))?;
-        Ok(HttpCore { client, base, find_fields })
+        Ok(HttpCore {
+            client,
+            base,
+            find_fields,
+        })
     }
 
     /// The URL for `segments` under the base, each segment percent-encoded (ids may hold anything).
@@ -65,11 +74,19 @@ impl HttpCore {
         url
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, segments: &[&str], query: &[(&str, String)]) -> Result<T, ApiError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
         self.send(Method::GET, segments, query, None).await
     }
 
-    pub async fn put<T: DeserializeOwned>(&self, segments: &[&str], body: &Value) -> Result<T, ApiError> {
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &Value,
+    ) -> Result<T, ApiError> {
         self.send(Method::PUT, segments, &[], Some(body)).await
     }
 
@@ -103,7 +120,13 @@ impl HttpCore {
         Err(self.error_for(status, &endpoint, &bytes, retry_after))
     }
 
-    fn error_for(&self, status: StatusCode, endpoint: &str, bytes: &[u8], retry_after: Option<Duration>) -> ApiError {
+    fn error_for(
+        &self,
+        status: StatusCode,
+        endpoint: &str,
+        bytes: &[u8],
+        retry_after: Option<Duration>,
+    ) -> ApiError {
         let json = serde_json::from_slice::<Value>(bytes).ok();
         let message = json
             .as_ref()
@@ -118,10 +141,19 @@ impl HttpCore {
                 message,
             },
             401 | 403 => ApiError::Unauthorized { message },
-            404 => ApiError::NotFound { endpoint: endpoint.to_string(), message },
+            404 => ApiError::NotFound {
+                endpoint: endpoint.to_string(),
+                message,
+            },
             429 => ApiError::RateLimited { retry_after },
-            500..=599 => ApiError::Server { status: status.as_u16(), message },
-            code => ApiError::Refused { status: code, message },
+            500..=599 => ApiError::Server {
+                status: status.as_u16(),
+                message,
+            },
+            code => ApiError::Refused {
+                status: code,
+                message,
+            },
         }
     }
 }

@@ -14,7 +14,17 @@ use crate::domain::Record;
 use crate::domain::schema::{RefKind, Schema, V1_SCHEMA};
 
 /// Which API a profile speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// Referral API v1.
@@ -46,7 +56,11 @@ pub enum Client {
 }
 
 impl Client {
-    pub fn connect(backend: BackendKind, base_url: &str, api_key: &SecretString) -> Result<Client, String> {
+    pub fn connect(
+        backend: BackendKind,
+        base_url: &str,
+        api_key: &SecretString,
+    ) -> Result<Client, String> {
         match backend {
             BackendKind::Vantio => {
                 let core = http::HttpCore::new(base_url, api_key, &[], vantio::field_from_message)?;

@@ -84,7 +84,10 @@ pub fn field_from_message(body: &Value) -> Vec<(String, String)> {
     let Some(rest) = message.strip_prefix("Invalid ") else {
         return Vec::new();
     };
-    let field: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+    let field: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect();
     let detail = rest[field.len()..].trim_start_matches([':', ' ']).trim();
     if field.is_empty() || detail.is_empty() {
         return Vec::new();
@@ -106,7 +109,10 @@ pub struct VantioClient {
 }
 
 fn page_query(offset: usize) -> [(&'static str, String); 2] {
-    [("limit", PAGE_SIZE.to_string()), ("offset", offset.to_string())]
+    [
+        ("limit", PAGE_SIZE.to_string()),
+        ("offset", offset.to_string()),
+    ]
 }
 
 impl VantioClient {
@@ -116,23 +122,38 @@ impl VantioClient {
 
     /// Page `index` (from 0) of referrals, and whether it is the last one.
     pub async fn referrals_page(&self, index: usize) -> Result<(Vec<Record>, bool), ApiError> {
-        let list: ReferralList = self.http.get(&["referrals"], &page_query(index * PAGE_SIZE)).await?;
+        let list: ReferralList = self
+            .http
+            .get(&["referrals"], &page_query(index * PAGE_SIZE))
+            .await?;
         let last = list.referrals.len() < PAGE_SIZE;
         Ok((list.referrals.into_iter().map(Record::from).collect(), last))
     }
 
     pub async fn referral(&self, id: &str) -> Result<Record, ApiError> {
-        self.http.get::<WireReferral>(&["referrals", id], &[]).await.map(Record::from)
+        self.http
+            .get::<WireReferral>(&["referrals", id], &[])
+            .await
+            .map(Record::from)
     }
 
     pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
         let body = Value::Object(body.clone());
-        self.http.put::<WireReferral>(&["referrals", id], &body).await.map(Record::from)
+        self.http
+            .put::<WireReferral>(&["referrals", id], &body)
+            .await
+            .map(Record::from)
     }
 
     /// Page `index` of ambassadors as (id, "First Last").
-    pub async fn users_page(&self, index: usize) -> Result<(Vec<(String, String)>, bool), ApiError> {
-        let list: UserList = self.http.get(&["users"], &page_query(index * PAGE_SIZE)).await?;
+    pub async fn users_page(
+        &self,
+        index: usize,
+    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+        let list: UserList = self
+            .http
+            .get(&["users"], &page_query(index * PAGE_SIZE))
+            .await?;
         let last = list.users.len() < PAGE_SIZE;
         let names = list
             .users
@@ -143,8 +164,14 @@ impl VantioClient {
     }
 
     /// Page `index` of impressions as (id, "location · poster").
-    pub async fn impressions_page(&self, index: usize) -> Result<(Vec<(String, String)>, bool), ApiError> {
-        let list: ImpressionList = self.http.get(&["impressions"], &page_query(index * PAGE_SIZE)).await?;
+    pub async fn impressions_page(
+        &self,
+        index: usize,
+    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+        let list: ImpressionList = self
+            .http
+            .get(&["impressions"], &page_query(index * PAGE_SIZE))
+            .await?;
         let last = list.impressions.len() < PAGE_SIZE;
         let names = list
             .impressions
@@ -168,10 +195,19 @@ mod tests {
         let f = |m: &str| field_from_message(&json!({"error": "Bad Request", "message": m}));
         assert_eq!(
             f("Invalid email: already used by another referral in this program"),
-            [("email".to_string(), "Already used by another referral in this program".to_string())]
+            [(
+                "email".to_string(),
+                "Already used by another referral in this program".to_string()
+            )]
         );
-        assert_eq!(f("Invalid status value. Must be one of: pending")[0].0, "status");
-        assert_eq!(f("Invalid verified_at: must be an ISO 8601 timestamp")[0].0, "verified_at");
+        assert_eq!(
+            f("Invalid status value. Must be one of: pending")[0].0,
+            "status"
+        );
+        assert_eq!(
+            f("Invalid verified_at: must be an ISO 8601 timestamp")[0].0,
+            "verified_at"
+        );
         assert!(f("Something else broke").is_empty());
         assert!(field_from_message(&json!({"oops": 1})).is_empty());
     }

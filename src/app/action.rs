@@ -33,7 +33,10 @@ pub enum QuickKey {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// The terminal's size, so paging and scrolling know how many rows are on screen.
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     Move(Motion),
     OpenDetail,
     /// Esc in the list: close the detail pane, or clear the filter.
@@ -67,10 +70,24 @@ pub enum Action {
     PromptEdit(TextEdit),
     PromptSubmit,
     // Answers from background work.
-    ReferralsPage { req: RequestId, records: Vec<Record>, last: bool },
-    LookupPage { req: RequestId, entries: Vec<(String, String)>, last: bool },
-    Saved { req: RequestId, result: Result<Record, ApiError> },
-    RequestFailed { req: RequestId, error: ApiError },
+    ReferralsPage {
+        req: RequestId,
+        records: Vec<Record>,
+        last: bool,
+    },
+    LookupPage {
+        req: RequestId,
+        entries: Vec<(String, String)>,
+        last: bool,
+    },
+    Saved {
+        req: RequestId,
+        result: Result<Record, ApiError>,
+    },
+    RequestFailed {
+        req: RequestId,
+        error: ApiError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,5 +97,9 @@ pub enum Effect {
     /// Page through a kind of referenced resource, answering with `LookupPage`s.
     LoadLookup { req: RequestId, kind: RefKind },
     /// PUT exactly `body` to the referral `id`, answering with `Saved`.
-    Update { req: RequestId, id: String, body: Map<String, Value> },
+    Update {
+        req: RequestId,
+        id: String,
+        body: Map<String, Value>,
+    },
 }

@@ -13,7 +13,10 @@ use crate::domain::{Clock, Record};
 pub enum FieldInput {
     Text(TextBuffer),
     /// A picker; `None` when the stored value is not one of the choices.
-    Choice { options: &'static [&'static str], selected: Option<usize> },
+    Choice {
+        options: &'static [&'static str],
+        selected: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,9 +32,9 @@ impl FormField {
     pub fn text(&self) -> String {
         match &self.input {
             FieldInput::Text(buffer) => buffer.text(),
-            FieldInput::Choice { options, selected } => {
-                selected.map(|i| options[i].to_string()).unwrap_or_else(|| self.original.clone())
-            }
+            FieldInput::Choice { options, selected } => selected
+                .map(|i| options[i].to_string())
+                .unwrap_or_else(|| self.original.clone()),
         }
     }
 
@@ -65,7 +68,12 @@ impl Form {
                     FieldKind::JsonObject => FieldInput::Text(TextBuffer::multi(&original)),
                     _ => FieldInput::Text(TextBuffer::single(&original)),
                 };
-                FormField { spec, input, original, error: None }
+                FormField {
+                    spec,
+                    input,
+                    original,
+                    error: None,
+                }
             })
             .collect();
         Form {
@@ -101,7 +109,9 @@ impl Form {
     pub fn pick(&mut self, step: isize) {
         if let FieldInput::Choice { options, selected } = &mut self.fields[self.focus].input {
             let len = options.len() as isize;
-            let from = selected.map(|s| s as isize).unwrap_or(if step > 0 { -1 } else { 0 });
+            let from = selected
+                .map(|s| s as isize)
+                .unwrap_or(if step > 0 { -1 } else { 0 });
             *selected = Some((from + step).rem_euclid(len) as usize);
             self.touched();
         }
@@ -109,7 +119,9 @@ impl Form {
 
     pub fn pick_letter(&mut self, letter: char) {
         if let FieldInput::Choice { options, selected } = &mut self.fields[self.focus].input
-            && let Some(i) = options.iter().position(|o| o.starts_with(letter.to_ascii_lowercase()))
+            && let Some(i) = options
+                .iter()
+                .position(|o| o.starts_with(letter.to_ascii_lowercase()))
         {
             *selected = Some(i);
             self.touched();
@@ -151,7 +163,9 @@ impl Form {
                 wanted.insert(self.fields[index].spec.key.to_string(), value);
             }
         }
-        let invalid: Vec<usize> = (0..self.fields.len()).filter(|i| self.fields[*i].error.is_some()).collect();
+        let invalid: Vec<usize> = (0..self.fields.len())
+            .filter(|i| self.fields[*i].error.is_some())
+            .collect();
         match invalid.first() {
             None => Ok(wanted),
             Some(first) => {

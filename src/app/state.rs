@@ -31,7 +31,10 @@ pub enum Pending {
     Load,
     Lookup(RefKind),
     /// A PUT for `id`; `changes` is what it was meant to change, for the status bar.
-    Save { id: String, changes: ChangeSet },
+    Save {
+        id: String,
+        changes: ChangeSet,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +71,11 @@ pub enum Overlay {
     /// The change about to be sent for the open form.
     Review(ChangeSet),
     /// The reason for rejecting `id`.
-    RejectReason { id: String, input: TextBuffer, error: Option<String> },
+    RejectReason {
+        id: String,
+        input: TextBuffer,
+        error: Option<String>,
+    },
     Confirm(Question),
 }
 
@@ -145,7 +152,10 @@ impl State {
     }
 
     pub fn selected_record(&self) -> Option<&Record> {
-        self.list.visible.get(self.list.selected).map(|i| &self.records[*i])
+        self.list
+            .visible
+            .get(self.list.selected)
+            .map(|i| &self.records[*i])
     }
 
     pub fn record(&self, id: &str) -> Option<&Record> {
@@ -153,7 +163,10 @@ impl State {
     }
 
     pub fn pending_writes(&self) -> usize {
-        self.pending.values().filter(|p| matches!(p, Pending::Save { .. })).count()
+        self.pending
+            .values()
+            .filter(|p| matches!(p, Pending::Save { .. }))
+            .count()
     }
 
     pub fn lookup(&self, kind: RefKind, id: &str) -> Option<&str> {
@@ -166,7 +179,10 @@ impl State {
     }
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
-        self.message = Some(Message { text: text.into(), level });
+        self.message = Some(Message {
+            text: text.into(),
+            level,
+        });
     }
 
     /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.
@@ -182,7 +198,12 @@ impl State {
             .filter(|(_, r)| {
                 terms.is_empty() || {
                     let hay = std::iter::once(r.id.to_lowercase())
-                        .chain(schema.filter_fields.iter().map(|k| r.text(k).to_lowercase()))
+                        .chain(
+                            schema
+                                .filter_fields
+                                .iter()
+                                .map(|k| r.text(k).to_lowercase()),
+                        )
                         .collect::<Vec<_>>()
                         .join(" ");
                     terms.iter().all(|t| hay.contains(t))
@@ -190,7 +211,12 @@ impl State {
             })
             .map(|(i, _)| i)
             .collect();
-        let position = keep.and_then(|id| self.list.visible.iter().position(|i| self.records[*i].id == id));
+        let position = keep.and_then(|id| {
+            self.list
+                .visible
+                .iter()
+                .position(|i| self.records[*i].id == id)
+        });
         self.list.selected = position.unwrap_or(0);
         self.scroll_to_selection();
     }

@@ -73,7 +73,10 @@ impl TextBuffer {
 
     fn byte_at(&self, col: usize) -> usize {
         let line = &self.lines[self.row];
-        line.char_indices().nth(col).map(|(i, _)| i).unwrap_or(line.len())
+        line.char_indices()
+            .nth(col)
+            .map(|(i, _)| i)
+            .unwrap_or(line.len())
     }
 
     /// Applies an edit; returns whether the text changed (moves do not).
@@ -144,7 +147,11 @@ impl TextBuffer {
                 false
             }
             TextEdit::Up | TextEdit::Down => {
-                let target = if edit == TextEdit::Up { self.row.checked_sub(1) } else { Some(self.row + 1) };
+                let target = if edit == TextEdit::Up {
+                    self.row.checked_sub(1)
+                } else {
+                    Some(self.row + 1)
+                };
                 if let Some(row) = target.filter(|r| *r < self.lines.len()) {
                     self.row = row;
                     self.col = self.col.min(self.line_len());
@@ -169,7 +176,11 @@ mod tests {
 
     fn type_text(buffer: &mut TextBuffer, text: &str) {
         for c in text.chars() {
-            buffer.apply(if c == '\n' { TextEdit::Newline } else { TextEdit::Insert(c) });
+            buffer.apply(if c == '\n' {
+                TextEdit::Newline
+            } else {
+                TextEdit::Insert(c)
+            });
         }
     }
 

@@ -94,17 +94,17 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.refilter();
         }
         Action::SwitchPane if state.detail_open => {
-            state.focus = if state.focus == Pane::List { Pane::Detail } else { Pane::List };
+            state.focus = if state.focus == Pane::List {
+                Pane::Detail
+            } else {
+                Pane::List
+            };
         }
         Action::FilterStart => {
             state.list.filtering = true;
             state.focus = Pane::List;
         }
-        Action::FilterEdit(edit) => {
-            if state.list.filter.apply(edit) {
-                state.refilter();
-            }
-        }
+        Action::FilterEdit(edit) if state.list.filter.apply(edit) => state.refilter(),
         Action::FilterDone => state.list.filtering = false,
         Action::Reload => {
             state.say(Level::Info, "Reloading…");
@@ -119,7 +119,9 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         },
         Action::Quick(key) => return quick(state, key),
         Action::Help => state.overlay = Some(Overlay::Help),
-        Action::Quit if state.pending_writes() > 0 => state.overlay = Some(Overlay::Confirm(Question::Quit)),
+        Action::Quit if state.pending_writes() > 0 => {
+            state.overlay = Some(Overlay::Confirm(Question::Quit))
+        }
         Action::Quit => state.should_quit = true,
         _ => {}
     }
@@ -143,13 +145,23 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
         (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
         (Overlay::RejectReason { id, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);
-            state.overlay = Some(Overlay::RejectReason { id, input, error: None });
+            state.overlay = Some(Overlay::RejectReason {
+                id,
+                input,
+                error: None,
+            });
         }
         (Overlay::RejectReason { id, input, .. }, Action::PromptSubmit) => {
             let decision = QuickStatus::Rejected(input.text());
             match write_quick(state, &id, &decision) {
                 Ok(effects) => return effects,
-                Err(message) => state.overlay = Some(Overlay::RejectReason { id, input, error: Some(message) }),
+                Err(message) => {
+                    state.overlay = Some(Overlay::RejectReason {
+                        id,
+                        input,
+                        error: Some(message),
+                    })
+                }
             }
         }
         (Overlay::RejectReason { .. }, Action::Dismiss) => state.say(Level::Info, "Not rejected."),
@@ -165,15 +177,22 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
     };
     let dirty = form.is_dirty();
     match action {
-        Action::Quit if dirty || form.saving.is_some() => state.overlay = Some(Overlay::Confirm(Question::Quit)),
+        Action::Quit if dirty || form.saving.is_some() => {
+            state.overlay = Some(Overlay::Confirm(Question::Quit))
+        }
         Action::Quit => state.should_quit = true,
         Action::FormCancel if form.saving.is_some() => {
             state.say(Level::Info, "Still saving: wait for the server's answer.");
         }
-        Action::FormCancel if dirty => state.overlay = Some(Overlay::Confirm(Question::DiscardForm)),
+        Action::FormCancel if dirty => {
+            state.overlay = Some(Overlay::Confirm(Question::DiscardForm))
+        }
         Action::FormCancel => state.form = None,
         Action::Help => state.overlay = Some(Overlay::Help),
-        _ if form.saving.is_some() => state.say(Level::Info, "Saving… the form unlocks when the server answers."),
+        _ if form.saving.is_some() => state.say(
+            Level::Info,
+            "Saving… the form unlocks when the server answers.",
+        ),
         Action::FormEdit(edit) => form.edit(edit),
         Action::FormPick(step) => form.pick(step),
         Action::FormPickLetter(letter) => form.pick_letter(letter),
@@ -194,12 +213,18 @@ fn review(state: &mut State) -> Vec<Effect> {
     match form.collect(&clock) {
         Err(count) => {
             let noun = if count == 1 { "field is" } else { "fields are" };
-            state.say(Level::Error, format!("{count} {noun} not valid: fix what is marked in red, then Ctrl-s."));
+            state.say(
+                Level::Error,
+                format!("{count} {noun} not valid: fix what is marked in red, then Ctrl-s."),
+            );
         }
         Ok(wanted) => {
             let id = form.record_id.clone();
             let Some(record) = state.record(&id) else {
-                state.say(Level::Error, format!("{id} is no longer in the list; press Esc and r to reload."));
+                state.say(
+                    Level::Error,
+                    format!("{id} is no longer in the list; press Esc and r to reload."),
+                );
                 return Vec::new();
             };
             let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
@@ -218,7 +243,10 @@ fn send_form(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
         return Vec::new();
     };
     let body = changes.body.clone();
-    let req = state.request(Pending::Save { id: id.clone(), changes });
+    let req = state.request(Pending::Save {
+        id: id.clone(),
+        changes,
+    });
     if let Some(form) = state.form.as_mut() {
         form.saving = Some(req);
     }
@@ -237,7 +265,11 @@ fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         QuickKey::Pending => QuickStatus::Pending,
         QuickKey::Reject => {
             let input = TextBuffer::single("");
-            state.overlay = Some(Overlay::RejectReason { id, input, error: None });
+            state.overlay = Some(Overlay::RejectReason {
+                id,
+                input,
+                error: None,
+            });
             return Vec::new();
         }
     };
@@ -249,30 +281,56 @@ fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
 
 /// A quick decision through the same checks, diff and PUT as the form.
 fn write_quick(state: &mut State, id: &str, decision: &QuickStatus) -> Result<Vec<Effect>, String> {
-    let record = state.record(id).ok_or_else(|| format!("{id} is no longer in the list."))?;
-    let wanted = quick_values(record, decision, state.session.admin_id.as_deref(), &state.clock)?;
+    let record = state
+        .record(id)
+        .ok_or_else(|| format!("{id} is no longer in the list."))?;
+    let wanted = quick_values(
+        record,
+        decision,
+        state.session.admin_id.as_deref(),
+        &state.clock,
+    )?;
     check_all(state, &wanted)?;
     let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
     if changes.is_empty() {
-        state.say(Level::Info, format!("{id} is already {}: nothing to send.", decision.word()));
+        state.say(
+            Level::Info,
+            format!("{id} is already {}: nothing to send.", decision.word()),
+        );
         return Ok(Vec::new());
     }
     let body = changes.body.clone();
-    let req = state.request(Pending::Save { id: id.to_string(), changes });
+    let req = state.request(Pending::Save {
+        id: id.to_string(),
+        changes,
+    });
     state.say(Level::Info, format!("Marking {id} {}…", decision.word()));
-    Ok(vec![Effect::Update { req, id: id.to_string(), body }])
+    Ok(vec![Effect::Update {
+        req,
+        id: id.to_string(),
+        body,
+    }])
 }
 
 fn check_all(state: &State, wanted: &Map<String, Value>) -> Result<(), String> {
     for (key, value) in wanted {
-        let spec = state.schema.field(key).ok_or_else(|| format!("`{key}` is not a field of this backend"))?;
+        let spec = state
+            .schema
+            .field(key)
+            .ok_or_else(|| format!("`{key}` is not a field of this backend"))?;
         check_value(spec, value, &state.clock).map_err(|e| format!("{}: {e}", spec.label))?;
     }
     Ok(())
 }
 
 fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: bool) {
-    let LoadState::Loading { req: current, loaded } = state.load else { return };
+    let LoadState::Loading {
+        req: current,
+        loaded,
+    } = state.load
+    else {
+        return;
+    };
     if current != req {
         return;
     }
@@ -305,41 +363,64 @@ fn saved(state: &mut State, req: RequestId, result: Result<Record, ApiError>) ->
                 state.form = None;
             }
             state.refilter();
-            state.say(Level::Success, format!("Saved {id} · {}", changes.summary()));
+            state.say(
+                Level::Success,
+                format!("Saved {id} · {}", changes.summary()),
+            );
         }
         Err(error) => match form {
             Some(form) => {
                 form.saving = None;
-                if let ApiError::Invalid { message, fields, .. } = &error {
-                    let placed = fields.iter().filter(|(key, text)| form.place_error(key, text)).count();
+                if let ApiError::Invalid {
+                    message, fields, ..
+                } = &error
+                {
+                    let placed = fields
+                        .iter()
+                        .filter(|(key, text)| form.place_error(key, text))
+                        .count();
                     if placed == 0 {
                         form.top_error = Some(message.clone());
                     }
                     if let Some(index) = form.fields.iter().position(|f| f.error.is_some()) {
                         form.focus = index;
                     }
-                    state.say(Level::Error, "The server refused the change: see the form. Nothing was lost.");
+                    state.say(
+                        Level::Error,
+                        "The server refused the change: see the form. Nothing was lost.",
+                    );
                 } else {
                     state.say(Level::Error, error.user_message());
                 }
             }
-            None => state.say(Level::Error, format!("{id} not saved. {}", error.user_message())),
+            None => state.say(
+                Level::Error,
+                format!("{id} not saved. {}", error.user_message()),
+            ),
         },
     }
     Vec::new()
 }
 
 fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
-    let Some(what) = state.pending.remove(&req) else { return };
+    let Some(what) = state.pending.remove(&req) else {
+        return;
+    };
     match what {
         Pending::Load => {
             state.load = LoadState::Failed(error.user_message());
-            state.say(Level::Error, format!("Loading failed. {}", error.user_message()));
+            state.say(
+                Level::Error,
+                format!("Loading failed. {}", error.user_message()),
+            );
         }
         // A failed load already explains the same problem; do not bury it.
         Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {}
         Pending::Lookup(kind) => {
-            state.say(Level::Error, format!("Could not load {}. {}", kind.noun(), error.user_message()));
+            state.say(
+                Level::Error,
+                format!("Could not load {}. {}", kind.noun(), error.user_message()),
+            );
         }
         Pending::Save { .. } => {}
     }

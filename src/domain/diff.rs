@@ -45,10 +45,17 @@ impl ChangeSet {
 }
 
 /// Compares `wanted` (field key → new value) with `record` and builds the body.
-pub fn diff(schema: &Schema, record: &Record, wanted: &Map<String, Value>, mode: MetadataMode) -> ChangeSet {
+pub fn diff(
+    schema: &Schema,
+    record: &Record,
+    wanted: &Map<String, Value>,
+    mode: MetadataMode,
+) -> ChangeSet {
     let mut set = ChangeSet::default();
     for spec in schema.editable_fields() {
-        let Some(after) = wanted.get(spec.key) else { continue };
+        let Some(after) = wanted.get(spec.key) else {
+            continue;
+        };
         let before = record.get(spec.key);
         match spec.kind {
             FieldKind::JsonObject => {
@@ -106,11 +113,19 @@ fn as_object(value: &Value) -> Map<String, Value> {
 }
 
 /// Keys whose value differs, with (before, after); a removed key reads as null after.
-fn object_key_changes<'a>(before: &'a Value, after: &'a Value) -> Vec<(String, (&'a Value, &'a Value))> {
+fn object_key_changes<'a>(
+    before: &'a Value,
+    after: &'a Value,
+) -> Vec<(String, (&'a Value, &'a Value))> {
     static NULL: Value = Value::Null;
     let get = |v: &'a Value, k: &str| v.get(k).unwrap_or(&NULL);
     let mut keys: Vec<String> = as_object(after).keys().cloned().collect();
-    keys.extend(as_object(before).keys().filter(|k| after.get(*k).is_none()).cloned());
+    keys.extend(
+        as_object(before)
+            .keys()
+            .filter(|k| after.get(*k).is_none())
+            .cloned(),
+    );
     keys.into_iter()
         .filter_map(|k| {
             let pair = (get(before, &k), get(after, &k));
@@ -157,7 +172,10 @@ mod tests {
             "status": "converted", "verified_at": null,
             "metadata": {"source": "flyer", "location": "Library"}
         });
-        Record { id: "ref_1".into(), values: values.as_object().unwrap().clone() }
+        Record {
+            id: "ref_1".into(),
+            values: values.as_object().unwrap().clone(),
+        }
     }
 
     fn wanted(v: Value) -> Map<String, Value> {
@@ -168,7 +186,10 @@ mod tests {
     fn unchanged_fields_are_left_out_of_the_body() {
         let w = wanted(json!({"first_name": "Ada", "email": "ada@new.io", "status": "converted"}));
         let set = diff(&V1_SCHEMA, &record(), &w, MetadataMode::Merge);
-        assert_eq!(Value::Object(set.body.clone()), json!({"email": "ada@new.io"}));
+        assert_eq!(
+            Value::Object(set.body.clone()),
+            json!({"email": "ada@new.io"})
+        );
         assert_eq!(set.changes.len(), 1);
         assert_eq!(set.summary(), "email ada@example.com → ada@new.io");
     }
@@ -176,18 +197,25 @@ mod tests {
     #[test]
     fn the_same_instant_written_differently_is_no_change() {
         let mut r = record();
-        r.values.insert("verified_at".into(), json!("2024-01-16T14:20:00.000Z"));
+        r.values
+            .insert("verified_at".into(), json!("2024-01-16T14:20:00.000Z"));
         let w = wanted(json!({"verified_at": "2024-01-16T15:20:00+01:00"}));
         assert!(diff(&V1_SCHEMA, &r, &w, MetadataMode::Merge).is_empty());
         let w = wanted(json!({"verified_at": null}));
-        assert_eq!(diff(&V1_SCHEMA, &r, &w, MetadataMode::Merge).body["verified_at"], Value::Null);
+        assert_eq!(
+            diff(&V1_SCHEMA, &r, &w, MetadataMode::Merge).body["verified_at"],
+            Value::Null
+        );
     }
 
     #[test]
     fn merge_sends_changed_keys_and_null_for_removed_ones() {
         let w = wanted(json!({"metadata": {"source": "flyer", "notes": "ok"}}));
         let set = diff(&V1_SCHEMA, &record(), &w, MetadataMode::Merge);
-        assert_eq!(set.body["metadata"], json!({"notes": "ok", "location": null}));
+        assert_eq!(
+            set.body["metadata"],
+            json!({"notes": "ok", "location": null})
+        );
         let keys: Vec<_> = set.changes.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(keys, ["metadata.notes", "metadata.location"]);
     }
@@ -196,7 +224,10 @@ mod tests {
     fn replace_sends_the_whole_object() {
         let w = wanted(json!({"metadata": {"source": "flyer", "notes": "ok"}}));
         let set = diff(&V1_SCHEMA, &record(), &w, MetadataMode::Replace);
-        assert_eq!(set.body["metadata"], json!({"source": "flyer", "notes": "ok"}));
+        assert_eq!(
+            set.body["metadata"],
+            json!({"source": "flyer", "notes": "ok"})
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ mod tests {
 
     fn record(verified_at: Value) -> Record {
         let v = json!({"status": "converted", "verified_at": verified_at, "metadata": {"source": "flyer"}});
-        Record { id: "ref_1".into(), values: v.as_object().unwrap().clone() }
+        Record {
+            id: "ref_1".into(),
+            values: v.as_object().unwrap().clone(),
+        }
     }
 
     #[test]
@@ -101,7 +104,13 @@ mod tests {
     fn reject_requires_a_reason_and_stores_it() {
         let r = record(Value::Null);
         assert!(quick_values(&r, &QuickStatus::Rejected("  ".into()), None, &clock()).is_err());
-        let wanted = quick_values(&r, &QuickStatus::Rejected("duplicate".into()), None, &clock()).unwrap();
+        let wanted = quick_values(
+            &r,
+            &QuickStatus::Rejected("duplicate".into()),
+            None,
+            &clock(),
+        )
+        .unwrap();
         let set = diff(&V1_SCHEMA, &r, &wanted, MetadataMode::Replace);
         assert_eq!(
             Value::Object(set.body),

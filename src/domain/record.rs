@@ -32,7 +32,11 @@ impl Record {
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        if joined.is_empty() { self.id.clone() } else { joined }
+        if joined.is_empty() {
+            self.id.clone()
+        } else {
+            joined
+        }
     }
 }
 

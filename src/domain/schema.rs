@@ -95,7 +95,12 @@ const fn field(key: &'static str, label: &'static str, kind: FieldKind) -> Field
     }
 }
 
-const fn editable(key: &'static str, label: &'static str, kind: FieldKind, required: bool) -> FieldSpec {
+const fn editable(
+    key: &'static str,
+    label: &'static str,
+    kind: FieldKind,
+    required: bool,
+) -> FieldSpec {
     FieldSpec {
         key,
         label,
@@ -113,24 +118,79 @@ pub static V1_SCHEMA: Schema = Schema {
         editable("first_name", "First name", FieldKind::Text, true),
         editable("last_name", "Last name", FieldKind::Text, true),
         editable("email", "Email", FieldKind::Email, true),
-        editable("profile_picture", "Profile picture URL", FieldKind::Url, false),
+        editable(
+            "profile_picture",
+            "Profile picture URL",
+            FieldKind::Url,
+            false,
+        ),
         editable("status", "Status", FieldKind::Enum(V1_STATUSES), true),
         editable("verified_at", "Verified at", FieldKind::Timestamp, false),
         editable("metadata", "Metadata", FieldKind::JsonObject, false),
         field("program_id", "Program", FieldKind::Text),
-        field("student_id", "Ambassador", FieldKind::Reference(RefKind::User)),
-        field("impression_id", "Impression", FieldKind::Reference(RefKind::Impression)),
+        field(
+            "student_id",
+            "Ambassador",
+            FieldKind::Reference(RefKind::User),
+        ),
+        field(
+            "impression_id",
+            "Impression",
+            FieldKind::Reference(RefKind::Impression),
+        ),
         field("created_at", "Created", FieldKind::Timestamp),
         field("updated_at", "Updated", FieldKind::Timestamp),
     ],
     columns: &[
-        Column { title: "Name", fields: &["first_name", "last_name"], min_width: 16, flex: true, drop_rank: 0 },
-        Column { title: "Email", fields: &["email"], min_width: 22, flex: true, drop_rank: 1 },
-        Column { title: "Status", fields: &["status"], min_width: 9, flex: false, drop_rank: 0 },
-        Column { title: "Program", fields: &["program_id"], min_width: 17, flex: false, drop_rank: 4 },
-        Column { title: "Ambassador", fields: &["student_id"], min_width: 14, flex: true, drop_rank: 3 },
-        Column { title: "Created", fields: &["created_at"], min_width: 16, flex: false, drop_rank: 2 },
-        Column { title: "Verified", fields: &["verified_at"], min_width: 16, flex: false, drop_rank: 5 },
+        Column {
+            title: "Name",
+            fields: &["first_name", "last_name"],
+            min_width: 16,
+            flex: true,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Email",
+            fields: &["email"],
+            min_width: 22,
+            flex: true,
+            drop_rank: 1,
+        },
+        Column {
+            title: "Status",
+            fields: &["status"],
+            min_width: 9,
+            flex: false,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Program",
+            fields: &["program_id"],
+            min_width: 17,
+            flex: false,
+            drop_rank: 4,
+        },
+        Column {
+            title: "Ambassador",
+            fields: &["student_id"],
+            min_width: 14,
+            flex: true,
+            drop_rank: 3,
+        },
+        Column {
+            title: "Created",
+            fields: &["created_at"],
+            min_width: 16,
+            flex: false,
+            drop_rank: 2,
+        },
+        Column {
+            title: "Verified",
+            fields: &["verified_at"],
+            min_width: 16,
+            flex: false,
+            drop_rank: 5,
+        },
     ],
     title_fields: &["first_name", "last_name"],
     filter_fields: &["first_name", "last_name", "email"],

@@ -23,7 +23,9 @@ pub fn parse_input(spec: &FieldSpec, text: &str, clock: &Clock) -> Result<Value,
         FieldKind::Email => parse_email(trimmed),
         FieldKind::Url => parse_url(trimmed),
         FieldKind::Enum(options) => parse_choice(trimmed, options),
-        FieldKind::Timestamp => parse_timestamp(trimmed, clock).map(|ts| Value::String(to_wire(ts))),
+        FieldKind::Timestamp => {
+            parse_timestamp(trimmed, clock).map(|ts| Value::String(to_wire(ts)))
+        }
         FieldKind::JsonObject => parse_object(trimmed),
     }
 }
@@ -73,7 +75,9 @@ fn parse_url(text: &str) -> Result<Value, String> {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
             Ok(Value::String(text.to_string()))
         }
-        _ => Err("Must be an http(s) URL like https://example.com/photo.jpg, or empty for none.".into()),
+        _ => Err(
+            "Must be an http(s) URL like https://example.com/photo.jpg, or empty for none.".into(),
+        ),
     }
 }
 
@@ -99,7 +103,10 @@ fn parse_timestamp(text: &str, clock: &Clock) -> Result<Timestamp, String> {
     }
     let civil = text
         .parse::<civil::DateTime>()
-        .or_else(|_| text.parse::<civil::Date>().map(|d| d.to_datetime(civil::Time::midnight())))
+        .or_else(|_| {
+            text.parse::<civil::Date>()
+                .map(|d| d.to_datetime(civil::Time::midnight()))
+        })
         .map_err(|_| bad())?;
     civil
         .to_zoned(clock.tz.clone())
@@ -125,7 +132,10 @@ mod tests {
     use jiff::tz::TimeZone;
 
     fn clock() -> Clock {
-        Clock::fixed("2026-11-21T10:00:00Z".parse().unwrap(), TimeZone::fixed(jiff::tz::offset(1)))
+        Clock::fixed(
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            TimeZone::fixed(jiff::tz::offset(1)),
+        )
     }
 
     fn parse(key: &str, text: &str) -> Result<Value, String> {
@@ -149,7 +159,10 @@ mod tests {
 
     #[test]
     fn picture_must_be_http_or_empty() {
-        assert_eq!(parse("profile_picture", "https://x.io/p.jpg").unwrap(), "https://x.io/p.jpg");
+        assert_eq!(
+            parse("profile_picture", "https://x.io/p.jpg").unwrap(),
+            "https://x.io/p.jpg"
+        );
         assert_eq!(parse("profile_picture", "").unwrap(), Value::Null);
         assert!(parse("profile_picture", "ftp://x.io/p.jpg").is_err());
         assert!(parse("profile_picture", "x.io/p.jpg").is_err());
@@ -158,10 +171,19 @@ mod tests {
     #[test]
     fn verified_at_accepts_now_rfc3339_local_and_empty() {
         assert_eq!(parse("verified_at", "now").unwrap(), "2026-11-21T10:00:00Z");
-        assert_eq!(parse("verified_at", "2024-01-16T14:20:00+02:00").unwrap(), "2024-01-16T12:20:00Z");
+        assert_eq!(
+            parse("verified_at", "2024-01-16T14:20:00+02:00").unwrap(),
+            "2024-01-16T12:20:00Z"
+        );
         // Without an offset the time is local (UTC+1 here).
-        assert_eq!(parse("verified_at", "2024-01-16 15:20").unwrap(), "2024-01-16T14:20:00Z");
-        assert_eq!(parse("verified_at", "2024-01-16").unwrap(), "2024-01-15T23:00:00Z");
+        assert_eq!(
+            parse("verified_at", "2024-01-16 15:20").unwrap(),
+            "2024-01-16T14:20:00Z"
+        );
+        assert_eq!(
+            parse("verified_at", "2024-01-16").unwrap(),
+            "2024-01-15T23:00:00Z"
+        );
         assert_eq!(parse("verified_at", "").unwrap(), Value::Null);
         let err = parse("verified_at", "yesterday-ish").unwrap_err();
         assert!(err.contains("yesterday-ish"), "{err}");
@@ -176,9 +198,16 @@ mod tests {
 
     #[test]
     fn metadata_must_be_an_object() {
-        assert_eq!(parse("metadata", "{\"a\": 1}").unwrap(), serde_json::json!({"a": 1}));
+        assert_eq!(
+            parse("metadata", "{\"a\": 1}").unwrap(),
+            serde_json::json!({"a": 1})
+        );
         assert_eq!(parse("metadata", "").unwrap(), serde_json::json!({}));
-        assert!(parse("metadata", "{\"a\":").unwrap_err().starts_with("Invalid JSON"));
+        assert!(
+            parse("metadata", "{\"a\":")
+                .unwrap_err()
+                .starts_with("Invalid JSON")
+        );
         assert!(parse("metadata", "[1]").unwrap_err().contains("object"));
     }
 

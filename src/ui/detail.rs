@@ -12,13 +12,24 @@ use crate::app::state::Pane;
 use crate::domain::schema::FieldKind;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    let border = if state.focus == Pane::Detail { theme::label() } else { theme::dim() };
+    let border = if state.focus == Pane::Detail {
+        theme::label()
+    } else {
+        theme::dim()
+    };
     let Some(record) = state.selected_record() else {
-        let empty = Paragraph::new("Nothing selected.").block(Block::bordered().title(" Detail ").border_style(border));
+        let empty = Paragraph::new("Nothing selected.")
+            .block(Block::bordered().title(" Detail ").border_style(border));
         frame.render_widget(empty, area);
         return;
     };
-    let label_width = state.schema.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
+    let label_width = state
+        .schema
+        .fields
+        .iter()
+        .map(|f| f.label.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines = Vec::new();
     for spec in state.schema.fields {
         let value = record.get(spec.key);

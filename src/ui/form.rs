@@ -23,8 +23,15 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         Some(r) => format!(" Edit {} · {} ", r.title(state.schema), r.id),
         None => format!(" Edit {} ", form.record_id),
     };
-    let saving = if form.saving.is_some() { " Saving… " } else { "" };
-    let block = Block::bordered().title(title).title(Span::styled(saving, theme::level_style(crate::app::state::Level::Info)));
+    let saving = if form.saving.is_some() {
+        " Saving… "
+    } else {
+        ""
+    };
+    let block = Block::bordered().title(title).title(Span::styled(
+        saving,
+        theme::level_style(crate::app::state::Level::Info),
+    ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -35,12 +42,23 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
     if let Some(top) = &form.top_error {
         lines.push(Line::styled(format!("✗ {top}"), theme::error()));
     }
-    let fixed: usize = form.fields.iter().map(|f| field_height(state, f, 0)).sum::<usize>() + lines.len();
-    let editor_lines = (inner.height as usize).saturating_sub(fixed).max(MIN_EDITOR_LINES);
+    let fixed: usize = form
+        .fields
+        .iter()
+        .map(|f| field_height(state, f, 0))
+        .sum::<usize>()
+        + lines.len();
+    let editor_lines = (inner.height as usize)
+        .saturating_sub(fixed)
+        .max(MIN_EDITOR_LINES);
     let mut cursor = None;
     for (index, field) in form.fields.iter().enumerate() {
         let focused = index == form.focus;
-        let label_style = if focused { theme::focused() } else { theme::label() };
+        let label_style = if focused {
+            theme::focused()
+        } else {
+            theme::label()
+        };
         let label = Span::styled(format!("{:>LABEL_WIDTH$} ", field.spec.label), label_style);
         let value_x = inner.x + LABEL_WIDTH as u16 + 2;
         match &field.input {
@@ -55,7 +73,10 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                     spans.push(Span::styled(format!(" {option} "), style));
                 }
                 if selected.is_none() {
-                    spans.push(Span::styled(format!(" (now: {})", field.original), theme::error()));
+                    spans.push(Span::styled(
+                        format!(" (now: {})", field.original),
+                        theme::error(),
+                    ));
                 }
                 lines.push(Line::from(spans));
             }
@@ -63,18 +84,31 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                 lines.push(Line::from(label));
                 let (row, col) = buffer.cursor();
                 let first = row.saturating_sub(editor_lines.saturating_sub(1));
-                for (i, text) in buffer.lines().iter().enumerate().skip(first).take(editor_lines) {
+                for (i, text) in buffer
+                    .lines()
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .take(editor_lines)
+                {
                     if focused && i == row {
                         cursor = Some((value_x + col as u16, lines.len()));
                     }
-                    lines.push(Line::from(vec![Span::raw(" ".repeat(LABEL_WIDTH + 2)), Span::raw(text.clone())]));
+                    lines.push(Line::from(vec![
+                        Span::raw(" ".repeat(LABEL_WIDTH + 2)),
+                        Span::raw(text.clone()),
+                    ]));
                 }
             }
             FieldInput::Text(buffer) => {
                 if focused {
                     cursor = Some((value_x + buffer.cursor().1 as u16, lines.len()));
                 }
-                lines.push(Line::from(vec![label, Span::raw(" "), Span::raw(buffer.text())]));
+                lines.push(Line::from(vec![
+                    label,
+                    Span::raw(" "),
+                    Span::raw(buffer.text()),
+                ]));
             }
         }
         let indent = " ".repeat(LABEL_WIDTH + 2);
@@ -90,7 +124,10 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         && form.saving.is_none()
         && (line as u16) < inner.height
     {
-        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), inner.y + line as u16));
+        frame.set_cursor_position(Position::new(
+            x.min(inner.right().saturating_sub(1)),
+            inner.y + line as u16,
+        ));
     }
 }
 

@@ -17,7 +17,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let rows_on_screen = area.height.saturating_sub(3) as usize;
     let list = &state.list;
     // The status bar may take a second line; keep the cursor on screen even then.
-    let offset = list.offset.max((list.selected + 1).saturating_sub(rows_on_screen));
+    let offset = list
+        .offset
+        .max((list.selected + 1).saturating_sub(rows_on_screen));
     let rows = list
         .visible
         .iter()
@@ -30,7 +32,12 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 let text = column
                     .fields
                     .iter()
-                    .filter_map(|key| state.schema.field(key).map(|spec| shown_value(state, spec, record.get(key), Room::Cell)))
+                    .filter_map(|key| {
+                        state
+                            .schema
+                            .field(key)
+                            .map(|spec| shown_value(state, spec, record.get(key), Room::Cell))
+                    })
                     .collect::<Vec<_>>()
                     .join(" ");
                 if column.fields == [state.schema.status_field] {
@@ -40,18 +47,40 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 }
             });
             let row = Row::new(cells);
-            if position == list.selected { row.style(theme::selected_row()) } else { row }
+            if position == list.selected {
+                row.style(theme::selected_row())
+            } else {
+                row
+            }
         });
-    let widths = columns
-        .iter()
-        .map(|c| if c.flex { Constraint::Min(c.min_width) } else { Constraint::Length(c.min_width) });
+    let widths = columns.iter().map(|c| {
+        if c.flex {
+            Constraint::Min(c.min_width)
+        } else {
+            Constraint::Length(c.min_width)
+        }
+    });
     let block = Block::bordered()
         .title(title(state))
-        .border_style(if state.focus == Pane::List { theme::label() } else { theme::dim() });
-    frame.render_widget(Table::new(rows, widths).header(header).block(block).column_spacing(1), area);
+        .border_style(if state.focus == Pane::List {
+            theme::label()
+        } else {
+            theme::dim()
+        });
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        area,
+    );
     if list.filtering {
         let typed = list.filter.text();
-        let x = area.x + 2 + " Referrals ".len() as u16 + count_text(state).len() as u16 + " / ".len() as u16;
+        let x = area.x
+            + 2
+            + " Referrals ".len() as u16
+            + count_text(state).len() as u16
+            + " / ".len() as u16;
         frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
     }
 }
@@ -61,7 +90,10 @@ fn count_text(state: &State) -> String {
 }
 
 fn title(state: &State) -> Line<'static> {
-    let mut spans = vec![Span::raw(" Referrals "), Span::styled(count_text(state), theme::label())];
+    let mut spans = vec![
+        Span::raw(" Referrals "),
+        Span::styled(count_text(state), theme::label()),
+    ];
     let filter = state.list.filter.text();
     if state.list.filtering || !filter.is_empty() {
         spans.push(Span::raw(" / "));
@@ -76,7 +108,12 @@ fn fitting_columns(columns: &'static [Column], width: u16) -> Vec<&'static Colum
     let mut kept: Vec<&Column> = columns.iter().collect();
     let needed = |kept: &[&Column]| kept.iter().map(|c| c.min_width + 1).sum::<u16>();
     while needed(&kept) > width && kept.len() > 1 {
-        let worst = kept.iter().enumerate().max_by_key(|(_, c)| c.drop_rank).map(|(i, _)| i).unwrap_or(0);
+        let worst = kept
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, c)| c.drop_rank)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         kept.remove(worst);
     }
     kept

@@ -17,8 +17,8 @@ const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
 pub fn render(state: &State, frame: &mut Frame) {
     let status_height = status_bar::height(state, frame.area().width);
-    let [body, status] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(status_height)]).areas(frame.area());
+    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(status_height)])
+        .areas(frame.area());
     if let Some(form) = &state.form {
         form::render(state, form, frame, body);
     } else if !state.detail_open {
@@ -26,7 +26,9 @@ pub fn render(state: &State, frame: &mut Frame) {
     } else if body.width < SIDE_BY_SIDE_MIN_WIDTH {
         detail::render(state, frame, body);
     } else {
-        let [left, right] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(body);
         list::render(state, frame, left);
         detail::render(state, frame, right);
     }

@@ -38,25 +38,47 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             let lines: Vec<Line> = KEYS
                 .iter()
                 .map(|(key, what)| {
-                    Line::from(vec![Span::styled(format!("{key:>10}  "), theme::label()), Span::raw(*what)])
+                    Line::from(vec![
+                        Span::styled(format!("{key:>10}  "), theme::label()),
+                        Span::raw(*what),
+                    ])
                 })
                 .collect();
             popup(frame, area, " Keys · any key closes ", lines, 70);
         }
         Overlay::Review(changes) => {
-            let id = state.form.as_ref().map(|f| f.record_id.as_str()).unwrap_or("");
-            popup(frame, area, &format!(" Review · PUT /referrals/{id} "), review_lines(changes), 76);
+            let id = state
+                .form
+                .as_ref()
+                .map(|f| f.record_id.as_str())
+                .unwrap_or("");
+            popup(
+                frame,
+                area,
+                &format!(" Review · PUT /referrals/{id} "),
+                review_lines(changes),
+                76,
+            );
         }
         Overlay::Confirm(question) => {
             let text = match question {
-                Question::Quit => "Quit? Unsent changes in the form, or writes still in flight, will be lost.",
+                Question::Quit => {
+                    "Quit? Unsent changes in the form, or writes still in flight, will be lost."
+                }
                 Question::DiscardForm => "Leave the form and discard what you typed?",
             };
-            let lines = vec![Line::raw(text), Line::raw(""), Line::styled("y yes · n no", theme::dim())];
+            let lines = vec![
+                Line::raw(text),
+                Line::raw(""),
+                Line::styled("y yes · n no", theme::dim()),
+            ];
             popup(frame, area, " Are you sure? ", lines, 60);
         }
         Overlay::RejectReason { id, input, error } => {
-            let name = state.record(id).map(|r| r.title(state.schema)).unwrap_or_default();
+            let name = state
+                .record(id)
+                .map(|r| r.title(state.schema))
+                .unwrap_or_default();
             let mut lines = vec![
                 Line::raw(format!("Reject {name} ({id})")),
                 Line::styled("Reason, stored as metadata.rejection_reason:", theme::dim()),
@@ -74,7 +96,12 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
 }
 
 fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
-    let width = changes.changes.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
+    let width = changes
+        .changes
+        .iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines: Vec<Line> = changes
         .changes
         .iter()
@@ -88,16 +115,28 @@ fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Body that will be sent (changed fields only):", theme::dim()));
+    lines.push(Line::styled(
+        "Body that will be sent (changed fields only):",
+        theme::dim(),
+    ));
     let body = serde_json::to_string_pretty(&changes.body).unwrap_or_default();
     lines.extend(body.lines().map(|l| Line::raw(l.to_string())));
     lines.push(Line::raw(""));
-    lines.push(Line::styled("y send · n / Esc back to the form", theme::dim()));
+    lines.push(Line::styled(
+        "y send · n / Esc back to the form",
+        theme::dim(),
+    ));
     lines
 }
 
 /// Draws a bordered box centred on `area`, sized to its lines, and returns its inner area.
-fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, width: u16) -> Rect {
+fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    width: u16,
+) -> Rect {
     let width = width.min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
     let rect = Rect {
@@ -109,6 +148,11 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, 
     let block = Block::bordered().title(title.to_string());
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
     inner
 }

@@ -24,7 +24,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
 fn line(state: &State) -> Line<'static> {
     let session = &state.session;
     let mut spans = vec![
-        Span::styled(format!(" {} · {} ", session.profile, session.backend), theme::focused()),
+        Span::styled(
+            format!(" {} · {} ", session.profile, session.backend),
+            theme::focused(),
+        ),
         Span::raw(" "),
     ];
     match &state.load {
@@ -34,11 +37,18 @@ fn line(state: &State) -> Line<'static> {
     }
     if !state.pending.is_empty() {
         let frame_index = (state.next_request as usize + state.pending.len()) % SPINNER.len();
-        spans.push(Span::raw(format!("{} {} pending ", SPINNER[frame_index], state.pending.len())));
+        spans.push(Span::raw(format!(
+            "{} {} pending ",
+            SPINNER[frame_index],
+            state.pending.len()
+        )));
     }
     spans.push(Span::styled("│ ", theme::dim()));
     match &state.message {
-        Some(message) => spans.push(Span::styled(message.text.clone(), theme::level_style(message.level))),
+        Some(message) => spans.push(Span::styled(
+            message.text.clone(),
+            theme::level_style(message.level),
+        )),
         None => spans.push(Span::styled("? keys · q quit", theme::dim())),
     }
     Line::from(spans)

@@ -45,7 +45,9 @@ pub fn focused() -> Style {
 }
 
 pub fn selected_row() -> Style {
-    Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
+    Style::new()
+        .bg(Color::DarkGray)
+        .add_modifier(Modifier::BOLD)
 }
 
 /// Where a value is shown: lists want it short, the detail pane wants all of it.
@@ -59,12 +61,18 @@ pub enum Room {
 pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -> String {
     let text = value_text(value);
     if text.is_empty() {
-        return if room == Room::Detail { "—".into() } else { String::new() };
+        return if room == Room::Detail {
+            "—".into()
+        } else {
+            String::new()
+        };
     }
     match (spec.kind, room) {
         (FieldKind::Timestamp, Room::Cell) => state.clock.local_short(&text),
         (FieldKind::Timestamp, Room::Detail) => state.clock.local_long(&text),
-        (FieldKind::Reference(kind), Room::Cell) => state.lookup(kind, &text).unwrap_or(&text).to_string(),
+        (FieldKind::Reference(kind), Room::Cell) => {
+            state.lookup(kind, &text).unwrap_or(&text).to_string()
+        }
         (FieldKind::Reference(kind), Room::Detail) => match state.lookup(kind, &text) {
             Some(name) => format!("{name} ({text})"),
             None => text,

@@ -32,16 +32,26 @@ pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbo
         metadata_mode: mode,
         seed,
     };
-    let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     Sandbox { server, dir }
 }
 
 pub fn client(base_url: &str, key: &str) -> Client {
-    Client::connect(BackendKind::Vantio, base_url, &SecretString::from(key.to_string())).unwrap()
+    Client::connect(
+        BackendKind::Vantio,
+        base_url,
+        &SecretString::from(key.to_string()),
+    )
+    .unwrap()
 }
 
 pub fn fixed_clock() -> Clock {
-    Clock::fixed("2026-11-21T10:00:00Z".parse().unwrap(), jiff::tz::TimeZone::UTC)
+    Clock::fixed(
+        "2026-11-21T10:00:00Z".parse().unwrap(),
+        jiff::tz::TimeZone::UTC,
+    )
 }
 
 pub fn app(base_url: &str, key: &str, width: u16, height: u16) -> App<TestBackend> {
@@ -61,12 +71,18 @@ pub fn app(base_url: &str, key: &str, width: u16, height: u16) -> App<TestBacken
 /// Starts the app and waits for everything to load.
 pub async fn loaded(app: &mut App<TestBackend>) {
     app.start();
-    assert!(app.settle(Duration::from_secs(10)).await, "loading did not finish");
+    assert!(
+        app.settle(Duration::from_secs(10)).await,
+        "loading did not finish"
+    );
     app.draw().unwrap();
 }
 
 pub async fn settle(app: &mut App<TestBackend>) {
-    assert!(app.settle(Duration::from_secs(10)).await, "requests did not finish");
+    assert!(
+        app.settle(Duration::from_secs(10)).await,
+        "requests did not finish"
+    );
     app.draw().unwrap();
 }
 
@@ -96,7 +112,11 @@ pub fn type_text(app: &mut App<TestBackend>, text: &str) {
 pub fn screen(app: &App<TestBackend>) -> Vec<String> {
     let buffer = app.terminal.backend().buffer();
     (0..buffer.area.height)
-        .map(|y| (0..buffer.area.width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
         .collect()
 }
 
@@ -107,7 +127,8 @@ pub fn screen_text(app: &App<TestBackend>) -> String {
 /// (x, y) of the first occurrence of `needle` on screen.
 pub fn find(app: &App<TestBackend>, needle: &str) -> Option<(u16, u16)> {
     screen(app).iter().enumerate().find_map(|(y, line)| {
-        line.find(needle).map(|byte| (line[..byte].chars().count() as u16, y as u16))
+        line.find(needle)
+            .map(|byte| (line[..byte].chars().count() as u16, y as u16))
     })
 }
 

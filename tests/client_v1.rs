@@ -30,20 +30,41 @@ fn body(v: Value) -> Map<String, Value> {
 #[tokio::test]
 async fn lists_every_page_until_a_short_one() {
     let sb = sandbox(250, 1000, MetadataMode::Merge).await;
-    assert_eq!(all_pages(&client(&sb.server.v1_base_url(), KEY)).await, [100, 100, 50]);
+    assert_eq!(
+        all_pages(&client(&sb.server.v1_base_url(), KEY)).await,
+        [100, 100, 50]
+    );
     let sb = sandbox(200, 1000, MetadataMode::Merge).await;
-    assert_eq!(all_pages(&client(&sb.server.v1_base_url(), KEY)).await, [100, 100, 0], "exactly full pages end on an empty one");
+    assert_eq!(
+        all_pages(&client(&sb.server.v1_base_url(), KEY)).await,
+        [100, 100, 0],
+        "exactly full pages end on an empty one"
+    );
 }
 
 #[tokio::test]
 async fn lookups_give_names_for_ambassadors_and_impressions() {
     let sb = sandbox(20, 1000, MetadataMode::Merge).await;
     let c = client(&sb.server.v1_base_url(), KEY);
-    let (users, last) = c.lookup_page(referee::domain::schema::RefKind::User, 0).await.unwrap();
+    let (users, last) = c
+        .lookup_page(referee::domain::schema::RefKind::User, 0)
+        .await
+        .unwrap();
     assert!(last && !users.is_empty());
-    assert!(users.iter().all(|(id, name)| id.starts_with("user_") && name.contains(' ')));
-    let (impressions, _) = c.lookup_page(referee::domain::schema::RefKind::Impression, 0).await.unwrap();
-    assert!(impressions.iter().all(|(id, place)| id.starts_with("imp_") && place.contains("post_")));
+    assert!(
+        users
+            .iter()
+            .all(|(id, name)| id.starts_with("user_") && name.contains(' '))
+    );
+    let (impressions, _) = c
+        .lookup_page(referee::domain::schema::RefKind::Impression, 0)
+        .await
+        .unwrap();
+    assert!(
+        impressions
+            .iter()
+            .all(|(id, place)| id.starts_with("imp_") && place.contains("post_"))
+    );
 }
 
 #[tokio::test]
@@ -63,11 +84,17 @@ async fn updates_each_field_and_returns_the_servers_record() {
         ("verified_at", Value::Null),
     ];
     for (key, value) in cases {
-        let record = c.update(&id, &body(json!({ key: value.clone() }))).await.unwrap();
+        let record = c
+            .update(&id, &body(json!({ key: value.clone() })))
+            .await
+            .unwrap();
         assert_eq!(record.get(key), &value, "{key}");
         assert!(!record.text("updated_at").is_empty());
     }
-    let record = c.update(&id, &body(json!({"metadata": {"notes": "checked"}}))).await.unwrap();
+    let record = c
+        .update(&id, &body(json!({"metadata": {"notes": "checked"}})))
+        .await
+        .unwrap();
     assert_eq!(record.get("metadata")["notes"], "checked");
 }
 
@@ -80,24 +107,41 @@ async fn each_server_error_is_decoded_into_its_kind() {
     let id = records[0].id.clone();
 
     match c.update(&id, &body(json!({"email": "nope"}))).await {
-        Err(ApiError::Invalid { status: 400, fields, .. }) => {
-            assert_eq!(fields, [("email".to_string(), "Must be a valid email address".to_string())])
+        Err(ApiError::Invalid {
+            status: 400,
+            fields,
+            ..
+        }) => {
+            assert_eq!(
+                fields,
+                [(
+                    "email".to_string(),
+                    "Must be a valid email address".to_string()
+                )]
+            )
         }
         other => panic!("{other:?}"),
     }
-    match c.update("ref_missing", &body(json!({"status": "verified"}))).await {
+    match c
+        .update("ref_missing", &body(json!({"status": "verified"})))
+        .await
+    {
         Err(ApiError::NotFound { message, .. }) => assert_eq!(message, "Referral not found"),
         other => panic!("{other:?}"),
     }
     match client(&base, "sk_wrong").referrals_page(0).await {
-        Err(ApiError::Unauthorized { message }) => assert_eq!(message, "Invalid or missing API key"),
+        Err(ApiError::Unauthorized { message }) => {
+            assert_eq!(message, "Invalid or missing API key")
+        }
         other => panic!("{other:?}"),
     }
     let limited = sandbox(1, 1, MetadataMode::Merge).await;
     let c = client(&limited.server.v1_base_url(), KEY);
     c.referrals_page(0).await.unwrap();
     match c.referrals_page(0).await {
-        Err(ApiError::RateLimited { retry_after: Some(wait) }) => assert!(wait >= Duration::from_secs(1)),
+        Err(ApiError::RateLimited {
+            retry_after: Some(wait),
+        }) => assert!(wait >= Duration::from_secs(1)),
         other => panic!("{other:?}"),
     }
 }
@@ -107,8 +151,13 @@ async fn a_closed_port_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    match client(&format!("http://{addr}/api/v1"), KEY).referrals_page(0).await {
-        Err(e @ ApiError::Transport { .. }) => assert!(e.user_message().contains("Could not reach the server")),
+    match client(&format!("http://{addr}/api/v1"), KEY)
+        .referrals_page(0)
+        .await
+    {
+        Err(e @ ApiError::Transport { .. }) => {
+            assert!(e.user_message().contains("Could not reach the server"))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -123,7 +172,9 @@ async fn a_dropped_connection_is_a_transport_error() {
         }
     });
     assert!(matches!(
-        client(&format!("http://{addr}/api/v1"), KEY).referrals_page(0).await,
+        client(&format!("http://{addr}/api/v1"), KEY)
+            .referrals_page(0)
+            .await,
         Err(ApiError::Transport { .. })
     ));
 }
@@ -159,18 +210,26 @@ async fn html_malformed_and_empty_answers_are_clear_errors() {
         other => panic!("{other:?}"),
     }
     match answer_to_list(200, r#"{"data": []}"#, "application/json").await {
-        Err(ApiError::Decode { message, .. }) => assert!(message.contains("referrals"), "{message}"),
+        Err(ApiError::Decode { message, .. }) => {
+            assert!(message.contains("referrals"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     match answer_to_list(502, "<html>Bad Gateway</html>", "text/html").await {
         Err(e @ ApiError::Server { status: 502, .. }) => {
             let text = e.user_message();
-            assert!(text.contains("HTML") && text.contains("try again"), "{text}");
+            assert!(
+                text.contains("HTML") && text.contains("try again"),
+                "{text}"
+            );
         }
         other => panic!("{other:?}"),
     }
     match answer_to_list(500, "", "text/plain").await {
-        Err(ApiError::Server { status: 500, message }) => assert_eq!(message, "Internal Server Error"),
+        Err(ApiError::Server {
+            status: 500,
+            message,
+        }) => assert_eq!(message, "Internal Server Error"),
         other => panic!("{other:?}"),
     }
 }

@@ -118,12 +118,7 @@ pub static V1_SCHEMA: Schema = Schema {
         editable("first_name", "First name", FieldKind::Text, true),
         editable("last_name", "Last name", FieldKind::Text, true),
         editable("email", "Email", FieldKind::Email, true),
-        editable(
-            "profile_picture",
-            "Profile picture URL",
-            FieldKind::Url,
-            false,
-        ),
+        editable("profile_picture", "Picture URL", FieldKind::Url, false),
         editable("status", "Status", FieldKind::Enum(V1_STATUSES), true),
         editable("verified_at", "Verified at", FieldKind::Timestamp, false),
         editable("metadata", "Metadata", FieldKind::JsonObject, false),

@@ -66,7 +66,7 @@ fn parse_email(text: &str) -> Result<Value, String> {
     if domain_ok && email_address::EmailAddress::is_valid(text) {
         Ok(Value::String(text.to_string()))
     } else {
-        Err("Not a valid email address: expected something like name@example.com.".into())
+        Err("Not a valid email address: expected name@example.com.".into())
     }
 }
 
@@ -75,9 +75,7 @@ fn parse_url(text: &str) -> Result<Value, String> {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
             Ok(Value::String(text.to_string()))
         }
-        _ => Err(
-            "Must be an http(s) URL like https://example.com/photo.jpg, or empty for none.".into(),
-        ),
+        _ => Err("Not an http(s) URL: use https://…, or leave it empty for none.".into()),
     }
 }
 
@@ -90,11 +88,8 @@ fn parse_choice(text: &str, options: &[&str]) -> Result<Value, String> {
 
 /// `now`, an RFC 3339 instant, or a local date-time / date (ISO 8601 without an offset).
 fn parse_timestamp(text: &str, clock: &Clock) -> Result<Timestamp, String> {
-    let bad = || {
-        format!(
-            "`{text}` is not a time: use `now`, an ISO 8601 time like 2024-01-16T14:20:00Z, or leave it empty."
-        )
-    };
+    let bad =
+        || format!("`{text}` is not a time: use `now`, 2024-01-16T14:20:00Z, or leave it empty.");
     if text.eq_ignore_ascii_case("now") {
         return Ok(clock.now);
     }

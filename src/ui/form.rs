@@ -115,7 +115,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         if let Some(error) = &field.error {
             lines.push(Line::styled(format!("{indent}✗ {error}"), theme::error()));
         }
-        if let Some(hint) = hint(state, field) {
+        if let Some(hint) = hint(state, field).filter(|_| field.error.is_none()) {
             lines.push(Line::styled(format!("{indent}{hint}"), theme::dim()));
         }
     }
@@ -137,16 +137,20 @@ fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize 
         FieldInput::Text(b) if b.is_multiline() => 1 + editor_lines,
         _ => 1,
     };
-    body + usize::from(field.error.is_some()) + usize::from(hint(state, field).is_some())
+    // An error takes the place of the hint.
+    body + usize::from(field.error.is_some() || hint(state, field).is_some())
 }
 
 fn hint(state: &State, field: &FormField) -> Option<String> {
     match field.spec.kind {
         FieldKind::JsonObject => Some(match state.session.metadata_mode {
             MetadataMode::Merge => {
-                "Merge mode: keys you remove cannot be deleted on the server; they are sent as null.".to_string()
+                "Merge mode: removed keys are sent as null (a merge cannot delete them)."
+                    .to_string()
             }
-            MetadataMode::Replace => "Replace mode: this object replaces the stored one whole.".to_string(),
+            MetadataMode::Replace => {
+                "Replace mode: this object replaces the stored one whole.".to_string()
+            }
         }),
         _ => input_hint(field.spec, &field.text(), &state.clock),
     }

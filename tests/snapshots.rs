@@ -1,0 +1,55 @@
+//! Fixed-size snapshots of the screens people look at most (colours are asserted in `flows.rs`).
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+use referee::domain::MetadataMode;
+
+#[tokio::test]
+async fn list_and_detail_at_100x30() {
+    let sb = sandbox(60, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 100, 30);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("list_and_detail", screen_text(&app));
+}
+
+#[tokio::test]
+async fn form_with_an_error_under_each_bad_field_at_100x30() {
+    let sb = sandbox(60, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 100, 30);
+    loaded(&mut app).await;
+    let index = app
+        .state
+        .list
+        .visible
+        .iter()
+        .position(|i| app.state.records[*i].get("metadata").is_null())
+        .unwrap();
+    app.state.move_selection(index as isize);
+    press(&mut app, KeyCode::Char('e'));
+    let replace = |app: &mut _, text: &str| {
+        press(app, KeyCode::End);
+        ctrl(app, 'u');
+        type_text(app, text);
+        press(app, KeyCode::Tab);
+    };
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    replace(&mut app, "not-an-email");
+    replace(&mut app, "ftp://pictures.example.org/a.png");
+    press(&mut app, KeyCode::Tab);
+    replace(&mut app, "yesterday-ish");
+    press(&mut app, KeyCode::End);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, r#"{"a":"#);
+    ctrl(&mut app, 's');
+    assert!(
+        app.state.overlay.is_none(),
+        "no review while fields are invalid"
+    );
+    insta::assert_snapshot!("form_with_errors", screen_text(&app));
+}

@@ -88,8 +88,7 @@ fn parse_choice(text: &str, options: &[&str]) -> Result<Value, String> {
 
 /// `now`, an RFC 3339 instant, or a local date-time / date (ISO 8601 without an offset).
 fn parse_timestamp(text: &str, clock: &Clock) -> Result<Timestamp, String> {
-    let bad =
-        || format!("`{text}` is not a time: use `now`, 2024-01-16T14:20:00Z, or leave it empty.");
+    let bad = || "Not a time: use `now`, 2024-01-16T14:20:00Z, or leave it empty.".to_string();
     if text.eq_ignore_ascii_case("now") {
         return Ok(clock.now);
     }
@@ -181,7 +180,7 @@ mod tests {
         );
         assert_eq!(parse("verified_at", "").unwrap(), Value::Null);
         let err = parse("verified_at", "yesterday-ish").unwrap_err();
-        assert!(err.contains("yesterday-ish"), "{err}");
+        assert!(err.starts_with("Not a time"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::domain::MetadataMode;
 use crate::domain::schema::FieldKind;
 use crate::domain::validate::input_hint;
 
-const LABEL_WIDTH: usize = 20;
+const LABEL_WIDTH: usize = 12;
 /// Lines the metadata editor gets at least, even on a short terminal.
 const MIN_EDITOR_LINES: usize = 3;
 

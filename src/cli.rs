@@ -65,6 +65,9 @@ struct ServeArgs {
     /// The bearer key clients must send.
     #[arg(long, default_value = "sk_demo")]
     api_key: String,
+    /// The account FirstPromoter v2 requests must name in the Account-ID header.
+    #[arg(long, default_value = DEMO_ACCOUNT_ID)]
+    account_id: String,
     /// How a PUT's metadata is applied.
     #[arg(long, value_enum, default_value_t = MetadataMode::Merge)]
     metadata_mode: MetadataMode,
@@ -74,6 +77,7 @@ struct ServeArgs {
 }
 
 const DEMO_API_KEY: &str = "sk_demo";
+const DEMO_ACCOUNT_ID: &str = "acc_demo";
 /// Generous enough that a demo session never meets the limit by accident.
 const DEMO_RATE_LIMIT: u32 = 1200;
 const DEMO_SEED: usize = 500;
@@ -121,6 +125,7 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         rate_limit: args.rate_limit,
         metadata_mode: args.metadata_mode,
         seed: args.seed,
+        account_id: args.account_id,
     };
     let server = sandbox::start(config, args.addr).await?;
     eprintln!(
@@ -153,6 +158,7 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         rate_limit: DEMO_RATE_LIMIT,
         metadata_mode: MetadataMode::Merge,
         seed: DEMO_SEED,
+        account_id: DEMO_ACCOUNT_ID.into(),
     };
     let server = sandbox::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let profile = Profile {

@@ -26,6 +26,8 @@ struct Answer {
     body: Value,
 }
 
+const ACCOUNT: &str = "acc_test";
+
 fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
     SandboxConfig {
         db_path: dir.path().join("sandbox.db"),
@@ -33,6 +35,7 @@ fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
         rate_limit: 10_000,
         metadata_mode: MetadataMode::Merge,
         seed,
+        account_id: ACCOUNT.into(),
     }
 }
 

@@ -39,6 +39,8 @@ pub struct SandboxConfig {
     pub metadata_mode: MetadataMode,
     /// Demo referrals to generate when the database has none; 0 leaves it empty.
     pub seed: usize,
+    /// The account FirstPromoter v2 requests must name in `Account-ID`.
+    pub account_id: String,
 }
 
 /// A server running in a spawned task. Dropping it stops the server too, without waiting.
@@ -56,6 +58,11 @@ impl RunningSandbox {
     /// `http://127.0.0.1:PORT/api/v1`
     pub fn v1_base_url(&self) -> String {
         format!("http://{}/api/v1", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/api/v2/company`
+    pub fn v2_base_url(&self) -> String {
+        format!("http://{}/api/v2/company", self.addr)
     }
 
     /// Stops accepting connections and waits for requests in flight to finish.
@@ -77,6 +84,7 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         rate_limit,
         metadata_mode,
         seed,
+        account_id: _account_id,
     } = config;
     anyhow::ensure!(!api_key.is_empty(), "the sandbox API key must not be empty");
     let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {

@@ -17,6 +17,7 @@ use secrecy::SecretString;
 
 pub const KEY: &str = "sk_test";
 pub const ADMIN: &str = "admin_test";
+pub const ACCOUNT: &str = "acc_test";
 
 pub struct Sandbox {
     pub server: RunningSandbox,
@@ -31,6 +32,7 @@ pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbo
         rate_limit,
         metadata_mode: mode,
         seed,
+        account_id: ACCOUNT.into(),
     };
     let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap())
         .await

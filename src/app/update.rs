@@ -232,6 +232,10 @@ fn review(state: &mut State) -> Vec<Effect> {
                 state.say(Level::Info, "Nothing changed: there is nothing to send.");
             } else {
                 state.overlay = Some(Overlay::Review(changes));
+                state.say(
+                    Level::Info,
+                    "Review the change: y sends it, n goes back to the form.",
+                );
             }
         }
     }

@@ -144,10 +144,7 @@ fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize 
 fn hint(state: &State, field: &FormField) -> Option<String> {
     match field.spec.kind {
         FieldKind::JsonObject => Some(match state.session.metadata_mode {
-            MetadataMode::Merge => {
-                "Merge mode: removed keys are sent as null (a merge cannot delete them)."
-                    .to_string()
-            }
+            MetadataMode::Merge => "Merge mode: keys you remove are sent as null.".to_string(),
             MetadataMode::Replace => {
                 "Replace mode: this object replaces the stored one whole.".to_string()
             }

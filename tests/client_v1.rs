@@ -233,3 +233,42 @@ async fn html_malformed_and_empty_answers_are_clear_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_read_that_fails_once_is_tried_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"referrals": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (records, last) = client(&format!("{}/api/v1", server.uri()), KEY)
+        .referrals_page(0)
+        .await
+        .unwrap();
+    assert!(records.is_empty() && last);
+}
+
+#[tokio::test]
+async fn a_failed_write_is_not_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/api/v1", server.uri()), KEY);
+    assert!(matches!(
+        c.update("ref_1", &body(json!({"status": "verified"})))
+            .await,
+        Err(ApiError::Server { .. })
+    ));
+}

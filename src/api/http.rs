@@ -17,11 +17,47 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How a backend names the field an error is about; v1 puts it in the message, v2 in `errors`.
 pub type FieldFinder = fn(&Value) -> Vec<(String, String)>;
 
+/// Reads that failed for a passing reason (5xx, no answer) are tried this many more times.
+const READ_RETRIES: u32 = 2;
+const READ_BACKOFF: Duration = Duration::from_millis(300);
+/// A rate-limited request waits and is tried again this many times when the backend asks for it.
+const RATE_LIMIT_RETRIES: u32 = 3;
+/// Longest wait for a rate limit before giving up and telling the user.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(65);
+
+/// What a backend's client does about limits: pace itself, and wait out 429s instead of failing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// At most this many requests a minute, spaced evenly; requests queue rather than fail.
+    pub per_minute: Option<u32>,
+    /// Wait for `Retry-After` (or the next minute) on a 429 and try again.
+    pub wait_on_429: bool,
+}
+
+/// Spaces requests evenly so a per-minute limit is never reached.
+struct Pacer {
+    interval: Duration,
+    next_slot: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    async fn wait_turn(&self) {
+        let mut next = self.next_slot.lock().await;
+        let now = tokio::time::Instant::now();
+        let slot = (*next).max(now);
+        *next = slot + self.interval;
+        drop(next);
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
 #[derive(Clone)]
 pub struct HttpCore {
     client: reqwest::Client,
     base: url::Url,
     find_fields: FieldFinder,
+    limits: Limits,
+    pacer: Option<std::sync::Arc<Pacer>>,
 }
 
 impl HttpCore {
@@ -31,6 +67,7 @@ impl HttpCore {
         api_key: &SecretString,
         extra: &[(&'static str, String)],
         find_fields: FieldFinder,
+        limits: Limits,
     ) -> Result<Self, String> {
         let base = url::Url::parse(base_url.trim_end_matches('/'))
             .map_err(|e| format!("base_url `{base_url}` is not a URL: {e}"))?;
@@ -58,10 +95,18 @@ impl HttpCore {
             .user_agent(concat!("referee/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not set up HTTP: {e}"))?;
+        let pacer = limits.per_minute.filter(|n| *n > 0).map(|n| {
+            std::sync::Arc::new(Pacer {
+                interval: Duration::from_secs(60) / n,
+                next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            })
+        });
         Ok(HttpCore {
             client,
             base,
             find_fields,
+            limits,
+            pacer,
         })
     }
 
@@ -90,7 +135,45 @@ impl HttpCore {
         self.send(Method::PUT, segments, &[], Some(body)).await
     }
 
+    /// Sends with pacing and retries: reads are retried after passing failures, and any request
+    /// after a 429 when the backend's limits say to wait.
     async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let (mut read_retries, mut rate_retries) = (0, 0);
+        loop {
+            if let Some(pacer) = &self.pacer {
+                pacer.wait_turn().await;
+            }
+            let result = self.send_once(method.clone(), segments, query, body).await;
+            let wait = match &result {
+                Err(ApiError::RateLimited { retry_after })
+                    if self.limits.wait_on_429 && rate_retries < RATE_LIMIT_RETRIES =>
+                {
+                    rate_retries += 1;
+                    retry_after.unwrap_or_else(until_next_minute)
+                }
+                Err(ApiError::Server { .. } | ApiError::Transport { .. })
+                    if method == Method::GET && read_retries < READ_RETRIES =>
+                {
+                    read_retries += 1;
+                    READ_BACKOFF * read_retries
+                }
+                _ => return result,
+            };
+            if wait > MAX_RATE_LIMIT_WAIT {
+                return result;
+            }
+            tracing::info!(?wait, "retrying {method} /{}", segments.join("/"));
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send_once<T: DeserializeOwned>(
         &self,
         method: Method,
         segments: &[&str],
@@ -200,6 +283,14 @@ fn describe_transport(e: &reqwest::Error) -> String {
         }
         text
     }
+}
+
+/// With no `Retry-After`, a per-minute limit resets at the next minute.
+fn until_next_minute() -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Duration::from_secs(60 - now.as_secs() % 60)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

@@ -63,7 +63,15 @@ impl Client {
     ) -> Result<Client, String> {
         match backend {
             BackendKind::Vantio => {
-                let core = http::HttpCore::new(base_url, api_key, &[], vantio::field_from_message)?;
+                // v1 documents no limit: a 429 is shown, not waited out.
+                let limits = http::Limits::default();
+                let core = http::HttpCore::new(
+                    base_url,
+                    api_key,
+                    &[],
+                    vantio::field_from_message,
+                    limits,
+                )?;
                 Ok(Client::Vantio(vantio::VantioClient::new(core)))
             }
         }

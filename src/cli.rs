@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::api::{BackendKind, Client};
+use crate::api::{BackendKind, Client, Connection};
 use crate::app::State;
 use crate::app::state::Session;
 use crate::config::{self, Overrides, Paths, Profile};
@@ -72,7 +72,7 @@ struct ServeArgs {
     #[arg(long, value_enum, default_value_t = MetadataMode::Merge)]
     metadata_mode: MetadataMode,
     /// Requests per API key per minute before 429.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 400)]
     rate_limit: u32,
 }
 
@@ -164,9 +164,12 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
     let profile = Profile {
         name: "demo".into(),
         backend,
-        base_url: server.v1_base_url(),
+        base_url: match backend {
+            BackendKind::Vantio => server.v1_base_url(),
+            BackendKind::FirstPromoter => server.v2_base_url(),
+        },
         api_key: SecretString::from(DEMO_API_KEY),
-        account_id: None,
+        account_id: Some(DEMO_ACCOUNT_ID.into()),
         admin_id: Some("admin_demo".into()),
         metadata_mode: MetadataMode::Merge,
     };
@@ -178,8 +181,13 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
 /// Opens the console on `profile` and runs it until the user quits; the terminal is restored on
 /// every exit path (ratatui's panic hook restores it on a panic).
 async fn console(profile: Profile) -> Result<()> {
-    let client = Client::connect(profile.backend, &profile.base_url, &profile.api_key)
-        .map_err(|e| anyhow::anyhow!("profile `{}`: {e}", profile.name))?;
+    let client = Client::connect(Connection {
+        backend: profile.backend,
+        base_url: &profile.base_url,
+        api_key: &profile.api_key,
+        account_id: profile.account_id.as_deref(),
+    })
+    .map_err(|e| anyhow::anyhow!("profile `{}`: {e}", profile.name))?;
     let session = Session {
         profile: profile.name.clone(),
         backend: profile.backend.as_str(),

@@ -124,10 +124,8 @@ pub fn resolve(
 
     let backend = match (flags.backend, env_value("REFEREE_BACKEND")) {
         (Some(b), _) => b,
-        (None, Some(v)) => match v.as_str() {
-            "vantio" => BackendKind::Vantio,
-            _ => return Err(bad_env("REFEREE_BACKEND", &v, "vantio")),
-        },
+        (None, Some(v)) => BackendKind::parse(&v)
+            .ok_or_else(|| bad_env("REFEREE_BACKEND", &v, "vantio or firstpromoter"))?,
         (None, None) => from_file.backend.unwrap_or_default(),
     };
     let metadata_mode = match env_value("REFEREE_METADATA_MODE") {

@@ -16,6 +16,9 @@ use crate::app::keymap::map_key;
 use crate::app::{Action, Effect, State, update};
 use crate::domain::Clock;
 
+/// How long to wait between polls of a running batch.
+const BATCH_POLL_INTERVAL: Duration = Duration::from_millis(400);
+
 pub struct App<B: Backend> {
     pub state: State,
     pub terminal: Terminal<B>,
@@ -89,6 +92,17 @@ impl<B: Backend> App<B> {
     pub fn drain(&mut self) {
         while let Ok(action) = self.rx.try_recv() {
             self.dispatch(action);
+        }
+    }
+
+    /// Waits for the next answer from background work (or `limit`) and applies it.
+    pub async fn step(&mut self, limit: Duration) -> bool {
+        match tokio::time::timeout(limit, self.rx.recv()).await {
+            Ok(Some(action)) => {
+                self.dispatch(action);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -167,6 +181,32 @@ async fn perform(client: Client, effect: Effect, tx: mpsc::UnboundedSender<Actio
                 tracing::warn!(%error, ?kind, "loading names failed");
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
+        }
+        Effect::StartBatch {
+            req,
+            action,
+            ids,
+            reason,
+        } => {
+            if let Some(reason) = reason {
+                // FirstPromoter v2 has nowhere to store a reason: the local log keeps it.
+                tracing::info!(target: "referee::decisions", ?ids, action = action.path(), %reason, "reason");
+            }
+            let result = client.start_batch(action, &ids).await;
+            let _ = tx.send(Action::BatchProgress { req, result });
+        }
+        Effect::PollBatch { req, batch } => {
+            tokio::time::sleep(BATCH_POLL_INTERVAL).await;
+            let result = client.batch(batch).await;
+            let _ = tx.send(Action::BatchProgress { req, result });
+        }
+        Effect::Refresh { req, ids } => {
+            let result = client.refresh(&ids).await;
+            let _ = tx.send(Action::Refreshed { req, result });
+        }
+        Effect::Find { req, by, value } => {
+            let result = client.find(&by, &value).await;
+            let _ = tx.send(Action::Found { req, result });
         }
         Effect::Update { req, id, body } => {
             tracing::info!(%id, body = %serde_json::Value::Object(body.clone()), "PUT");

@@ -111,11 +111,16 @@ impl HttpCore {
     }
 
     /// The URL for `segments` under the base, each segment percent-encoded (ids may hold anything).
+    /// The URL for `segments` under the base. Every byte of a segment but unreserved ones is
+    /// percent-encoded, so an email or uid used as an id (`a+b@x.io`) arrives exactly as it is.
     fn url(&self, segments: &[&str]) -> url::Url {
         let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
+        let mut path = url.path().trim_end_matches('/').to_string();
+        for segment in segments {
+            path.push('/');
+            path.push_str(&encode_segment(segment));
         }
+        url.set_path(&path);
         url
     }
 
@@ -125,6 +130,14 @@ impl HttpCore {
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
         self.send(Method::GET, segments, query, None).await
+    }
+
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &Value,
+    ) -> Result<T, ApiError> {
+        self.send(Method::POST, segments, &[], Some(body)).await
     }
 
     pub async fn put<T: DeserializeOwned>(
@@ -283,6 +296,18 @@ fn describe_transport(e: &reqwest::Error) -> String {
         }
         text
     }
+}
+
+fn encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// With no `Retry-After`, a per-minute limit resets at the next minute.

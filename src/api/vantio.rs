@@ -92,15 +92,7 @@ pub fn field_from_message(body: &Value) -> Vec<(String, String)> {
     if field.is_empty() || detail.is_empty() {
         return Vec::new();
     }
-    vec![(field, capitalise(detail))]
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    vec![(field, super::error::capitalise(detail))]
 }
 
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::text::TextEdit;
-use crate::api::ApiError;
+use crate::api::{ApiError, Batch, BatchAction};
 use crate::domain::Record;
 use crate::domain::schema::RefKind;
 
@@ -42,6 +42,10 @@ pub enum Action {
     /// Esc in the list: close the detail pane, or clear the filter.
     Back,
     SwitchPane,
+    /// Space: mark or unmark the selected row.
+    ToggleMark,
+    /// `V`: mark every row the filter shows.
+    MarkAll,
     FilterStart,
     FilterEdit(TextEdit),
     FilterDone,
@@ -69,6 +73,15 @@ pub enum Action {
     FormCancel,
     PromptEdit(TextEdit),
     PromptSubmit,
+    /// Open the searchable picker for the focused form field.
+    FormOpenPicker(Option<char>),
+    /// Ctrl-p in the form: move the referral to another promoter (a batch action).
+    FormMoveToPromoter,
+    PickerMove(isize),
+    /// `m` in the move review: toggle moving the referral's commissions along.
+    ToggleCommissions,
+    /// `:` in the list: a command such as `find email a@b.com`.
+    CommandStart,
     // Answers from background work.
     ReferralsPage {
         req: RequestId,
@@ -81,6 +94,19 @@ pub enum Action {
         last: bool,
     },
     Saved {
+        req: RequestId,
+        result: Result<Record, ApiError>,
+    },
+    /// A batch action's state, when started and at each poll.
+    BatchProgress {
+        req: RequestId,
+        result: Result<Batch, ApiError>,
+    },
+    Refreshed {
+        req: RequestId,
+        result: Result<Vec<Record>, ApiError>,
+    },
+    Found {
         req: RequestId,
         result: Result<Record, ApiError>,
     },
@@ -101,5 +127,22 @@ pub enum Effect {
         req: RequestId,
         id: String,
         body: Map<String, Value>,
+    },
+    /// Start a batch state action; `reason` is written to the local log (v2 cannot store it).
+    StartBatch {
+        req: RequestId,
+        action: BatchAction,
+        ids: Vec<String>,
+        reason: Option<String>,
+    },
+    /// Ask for a batch's state again after a short pause, answering with `BatchProgress`.
+    PollBatch { req: RequestId, batch: i64 },
+    /// Fetch fresh copies of these referrals, answering with `Refreshed`.
+    Refresh { req: RequestId, ids: Vec<String> },
+    /// Open a referral by email, uid or username, answering with `Found`.
+    Find {
+        req: RequestId,
+        by: String,
+        value: String,
     },
 }

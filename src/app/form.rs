@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::action::RequestId;
 use super::text::{TextBuffer, TextEdit};
-use crate::domain::schema::{FieldKind, FieldSpec, Schema};
+use crate::domain::schema::{FieldKind, FieldSpec, RefKind, Schema};
 use crate::domain::validate::{input_text, parse_input};
 use crate::domain::{Clock, Record};
 
@@ -16,6 +16,11 @@ pub enum FieldInput {
     Choice {
         options: &'static [&'static str],
         selected: Option<usize>,
+    },
+    /// The id of a referenced resource, chosen in a searchable picker.
+    Pick {
+        kind: RefKind,
+        id: String,
     },
 }
 
@@ -35,6 +40,7 @@ impl FormField {
             FieldInput::Choice { options, selected } => selected
                 .map(|i| options[i].to_string())
                 .unwrap_or_else(|| self.original.clone()),
+            FieldInput::Pick { id, .. } => id.clone(),
         }
     }
 
@@ -65,7 +71,13 @@ impl Form {
                         options,
                         selected: options.iter().position(|o| *o == original),
                     },
-                    FieldKind::JsonObject => FieldInput::Text(TextBuffer::multi(&original)),
+                    FieldKind::JsonObject | FieldKind::Splits => {
+                        FieldInput::Text(TextBuffer::multi(&original))
+                    }
+                    FieldKind::Reference(kind) => FieldInput::Pick {
+                        kind,
+                        id: original.clone(),
+                    },
                     _ => FieldInput::Text(TextBuffer::single(&original)),
                 };
                 FormField {
@@ -128,6 +140,14 @@ impl Form {
         }
     }
 
+    /// Sets the focused picked field to `chosen`.
+    pub fn set_pick(&mut self, chosen: &str) {
+        if let FieldInput::Pick { id, .. } = &mut self.fields[self.focus].input {
+            *id = chosen.to_string();
+            self.touched();
+        }
+    }
+
     /// Moves focus by `step`, checking the field being left.
     pub fn move_focus(&mut self, step: isize, clock: &Clock) {
         self.check(self.focus, clock);
@@ -177,7 +197,8 @@ impl Form {
 
     /// Puts a server's message under the field it names; false when the form has no such field.
     pub fn place_error(&mut self, key: &str, message: &str) -> bool {
-        match self.fields.iter().position(|f| f.spec.key == key) {
+        let named = |f: &FormField| f.spec.key == key || f.spec.body_key() == key;
+        match self.fields.iter().position(named) {
             Some(index) => {
                 self.fields[index].error = Some(message.to_string());
                 true

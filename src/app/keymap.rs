@@ -22,8 +22,12 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
     if let Some(form) = &state.form {
         let multiline = matches!(&form.focused().input, FieldInput::Text(b) if b.is_multiline());
         let picker = matches!(form.focused().input, FieldInput::Choice { .. });
+        let lookup = matches!(form.focused().input, FieldInput::Pick { .. });
         return match key.code {
             KeyCode::Char('s') if ctrl => Some(Action::FormSubmit),
+            KeyCode::Char('p') if ctrl => Some(Action::FormMoveToPromoter),
+            KeyCode::Enter | KeyCode::Char(' ') if lookup => Some(Action::FormOpenPicker(None)),
+            KeyCode::Char(c) if lookup && !ctrl => Some(Action::FormOpenPicker(Some(c))),
             KeyCode::Esc => Some(Action::FormCancel),
             KeyCode::Tab => Some(Action::FormNext),
             KeyCode::BackTab => Some(Action::FormPrev),
@@ -59,6 +63,9 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Esc => Action::Back,
         KeyCode::Tab | KeyCode::BackTab => Action::SwitchPane,
         KeyCode::Char('/') => Action::FilterStart,
+        KeyCode::Char(':') => Action::CommandStart,
+        KeyCode::Char(' ') => Action::ToggleMark,
+        KeyCode::Char('V') => Action::MarkAll,
         KeyCode::Char('e') => Action::Edit,
         KeyCode::Char('v') => Action::Quick(QuickKey::Verify),
         KeyCode::Char('c') => Action::Quick(QuickKey::Convert),
@@ -73,13 +80,25 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
 
 fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
     match overlay {
-        Overlay::RejectReason { .. } => match key.code {
+        Overlay::RejectReason { .. } | Overlay::Command { .. } => match key.code {
             KeyCode::Enter => Some(Action::PromptSubmit),
             KeyCode::Esc => Some(Action::Dismiss),
             _ => text_edit(key).map(Action::PromptEdit),
         },
+        Overlay::Picker { .. } => match key.code {
+            KeyCode::Enter => Some(Action::PromptSubmit),
+            KeyCode::Esc => Some(Action::Dismiss),
+            KeyCode::Up => Some(Action::PickerMove(-1)),
+            KeyCode::Down => Some(Action::PickerMove(1)),
+            KeyCode::PageUp => Some(Action::PickerMove(-10)),
+            KeyCode::PageDown => Some(Action::PickerMove(10)),
+            _ => text_edit(key).map(Action::PromptEdit),
+        },
+        Overlay::MoveReview { .. } if key.code == KeyCode::Char('m') => {
+            Some(Action::ToggleCommissions)
+        }
         Overlay::Help => Some(Action::Dismiss),
-        Overlay::Review(_) | Overlay::Confirm(_) => match key.code {
+        Overlay::Review(_) | Overlay::Confirm(_) | Overlay::MoveReview { .. } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
             KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Answer(false)),
             KeyCode::Esc => Some(Action::Dismiss),

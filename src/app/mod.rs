@@ -2,8 +2,10 @@
 //! `State` and returns Effects; the runner performs those and feeds their answers back as Actions.
 
 pub mod action;
+pub mod batch;
 pub mod form;
 pub mod keymap;
+pub mod picker;
 pub mod state;
 pub mod text;
 pub mod update;

@@ -1,10 +1,11 @@
 //! Everything the console knows at one moment. `update` changes it; `ui::render` only reads it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::action::RequestId;
+use super::action::{QuickKey, RequestId};
 use super::form::Form;
 use super::text::TextBuffer;
+use crate::api::{Batch, BatchAction};
 use crate::domain::diff::ChangeSet;
 use crate::domain::schema::{RefKind, Schema};
 use crate::domain::{Clock, MetadataMode, Record};
@@ -35,6 +36,17 @@ pub enum Pending {
         id: String,
         changes: ChangeSet,
     },
+    /// A batch state action on `ids`, with its last known progress.
+    Batch {
+        action: BatchAction,
+        ids: Vec<String>,
+        latest: Option<Batch>,
+    },
+    Refresh,
+    Find {
+        by: String,
+        value: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +74,8 @@ pub enum Question {
     Quit,
     /// Leave the form and lose what was typed.
     DiscardForm,
+    /// Apply a status key to every marked row.
+    Bulk(QuickKey),
 }
 
 /// A modal layer over the screen; it gets every key while shown.
@@ -72,11 +86,37 @@ pub enum Overlay {
     Review(ChangeSet),
     /// The reason for rejecting `id`.
     RejectReason {
-        id: String,
+        ids: Vec<String>,
         input: TextBuffer,
         error: Option<String>,
     },
     Confirm(Question),
+    /// A searchable list of referenced resources (promoter campaigns).
+    Picker {
+        purpose: PickPurpose,
+        kind: RefKind,
+        query: TextBuffer,
+        selected: usize,
+    },
+    /// The move-to-promoter batch about to be sent for the open form's referral.
+    MoveReview {
+        link: i64,
+        with_commissions: bool,
+    },
+    /// The `:` command line.
+    Command {
+        input: TextBuffer,
+        error: Option<String>,
+    },
+}
+
+/// What a pick is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickPurpose {
+    /// Set the focused form field.
+    FormField,
+    /// Move the form's referral to the picked promoter campaign.
+    MoveTo,
 }
 
 /// The filtered list and where the cursor is in it.
@@ -107,6 +147,8 @@ pub struct State {
     pub form: Option<Form>,
     pub overlay: Option<Overlay>,
     pub pending: BTreeMap<RequestId, Pending>,
+    /// Rows marked with Space; a status key then acts on all of them after one confirmation.
+    pub marked: BTreeSet<String>,
     pub message: Option<Message>,
     pub clock: Clock,
     /// Terminal size (columns, rows), for paging.
@@ -136,6 +178,7 @@ impl State {
             form: None,
             overlay: None,
             pending: BTreeMap::new(),
+            marked: BTreeSet::new(),
             message: None,
             clock,
             viewport: (80, 24),
@@ -163,10 +206,36 @@ impl State {
     }
 
     pub fn pending_writes(&self) -> usize {
-        self.pending
-            .values()
-            .filter(|p| matches!(p, Pending::Save { .. }))
-            .count()
+        let writes = |p: &&Pending| matches!(p, Pending::Save { .. } | Pending::Batch { .. });
+        self.pending.values().filter(writes).count()
+    }
+
+    /// Puts fresh copies of records in place (adding unknown ones) and keeps the list in step.
+    pub fn replace_records(&mut self, fresh: Vec<Record>) {
+        for record in fresh {
+            match self.records.iter_mut().find(|r| r.id == record.id) {
+                Some(slot) => *slot = record,
+                None => self.records.push(record),
+            }
+        }
+        self.refilter();
+    }
+
+    /// Moves the cursor to the record with this id, clearing a filter that hides it.
+    pub fn select(&mut self, id: &str) {
+        if !self.list.visible.iter().any(|i| self.records[*i].id == id) {
+            self.list.filter = TextBuffer::single("");
+            self.refilter();
+        }
+        if let Some(position) = self
+            .list
+            .visible
+            .iter()
+            .position(|i| self.records[*i].id == id)
+        {
+            self.list.selected = position;
+            self.move_selection(0);
+        }
     }
 
     pub fn lookup(&self, kind: RefKind, id: &str) -> Option<&str> {

@@ -5,13 +5,14 @@ use serde_json::{Map, Value};
 
 use super::action::{Action, Effect, Motion, QuickKey, RequestId};
 use super::form::Form;
-use super::state::{Level, LoadState, Overlay, Pane, Pending, Question, State};
+use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::TextBuffer;
-use crate::api::ApiError;
+use super::{batch, picker};
+use crate::api::{ApiError, BatchAction};
 use crate::domain::Record;
 use crate::domain::diff::{ChangeSet, diff};
 use crate::domain::quick::{QuickStatus, quick_values};
-use crate::domain::schema::RefKind;
+use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
 use crate::domain::validate::check_value;
 
 /// Starts loading referrals and the lookups names come from.
@@ -47,6 +48,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Saved { req, result } => return saved(state, req, result),
+        Action::BatchProgress { req, result } => return batch::progress(state, req, result),
+        Action::Refreshed { req, result } => batch::refreshed(state, req, result),
+        Action::Found { req, result } => batch::found(state, req, result),
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         other => return input(state, other),
     }
@@ -84,6 +88,34 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.detail_open = true;
             state.list.filtering = false;
         }
+        Action::Back if !state.marked.is_empty() => {
+            state.marked.clear();
+            state.say(Level::Info, "Marks cleared.");
+        }
+        Action::ToggleMark => {
+            if let Some(id) = state.selected_record().map(|r| r.id.clone())
+                && !state.marked.remove(&id)
+            {
+                state.marked.insert(id);
+            }
+            state.move_selection(1);
+        }
+        Action::MarkAll => {
+            let shown: Vec<String> = state
+                .list
+                .visible
+                .iter()
+                .map(|i| state.records[*i].id.clone())
+                .collect();
+            state.marked.extend(shown);
+            state.say(
+                Level::Info,
+                format!(
+                    "{} marked. A status key acts on all of them; Esc clears.",
+                    state.marked.len()
+                ),
+            );
+        }
         Action::Back if state.focus == Pane::Detail || state.detail_open => {
             state.detail_open = false;
             state.focus = Pane::List;
@@ -119,6 +151,12 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         },
         Action::Quick(key) => return quick(state, key),
         Action::Help => state.overlay = Some(Overlay::Help),
+        Action::CommandStart => {
+            state.overlay = Some(Overlay::Command {
+                input: TextBuffer::single(""),
+                error: None,
+            })
+        }
         Action::Quit if state.pending_writes() > 0 => {
             state.overlay = Some(Overlay::Confirm(Question::Quit))
         }
@@ -134,30 +172,48 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
         (Overlay::Review(_), Action::Answer(false) | Action::Dismiss) => {
             state.say(Level::Info, "Not sent. The form is as you left it.");
         }
-        (Overlay::Confirm(question), Action::Answer(true)) => match question {
-            Question::Quit => state.should_quit = true,
-            Question::DiscardForm => {
-                state.form = None;
-                state.say(Level::Info, "Changes discarded.");
-            }
-        },
+        (Overlay::Confirm(Question::Quit), Action::Answer(true)) => state.should_quit = true,
+        (Overlay::Confirm(Question::DiscardForm), Action::Answer(true)) => {
+            state.form = None;
+            state.say(Level::Info, "Changes discarded.");
+        }
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
-        (Overlay::RejectReason { id, mut input, .. }, Action::PromptEdit(edit)) => {
+        (Overlay::Confirm(Question::Bulk(key)), Action::Answer(true)) => {
+            let ids: Vec<String> = std::mem::take(&mut state.marked).into_iter().collect();
+            return batch::quick(state, key, ids);
+        }
+        (Overlay::RejectReason { ids, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);
             state.overlay = Some(Overlay::RejectReason {
-                id,
+                ids,
                 input,
                 error: None,
             });
         }
-        (Overlay::RejectReason { id, input, .. }, Action::PromptSubmit) => {
+        (Overlay::RejectReason { ids, input, .. }, Action::PromptSubmit) => {
             let decision = QuickStatus::Rejected(input.text());
-            match write_quick(state, &id, &decision) {
+            let outcome = match state.schema.quick {
+                QuickStyle::FieldWrites => write_quick(state, &ids[0], &decision),
+                QuickStyle::BatchActions if input.text().trim().is_empty() => {
+                    Err("Type a reason: it goes to referee's local log.".to_string())
+                }
+                QuickStyle::BatchActions => {
+                    let reason = Some(input.text().trim().to_string());
+                    state.marked.clear();
+                    Ok(batch::start(
+                        state,
+                        BatchAction::Disable,
+                        ids.clone(),
+                        reason,
+                    ))
+                }
+            };
+            match outcome {
                 Ok(effects) => return effects,
                 Err(message) => {
                     state.overlay = Some(Overlay::RejectReason {
-                        id,
+                        ids,
                         input,
                         error: Some(message),
                     })
@@ -165,6 +221,68 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
             }
         }
         (Overlay::RejectReason { .. }, Action::Dismiss) => state.say(Level::Info, "Not rejected."),
+        (
+            Overlay::Picker {
+                purpose,
+                kind,
+                query,
+                selected,
+            },
+            action,
+        ) => {
+            return picker_input(state, (purpose, kind, query, selected), action);
+        }
+        (
+            Overlay::MoveReview {
+                link,
+                with_commissions,
+            },
+            Action::ToggleCommissions,
+        ) => {
+            state.overlay = Some(Overlay::MoveReview {
+                link,
+                with_commissions: !with_commissions,
+            })
+        }
+        (
+            Overlay::MoveReview {
+                link,
+                with_commissions,
+            },
+            Action::Answer(true),
+        ) => {
+            let Some(form) = &state.form else {
+                return Vec::new();
+            };
+            let ids = vec![form.record_id.clone()];
+            if !form.is_dirty() {
+                state.form = None;
+            }
+            let action = BatchAction::MoveToPromoter {
+                link,
+                with_commissions,
+            };
+            return batch::start(state, action, ids, None);
+        }
+        (Overlay::MoveReview { .. }, Action::Answer(false) | Action::Dismiss) => {
+            state.say(Level::Info, "Not moved.")
+        }
+        (Overlay::Command { mut input, .. }, Action::PromptEdit(edit)) => {
+            input.apply(edit);
+            state.overlay = Some(Overlay::Command { input, error: None });
+        }
+        (Overlay::Command { input, .. }, Action::PromptSubmit) => {
+            match batch::command(state, &input.text()) {
+                Ok(effects) => return effects,
+                Err(message) => {
+                    state.overlay = Some(Overlay::Command {
+                        input,
+                        error: Some(message),
+                    })
+                }
+            }
+        }
+        (Overlay::Command { .. }, Action::Dismiss) => {}
         (overlay, _) => state.overlay = Some(overlay),
     }
     Vec::new()
@@ -199,7 +317,100 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::FormNext => form.move_focus(1, &clock),
         Action::FormPrev => form.move_focus(-1, &clock),
         Action::FormSubmit => return review(state),
+        Action::FormOpenPicker(first) => {
+            if let FieldKind::Reference(kind) = form.focused().spec.kind {
+                let query = first.map(String::from).unwrap_or_default();
+                state.overlay = Some(Overlay::Picker {
+                    purpose: PickPurpose::FormField,
+                    kind,
+                    query: TextBuffer::single(&query),
+                    selected: 0,
+                });
+            }
+        }
+        Action::FormMoveToPromoter if state.schema.quick == QuickStyle::BatchActions => {
+            state.overlay = Some(Overlay::Picker {
+                purpose: PickPurpose::MoveTo,
+                kind: RefKind::PromoterCampaign,
+                query: TextBuffer::single(""),
+                selected: 0,
+            });
+        }
         _ => {}
+    }
+    Vec::new()
+}
+
+/// Keys on the picker: typing narrows it, arrows move, Enter chooses, Esc leaves it.
+fn picker_input(
+    state: &mut State,
+    (purpose, kind, mut query, selected): (PickPurpose, RefKind, TextBuffer, usize),
+    action: Action,
+) -> Vec<Effect> {
+    let count = picker::options(state, kind, &query.text()).len();
+    match action {
+        Action::PromptEdit(edit) => {
+            query.apply(edit);
+            state.overlay = Some(Overlay::Picker {
+                purpose,
+                kind,
+                query,
+                selected: 0,
+            });
+        }
+        Action::PickerMove(step) => {
+            let selected =
+                (selected as isize + step).clamp(0, count.saturating_sub(1) as isize) as usize;
+            state.overlay = Some(Overlay::Picker {
+                purpose,
+                kind,
+                query,
+                selected,
+            });
+        }
+        Action::PromptSubmit => {
+            let options = picker::options(state, kind, &query.text());
+            let Some((id, _)) = options
+                .get(selected)
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+            else {
+                state.overlay = Some(Overlay::Picker {
+                    purpose,
+                    kind,
+                    query,
+                    selected,
+                });
+                return Vec::new();
+            };
+            match purpose {
+                PickPurpose::FormField => {
+                    if let Some(form) = state.form.as_mut() {
+                        form.set_pick(&id);
+                    }
+                }
+                PickPurpose::MoveTo => match id.parse::<i64>() {
+                    Ok(link) => {
+                        state.overlay = Some(Overlay::MoveReview {
+                            link,
+                            with_commissions: true,
+                        })
+                    }
+                    Err(_) => state.say(
+                        Level::Error,
+                        format!("`{id}` is not a promoter campaign id."),
+                    ),
+                },
+            }
+        }
+        Action::Dismiss => {}
+        _ => {
+            state.overlay = Some(Overlay::Picker {
+                purpose,
+                kind,
+                query,
+                selected,
+            })
+        }
     }
     Vec::new()
 }
@@ -227,7 +438,22 @@ fn review(state: &mut State) -> Vec<Effect> {
                 );
                 return Vec::new();
             };
+            let broken = state
+                .schema
+                .cross_check
+                .map(|check| check(record, &wanted))
+                .unwrap_or_default();
             let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
+            if let (Some((_, first)), Some(form)) = (broken.first(), state.form.as_mut()) {
+                for (key, message) in &broken {
+                    form.place_error(key, message);
+                }
+                if let Some(index) = form.fields.iter().position(|f| f.error.is_some()) {
+                    form.focus = index;
+                }
+                state.say(Level::Error, first.clone());
+                return Vec::new();
+            }
             if changes.is_empty() {
                 state.say(Level::Info, "Nothing changed: there is nothing to send.");
             } else {
@@ -258,24 +484,44 @@ fn send_form(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
     vec![Effect::Update { req, id, body }]
 }
 
+/// A status key: on the marked rows (after one confirmation) or on the selected one.
 fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
-    let Some(id) = state.selected_record().map(|r| r.id.clone()) else {
-        state.say(Level::Info, "No referral selected.");
-        return Vec::new();
+    let bulk = !state.marked.is_empty();
+    let ids: Vec<String> = match state.selected_record() {
+        _ if bulk => state.marked.iter().cloned().collect(),
+        Some(record) => vec![record.id.clone()],
+        None => {
+            state.say(Level::Info, "No referral selected.");
+            return Vec::new();
+        }
     };
+    if bulk && state.schema.quick == QuickStyle::FieldWrites {
+        state.say(
+            Level::Info,
+            "Marked rows: bulk changes on this backend are not available yet. Esc clears the marks.",
+        );
+        return Vec::new();
+    }
+    if key == QuickKey::Reject {
+        state.overlay = Some(Overlay::RejectReason {
+            ids,
+            input: TextBuffer::single(""),
+            error: None,
+        });
+        return Vec::new();
+    }
+    if bulk {
+        state.overlay = Some(Overlay::Confirm(Question::Bulk(key)));
+        return Vec::new();
+    }
+    if state.schema.quick == QuickStyle::BatchActions {
+        return batch::quick(state, key, ids);
+    }
+    let id = ids[0].clone();
     let decision = match key {
         QuickKey::Verify => QuickStatus::Verified,
         QuickKey::Convert => QuickStatus::Converted,
-        QuickKey::Pending => QuickStatus::Pending,
-        QuickKey::Reject => {
-            let input = TextBuffer::single("");
-            state.overlay = Some(Overlay::RejectReason {
-                id,
-                input,
-                error: None,
-            });
-            return Vec::new();
-        }
+        QuickKey::Pending | QuickKey::Reject => QuickStatus::Pending,
     };
     write_quick(state, &id, &decision).unwrap_or_else(|message| {
         state.say(Level::Error, message);
@@ -426,6 +672,7 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
                 format!("Could not load {}. {}", kind.noun(), error.user_message()),
             );
         }
-        Pending::Save { .. } => {}
+        // These answer with their own Actions, errors included.
+        Pending::Save { .. } | Pending::Batch { .. } | Pending::Refresh | Pending::Find { .. } => {}
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::metadata_mode::MetadataMode;
 use super::record::{Record, value_text};
 use super::schema::{FieldKind, Schema};
+use super::splits;
 
 /// One line of the review dialog: a field (or a metadata key) before and after.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,21 +65,21 @@ pub fn diff(
                         set.changes.push(FieldChange {
                             key: format!("{}.{key}", spec.key),
                             label: format!("{} · {key}", spec.label),
-                            before: shown(value.0),
-                            after: shown(value.1),
+                            before: shown(FieldKind::Text, value.0),
+                            after: shown(FieldKind::Text, value.1),
                         });
                     }
-                    set.body.insert(spec.key.to_string(), sent);
+                    set.body.insert(spec.body_key().to_string(), sent);
                 }
             }
             kind if !same(kind, before, after) => {
                 set.changes.push(FieldChange {
                     key: spec.key.to_string(),
                     label: spec.label.to_string(),
-                    before: shown(before),
-                    after: shown(after),
+                    before: shown(kind, before),
+                    after: shown(kind, after),
                 });
-                set.body.insert(spec.key.to_string(), after.clone());
+                set.body.insert(spec.body_key().to_string(), after.clone());
             }
             _ => {}
         }
@@ -86,10 +87,11 @@ pub fn diff(
     set
 }
 
-fn shown(value: &Value) -> String {
-    match value {
-        Value::Null => "(none)".to_string(),
-        v => value_text(v),
+fn shown(kind: FieldKind, value: &Value) -> String {
+    match (kind, value) {
+        (_, Value::Null) => "(none)".to_string(),
+        (FieldKind::Splits, v) => splits::summary(v),
+        (_, v) => value_text(v),
     }
 }
 
@@ -101,6 +103,7 @@ fn same(kind: FieldKind, a: &Value, b: &Value) -> bool {
                 _ => x == y,
             }
         }
+        (FieldKind::Splits, _, _) => splits::rows(a) == splits::rows(b),
         _ => a == b,
     }
 }

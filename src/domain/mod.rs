@@ -7,6 +7,7 @@ pub mod metadata_mode;
 pub mod quick;
 pub mod record;
 pub mod schema;
+pub mod splits;
 pub mod validate;
 
 pub use clock::Clock;

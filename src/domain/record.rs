@@ -14,8 +14,14 @@ pub struct Record {
 static NULL: Value = Value::Null;
 
 impl Record {
+    /// The value at `key`; dots walk into nested objects (`promoter_campaign.promoter.name`).
     pub fn get(&self, key: &str) -> &Value {
-        self.values.get(key).unwrap_or(&NULL)
+        let mut parts = key.split('.');
+        let first = parts
+            .next()
+            .and_then(|k| self.values.get(k))
+            .unwrap_or(&NULL);
+        parts.fold(first, |value, part| value.get(part).unwrap_or(&NULL))
     }
 
     /// The value as plain text: strings bare, null empty, anything else as compact JSON.

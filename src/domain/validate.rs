@@ -7,11 +7,12 @@ use serde_json::Value;
 use super::clock::{Clock, to_wire};
 use super::record::value_text;
 use super::schema::{FieldKind, FieldSpec};
+use super::splits;
 
 /// Parses form text into the value that would be sent for this field.
 pub fn parse_input(spec: &FieldSpec, text: &str, clock: &Clock) -> Result<Value, String> {
     let trimmed = text.trim();
-    if trimmed.is_empty() && !matches!(spec.kind, FieldKind::JsonObject) {
+    if trimmed.is_empty() && !matches!(spec.kind, FieldKind::JsonObject | FieldKind::Splits) {
         return if spec.required {
             Err("Must not be empty.".into())
         } else {
@@ -19,7 +20,13 @@ pub fn parse_input(spec: &FieldSpec, text: &str, clock: &Clock) -> Result<Value,
         };
     }
     match spec.kind {
-        FieldKind::Text | FieldKind::Reference(_) => Ok(Value::String(trimmed.to_string())),
+        FieldKind::Text => Ok(Value::String(trimmed.to_string())),
+        // Integer ids (v2) are sent as numbers, others as strings.
+        FieldKind::Reference(_) => Ok(match trimmed.parse::<i64>() {
+            Ok(number) => Value::from(number),
+            Err(_) => Value::String(trimmed.to_string()),
+        }),
+        FieldKind::Splits => splits::parse(trimmed),
         FieldKind::Email => parse_email(trimmed),
         FieldKind::Url => parse_url(trimmed),
         FieldKind::Enum(options) => parse_choice(trimmed, options),
@@ -40,6 +47,7 @@ pub fn input_text(spec: &FieldSpec, value: &Value) -> String {
     match (spec.kind, value) {
         (FieldKind::JsonObject, Value::Null) => "{}".to_string(),
         (FieldKind::JsonObject, v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        (FieldKind::Splits, v) => splits::to_text(v),
         (_, v) => value_text(v),
     }
 }

@@ -2,13 +2,21 @@
 //! This module owns the configuration, starting and stopping the server, and the top-level router
 //! (request logging, one nested router per API contract, JSON 404 for everything else).
 //!
-//! Served so far: Referral API v1 under `/api/v1` (see [`v1`]).
+//! Served: Referral API v1 under `/api/v1` (see [`v1`]) and FirstPromoter API v2 under
+//! `/api/v2/company` (see [`v2`]), each with its own rate limiter and `v1_`/`v2_` tables.
+//! Shutting down stops background batch work too, and waits for it.
 
+mod background;
+mod bearer;
 mod db;
+mod email;
 mod names;
 mod prng;
+mod query;
 mod rate_limit;
+mod text_enum;
 mod v1;
+mod v2;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,11 +41,11 @@ pub struct SandboxConfig {
     pub db_path: PathBuf,
     /// The bearer key every request must present; must not be empty.
     pub api_key: String,
-    /// Requests per key per fixed one-minute window.
+    /// Requests per fixed one-minute window: per key for v1, per account for v2.
     pub rate_limit: u32,
     /// What a `metadata` object in a v1 PUT does to the stored one.
     pub metadata_mode: MetadataMode,
-    /// Demo referrals to generate when the database has none; 0 leaves it empty.
+    /// Demo referrals to generate, for each API whose tables have none; 0 leaves them empty.
     pub seed: usize,
     /// The account FirstPromoter v2 requests must name in `Account-ID`.
     pub account_id: String,
@@ -65,7 +73,8 @@ impl RunningSandbox {
         format!("http://{}/api/v2/company", self.addr)
     }
 
-    /// Stops accepting connections and waits for requests in flight to finish.
+    /// Stops accepting connections, waits for requests in flight to finish, then stops background
+    /// batches (they become `stopped`) and waits for them.
     pub async fn shutdown(self) {
         // The task may already be gone if serving failed; it logged why.
         let _ = self.stop.send(());
@@ -84,12 +93,17 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         rate_limit,
         metadata_mode,
         seed,
-        account_id: _account_id,
+        account_id,
     } = config;
     anyhow::ensure!(!api_key.is_empty(), "the sandbox API key must not be empty");
+    anyhow::ensure!(
+        !account_id.trim().is_empty(),
+        "the sandbox account id must not be empty"
+    );
     let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
         let db = Db::open(&db_path)?;
         v1::prepare(&db, seed).context("preparing the v1 tables")?;
+        v2::prepare(&db, seed).context("preparing the v2 tables")?;
         Ok(db)
     })
     .await??;
@@ -97,14 +111,24 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         .await
         .with_context(|| format!("binding the sandbox to {addr}"))?;
     let addr = listener.local_addr()?;
+    let api_key: Arc<str> = api_key.into();
+    let (batches, background) = background::channel();
     let v1_state = v1::V1State {
-        db,
-        api_key: api_key.into(),
+        db: db.clone(),
+        api_key: api_key.clone(),
         limiter: Arc::new(RateLimiter::new(rate_limit)),
         metadata_mode,
     };
+    let v2_state = v2::V2State {
+        db,
+        api_key,
+        account_id: account_id.trim().into(),
+        limiter: Arc::new(RateLimiter::new(rate_limit)),
+        background,
+    };
     let app = Router::new()
         .nest("/api/v1", v1::router(v1_state))
+        .nest("/api/v2/company", v2::router(v2_state))
         .fallback(|| async { v1::ApiError::route_not_found() })
         .layer(middleware::from_fn(log_request));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -116,6 +140,7 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         if let Err(err) = served.await {
             tracing::error!(%err, "sandbox server stopped");
         }
+        batches.stop_and_wait().await;
     });
     tracing::info!(%addr, "sandbox listening");
     Ok(RunningSandbox { addr, stop, task })

@@ -1,6 +1,8 @@
 //! Realistic people for demo data of every backend: first and last names and the email addresses
 //! people derive from them.
 
+use std::collections::HashSet;
+
 use super::prng::Prng;
 
 pub const FIRST_NAMES: &[&str] = &[
@@ -154,6 +156,18 @@ pub fn mailbox(first: &str, last: &str, rng: &mut Prng) -> String {
     }
 }
 
+/// `mailbox@domain`, numbered (`maya.chen2@...`) when `taken` (lowercased addresses) already has
+/// it; the result is added to `taken`.
+pub fn unique_email(taken: &mut HashSet<String>, mailbox: &str, domain: &str) -> String {
+    let mut email = format!("{mailbox}@{domain}");
+    let mut n = 2;
+    while !taken.insert(email.to_lowercase()) {
+        email = format!("{mailbox}{n}@{domain}");
+        n += 1;
+    }
+    email
+}
+
 /// Lowercase ASCII letters only: `O'Brien` → `obrien`, `Van der Berg` → `vanderberg`.
 pub fn plain(name: &str) -> String {
     name.chars()
@@ -170,6 +184,14 @@ mod tests {
     fn plain_keeps_only_lowercase_letters() {
         assert_eq!(plain("O'Brien"), "obrien");
         assert_eq!(plain("Van der Berg"), "vanderberg");
+    }
+
+    #[test]
+    fn unique_emails_are_numbered_ignoring_case() {
+        let mut taken = HashSet::from(["ann@x.org".to_owned()]);
+        assert_eq!(unique_email(&mut taken, "Ann", "x.org"), "Ann2@x.org");
+        assert_eq!(unique_email(&mut taken, "ann", "x.org"), "ann3@x.org");
+        assert_eq!(unique_email(&mut taken, "bo", "x.org"), "bo@x.org");
     }
 
     #[test]

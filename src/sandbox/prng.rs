@@ -5,6 +5,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use jiff::{SignedDuration, Timestamp};
+
 /// Characters of the random part of ids (`ref_3k9x0a7mq2bz`).
 const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 const ID_LEN: usize = 12;
@@ -51,6 +53,12 @@ impl Prng {
         self.below(100) < percent
     }
 
+    /// A whole second in `from..to` (just `from` when the range is empty).
+    pub fn timestamp_between(&mut self, from: Timestamp, to: Timestamp) -> Timestamp {
+        let span = (to.as_second() - from.as_second()).unsigned_abs();
+        from + SignedDuration::from_secs(self.below(span.max(1)) as i64)
+    }
+
     /// `prefix` followed by 12 lowercase letters and digits.
     pub fn id(&mut self, prefix: &str) -> String {
         let mut id = String::with_capacity(prefix.len() + ID_LEN);
@@ -84,6 +92,18 @@ mod tests {
             seen[n] = true;
         }
         assert!(seen.iter().all(|s| *s));
+    }
+
+    #[test]
+    fn timestamps_fall_inside_the_range() {
+        let mut rng = Prng::new(5);
+        let from = Timestamp::constant(1_000_000, 0);
+        let to = Timestamp::constant(1_000_010, 0);
+        for _ in 0..100 {
+            let at = rng.timestamp_between(from, to);
+            assert!(from <= at && at < to, "{at}");
+        }
+        assert_eq!(rng.timestamp_between(from, from), from);
     }
 
     #[test]

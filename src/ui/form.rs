@@ -11,10 +11,10 @@ use super::theme;
 use crate::app::State;
 use crate::app::form::{FieldInput, Form, FormField};
 use crate::domain::MetadataMode;
-use crate::domain::schema::FieldKind;
+use crate::domain::schema::{FieldKind, RefKind};
+use crate::domain::splits;
 use crate::domain::validate::input_hint;
 
-const LABEL_WIDTH: usize = 12;
 /// Lines the metadata editor gets at least, even on a short terminal.
 const MIN_EDITOR_LINES: usize = 3;
 
@@ -52,6 +52,12 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         .saturating_sub(fixed)
         .max(MIN_EDITOR_LINES);
     let mut cursor = None;
+    let label_width = form
+        .fields
+        .iter()
+        .map(|f| f.spec.label.chars().count())
+        .max()
+        .unwrap_or(0);
     for (index, field) in form.fields.iter().enumerate() {
         let focused = index == form.focus;
         let label_style = if focused {
@@ -59,9 +65,39 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         } else {
             theme::label()
         };
-        let label = Span::styled(format!("{:>LABEL_WIDTH$} ", field.spec.label), label_style);
-        let value_x = inner.x + LABEL_WIDTH as u16 + 2;
+        let label = Span::styled(format!("{:>label_width$} ", field.spec.label), label_style);
+        let value_x = inner.x + label_width as u16 + 2;
         match &field.input {
+            FieldInput::Pick { kind, id } => {
+                let name = match (id.is_empty(), state.lookup(*kind, id)) {
+                    (true, _) => "(none)".to_string(),
+                    (false, Some(name)) => format!("{name} ({id})"),
+                    (false, None) => id.clone(),
+                };
+                let mut spans = vec![label, Span::raw(" "), Span::raw(name)];
+                if focused {
+                    spans.push(Span::styled("  Enter or type to search", theme::dim()));
+                }
+                lines.push(Line::from(spans));
+            }
+            FieldInput::Choice { options, selected }
+                if options.iter().map(|o| o.len() + 2).sum::<usize>() + label_width + 2
+                    > inner.width as usize =>
+            {
+                // Too many words for one line: show the chosen one between arrows.
+                let word = selected
+                    .map(|i| options[i])
+                    .unwrap_or(field.original.as_str());
+                lines.push(Line::from(vec![
+                    label,
+                    Span::raw(" ◀ "),
+                    Span::styled(
+                        word.to_string(),
+                        theme::status_style(word).add_modifier(Modifier::REVERSED),
+                    ),
+                    Span::raw(" ▶"),
+                ]));
+            }
             FieldInput::Choice { options, selected } => {
                 let mut spans = vec![label, Span::raw(" ")];
                 for (i, option) in options.iter().enumerate() {
@@ -95,7 +131,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                         cursor = Some((value_x + col as u16, lines.len()));
                     }
                     lines.push(Line::from(vec![
-                        Span::raw(" ".repeat(LABEL_WIDTH + 2)),
+                        Span::raw(" ".repeat(label_width + 2)),
                         Span::raw(text.clone()),
                     ]));
                 }
@@ -111,7 +147,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                 ]));
             }
         }
-        let indent = " ".repeat(LABEL_WIDTH + 2);
+        let indent = " ".repeat(label_width + 2);
         if let Some(error) = &field.error {
             lines.push(Line::styled(format!("{indent}✗ {error}"), theme::error()));
         }
@@ -149,6 +185,27 @@ fn hint(state: &State, field: &FormField) -> Option<String> {
                 "Replace mode: this object replaces the stored one whole.".to_string()
             }
         }),
+        FieldKind::Splits => Some(splits_hint(state, &field.text())),
         _ => input_hint(field.spec, &field.text(), &state.clock),
     }
+}
+
+/// The running total of a split as typed, with the promoter campaigns' names.
+fn splits_hint(state: &State, text: &str) -> String {
+    let Ok(value) = splits::parse(text) else {
+        return "One row per line: `<promoter campaign id> <percentage>`; at most 100 in all."
+            .into();
+    };
+    let rows = splits::rows(&value);
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let id = r.promoter_campaign_id.to_string();
+            let name = state
+                .lookup(RefKind::PromoterCampaign, &id)
+                .unwrap_or("unknown campaign");
+            format!("{id} {name}")
+        })
+        .collect();
+    format!("Total {}% · {}", splits::total(&rows), names.join(" · "))
 }

@@ -9,11 +9,13 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 use super::theme::{self, Room, shown_value};
 use crate::app::State;
 use crate::app::state::Pane;
-use crate::domain::schema::Column;
+use crate::domain::schema::{Column, Look};
+use ratatui::style::Style;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(2));
-    let header = Row::new(columns.iter().map(|c| Cell::from(c.title))).style(theme::label());
+    let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(4));
+    let header =
+        Row::new(std::iter::once("").chain(columns.iter().map(|c| c.title))).style(theme::label());
     let rows_on_screen = area.height.saturating_sub(3) as usize;
     let list = &state.list;
     // The status bar may take a second line; keep the cursor on screen even then.
@@ -40,26 +42,42 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                     })
                     .collect::<Vec<_>>()
                     .join(" ");
-                if column.fields == [state.schema.status_field] {
-                    Cell::from(Span::styled(text.clone(), theme::status_style(&text)))
-                } else {
-                    Cell::from(text)
+                match column.look {
+                    Look::Plain => Cell::from(text),
+                    Look::Status => {
+                        Cell::from(Span::styled(text.clone(), theme::status_style(&text)))
+                    }
+                    Look::ColourFrom(path) => {
+                        let style =
+                            theme::hex_colour(&record.text(path)).map(|c| Style::new().fg(c));
+                        Cell::from(Span::styled(text, style.unwrap_or_default()))
+                    }
+                    Look::FlagUnless(calm) if text.is_empty() || text == calm => Cell::from(""),
+                    Look::FlagUnless(_) => Cell::from(Span::styled("⚠", theme::error())),
                 }
             });
-            let row = Row::new(cells);
+            let mark = if state.marked.contains(&record.id) {
+                "●"
+            } else {
+                " "
+            };
+            let row = Row::new(
+                std::iter::once(Cell::from(Span::styled(mark, theme::focused_mark()))).chain(cells),
+            );
             if position == list.selected {
                 row.style(theme::selected_row())
             } else {
                 row
             }
         });
-    let widths = columns.iter().map(|c| {
+    // The first, one-character column holds the mark.
+    let widths = std::iter::once(Constraint::Length(1)).chain(columns.iter().map(|c| {
         if c.flex {
             Constraint::Min(c.min_width)
         } else {
             Constraint::Length(c.min_width)
         }
-    });
+    }));
     let block = Block::bordered()
         .title(title(state))
         .border_style(if state.focus == Pane::List {

@@ -7,9 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::theme;
+use crate::api::BatchAction;
 use crate::app::State;
-use crate::app::state::{Overlay, Question};
+use crate::app::action::QuickKey;
+use crate::app::picker;
+use crate::app::state::{Overlay, PickPurpose, Question};
+use crate::app::text::TextBuffer;
 use crate::domain::diff::ChangeSet;
+use crate::domain::schema::{QuickStyle, RefKind};
 
 const KEYS: &[(&str, &str)] = &[
     ("j/k ↑/↓", "move in the list (g/G top/bottom, PgUp/PgDn)"),
@@ -17,15 +22,27 @@ const KEYS: &[(&str, &str)] = &[
     ("Tab", "switch list / detail (j/k then scroll the detail)"),
     ("/", "filter by name, email or id as you type; Esc clears"),
     ("e", "edit the selected referral"),
-    ("v", "verified (sets verified_at and verified_by)"),
-    ("c / p", "converted / pending"),
-    ("x", "rejected (asks for a reason)"),
+    (
+        "v",
+        "verified, sets verified_at and verified_by (firstpromoter: approve)",
+    ),
+    (
+        "c / p",
+        "converted / pending (firstpromoter: p enables; no c)",
+    ),
+    ("x", "rejected, asks for a reason (firstpromoter: disable)"),
+    (
+        "Space / V",
+        "mark a row / every row shown; status keys then act on all (Esc clears)",
+    ),
     ("r", "reload from the server"),
+    (":", "command: find email a@b.com (uid, username, id)"),
     ("", ""),
     ("Tab ↑/↓", "form: next / previous field"),
     ("←/→", "form: pick a status"),
     ("Ctrl-s", "form: review the change, then y sends"),
     ("Esc", "form: leave (asks if unsent)"),
+    ("Ctrl-p", "form (firstpromoter): move to another promoter"),
     ("", ""),
     ("?", "this help"),
     ("q Ctrl-c", "quit (asks if anything is unsent)"),
@@ -64,8 +81,14 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             let text = match question {
                 Question::Quit => {
                     "Quit? Unsent changes in the form, or writes still in flight, will be lost."
+                        .to_string()
                 }
-                Question::DiscardForm => "Leave the form and discard what you typed?",
+                Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
+                Question::Bulk(key) => format!(
+                    "{} the {} marked referrals? (y / N)",
+                    bulk_verb(state, *key),
+                    state.marked.len()
+                ),
             };
             let lines = vec![
                 Line::raw(text),
@@ -74,24 +97,153 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             ];
             popup(frame, area, " Are you sure? ", lines, 60);
         }
-        Overlay::RejectReason { id, input, error } => {
-            let name = state
-                .record(id)
-                .map(|r| r.title(state.schema))
-                .unwrap_or_default();
-            let mut lines = vec![
-                Line::raw(format!("Reject {name} ({id})")),
-                Line::styled("Reason, stored as metadata.rejection_reason:", theme::dim()),
-                Line::styled(format!("> {}", input.text()), Style::new().fg(Color::White)),
+        Overlay::RejectReason { ids, input, error } => {
+            let name = match ids.as_slice() {
+                [id] => {
+                    let title = state
+                        .record(id)
+                        .map(|r| r.title(state.schema))
+                        .unwrap_or_default();
+                    format!("{title} ({id})")
+                }
+                many => format!("{} marked referrals", many.len()),
+            };
+            let (verb, note) = match state.schema.quick {
+                QuickStyle::FieldWrites => {
+                    ("Reject", "Reason, stored as metadata.rejection_reason:")
+                }
+                QuickStyle::BatchActions => (
+                    "Disable",
+                    "Reason (v2 cannot store it: it goes to referee's local log only):",
+                ),
+            };
+            let lines = vec![
+                Line::raw(format!("{verb} {name}")),
+                Line::styled(note, theme::dim()),
             ];
-            if let Some(error) = error {
-                lines.push(Line::styled(format!("✗ {error}"), theme::error()));
-            }
-            lines.push(Line::styled("Enter reject · Esc cancel", theme::dim()));
-            let inner = popup(frame, area, " Reject ", lines, 64);
-            let x = inner.x + 2 + input.cursor().1 as u16;
-            frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y + 2));
+            let help = format!("Enter {} · Esc cancel", verb.to_lowercase());
+            prompt(
+                frame,
+                area,
+                &format!(" {verb} "),
+                lines,
+                input,
+                error.as_deref(),
+                &help,
+            );
         }
+        Overlay::Command { input, error } => {
+            let lines = vec![Line::styled(
+                "find email a@b.com · find uid cus_1 · find username x · find id 5001",
+                theme::dim(),
+            )];
+            prompt(
+                frame,
+                area,
+                " Command ",
+                lines,
+                input,
+                error.as_deref(),
+                "Enter run · Esc cancel",
+            );
+        }
+        Overlay::Picker {
+            kind,
+            query,
+            selected,
+            purpose,
+        } => {
+            let options = picker::options(state, *kind, &query.text());
+            let rows = (area.height as usize).saturating_sub(10).clamp(3, 15);
+            let first = selected.saturating_sub(rows - 1);
+            let mut lines: Vec<Line> = options
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(rows)
+                .map(|(i, (id, name))| {
+                    let text = format!("{name} ({id})");
+                    if i == *selected {
+                        Line::styled(text, theme::focused())
+                    } else {
+                        Line::raw(text)
+                    }
+                })
+                .collect();
+            if options.is_empty() {
+                lines.push(Line::styled("Nothing matches.", theme::dim()));
+            }
+            lines.insert(0, Line::raw(""));
+            lines.insert(0, Line::raw(format!("> {}", query.text())));
+            lines.push(Line::styled(
+                format!(
+                    "{} found · ↑↓ choose · Enter pick · Esc cancel",
+                    options.len()
+                ),
+                theme::dim(),
+            ));
+            let title = match purpose {
+                PickPurpose::FormField => format!(" Pick {} ", kind.noun()),
+                PickPurpose::MoveTo => " Move to which promoter campaign? ".to_string(),
+            };
+            let inner = popup(frame, area, &title, lines, 70);
+            let x = inner.x + 2 + query.cursor().1 as u16;
+            frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
+        }
+        Overlay::MoveReview {
+            link,
+            with_commissions,
+        } => {
+            let id = state
+                .form
+                .as_ref()
+                .map(|f| f.record_id.as_str())
+                .unwrap_or("");
+            let name = state
+                .lookup(RefKind::PromoterCampaign, &link.to_string())
+                .unwrap_or("?");
+            let body = BatchAction::MoveToPromoter {
+                link: *link,
+                with_commissions: *with_commissions,
+            }
+            .body(&[id.to_string()]);
+            let mut lines = vec![
+                Line::raw(format!("Move {id} to {name} ({link})")),
+                Line::raw(format!(
+                    "Its commissions move too: {}",
+                    if *with_commissions { "yes" } else { "no" }
+                )),
+                Line::raw(""),
+                Line::styled("Body that will be sent:", theme::dim()),
+            ];
+            let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+            lines.extend(pretty.lines().map(|l| Line::raw(l.to_string())));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "y move · m commissions on/off · n / Esc back",
+                theme::dim(),
+            ));
+            popup(
+                frame,
+                area,
+                " Review · POST /referrals/move_to_promoter ",
+                lines,
+                70,
+            );
+        }
+    }
+}
+
+/// What a status key does on this backend, for the bulk question.
+fn bulk_verb(state: &State, key: QuickKey) -> &'static str {
+    match (state.schema.quick, key) {
+        (QuickStyle::BatchActions, QuickKey::Verify) => "Approve",
+        (QuickStyle::BatchActions, QuickKey::Pending) => "Enable",
+        (QuickStyle::BatchActions, _) => "Disable",
+        (QuickStyle::FieldWrites, QuickKey::Verify) => "Mark verified",
+        (QuickStyle::FieldWrites, QuickKey::Convert) => "Mark converted",
+        (QuickStyle::FieldWrites, QuickKey::Pending) => "Mark pending",
+        (QuickStyle::FieldWrites, QuickKey::Reject) => "Reject",
     }
 }
 
@@ -127,6 +279,30 @@ fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
         theme::dim(),
     ));
     lines
+}
+
+/// A one-line text prompt below `lines`, with its error and help, and the cursor in it.
+fn prompt(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    mut lines: Vec<Line<'static>>,
+    input: &TextBuffer,
+    error: Option<&str>,
+    help: &str,
+) {
+    let input_line = lines.len() as u16;
+    lines.push(Line::styled(
+        format!("> {}", input.text()),
+        Style::new().fg(Color::White),
+    ));
+    if let Some(error) = error {
+        lines.push(Line::styled(format!("✗ {error}"), theme::error()));
+    }
+    lines.push(Line::styled(help.to_string(), theme::dim()));
+    let inner = popup(frame, area, title, lines, 72);
+    let x = inner.x + 2 + input.cursor().1 as u16;
+    frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y + input_line));
 }
 
 /// Draws a bordered box centred on `area`, sized to its lines, and returns its inner area.

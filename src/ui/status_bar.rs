@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::theme;
 use crate::app::State;
-use crate::app::state::LoadState;
+use crate::app::state::{LoadState, Pending};
 
 const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -42,6 +42,29 @@ fn line(state: &State) -> Line<'static> {
             SPINNER[frame_index],
             state.pending.len()
         )));
+    }
+    for pending in state.pending.values() {
+        if let Pending::Batch {
+            action,
+            ids,
+            latest,
+        } = pending
+        {
+            let progress = match latest {
+                Some(b) => format!(
+                    "{} {}/{} ({}%) ",
+                    action.path(),
+                    b.processed_count,
+                    b.total,
+                    b.progress
+                ),
+                None => format!("{} {} … ", action.path(), ids.len()),
+            };
+            spans.push(Span::styled(
+                progress,
+                theme::level_style(crate::app::state::Level::Info).fg(ratatui::style::Color::Cyan),
+            ));
+        }
     }
     spans.push(Span::styled("│ ", theme::dim()));
     match &state.message {

@@ -12,12 +12,29 @@ use crate::domain::schema::{FieldKind, FieldSpec};
 pub fn status_style(word: &str) -> Style {
     let color = match word {
         "pending" => Color::Yellow,
-        "converted" => Color::Cyan,
-        "verified" => Color::Green,
-        "rejected" => Color::Red,
-        _ => Color::Magenta,
+        "converted" | "signup" => Color::Cyan,
+        "verified" | "active" => Color::Green,
+        "subscribed" => Color::Blue,
+        "rejected" | "denied" => Color::Red,
+        "refunded" => Color::Magenta,
+        "cancelled" | "moved" => Color::Gray,
+        _ => Color::LightMagenta,
     };
     Style::new().fg(color).add_modifier(Modifier::BOLD)
+}
+
+/// A colour from `#3b82f6`-style text, as campaigns carry.
+pub fn hex_colour(text: &str) -> Option<Color> {
+    let hex = text.trim().strip_prefix('#')?;
+    if hex.len() != 6 {
+        return None;
+    }
+    let value = u32::from_str_radix(hex, 16).ok()?;
+    Some(Color::Rgb(
+        (value >> 16) as u8,
+        (value >> 8) as u8,
+        value as u8,
+    ))
 }
 
 pub fn level_style(level: Level) -> Style {
@@ -42,6 +59,10 @@ pub fn label() -> Style {
 
 pub fn focused() -> Style {
     Style::new().fg(Color::Black).bg(Color::Cyan)
+}
+
+pub fn focused_mark() -> Style {
+    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
 }
 
 pub fn selected_row() -> Style {

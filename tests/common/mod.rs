@@ -7,7 +7,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use referee::api::{BackendKind, Client};
+use referee::api::{BackendKind, Client, Connection};
 use referee::app::State;
 use referee::app::state::Session;
 use referee::domain::{Clock, MetadataMode};
@@ -41,11 +41,16 @@ pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbo
 }
 
 pub fn client(base_url: &str, key: &str) -> Client {
-    Client::connect(
-        BackendKind::Vantio,
+    connect(BackendKind::Vantio, base_url, key)
+}
+
+pub fn connect(backend: BackendKind, base_url: &str, key: &str) -> Client {
+    Client::connect(Connection {
+        backend,
         base_url,
-        &SecretString::from(key.to_string()),
-    )
+        api_key: &SecretString::from(key.to_string()),
+        account_id: Some(ACCOUNT),
+    })
     .unwrap()
 }
 
@@ -57,15 +62,25 @@ pub fn fixed_clock() -> Clock {
 }
 
 pub fn app(base_url: &str, key: &str, width: u16, height: u16) -> App<TestBackend> {
+    app_for(BackendKind::Vantio, base_url, key, width, height)
+}
+
+pub fn app_for(
+    backend: BackendKind,
+    base_url: &str,
+    key: &str,
+    width: u16,
+    height: u16,
+) -> App<TestBackend> {
     let session = Session {
         profile: "test".into(),
-        backend: "vantio",
+        backend: backend.as_str(),
         admin_id: Some(ADMIN.into()),
         metadata_mode: MetadataMode::Merge,
     };
-    let state = State::new(session, BackendKind::Vantio.schema(), fixed_clock());
+    let state = State::new(session, backend.schema(), fixed_clock());
     let terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let mut app = App::new(state, terminal, client(base_url, key));
+    let mut app = App::new(state, terminal, connect(backend, base_url, key));
     app.freeze_clock();
     app
 }
@@ -136,6 +151,20 @@ pub fn find(app: &App<TestBackend>, needle: &str) -> Option<(u16, u16)> {
 
 pub fn fg_at(app: &App<TestBackend>, at: (u16, u16)) -> ratatui::style::Color {
     app.terminal.backend().buffer()[at].fg
+}
+
+/// GET a v2 referral straight from the sandbox, bypassing the client under test.
+pub async fn server_record_v2(base_url: &str, id: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{base_url}/referrals/{id}"))
+        .bearer_auth(KEY)
+        .header("Account-ID", ACCOUNT)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// GET a referral straight from the sandbox, bypassing the client under test.

@@ -7,15 +7,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 
 use super::error::ApiError;
-use super::query::Params;
+use super::paging;
 use super::store::{self, Impression, User};
 use super::{V1State, envelope};
+use crate::sandbox::query::Params;
 
 pub async fn list_users(
     State(state): State<V1State>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let page = Params::parse(query.as_deref()).page()?;
+    let page = paging::page(&Params::parse(query.as_deref()))?;
     Ok(envelope(
         "users",
         store::list_users(&state.db.lock(), page)?,
@@ -36,7 +37,7 @@ pub async fn list_impressions(
     State(state): State<V1State>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let page = Params::parse(query.as_deref()).page()?;
+    let page = paging::page(&Params::parse(query.as_deref()))?;
     let impressions = store::list_impressions(&state.db.lock(), page)?;
     Ok(envelope("impressions", impressions))
 }

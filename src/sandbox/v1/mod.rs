@@ -16,7 +16,7 @@ mod directory;
 mod error;
 mod gate;
 mod input;
-mod query;
+mod paging;
 mod referrals;
 mod seed;
 mod store;

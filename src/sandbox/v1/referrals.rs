@@ -10,11 +10,12 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::error::ApiError;
 use super::input::{self, NewReferral, ReferralPatch};
-use super::query::Params;
+use super::paging;
 use super::store::{self, Referral, ReferralFilter, Status};
 use super::{V1State, envelope};
 use crate::sandbox::db;
 use crate::sandbox::prng::Prng;
+use crate::sandbox::query::Params;
 
 /// How long an `idempotency_key` keeps answering with the referral it created.
 const IDEMPOTENCY_WINDOW: SignedDuration = SignedDuration::from_hours(24);
@@ -24,7 +25,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref());
-    let page = params.page()?;
+    let page = paging::page(&params)?;
     let status = params
         .get("status")
         .map(|text| Status::parse(text).ok_or_else(input::invalid_status))

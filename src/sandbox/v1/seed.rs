@@ -128,7 +128,7 @@ fn generate(count: usize) -> DemoData {
     let programs: Vec<String> = CAMPUSES.iter().map(|_| rng.id("prog_")).collect();
     let ambassadors = ambassadors(&mut rng, &programs);
     // Emails already used, per campus index, lowercased.
-    let mut taken: HashSet<(usize, String)> = HashSet::new();
+    let mut taken: [HashSet<String>; CAMPUSES.len()] = Default::default();
     let mut impressions = Vec::new();
     let mut referrals = Vec::with_capacity(count);
     for _ in 0..count {
@@ -141,7 +141,7 @@ fn generate(count: usize) -> DemoData {
             ambassador,
             &impression,
             scanned,
-            &mut taken,
+            &mut taken[ambassador.campus],
         ));
         impressions.push(impression);
     }
@@ -157,21 +157,21 @@ fn generate(count: usize) -> DemoData {
 }
 
 fn ambassadors(rng: &mut Prng, programs: &[String]) -> Vec<Ambassador> {
-    let mut taken = HashSet::new();
+    let mut taken: [HashSet<String>; CAMPUSES.len()] = Default::default();
     (0..AMBASSADORS)
         .map(|_| {
             let campus = rng.index(CAMPUSES.len());
             let first_name = *rng.pick(FIRST_NAMES);
             let last_name = *rng.pick(LAST_NAMES);
             let mailbox = names::mailbox(first_name, last_name, rng);
-            let email = unique_email(&mut taken, campus, &mailbox, CAMPUSES[campus]);
+            let email = names::unique_email(&mut taken[campus], &mailbox, CAMPUSES[campus]);
             let user = User {
                 id: rng.id("user_"),
                 first_name: first_name.to_owned(),
                 last_name: last_name.to_owned(),
                 email,
                 program_id: programs[campus].clone(),
-                created_at: db::timestamp(between(rng, FIRST_JOIN, LAST_JOIN)),
+                created_at: db::timestamp(rng.timestamp_between(FIRST_JOIN, LAST_JOIN)),
             };
             let posters = (0..2 + rng.index(3))
                 .map(|_| (rng.id("post_"), *rng.pick(LOCATIONS)))
@@ -188,7 +188,7 @@ fn ambassadors(rng: &mut Prng, programs: &[String]) -> Vec<Ambassador> {
 /// A scan of one of the ambassador's posters, and when it happened.
 fn scan(rng: &mut Prng, ambassador: &Ambassador) -> (Impression, Timestamp) {
     let (poster_id, location) = rng.pick(&ambassador.posters);
-    let scanned = between(rng, FIRST_SCAN, LAST_SCAN);
+    let scanned = rng.timestamp_between(FIRST_SCAN, LAST_SCAN);
     let impression = Impression {
         id: rng.id("imp_"),
         poster_id: poster_id.clone(),
@@ -205,7 +205,8 @@ fn referral(
     ambassador: &Ambassador,
     impression: &Impression,
     scanned: Timestamp,
-    taken: &mut HashSet<(usize, String)>,
+    // Emails already used in the ambassador's program, lowercased.
+    taken: &mut HashSet<String>,
 ) -> Referral {
     let first_name = *rng.pick(FIRST_NAMES);
     let last_name = *rng.pick(LAST_NAMES);
@@ -216,7 +217,7 @@ fn referral(
     } else {
         rng.pick(MAIL_DOMAINS)
     };
-    let email = unique_email(taken, ambassador.campus, &mailbox, domain);
+    let email = names::unique_email(taken, &mailbox, domain);
     let profile_picture = rng.chance(35).then(|| {
         format!(
             "https://avatars.example.com/{}-{}-{}.jpg",
@@ -281,22 +282,6 @@ fn metadata(rng: &mut Prng, status: Status, location: &str) -> Option<Map<String
     Some(metadata)
 }
 
-/// `mailbox@domain`, numbered (`maya.chen2@...`) when the campus already has that address.
-fn unique_email(
-    taken: &mut HashSet<(usize, String)>,
-    campus: usize,
-    mailbox: &str,
-    domain: &str,
-) -> String {
-    let mut email = format!("{mailbox}@{domain}");
-    let mut n = 2;
-    while !taken.insert((campus, email.to_lowercase())) {
-        email = format!("{mailbox}{n}@{domain}");
-        n += 1;
-    }
-    email
-}
-
 /// `Library, 2nd floor` → `library_2nd_floor`, the way the vendor's examples spell locations.
 fn slug(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
@@ -305,11 +290,6 @@ fn slug(text: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect();
     words.join("_")
-}
-
-fn between(rng: &mut Prng, from: Timestamp, to: Timestamp) -> Timestamp {
-    let span = (to.as_second() - from.as_second()).unsigned_abs();
-    from + SignedDuration::from_secs(rng.below(span) as i64)
 }
 
 fn minutes(n: u64) -> SignedDuration {

@@ -2,12 +2,13 @@
 //!
 //! The record structs serialize to exactly the wire JSON, keys in the documented order.
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::query::Page;
+use super::paging::Page;
+use crate::sandbox::email;
+use crate::sandbox::text_enum::text_enum;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS v1_users (
@@ -58,13 +59,13 @@ CREATE INDEX IF NOT EXISTS v1_referrals_idempotency ON v1_referrals (idempotency
 const REFERRAL_COLUMNS: &str = "id, impression_id, first_name, last_name, email, profile_picture, \
      status, program_id, student_id, created_at, verified_at, updated_at, metadata";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pending,
-    Converted,
-    Verified,
-    Rejected,
+text_enum! {
+    pub enum Status {
+        Pending => "pending",
+        Converted => "converted",
+        Verified => "verified",
+        Rejected => "rejected",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,41 +117,6 @@ pub struct ReferralFilter<'a> {
     pub program_id: Option<&'a str>,
     pub student_id: Option<&'a str>,
     pub status: Option<Status>,
-}
-
-impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Pending,
-        Status::Converted,
-        Status::Verified,
-        Status::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Converted => "converted",
-            Status::Verified => "verified",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl ToSql for Status {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
-    }
-}
-
-impl FromSql for Status {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let text = value.as_str()?;
-        Status::parse(text).ok_or_else(|| FromSqlError::Other(format!("bad status {text}").into()))
-    }
 }
 
 pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
@@ -219,7 +185,7 @@ pub fn email_taken(
         "SELECT EXISTS (SELECT 1 FROM v1_referrals
          WHERE program_id = ?1 AND email_key = ?2 AND (?3 IS NULL OR id != ?3))",
     )?
-    .query_row(params![program_id, email_key(email), except_id], |row| {
+    .query_row(params![program_id, email::key(email), except_id], |row| {
         row.get(0)
     })
 }
@@ -241,7 +207,7 @@ pub fn insert_referral(
         referral.first_name,
         referral.last_name,
         referral.email,
-        email_key(&referral.email),
+        email::key(&referral.email),
         referral.profile_picture,
         referral.status,
         referral.program_id,
@@ -267,7 +233,7 @@ pub fn update_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
         referral.first_name,
         referral.last_name,
         referral.email,
-        email_key(&referral.email),
+        email::key(&referral.email),
         referral.profile_picture,
         referral.status,
         referral.verified_at,
@@ -343,10 +309,6 @@ pub fn insert_impression(conn: &Connection, impression: &Impression) -> rusqlite
         impression.created_at
     ])?;
     Ok(())
-}
-
-fn email_key(email: &str) -> String {
-    email.to_lowercase()
 }
 
 fn metadata_text(metadata: Option<&Map<String, Value>>) -> rusqlite::Result<Option<String>> {

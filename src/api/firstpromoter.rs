@@ -1,0 +1,323 @@
+//! FirstPromoter API v2 (`firstpromoter`): wire types, the calls the console makes, and batch
+//! state actions. Ids are integers; lists are bare arrays paged until an empty page; every request
+//! carries `Account-ID` and is paced under the documented 400 requests a minute.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::http::HttpCore;
+use crate::domain::Record;
+
+/// The API's maximum page size.
+pub const PAGE_SIZE: usize = 100;
+/// The documented limit per account.
+pub const REQUESTS_PER_MINUTE: u32 = 400;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WirePerson {
+    pub id: i64,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireCampaign {
+    pub id: i64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WirePromoterCampaign {
+    pub id: i64,
+    #[serde(default)]
+    pub campaign_id: Option<i64>,
+    #[serde(default)]
+    pub promoter_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub promoter: Option<WirePerson>,
+    #[serde(default)]
+    pub campaign: Option<WireCampaign>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireSplit {
+    pub promoter_campaign_id: i64,
+    #[serde(default)]
+    pub promoter_id: Option<i64>,
+    pub percentage: f64,
+}
+
+/// A referral as documented. Only `id` and `state` are required; the rest may be null or absent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireReferral {
+    pub id: i64,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub uid: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub state: String,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub entry_source: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub customer_since: Option<String>,
+    #[serde(default)]
+    pub promoter_campaign: Option<WirePromoterCampaign>,
+    #[serde(default)]
+    pub fraud_check: Option<String>,
+    #[serde(default)]
+    pub created_by_user_email: Option<String>,
+    #[serde(default)]
+    pub split_details: Option<Vec<WireSplit>>,
+}
+
+impl From<WireReferral> for Record {
+    fn from(wire: WireReferral) -> Record {
+        let id = wire.id.to_string();
+        let values = match serde_json::to_value(wire) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Record { id, values }
+    }
+}
+
+/// A batch process: what a state action is doing, polled until it completes or fails.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Batch {
+    pub id: i64,
+    pub status: String,
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub processed_count: u64,
+    #[serde(default)]
+    pub failed_count: u64,
+    #[serde(default)]
+    pub progress: u64,
+    #[serde(default)]
+    pub processing_errors: Vec<Value>,
+}
+
+impl Batch {
+    /// True once the batch will not change any more.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "stopped")
+    }
+}
+
+/// The v2 state actions, each a `POST /referrals/{action}` with `{"ids": [...]}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchAction {
+    Approve,
+    Disable,
+    Enable,
+    /// Move to the promoter campaign `link`, with or without the referrals' commissions.
+    MoveToPromoter {
+        link: i64,
+        with_commissions: bool,
+    },
+}
+
+impl BatchAction {
+    pub fn path(self) -> &'static str {
+        match self {
+            BatchAction::Approve => "approve",
+            BatchAction::Disable => "disable",
+            BatchAction::Enable => "enable",
+            BatchAction::MoveToPromoter { .. } => "move_to_promoter",
+        }
+    }
+
+    /// The request body for these ids (integers on the wire).
+    pub fn body(self, ids: &[String]) -> Value {
+        let ids: Vec<Value> = ids
+            .iter()
+            .map(|id| {
+                id.parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::String(id.clone()))
+            })
+            .collect();
+        match self {
+            BatchAction::MoveToPromoter {
+                link,
+                with_commissions,
+            } => json!({
+                "ids": ids, "promoter_campaign_id": link, "move_associated_commissions": with_commissions
+            }),
+            _ => json!({ "ids": ids }),
+        }
+    }
+}
+
+/// v2 puts field errors in `errors: {"field": ["message", ...]}`.
+pub fn fields_from_errors(body: &Value) -> Vec<(String, String)> {
+    let Some(errors) = body.get("errors").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    errors
+        .iter()
+        .map(|(field, messages)| {
+            let text = match messages {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (field.clone(), super::error::capitalise(&text))
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+pub struct FirstPromoterClient {
+    http: HttpCore,
+}
+
+fn page_query(index: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("page", (index + 1).to_string()),
+        ("per_page", PAGE_SIZE.to_string()),
+    ]
+}
+
+impl FirstPromoterClient {
+    pub fn new(http: HttpCore) -> Self {
+        FirstPromoterClient { http }
+    }
+
+    /// Page `index` (from 0) and whether it was the last: the end is an empty page.
+    pub async fn referrals_page(&self, index: usize) -> Result<(Vec<Record>, bool), ApiError> {
+        let list: Vec<WireReferral> = self.http.get(&["referrals"], &page_query(index)).await?;
+        let last = list.is_empty();
+        Ok((list.into_iter().map(Record::from).collect(), last))
+    }
+
+    /// The referrals with these ids, fresh from the server.
+    pub async fn referrals_by_id(&self, ids: &[String]) -> Result<Vec<Record>, ApiError> {
+        let mut query = vec![("per_page", PAGE_SIZE.to_string())];
+        query.extend(ids.iter().map(|id| ("ids[]", id.clone())));
+        let list: Vec<WireReferral> = self.http.get(&["referrals"], &query).await?;
+        Ok(list.into_iter().map(Record::from).collect())
+    }
+
+    pub async fn referral(&self, id: &str) -> Result<Record, ApiError> {
+        self.http
+            .get::<WireReferral>(&["referrals", id], &[])
+            .await
+            .map(Record::from)
+    }
+
+    /// One referral by an email, uid or username (`find_by`).
+    pub async fn find(&self, by: &str, value: &str) -> Result<Record, ApiError> {
+        let query = [("find_by", by.to_string())];
+        self.http
+            .get::<WireReferral>(&["referrals", value], &query)
+            .await
+            .map(Record::from)
+    }
+
+    pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
+        let body = Value::Object(body.clone());
+        self.http
+            .put::<WireReferral>(&["referrals", id], &body)
+            .await
+            .map(Record::from)
+    }
+
+    pub async fn start_batch(
+        &self,
+        action: BatchAction,
+        ids: &[String],
+    ) -> Result<Batch, ApiError> {
+        self.http
+            .post(&["referrals", action.path()], &action.body(ids))
+            .await
+    }
+
+    pub async fn batch(&self, id: i64) -> Result<Batch, ApiError> {
+        self.http
+            .get(&["batch_processes", &id.to_string()], &[])
+            .await
+    }
+
+    /// Page `index` of promoter campaigns as (link id, "Promoter · Campaign").
+    pub async fn promoter_campaigns_page(
+        &self,
+        index: usize,
+    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+        let list: Vec<WirePromoterCampaign> = self
+            .http
+            .get(&["promoter_campaigns"], &page_query(index))
+            .await?;
+        let last = list.is_empty();
+        let names = list
+            .into_iter()
+            .map(|pc| {
+                let promoter = pc
+                    .promoter
+                    .and_then(|p| p.name.or(p.email))
+                    .unwrap_or_else(|| "?".into());
+                let campaign = pc
+                    .campaign
+                    .and_then(|c| c.name)
+                    .unwrap_or_else(|| "?".into());
+                (pc.id.to_string(), format!("{promoter} · {campaign}"))
+            })
+            .collect();
+        Ok((names, last))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_fields() {
+        let body = json!({"message": "Validation failed", "errors": {"email": ["has already been taken"], "split_details": ["a", "b"]}});
+        assert_eq!(
+            fields_from_errors(&body),
+            [
+                ("email".to_string(), "Has already been taken".to_string()),
+                ("split_details".to_string(), "A; b".to_string())
+            ]
+        );
+        assert!(fields_from_errors(&json!({"message": "x"})).is_empty());
+    }
+
+    #[test]
+    fn batch_bodies_send_integer_ids() {
+        let ids = ["5001".to_string(), "5002".to_string()];
+        assert_eq!(
+            BatchAction::Approve.body(&ids),
+            json!({"ids": [5001, 5002]})
+        );
+        let body = BatchAction::MoveToPromoter {
+            link: 1004,
+            with_commissions: true,
+        }
+        .body(&ids);
+        assert_eq!(body["promoter_campaign_id"], 1004);
+        assert_eq!(body["move_associated_commissions"], true);
+    }
+}

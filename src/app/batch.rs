@@ -1,0 +1,180 @@
+//! FirstPromoter's way of changing state: batch actions (approve, disable, enable, move to
+//! promoter) started with one request and polled until they finish, then the rows are refreshed.
+//! Also opening a referral by email, uid or username (`:find`).
+
+use super::action::{Effect, QuickKey, RequestId};
+use super::state::{Level, Pending, State};
+use crate::api::{ApiError, Batch, BatchAction};
+use crate::domain::Record;
+
+/// The quick keys on a backend whose states change through batch actions.
+pub fn quick(state: &mut State, key: QuickKey, ids: Vec<String>) -> Vec<Effect> {
+    let action = match key {
+        QuickKey::Verify => BatchAction::Approve,
+        QuickKey::Pending => BatchAction::Enable,
+        QuickKey::Reject => BatchAction::Disable,
+        QuickKey::Convert => {
+            state.say(
+                Level::Info,
+                "This backend has no `converted` action: v approves, x disables, p enables.",
+            );
+            return Vec::new();
+        }
+    };
+    start(state, action, ids, None)
+}
+
+/// Starts `action` on `ids`; `reason` only goes to the local log.
+pub fn start(
+    state: &mut State,
+    action: BatchAction,
+    ids: Vec<String>,
+    reason: Option<String>,
+) -> Vec<Effect> {
+    let req = state.request(Pending::Batch {
+        action,
+        ids: ids.clone(),
+        latest: None,
+    });
+    state.say(Level::Info, format!("{} {}…", verb(action), describe(&ids)));
+    vec![Effect::StartBatch {
+        req,
+        action,
+        ids,
+        reason,
+    }]
+}
+
+fn verb(action: BatchAction) -> &'static str {
+    match action {
+        BatchAction::Approve => "Approving",
+        BatchAction::Disable => "Disabling",
+        BatchAction::Enable => "Enabling",
+        BatchAction::MoveToPromoter { .. } => "Moving",
+    }
+}
+
+fn describe(ids: &[String]) -> String {
+    match ids {
+        [one] => one.clone(),
+        many => format!("{} referrals", many.len()),
+    }
+}
+
+/// A batch answered (when started or polled): poll again, or report and refresh the rows.
+pub fn progress(state: &mut State, req: RequestId, result: Result<Batch, ApiError>) -> Vec<Effect> {
+    let Some(Pending::Batch { action, ids, .. }) = state.pending.get(&req).cloned() else {
+        return Vec::new();
+    };
+    match result {
+        Ok(batch) if !batch.is_finished() => {
+            let poll = Effect::PollBatch {
+                req,
+                batch: batch.id,
+            };
+            state.pending.insert(
+                req,
+                Pending::Batch {
+                    action,
+                    ids,
+                    latest: Some(batch),
+                },
+            );
+            vec![poll]
+        }
+        Ok(batch) => {
+            state.pending.remove(&req);
+            let done = format!(
+                "{} {}: {} of {} done, {} failed.",
+                action.path(),
+                describe(&ids),
+                batch.processed_count.saturating_sub(batch.failed_count),
+                batch.total,
+                batch.failed_count
+            );
+            match batch.processing_errors.first() {
+                Some(first) if batch.failed_count > 0 => {
+                    let first = crate::domain::record::value_text(first);
+                    state.say(Level::Error, format!("{done} First problem: {first}"));
+                }
+                _ => state.say(Level::Success, done),
+            }
+            let refresh = state.request(Pending::Refresh);
+            vec![Effect::Refresh { req: refresh, ids }]
+        }
+        Err(error) => {
+            state.pending.remove(&req);
+            state.say(
+                Level::Error,
+                format!(
+                    "{} {} failed. {}",
+                    action.path(),
+                    describe(&ids),
+                    error.user_message()
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
+pub fn refreshed(state: &mut State, req: RequestId, result: Result<Vec<Record>, ApiError>) {
+    if state.pending.remove(&req).is_none() {
+        return;
+    }
+    match result {
+        Ok(records) => state.replace_records(records),
+        Err(error) => state.say(
+            Level::Error,
+            format!(
+                "Could not refresh the changed rows; press r to reload. {}",
+                error.user_message()
+            ),
+        ),
+    }
+}
+
+/// Parses a `:` command. Only `find <email|uid|username|id> <value>` exists so far.
+pub fn command(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
+    let usage = "Usage: find email a@b.com (or uid, username, id)";
+    let mut words = text.trim().splitn(3, ' ');
+    match (words.next(), words.next(), words.next().map(str::trim)) {
+        (Some("find"), Some(by @ ("email" | "uid" | "username" | "id")), Some(value))
+            if !value.is_empty() =>
+        {
+            let req = state.request(Pending::Find {
+                by: by.to_string(),
+                value: value.to_string(),
+            });
+            state.say(Level::Info, format!("Looking for {by} {value}…"));
+            Ok(vec![Effect::Find {
+                req,
+                by: by.to_string(),
+                value: value.to_string(),
+            }])
+        }
+        _ => Err(usage.to_string()),
+    }
+}
+
+pub fn found(state: &mut State, req: RequestId, result: Result<Record, ApiError>) {
+    let Some(Pending::Find { by, value }) = state.pending.remove(&req) else {
+        return;
+    };
+    match result {
+        Ok(record) => {
+            let id = record.id.clone();
+            state.replace_records(vec![record]);
+            state.select(&id);
+            state.detail_open = true;
+            state.say(Level::Success, format!("Found {by} {value}: {id}"));
+        }
+        Err(ApiError::NotFound { .. }) => {
+            state.say(Level::Error, format!("No referral with {by} {value}."))
+        }
+        Err(error) => state.say(
+            Level::Error,
+            format!("Could not look up {by} {value}. {}", error.user_message()),
+        ),
+    }
+}

@@ -1,0 +1,90 @@
+//! FirstPromoter API v2, admin referrals (backend `firstpromoter`), served under
+//! `/api/v2/company`: its routes, the state its handlers share, and getting its tables ready.
+//! Contract: `api-contracts.md` §2.
+//!
+//! Choices where the contract is silent:
+//! - the server hosts one account, the configured `account_id`; its data is not tagged with the
+//!   id, so a restart with another id serves the same referrals under the new one;
+//! - the key/account check and rate limit come first (401/429), then routing (404, also for a
+//!   known path with the wrong method), then the record (404), then the body (422); a PUT body is
+//!   read before the lookup, since it may carry `find_by`, and a bad `find_by` is a 422;
+//! - list parameters with empty values count as absent, unknown ones are ignored;
+//! - a 422 names every failing field at once (query parameters by their full name, e.g.
+//!   `filters[state]`);
+//! - `PUT` ignores fields it does not document (`state`, `metadata`, ...): state changes are the
+//!   batch actions' business.
+
+mod actions;
+mod batch;
+mod body;
+mod error;
+mod gate;
+mod patch;
+mod promoter_campaigns;
+mod query;
+mod records;
+mod referrals;
+mod seed;
+mod store;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+
+use super::background::Background;
+use super::db::Db;
+use super::rate_limit::RateLimiter;
+use error::ApiError;
+
+#[derive(Clone)]
+pub struct V2State {
+    pub db: Db,
+    /// The one bearer key the server accepts.
+    pub api_key: Arc<str>,
+    /// The one `Account-ID` the server accepts; also its rate-limit window key.
+    pub account_id: Arc<str>,
+    pub limiter: Arc<RateLimiter>,
+    /// Runs batches of more than five ids after their 202 answer.
+    pub background: Background,
+}
+
+/// Creates the v2 tables if missing, marks batches a previous run left unfinished as stopped
+/// and, when there are no referrals yet, generates `seed` demo ones.
+pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
+    let mut conn = db.lock();
+    store::create_schema(&conn)?;
+    batch::create_schema(&conn)?;
+    batch::stop_unfinished(&conn)?;
+    if seed > 0 && store::referral_count(&conn)? == 0 {
+        seed::insert_demo_data(&mut conn, seed)?;
+    }
+    Ok(())
+}
+
+/// The v2 routes, to be nested at `/api/v2/company`; anything else answers 404 in the v2 shape.
+pub fn router(state: V2State) -> Router {
+    Router::new()
+        .route("/referrals", get(referrals::list))
+        .route(
+            "/referrals/{id}",
+            get(referrals::get).put(referrals::update),
+        )
+        .route("/referrals/approve", post(actions::approve))
+        .route("/referrals/disable", post(actions::disable))
+        .route("/referrals/enable", post(actions::enable))
+        .route(
+            "/referrals/move_to_promoter",
+            post(actions::move_to_promoter),
+        )
+        .route("/batch_processes/{id}", get(actions::get_batch))
+        .route("/promoter_campaigns", get(promoter_campaigns::list))
+        .route(
+            "/promoter_campaigns/search",
+            get(promoter_campaigns::search),
+        )
+        .method_not_allowed_fallback(|| async { ApiError::route_not_found() })
+        .fallback(|| async { ApiError::route_not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), gate::gate))
+        .with_state(state)
+}

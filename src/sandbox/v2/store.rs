@@ -1,0 +1,383 @@
+//! FirstPromoter v2 tables (`v2_*`, beside v1's in the same file): campaigns, promoters, the links
+//! between them (promoter campaigns) and referrals, with the queries the handlers and the seed use.
+//! Batch processes keep their own table (see [`super::batch`]).
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Map, Value};
+
+use super::query::Page;
+use super::records::{Campaign, Promoter, PromoterCampaign, Referral, ReferralLink, Split, State};
+use crate::sandbox::email;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS v2_campaigns (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    color TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS v2_promoters (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS v2_promoter_campaigns (
+    id INTEGER PRIMARY KEY,
+    campaign_id INTEGER NOT NULL REFERENCES v2_campaigns (id),
+    promoter_id INTEGER NOT NULL REFERENCES v2_promoters (id),
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS v2_referrals (
+    id INTEGER PRIMARY KEY,
+    email TEXT,
+    -- lowercased email: uniqueness and find_by=email ignore case
+    email_key TEXT,
+    uid TEXT,
+    username TEXT,
+    state TEXT NOT NULL,
+    -- JSON object text
+    metadata TEXT,
+    entry_source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    customer_since TEXT,
+    promoter_campaign_id INTEGER NOT NULL REFERENCES v2_promoter_campaigns (id),
+    fraud_check TEXT NOT NULL,
+    created_by_user_email TEXT,
+    -- JSON array of {promoter_campaign_id, promoter_id, percentage}
+    split_details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS v2_referrals_email ON v2_referrals (email_key);
+CREATE INDEX IF NOT EXISTS v2_referrals_uid ON v2_referrals (uid);
+CREATE INDEX IF NOT EXISTS v2_referrals_username ON v2_referrals (username);
+";
+
+/// Referral columns joined with their link, promoter and campaign; see [`referral_from_row`].
+const REFERRAL_SELECT: &str = "
+SELECT r.id, r.email, r.uid, r.username, r.state, r.metadata, r.entry_source, r.created_at,
+       r.customer_since, pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name,
+       c.name, c.color, r.fraud_check, r.created_by_user_email, r.split_details
+FROM v2_referrals r
+JOIN v2_promoter_campaigns pc ON pc.id = r.promoter_campaign_id
+JOIN v2_promoters p ON p.id = pc.promoter_id
+JOIN v2_campaigns c ON c.id = pc.campaign_id";
+
+/// Link columns joined with promoter and campaign; see [`link_from_row`].
+const LINK_SELECT: &str = "
+SELECT pc.id, pc.campaign_id, pc.promoter_id, pc.state, pc.created_at, p.email, p.name, c.name,
+       c.color
+FROM v2_promoter_campaigns pc
+JOIN v2_promoters p ON p.id = pc.promoter_id
+JOIN v2_campaigns c ON c.id = pc.campaign_id";
+
+/// Referral list filters; `None` means any.
+#[derive(Debug, Default, PartialEq)]
+pub struct ReferralFilter {
+    /// Case-insensitive substring of email, uid or username.
+    pub q: Option<String>,
+    pub ids: Option<Vec<i64>>,
+    /// `Some(true)` for customers (customer_since set), `Some(false)` for leads.
+    pub customer: Option<bool>,
+    pub state: Option<State>,
+    pub promoter_id: Option<i64>,
+    /// Inclusive `YYYY-MM-DD` bounds on created_at's UTC date.
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+}
+
+/// Which unique-ish field `find_by` looks a referral up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindBy {
+    Email,
+    Uid,
+    Username,
+}
+
+impl FindBy {
+    pub fn parse(text: &str) -> Option<FindBy> {
+        match text {
+            "email" => Some(FindBy::Email),
+            "uid" => Some(FindBy::Uid),
+            "username" => Some(FindBy::Username),
+            _ => None,
+        }
+    }
+}
+
+pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)
+}
+
+pub fn referral_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM v2_referrals", [], |row| row.get(0))
+}
+
+pub fn list_referrals(
+    conn: &Connection,
+    filter: &ReferralFilter,
+    page: Page,
+) -> rusqlite::Result<Vec<Referral>> {
+    let sql = format!(
+        "{REFERRAL_SELECT}
+         WHERE (?1 IS NULL OR instr(lower(coalesce(r.email, '')), lower(?1)) > 0
+                OR instr(lower(coalesce(r.uid, '')), lower(?1)) > 0
+                OR instr(lower(coalesce(r.username, '')), lower(?1)) > 0)
+           AND (?2 IS NULL OR r.id IN (SELECT value FROM json_each(?2)))
+           AND (?3 IS NULL OR ?3 = (r.customer_since IS NOT NULL))
+           AND (?4 IS NULL OR r.state = ?4)
+           AND (?5 IS NULL OR pc.promoter_id = ?5)
+           AND (?6 IS NULL OR substr(r.created_at, 1, 10) >= ?6)
+           AND (?7 IS NULL OR substr(r.created_at, 1, 10) <= ?7)
+         ORDER BY r.id LIMIT ?8 OFFSET ?9"
+    );
+    let ids = filter.ids.as_ref().map(json_text).transpose()?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            filter.q,
+            ids,
+            filter.customer,
+            filter.state,
+            filter.promoter_id,
+            filter.created_from,
+            filter.created_to,
+            page.limit(),
+            page.offset(),
+        ],
+        referral_from_row,
+    )?;
+    rows.collect()
+}
+
+pub fn get_referral(conn: &Connection, id: i64) -> rusqlite::Result<Option<Referral>> {
+    let sql = format!("{REFERRAL_SELECT} WHERE r.id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], referral_from_row)
+        .optional()
+}
+
+/// The lowest-id referral whose `by` field is `value` (emails compared ignoring case).
+pub fn find_referral_id(
+    conn: &Connection,
+    by: FindBy,
+    value: &str,
+) -> rusqlite::Result<Option<i64>> {
+    let (sql, value) = match by {
+        FindBy::Email => (
+            "SELECT min(id) FROM v2_referrals WHERE email_key = ?1",
+            email::key(value),
+        ),
+        FindBy::Uid => (
+            "SELECT min(id) FROM v2_referrals WHERE uid = ?1",
+            value.to_owned(),
+        ),
+        FindBy::Username => (
+            "SELECT min(id) FROM v2_referrals WHERE username = ?1",
+            value.to_owned(),
+        ),
+    };
+    conn.prepare_cached(sql)?
+        .query_row([value], |row| row.get(0))
+}
+
+/// Whether a referral other than `except_id` has `email`, ignoring case.
+pub fn email_taken(conn: &Connection, email: &str, except_id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM v2_referrals WHERE email_key = ?1 AND id != ?2)",
+    )?
+    .query_row(params![email::key(email), except_id], |row| row.get(0))
+}
+
+pub fn insert_referral(conn: &Connection, referral: &Referral) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO v2_referrals (id, email, email_key, uid, username, state, metadata,
+             entry_source, created_at, customer_since, promoter_campaign_id, fraud_check,
+             created_by_user_email, split_details)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        referral.id,
+        referral.email,
+        referral.email.as_deref().map(email::key),
+        referral.uid,
+        referral.username,
+        referral.state,
+        referral.metadata.as_ref().map(json_text).transpose()?,
+        referral.entry_source,
+        referral.created_at,
+        referral.customer_since,
+        referral.promoter_campaign.id,
+        referral.fraud_check,
+        referral.created_by_user_email,
+        json_text(&referral.split_details)?,
+    ])?;
+    Ok(())
+}
+
+/// Writes every column an API call can change back to the referral's row.
+pub fn update_referral(conn: &Connection, referral: &Referral) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE v2_referrals SET email = ?2, email_key = ?3, uid = ?4, username = ?5, state = ?6,
+             promoter_campaign_id = ?7, fraud_check = ?8, split_details = ?9
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        referral.id,
+        referral.email,
+        referral.email.as_deref().map(email::key),
+        referral.uid,
+        referral.username,
+        referral.state,
+        referral.promoter_campaign.id,
+        referral.fraud_check,
+        json_text(&referral.split_details)?,
+    ])?;
+    Ok(())
+}
+
+pub fn list_promoter_campaigns(
+    conn: &Connection,
+    page: Page,
+) -> rusqlite::Result<Vec<PromoterCampaign>> {
+    let sql = format!("{LINK_SELECT} ORDER BY pc.id LIMIT ?1 OFFSET ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![page.limit(), page.offset()], |row| {
+        Ok(link_from_row(row)?.0)
+    })?;
+    rows.collect()
+}
+
+/// At most `limit` links whose promoter name or email or campaign name contains `q`, ignoring case.
+pub fn search_promoter_campaigns(
+    conn: &Connection,
+    q: &str,
+    limit: u32,
+) -> rusqlite::Result<Vec<PromoterCampaign>> {
+    let sql = format!(
+        "{LINK_SELECT}
+         WHERE instr(lower(p.name), lower(?1)) > 0 OR instr(lower(p.email), lower(?1)) > 0
+            OR instr(lower(c.name), lower(?1)) > 0
+         ORDER BY pc.id LIMIT ?2"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![q, limit], |row| Ok(link_from_row(row)?.0))?;
+    rows.collect()
+}
+
+/// The link with `id` in the shape a referral nests it.
+pub fn get_link(conn: &Connection, id: i64) -> rusqlite::Result<Option<ReferralLink>> {
+    let sql = format!("{LINK_SELECT} WHERE pc.id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], |row| {
+            let (link, created_at) = link_from_row(row)?;
+            Ok(ReferralLink {
+                id: link.id,
+                campaign_id: link.campaign_id,
+                promoter_id: link.promoter_id,
+                created_at,
+                promoter: link.promoter,
+                campaign: link.campaign,
+            })
+        })
+        .optional()
+}
+
+pub fn insert_campaign(conn: &Connection, campaign: &Campaign) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO v2_campaigns (id, name, color) VALUES (?1, ?2, ?3)")?
+        .execute(params![campaign.id, campaign.name, campaign.color])?;
+    Ok(())
+}
+
+pub fn insert_promoter(conn: &Connection, promoter: &Promoter) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO v2_promoters (id, email, name) VALUES (?1, ?2, ?3)")?
+        .execute(params![promoter.id, promoter.email, promoter.name])?;
+    Ok(())
+}
+
+/// Inserts the link of `link` (its promoter and campaign must exist) in `state`.
+pub fn insert_link(conn: &Connection, link: &ReferralLink, state: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO v2_promoter_campaigns (id, campaign_id, promoter_id, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        link.id,
+        link.campaign_id,
+        link.promoter_id,
+        state,
+        link.created_at
+    ])?;
+    Ok(())
+}
+
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))
+}
+
+/// A JSON column that must hold `T`; anything else is a conversion error, not a panic.
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> rusqlite::Result<T> {
+    let value: Value = row.get(index)?;
+    serde_json::from_value(value).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, err.into())
+    })
+}
+
+fn referral_from_row(row: &Row) -> rusqlite::Result<Referral> {
+    let metadata: Option<Map<String, Value>> = match row.get_ref(5)? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(json_column(row, 5)?),
+    };
+    Ok(Referral {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        uid: row.get(2)?,
+        username: row.get(3)?,
+        state: row.get(4)?,
+        metadata,
+        entry_source: row.get(6)?,
+        created_at: row.get(7)?,
+        customer_since: row.get(8)?,
+        promoter_campaign: ReferralLink {
+            id: row.get(9)?,
+            campaign_id: row.get(10)?,
+            promoter_id: row.get(11)?,
+            created_at: row.get(12)?,
+            promoter: Promoter {
+                id: row.get(11)?,
+                email: row.get(13)?,
+                name: row.get(14)?,
+            },
+            campaign: Campaign {
+                id: row.get(10)?,
+                name: row.get(15)?,
+                color: row.get(16)?,
+            },
+        },
+        fraud_check: row.get(17)?,
+        created_by_user_email: row.get(18)?,
+        split_details: json_column::<Vec<Split>>(row, 19)?,
+    })
+}
+
+/// A link row as listed, and its created_at.
+fn link_from_row(row: &Row) -> rusqlite::Result<(PromoterCampaign, String)> {
+    let link = PromoterCampaign {
+        id: row.get(0)?,
+        campaign_id: row.get(1)?,
+        promoter_id: row.get(2)?,
+        state: row.get(3)?,
+        promoter: Promoter {
+            id: row.get(2)?,
+            email: row.get(5)?,
+            name: row.get(6)?,
+        },
+        campaign: Campaign {
+            id: row.get(1)?,
+            name: row.get(7)?,
+            color: row.get(8)?,
+        },
+    };
+    Ok((link, row.get(4)?))
+}

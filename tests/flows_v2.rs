@@ -1,0 +1,339 @@
+//! Key-driven flows on the FirstPromoter backend: the same console and keys, against the v2 sandbox.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use crossterm::event::KeyCode;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use referee::api::BackendKind;
+use referee::domain::MetadataMode;
+use referee::runtime::App;
+
+async fn v2(seed: usize) -> (Sandbox, App<TestBackend>, String) {
+    let sb = sandbox(seed, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 35);
+    loaded(&mut app).await;
+    (sb, app, base)
+}
+
+fn select(app: &mut App<TestBackend>, id: &str) {
+    app.state.select(id);
+    app.draw().unwrap();
+}
+
+#[tokio::test]
+async fn an_email_taken_in_the_account_comes_back_under_the_email_field() {
+    let (_sb, mut app, base) = v2(40).await;
+    let with_email: Vec<_> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| !r.get("email").is_null())
+        .cloned()
+        .collect();
+    let (a, b) = (&with_email[0], &with_email[1]);
+    select(&mut app, &a.id);
+    press(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.state.form.as_ref().unwrap().focused().spec.key, "email");
+    ctrl(&mut app, 'u');
+    type_text(&mut app, &b.text("email"));
+    ctrl(&mut app, 's');
+    assert!(
+        screen_text(&app).contains(r#""email": ""#),
+        "the review shows the body"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    assert!(app.state.form.is_some(), "the form stays open");
+    let field =
+        find(&app, &format!("Email  {}", b.text("email"))).expect("typed email still there");
+    let error = find(&app, "✗ Has already been taken").expect("422 message under the field");
+    assert_eq!(error.1, field.1 + 1);
+    assert_eq!(fg_at(&app, error), Color::Red);
+    assert_eq!(
+        server_record_v2(&base, &a.id).await["email"],
+        a.text("email").as_str()
+    );
+}
+
+#[tokio::test]
+async fn email_or_uid_is_required_before_anything_is_sent() {
+    let (_sb, mut app, _base) = v2(40).await;
+    let lead = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.get("uid").is_null() && !r.get("email").is_null())
+        .cloned()
+        .expect("a referral with an email and no uid");
+    select(&mut app, &lead.id);
+    press(&mut app, KeyCode::Char('e'));
+    ctrl(&mut app, 'u');
+    ctrl(&mut app, 's');
+    assert!(
+        app.state.pending.is_empty() && app.state.overlay.is_none(),
+        "nothing sent"
+    );
+    assert!(
+        find(&app, "✗ Email or uid is required").is_some(),
+        "{}",
+        screen_text(&app)
+    );
+}
+
+#[tokio::test]
+async fn splits_over_100_are_an_inline_error_with_the_running_total() {
+    let (_sb, mut app, _base) = v2(40).await;
+    let first = app.state.records[0].id.clone();
+    select(&mut app, &first);
+    press(&mut app, KeyCode::Char('e'));
+    while app.state.form.as_ref().unwrap().focused().spec.key != "split_details" {
+        press(&mut app, KeyCode::Tab);
+    }
+    let links: Vec<String> = {
+        let mut ids: Vec<_> = app.state.lookups
+            [&referee::domain::schema::RefKind::PromoterCampaign]
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    };
+    for _ in 0..10 {
+        press(&mut app, KeyCode::Delete);
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, &format!("{} 70", links[0]));
+    assert!(
+        screen_text(&app).contains("Total 70%"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, &format!("{} 40", links[1]));
+    assert!(
+        screen_text(&app).contains("One row per line"),
+        "no total once it is over 100"
+    );
+    ctrl(&mut app, 's');
+    assert!(
+        find(&app, "✗ The percentages add up to 110%").is_some(),
+        "{}",
+        screen_text(&app)
+    );
+    assert!(app.state.pending.is_empty());
+}
+
+#[tokio::test]
+async fn the_promoter_campaign_picker_sets_the_link_id() {
+    let (_sb, mut app, base) = v2(40).await;
+    let record = app.state.records[3].clone();
+    let current = record.get("promoter_campaign.id").to_string();
+    select(&mut app, &record.id);
+    press(&mut app, KeyCode::Char('e'));
+    while app.state.form.as_ref().unwrap().focused().spec.key != "promoter_campaign.id" {
+        press(&mut app, KeyCode::Tab);
+    }
+    let (link, label) = {
+        let names = &app.state.lookups[&referee::domain::schema::RefKind::PromoterCampaign];
+        let mut other: Vec<_> = names.iter().filter(|(id, _)| **id != current).collect();
+        other.sort();
+        (other[0].0.clone(), other[0].1.clone())
+    };
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, &label);
+    assert!(
+        screen_text(&app).contains(&format!("{label} ({link})")),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 's');
+    assert!(
+        screen_text(&app).contains(&format!(r#""promoter_campaign_id": {link}"#)),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    assert_eq!(
+        server_record_v2(&base, &record.id).await["promoter_campaign"]["id"].to_string(),
+        link
+    );
+    assert_eq!(
+        app.state
+            .record(&record.id)
+            .unwrap()
+            .get("promoter_campaign.id")
+            .to_string(),
+        link
+    );
+}
+
+#[tokio::test]
+async fn moving_to_another_promoter_is_reviewed_then_sent_as_a_batch() {
+    let (_sb, mut app, base) = v2(40).await;
+    let record = app.state.records[5].clone();
+    let current = record.get("promoter_campaign.id").to_string();
+    select(&mut app, &record.id);
+    press(&mut app, KeyCode::Char('e'));
+    ctrl(&mut app, 'p');
+    assert!(screen_text(&app).contains("Move to which promoter campaign?"));
+    let target = {
+        let names = &app.state.lookups[&referee::domain::schema::RefKind::PromoterCampaign];
+        let mut other: Vec<_> = names.iter().filter(|(id, _)| **id != current).collect();
+        other.sort();
+        other[0].1.clone()
+    };
+    type_text(&mut app, &target);
+    press(&mut app, KeyCode::Enter);
+    let text = screen_text(&app);
+    assert!(
+        text.contains("POST /referrals/move_to_promoter")
+            && text.contains("\"move_associated_commissions\": true"),
+        "{text}"
+    );
+    press(&mut app, KeyCode::Char('m'));
+    assert!(screen_text(&app).contains("\"move_associated_commissions\": false"));
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let moved = server_record_v2(&base, &record.id).await;
+    assert_ne!(moved["promoter_campaign"]["id"].to_string(), current);
+    assert_eq!(
+        app.state
+            .record(&record.id)
+            .unwrap()
+            .get("promoter_campaign.id"),
+        &moved["promoter_campaign"]["id"],
+        "the row was refreshed"
+    );
+}
+
+#[tokio::test]
+async fn approving_eight_marked_referrals_shows_batch_progress_then_refreshes_the_rows() {
+    let (_sb, mut app, base) = v2(120).await;
+    let ids: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| matches!(r.text("state").as_str(), "pending" | "denied"))
+        .take(8)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        8,
+        "the demo data has pending and denied referrals"
+    );
+    for id in &ids {
+        select(&mut app, id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    assert_eq!(app.state.marked.len(), 8);
+    press(&mut app, KeyCode::Char('v'));
+    assert!(
+        screen_text(&app).contains("Approve the 8 marked referrals?"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.step(Duration::from_secs(5)).await, "the batch answered");
+    app.draw().unwrap();
+    assert!(
+        screen_text(&app).contains("approve 0/8") || screen_text(&app).contains("approve "),
+        "{}",
+        screen_text(&app)
+    );
+    let mut seen_progress = false;
+    while !app.state.pending.is_empty() {
+        assert!(
+            app.step(Duration::from_secs(10)).await,
+            "the batch finished"
+        );
+        app.draw().unwrap();
+        seen_progress |= screen_text(&app).contains("/8 (");
+    }
+    assert!(seen_progress, "the status bar showed the batch's progress");
+    assert!(
+        screen_text(&app).contains("approve 8 referrals: 8 of 8 done, 0 failed"),
+        "{}",
+        screen_text(&app)
+    );
+    for id in &ids {
+        let state = app.state.record(id).unwrap().text("state");
+        assert!(
+            matches!(state.as_str(), "signup" | "active"),
+            "{id} is {state}"
+        );
+        assert_eq!(server_record_v2(&base, id).await["state"], state.as_str());
+    }
+    assert!(app.state.marked.is_empty(), "marks are cleared once used");
+}
+
+#[tokio::test]
+async fn disable_asks_a_reason_and_says_it_only_goes_to_the_local_log() {
+    let (_sb, mut app, base) = v2(40).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("state") != "denied")
+        .unwrap()
+        .id
+        .clone();
+    select(&mut app, &id);
+    press(&mut app, KeyCode::Char('x'));
+    assert!(
+        screen_text(&app).contains("local log only"),
+        "{}",
+        screen_text(&app)
+    );
+    type_text(&mut app, "fake signup");
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app).await;
+    assert_eq!(server_record_v2(&base, &id).await["state"], "denied");
+    assert_eq!(app.state.record(&id).unwrap().text("state"), "denied");
+    press(&mut app, KeyCode::Char('p'));
+    settle(&mut app).await;
+    assert_ne!(
+        server_record_v2(&base, &id).await["state"],
+        "denied",
+        "p enables it again"
+    );
+}
+
+#[tokio::test]
+async fn find_opens_a_referral_by_email() {
+    let (_sb, mut app, _base) = v2(40).await;
+    let target = app
+        .state
+        .records
+        .iter()
+        .rev()
+        .find(|r| !r.get("email").is_null())
+        .unwrap()
+        .clone();
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, &format!("find email {}", target.text("email")));
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app).await;
+    assert_eq!(app.state.selected_record().unwrap().id, target.id);
+    assert!(app.state.detail_open);
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "find email nobody@nowhere.example");
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app).await;
+    assert!(screen_text(&app).contains("No referral with email nobody@nowhere.example"));
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "fnd x");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        screen_text(&app).contains("✗ Usage: find email"),
+        "{}",
+        screen_text(&app)
+    );
+}

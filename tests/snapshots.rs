@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
+use referee::api::BackendKind;
 use referee::domain::MetadataMode;
 
 #[tokio::test]
@@ -52,4 +53,46 @@ async fn form_with_an_error_under_each_bad_field_at_100x30() {
         "no review while fields are invalid"
     );
     insta::assert_snapshot!("form_with_errors", screen_text(&app));
+}
+
+#[tokio::test]
+async fn firstpromoter_list_at_100x30() {
+    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
+    let mut app = app_for(
+        BackendKind::FirstPromoter,
+        &sb.server.v2_base_url(),
+        KEY,
+        100,
+        30,
+    );
+    loaded(&mut app).await;
+    insta::assert_snapshot!("firstpromoter_list", screen_text(&app));
+}
+
+#[tokio::test]
+async fn firstpromoter_form_with_splits_at_100x30() {
+    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
+    let mut app = app_for(
+        BackendKind::FirstPromoter,
+        &sb.server.v2_base_url(),
+        KEY,
+        100,
+        30,
+    );
+    loaded(&mut app).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| {
+            r.get("split_details")
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        })
+        .unwrap()
+        .id
+        .clone();
+    app.state.select(&id);
+    press(&mut app, KeyCode::Char('e'));
+    insta::assert_snapshot!("firstpromoter_form", screen_text(&app));
 }

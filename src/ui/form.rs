@@ -152,7 +152,10 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
             lines.push(Line::styled(format!("{indent}✗ {error}"), theme::error()));
         }
         if let Some(hint) = hint(state, field).filter(|_| field.error.is_none()) {
-            lines.push(Line::styled(format!("{indent}{hint}"), theme::dim()));
+            lines.extend(
+                hint.lines()
+                    .map(|l| Line::styled(format!("{indent}{l}"), theme::dim())),
+            );
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -174,7 +177,12 @@ fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize 
         _ => 1,
     };
     // An error takes the place of the hint.
-    body + usize::from(field.error.is_some() || hint(state, field).is_some())
+    let notes = match (&field.error, hint(state, field)) {
+        (Some(_), _) => 1,
+        (None, Some(hint)) => hint.lines().count(),
+        (None, None) => 0,
+    };
+    body + notes
 }
 
 fn hint(state: &State, field: &FormField) -> Option<String> {
@@ -197,15 +205,13 @@ fn splits_hint(state: &State, text: &str) -> String {
             .into();
     };
     let rows = splits::rows(&value);
-    let names: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let id = r.promoter_campaign_id.to_string();
-            let name = state
-                .lookup(RefKind::PromoterCampaign, &id)
-                .unwrap_or("unknown campaign");
-            format!("{id} {name}")
-        })
-        .collect();
-    format!("Total {}% · {}", splits::total(&rows), names.join(" · "))
+    let mut hint = format!("Total {}%", splits::total(&rows));
+    for row in &rows {
+        let id = row.promoter_campaign_id.to_string();
+        let name = state
+            .lookup(RefKind::PromoterCampaign, &id)
+            .unwrap_or("unknown promoter campaign");
+        hint.push_str(&format!("\n{id} = {name}"));
+    }
+    hint
 }

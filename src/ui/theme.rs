@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::app::State;
 use crate::app::state::Level;
 use crate::domain::record::value_text;
-use crate::domain::schema::{FieldKind, FieldSpec};
+use crate::domain::schema::{FieldKind, FieldSpec, RefKind};
+use crate::domain::splits;
 
 pub fn status_style(word: &str) -> Style {
     let color = match word {
@@ -78,8 +79,27 @@ pub enum Room {
     Detail,
 }
 
+/// "Felix Sullivan · Affiliates 2026 50% + …" for split details, "—" when there are none.
+fn splits_text(state: &State, value: &Value) -> String {
+    let rows = splits::rows(value);
+    if rows.is_empty() {
+        return "—".into();
+    }
+    rows.iter()
+        .map(|r| {
+            let id = r.promoter_campaign_id.to_string();
+            let name = state.lookup(RefKind::PromoterCampaign, &id).unwrap_or(&id);
+            format!("{name} {}%", r.percentage)
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 /// A field's value as text: names for references, local time for timestamps, "—" for nothing.
 pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -> String {
+    if spec.kind == FieldKind::Splits {
+        return splits_text(state, value);
+    }
     let text = value_text(value);
     if text.is_empty() {
         return if room == Room::Detail {

@@ -1,0 +1,1314 @@
+//! The sandbox's FirstPromoter API v2 over real HTTP on 127.0.0.1, each test on its own SQLite file.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use referee::domain::MetadataMode;
+use referee::sandbox::{RunningSandbox, SandboxConfig, start};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const KEY: &str = "sk_test";
+const ACCOUNT: &str = "acc_test";
+
+const REFERRAL_KEYS: [&str; 13] = [
+    "id",
+    "email",
+    "uid",
+    "username",
+    "state",
+    "metadata",
+    "entry_source",
+    "created_at",
+    "customer_since",
+    "promoter_campaign",
+    "fraud_check",
+    "created_by_user_email",
+    "split_details",
+];
+
+struct Sandbox {
+    running: RunningSandbox,
+    client: reqwest::Client,
+    dir: TempDir,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+/// Which credentials a request carries.
+#[derive(Clone, Copy)]
+struct Auth {
+    key: Option<&'static str>,
+    account: Option<&'static str>,
+}
+
+const GOOD: Auth = Auth {
+    key: Some(KEY),
+    account: Some(ACCOUNT),
+};
+
+fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
+    SandboxConfig {
+        db_path: dir.path().join("sandbox.db"),
+        api_key: KEY.into(),
+        rate_limit: 10_000,
+        metadata_mode: MetadataMode::Merge,
+        seed,
+        account_id: ACCOUNT.into(),
+    }
+}
+
+fn local() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+impl Sandbox {
+    async fn start(seed: usize) -> Sandbox {
+        let dir = TempDir::new().unwrap();
+        Sandbox::start_with(config(&dir, seed), dir).await
+    }
+
+    async fn start_with(config: SandboxConfig, dir: TempDir) -> Sandbox {
+        Sandbox {
+            running: start(config, local()).await.unwrap(),
+            client: reqwest::Client::new(),
+            dir,
+        }
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth,
+        body: Option<String>,
+    ) -> Answer {
+        let url = format!("{}{path}", self.running.v2_base_url());
+        let mut request = self.client.request(method, url);
+        if let Some(key) = auth.key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(account) = auth.account {
+            request = request.header("Account-ID", account);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.request(Method::GET, path, GOOD, None).await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> Answer {
+        self.request(Method::PUT, path, GOOD, Some(body.to_string()))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.request(Method::POST, path, GOOD, Some(body.to_string()))
+            .await
+    }
+
+    /// Every referral, fetched page by page.
+    async fn all_referrals(&self) -> Vec<Value> {
+        self.all_matching("").await
+    }
+
+    /// Every referral the query (`&`-joined filters, or empty) matches, fetched page by page.
+    async fn all_matching(&self, query: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let rows = self
+                .get(&format!("/referrals?per_page=100&page={page}&{query}"))
+                .await
+                .array();
+            if rows.is_empty() {
+                return all;
+            }
+            all.extend(rows);
+        }
+        unreachable!()
+    }
+
+    async fn referral(&self, id: i64) -> Value {
+        self.get(&format!("/referrals/{id}")).await.ok()
+    }
+
+    async fn links(&self) -> Vec<Value> {
+        self.get("/promoter_campaigns?per_page=100").await.array()
+    }
+
+    /// Polls a batch until it is no longer pending or in progress; returns every state seen.
+    async fn wait_for_batch(&self, id: i64) -> Vec<Value> {
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let batch = self.get(&format!("/batch_processes/{id}")).await.ok();
+            let done = !matches!(batch["status"].as_str(), Some("pending" | "in_progress"));
+            seen.push(batch);
+            if done {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("batch {id} never finished: {:?}", seen.last());
+    }
+}
+
+impl Answer {
+    fn ok(self) -> Value {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        self.body
+    }
+
+    fn array(self) -> Vec<Value> {
+        self.ok().as_array().expect("a bare JSON array").clone()
+    }
+
+    fn assert_error(&self, status: StatusCode, message: &str, code: &str) {
+        assert_eq!(
+            (self.status, &self.body),
+            (status, &json!({"message": message, "code": code}))
+        );
+    }
+
+    /// The `errors` object of a 422 `Validation failed`.
+    fn field_errors(self) -> Value {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["message"], "Validation failed");
+        assert_eq!(self.body["code"], "invalid_params");
+        self.body["errors"].clone()
+    }
+}
+
+fn id(value: &Value) -> i64 {
+    value["id"].as_i64().unwrap()
+}
+
+fn ids(rows: &[Value]) -> Vec<i64> {
+    rows.iter().map(id).collect()
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+fn is_timestamp(value: &Value) -> bool {
+    value.as_str().is_some_and(|text| {
+        text.len() == 20 && text.ends_with('Z') && text.parse::<jiff::Timestamp>().is_ok()
+    })
+}
+
+fn first(rows: &[Value], test: impl Fn(&Value) -> bool) -> &Value {
+    rows.iter()
+        .find(|r| test(r))
+        .expect("a seeded referral like that")
+}
+
+#[tokio::test]
+async fn every_request_needs_the_key_and_the_account() {
+    let sandbox = Sandbox::start(3).await;
+    let refusals = [
+        Auth {
+            key: Some(KEY),
+            account: None,
+        },
+        Auth {
+            key: Some(KEY),
+            account: Some("acc_other"),
+        },
+        Auth {
+            key: None,
+            account: Some(ACCOUNT),
+        },
+        Auth {
+            key: Some("sk_wrong"),
+            account: Some(ACCOUNT),
+        },
+    ];
+    for auth in refusals {
+        for (method, path) in [
+            (Method::GET, "/referrals"),
+            (Method::GET, "/referrals/5001"),
+            (Method::PUT, "/referrals/5001"),
+            (Method::POST, "/referrals/approve"),
+            (Method::GET, "/promoter_campaigns"),
+            (Method::GET, "/no_such_thing"),
+        ] {
+            let answer = sandbox.request(method, path, auth, Some("{}".into())).await;
+            answer.assert_error(StatusCode::UNAUTHORIZED, "Unauthorized", "unauthorized");
+        }
+    }
+    let intruder = Auth {
+        key: Some(KEY),
+        account: Some("acc_other"),
+    };
+    let body = json!({"username": "intruder"}).to_string();
+    let put = sandbox
+        .request(Method::PUT, "/referrals/5001", intruder, Some(body))
+        .await;
+    assert_eq!(put.status, StatusCode::UNAUTHORIZED);
+    assert_ne!(sandbox.referral(5001).await["username"], "intruder");
+    let lowercase_header = sandbox
+        .client
+        .get(format!("{}/referrals", sandbox.running.v2_base_url()))
+        .bearer_auth(KEY)
+        .header("account-id", ACCOUNT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lowercase_header.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_json_404s() {
+    let sandbox = Sandbox::start(3).await;
+    for (method, path) in [
+        (Method::GET, "/promoters"),
+        (Method::GET, "/referrals/5001/commissions"),
+        (Method::DELETE, "/referrals/5001"),
+        (Method::GET, "/referrals/approve"),
+        (Method::POST, "/referrals"),
+    ] {
+        sandbox
+            .request(method, path, GOOD, None)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "Not found", "not_found");
+    }
+}
+
+#[tokio::test]
+async fn referrals_are_a_bare_array_of_documented_objects() {
+    let sandbox = Sandbox::start(60).await;
+    let rows = sandbox.get("/referrals").await.array();
+    assert_eq!(rows.len(), 20, "default per_page");
+    assert_eq!(ids(&rows), (5001..5021).collect::<Vec<_>>(), "id order");
+    let all = sandbox.all_referrals().await;
+    assert_eq!(all.len(), 60);
+    let states: HashSet<&str> = all.iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert!(states.len() >= 5, "{states:?}");
+    for r in &all {
+        assert_eq!(keys(r), REFERRAL_KEYS);
+        assert!(is_timestamp(&r["created_at"]), "{}", r["created_at"]);
+        assert!(r["customer_since"].is_null() || is_timestamp(&r["customer_since"]));
+        assert!(r["metadata"].is_null() || r["metadata"].is_object());
+        assert!(r["split_details"].is_array());
+        assert!(r["email"].is_string() || r["uid"].is_string());
+        let link = &r["promoter_campaign"];
+        assert_eq!(
+            keys(link),
+            [
+                "id",
+                "campaign_id",
+                "promoter_id",
+                "created_at",
+                "promoter",
+                "campaign"
+            ]
+        );
+        assert_eq!(keys(&link["promoter"]), ["id", "email", "name"]);
+        assert_eq!(keys(&link["campaign"]), ["id", "name", "color"]);
+        assert_eq!(link["promoter"]["id"], link["promoter_id"]);
+        assert_eq!(link["campaign"]["id"], link["campaign_id"]);
+        assert!(link["campaign"]["color"].as_str().unwrap().starts_with('#'));
+    }
+    let split = first(&all, |r| !r["split_details"].as_array().unwrap().is_empty());
+    assert_eq!(
+        keys(&split["split_details"][0]),
+        ["promoter_campaign_id", "promoter_id", "percentage"]
+    );
+}
+
+#[tokio::test]
+async fn pages_run_out_into_an_empty_array() {
+    let sandbox = Sandbox::start(45).await;
+    let mut seen = Vec::new();
+    for (page, expected) in [(1, 20), (2, 20), (3, 5), (4, 0)] {
+        let rows = sandbox
+            .get(&format!("/referrals?page={page}&per_page=20"))
+            .await
+            .array();
+        assert_eq!(rows.len(), expected, "page {page}");
+        seen.extend(ids(&rows));
+    }
+    assert_eq!(seen, (5001..5046).collect::<Vec<_>>());
+    assert!(sandbox.get("/referrals?page=900").await.array().is_empty());
+    assert_eq!(sandbox.get("/referrals?per_page=7").await.array().len(), 7);
+}
+
+#[tokio::test]
+async fn per_page_is_clamped_to_one_hundred() {
+    let sandbox = Sandbox::start(130).await;
+    assert_eq!(
+        sandbox.get("/referrals?per_page=500").await.array().len(),
+        100
+    );
+    let second = sandbox.get("/referrals?per_page=500&page=2").await.array();
+    assert_eq!(ids(&second), (5101..5131).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn bad_list_parameters_are_422_naming_each() {
+    let sandbox = Sandbox::start(5).await;
+    for (query, field) in [
+        ("page=0", "page"),
+        ("page=two", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=-5", "per_page"),
+        ("ids[]=abc", "ids"),
+        ("filters[type]=vip", "filters[type]"),
+        ("filters[state]=approved", "filters[state]"),
+        ("filters[promoter_id]=x", "filters[promoter_id]"),
+        (
+            "filters[created_at][from]=2026-13-01",
+            "filters[created_at][from]",
+        ),
+        (
+            "filters[created_at][to]=01/02/2026",
+            "filters[created_at][to]",
+        ),
+    ] {
+        let errors = sandbox
+            .get(&format!("/referrals?{query}"))
+            .await
+            .field_errors();
+        assert_eq!(keys(&errors), [field], "{query}");
+    }
+    let errors = sandbox
+        .get("/referrals?page=0&filters[state]=x&filters[type]=y")
+        .await
+        .field_errors();
+    assert_eq!(keys(&errors), ["page", "filters[type]", "filters[state]"]);
+    sandbox
+        .get("/promoter_campaigns?per_page=abc")
+        .await
+        .field_errors();
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list() {
+    let sandbox = Sandbox::start(200).await;
+    let all = sandbox.all_referrals().await;
+    let list = |query: String| {
+        let sandbox = &sandbox;
+        async move { sandbox.all_matching(&query).await }
+    };
+    let expect = |test: &dyn Fn(&Value) -> bool| -> Vec<i64> {
+        all.iter().filter(|r| test(r)).map(id).collect()
+    };
+
+    let customers = list("filters[type]=customer".into()).await;
+    let leads = list("filters[type]=lead".into()).await;
+    assert_eq!(ids(&customers), expect(&|r| !r["customer_since"].is_null()));
+    assert_eq!(ids(&leads), expect(&|r| r["customer_since"].is_null()));
+    assert!(!customers.is_empty() && !leads.is_empty());
+
+    let denied = list("filters[state]=denied".into()).await;
+    assert_eq!(ids(&denied), expect(&|r| r["state"] == "denied"));
+    assert!(!denied.is_empty());
+    let denied_leads = list("filters[state]=denied&filters[type]=lead".into()).await;
+    assert_eq!(
+        ids(&denied_leads),
+        expect(&|r| r["state"] == "denied" && r["customer_since"].is_null())
+    );
+
+    let promoter = all[0]["promoter_campaign"]["promoter_id"].as_i64().unwrap();
+    let by_promoter = list(format!("filters[promoter_id]={promoter}")).await;
+    assert_eq!(
+        ids(&by_promoter),
+        expect(&|r| r["promoter_campaign"]["promoter_id"] == promoter)
+    );
+    assert!(list("filters[promoter_id]=999999".into()).await.is_empty());
+
+    let in_march =
+        list("filters[created_at][from]=2026-03-01&filters[created_at][to]=2026-03-31".into())
+            .await;
+    let march = expect(&|r| r["created_at"].as_str().unwrap().starts_with("2026-03"));
+    assert_eq!(ids(&in_march), march);
+    assert!(!march.is_empty());
+    let day = all[10]["created_at"].as_str().unwrap()[..10].to_owned();
+    let one_day = list(format!(
+        "filters[created_at][from]={day}&filters[created_at][to]={day}"
+    ))
+    .await;
+    assert!(
+        ids(&one_day).contains(&id(&all[10])),
+        "bounds are inclusive"
+    );
+    let from = list(format!("filters[created_at][from]={day}")).await;
+    assert_eq!(
+        ids(&from),
+        expect(&|r| r["created_at"].as_str().unwrap()[..10] >= *day)
+    );
+
+    let wanted = [id(&all[7]), id(&all[3]), 999_999];
+    let picked = list(format!(
+        "ids[]={}&ids%5B%5D={}&ids[]={}",
+        wanted[0], wanted[1], wanted[2]
+    ))
+    .await;
+    assert_eq!(ids(&picked), [id(&all[3]), id(&all[7])]);
+}
+
+#[tokio::test]
+async fn q_searches_email_uid_and_username_ignoring_case() {
+    let sandbox = Sandbox::start(200).await;
+    let all = sandbox.all_referrals().await;
+    let search = |q: String| {
+        let sandbox = &sandbox;
+        async move { ids(&sandbox.all_matching(&format!("q={}", encode(&q))).await) }
+    };
+    let matching = |needle: &str| -> Vec<i64> {
+        let needle = needle.to_lowercase();
+        all.iter()
+            .filter(|r| {
+                ["email", "uid", "username"].iter().any(|field| {
+                    r[*field]
+                        .as_str()
+                        .is_some_and(|v| v.to_lowercase().contains(&needle))
+                })
+            })
+            .map(id)
+            .collect()
+    };
+    let email = first(&all, |r| r["email"].is_string())["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let local = email.split('@').next().unwrap().to_uppercase();
+    let found = search(local.clone()).await;
+    assert!(found.contains(&id(first(&all, |r| r["email"] == email))));
+    assert_eq!(found, matching(&local));
+
+    let uid = first(&all, |r| r["uid"].is_string())["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(search(uid[4..10].to_owned()).await, matching(&uid[4..10]));
+    assert!(!matching(&uid[4..10]).is_empty());
+    let username = first(&all, |r| r["username"].is_string())["username"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(search(username.clone()).await, matching(&username));
+    assert!(search("gmail.com".into()).await.len() > 20);
+    assert!(search("no-such-person-xyz".into()).await.is_empty());
+    assert!(search("%".into()).await.is_empty(), "no LIKE wildcards");
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn get_by_id_and_by_find_by() {
+    let sandbox = Sandbox::start(200).await;
+    let all = sandbox.all_referrals().await;
+    let target = first(&all, |r| r["uid"].is_string() && r["email"].is_string());
+    assert_eq!(&sandbox.referral(id(target)).await, target);
+
+    let uid = target["uid"].as_str().unwrap();
+    let by_uid = sandbox
+        .get(&format!("/referrals/{uid}?find_by=uid"))
+        .await
+        .ok();
+    assert_eq!(&by_uid, target);
+
+    let email = target["email"].as_str().unwrap().to_uppercase();
+    let by_email = sandbox
+        .get(&format!("/referrals/{}?find_by=email", encode(&email)))
+        .await
+        .ok();
+    assert_eq!(id(&by_email), id(target), "emails ignore case");
+
+    let named = first(&all, |r| r["username"].is_string());
+    let username = named["username"].as_str().unwrap();
+    let by_username = sandbox
+        .get(&format!("/referrals/{username}?find_by=username"))
+        .await
+        .ok();
+    assert_eq!(&by_username, named);
+
+    let plus = "Ann.Lee+promo@example.com";
+    sandbox
+        .put(
+            &format!("/referrals/{}", id(target)),
+            json!({"email": plus}),
+        )
+        .await
+        .ok();
+    let encoded = "Ann.Lee%2Bpromo%40example.com";
+    let found = sandbox
+        .get(&format!("/referrals/{encoded}?find_by=email"))
+        .await
+        .ok();
+    assert_eq!(
+        (id(&found), found["email"].as_str()),
+        (id(target), Some(plus))
+    );
+}
+
+#[tokio::test]
+async fn unknown_referrals_are_404() {
+    let sandbox = Sandbox::start(10).await;
+    for path in [
+        "/referrals/999999",
+        "/referrals/abc",
+        "/referrals/5001.0",
+        "/referrals/nobody%40example.com?find_by=email",
+        "/referrals/cus_missing?find_by=uid",
+        "/referrals/5001?find_by=username",
+    ] {
+        sandbox.get(path).await.assert_error(
+            StatusCode::NOT_FOUND,
+            "Referral not found",
+            "not_found",
+        );
+    }
+    sandbox
+        .put("/referrals/999999", json!({"username": "x"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "Referral not found", "not_found");
+    let errors = sandbox
+        .get("/referrals/5001?find_by=name")
+        .await
+        .field_errors();
+    assert_eq!(errors, json!({"find_by": ["is not included in the list"]}));
+}
+
+#[tokio::test]
+async fn put_changes_only_the_fields_sent() {
+    let sandbox = Sandbox::start(60).await;
+    let before = sandbox.referral(5003).await;
+    let links = sandbox.links().await;
+    let other = links
+        .iter()
+        .find(|l| l["id"] != before["promoter_campaign"]["id"])
+        .unwrap();
+    let second = links
+        .iter()
+        .find(|l| l["id"] != other["id"] && l["id"] != before["promoter_campaign"]["id"])
+        .unwrap();
+    let steps = [
+        json!({"email": "renamed@example.org"}),
+        json!({"uid": "cus_sandbox_1"}),
+        json!({"username": "renamed_user"}),
+        json!({"promoter_campaign_id": other["id"]}),
+        json!({"split_details": [
+            {"promoter_campaign_id": other["id"], "percentage": 70},
+            {"promoter_campaign_id": second["id"], "percentage": 30},
+        ]}),
+        json!({"fraud_check": "ad_source"}),
+    ];
+    let mut expected = before.clone();
+    for step in steps {
+        let after = sandbox.put("/referrals/5003", step.clone()).await.ok();
+        let (field, value) = step.as_object().unwrap().iter().next().unwrap();
+        match field.as_str() {
+            "promoter_campaign_id" => {
+                let link = &after["promoter_campaign"];
+                assert_eq!(link["id"], other["id"]);
+                assert_eq!(link["campaign_id"], other["campaign_id"]);
+                assert_eq!(link["promoter_id"], other["promoter_id"]);
+                assert_eq!(link["promoter"], other["promoter"]);
+                assert_eq!(link["campaign"], other["campaign"]);
+                assert!(is_timestamp(&link["created_at"]));
+                expected["promoter_campaign"] = link.clone();
+            }
+            "split_details" => {
+                expected[field] = json!([
+                    {"promoter_campaign_id": other["id"], "promoter_id": other["promoter_id"],
+                     "percentage": 70},
+                    {"promoter_campaign_id": second["id"], "promoter_id": second["promoter_id"],
+                     "percentage": 30},
+                ]);
+            }
+            _ => expected[field] = value.clone(),
+        }
+        assert_eq!(after, expected, "after {step}");
+        assert_eq!(sandbox.referral(5003).await, expected, "stored {step}");
+    }
+    assert_eq!(keys(&expected), REFERRAL_KEYS);
+    assert!(!expected.as_object().unwrap().contains_key("updated_at"));
+
+    let cleared = sandbox
+        .put(
+            "/referrals/5003",
+            json!({"username": null, "split_details": [], "uid": ""}),
+        )
+        .await
+        .ok();
+    assert_eq!(cleared["username"], Value::Null);
+    assert_eq!(cleared["uid"], Value::Null);
+    assert_eq!(cleared["split_details"], json!([]));
+    assert_eq!(cleared["email"], "renamed@example.org");
+    let untouched = sandbox
+        .put("/referrals/5003", json!({"state": "denied"}))
+        .await
+        .ok();
+    assert_eq!(
+        untouched["state"], before["state"],
+        "state is not a PUT field"
+    );
+}
+
+#[tokio::test]
+async fn put_accepts_flat_split_keys_and_find_by() {
+    let sandbox = Sandbox::start(30).await;
+    let link = sandbox.links().await.remove(2);
+    let flat = sandbox
+        .put(
+            "/referrals/5002",
+            json!({"split_details[percentage]": 40, "split_details[promoter_campaign_id]": link["id"]}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        flat["split_details"],
+        json!([{"promoter_campaign_id": link["id"], "promoter_id": link["promoter_id"],
+                "percentage": 40}])
+    );
+    let errors = sandbox
+        .put(
+            "/referrals/5002",
+            json!({"split_details[percentage]": 40, "split_details[promoter_campaign_id]": 4242}),
+        )
+        .await
+        .field_errors();
+    assert_eq!(
+        errors,
+        json!({"split_details": ["promoter campaign 4242 does not exist"]})
+    );
+
+    let email = "find.me+1@example.com";
+    sandbox
+        .put("/referrals/5004", json!({"email": email}))
+        .await
+        .ok();
+    let by_query = sandbox
+        .put(
+            &format!("/referrals/{}?find_by=email", encode(email)),
+            json!({"username": "via_query"}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (id(&by_query), &by_query["username"]),
+        (5004, &json!("via_query"))
+    );
+    let by_body = sandbox
+        .put(
+            "/referrals/via_query",
+            json!({"find_by": "username", "uid": "cus_via_body"}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (id(&by_body), &by_body["uid"]),
+        (5004, &json!("cus_via_body"))
+    );
+}
+
+#[tokio::test]
+async fn put_rejects_each_rule_with_its_message() {
+    let sandbox = Sandbox::start(40).await;
+    let all = sandbox.all_referrals().await;
+    let other_email = first(&all, |r| r["email"].is_string() && id(r) != 5001)["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = id(&sandbox.links().await[0]);
+    let cases = [
+        (
+            json!({"email": "ann@localhost"}),
+            json!({"email": ["is invalid"]}),
+        ),
+        (
+            json!({"email": "not an email"}),
+            json!({"email": ["is invalid"]}),
+        ),
+        (json!({"email": 42}), json!({"email": ["is invalid"]})),
+        (
+            json!({"email": other_email.to_uppercase()}),
+            json!({"email": ["has already been taken"]}),
+        ),
+        (
+            json!({"email": null, "uid": null}),
+            json!({"email": ["can't be blank when uid is blank"]}),
+        ),
+        (
+            json!({"promoter_campaign_id": 4242}),
+            json!({"promoter_campaign_id": ["does not exist"]}),
+        ),
+        (
+            json!({"split_details": [{"promoter_campaign_id": link, "percentage": 120}]}),
+            json!({"split_details": ["percentage must be between 0 and 100"]}),
+        ),
+        (
+            json!({"split_details": [{"promoter_campaign_id": link, "percentage": -1}]}),
+            json!({"split_details": ["percentage must be between 0 and 100"]}),
+        ),
+        (
+            json!({"split_details": [
+                {"promoter_campaign_id": link, "percentage": 60},
+                {"promoter_campaign_id": link + 1, "percentage": 50},
+            ]}),
+            json!({"split_details": ["percentages must not add up to more than 100"]}),
+        ),
+        (
+            json!({"split_details": [{"promoter_campaign_id": 777, "percentage": 10}]}),
+            json!({"split_details": ["promoter campaign 777 does not exist"]}),
+        ),
+        (
+            json!({"fraud_check": "very_suspicious"}),
+            json!({"fraud_check": ["is not included in the list"]}),
+        ),
+    ];
+    let before = sandbox.referral(5001).await;
+    for (body, errors) in cases {
+        let answer = sandbox.put("/referrals/5001", body.clone()).await;
+        assert_eq!(answer.field_errors(), errors, "{body}");
+    }
+    assert_eq!(sandbox.referral(5001).await, before, "nothing changed");
+
+    let all_at_once = sandbox
+        .put(
+            "/referrals/5001",
+            json!({
+                "email": "bad@",
+                "promoter_campaign_id": 1,
+                "split_details": [{"promoter_campaign_id": 9, "percentage": 101}],
+                "fraud_check": "x",
+            }),
+        )
+        .await
+        .field_errors();
+    assert_eq!(
+        keys(&all_at_once),
+        [
+            "email",
+            "promoter_campaign_id",
+            "split_details",
+            "fraud_check"
+        ]
+    );
+    assert_eq!(
+        all_at_once["split_details"],
+        json!([
+            "percentage must be between 0 and 100",
+            "promoter campaign 9 does not exist",
+        ])
+    );
+
+    for body in ["[1, 2]", "\"email\"", "not json", ""] {
+        let answer = sandbox
+            .request(Method::PUT, "/referrals/5001", GOOD, Some(body.into()))
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(keys(&answer.body), ["message", "code"], "{body}");
+        assert_eq!(answer.body["code"], "invalid_params");
+    }
+    assert_eq!(sandbox.referral(5001).await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn approve_up_to_five_runs_at_once() {
+    let sandbox = Sandbox::start(200).await;
+    let all = sandbox.all_referrals().await;
+    let pending_lead = first(&all, |r| r["state"] == "pending");
+    let denied_customer = first(&all, |r| {
+        r["state"] == "denied" && !r["customer_since"].is_null()
+    });
+    let denied_lead = first(&all, |r| {
+        r["state"] == "denied" && r["customer_since"].is_null()
+    });
+    let cancelled = first(&all, |r| r["state"] == "cancelled");
+    let picked = [pending_lead, denied_customer, denied_lead, cancelled];
+    let answer = sandbox
+        .post(
+            "/referrals/approve",
+            json!({"ids": [id(picked[0]), id(picked[1]), id(picked[2]), id(picked[3]), 999_999]}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let batch = answer.body;
+    assert_eq!(
+        keys(&batch),
+        [
+            "id",
+            "status",
+            "total",
+            "processed_count",
+            "failed_count",
+            "progress",
+            "processing_errors",
+            "action",
+            "created_at"
+        ]
+    );
+    assert_eq!(batch["status"], "completed");
+    assert_eq!(batch["action"], "approve");
+    assert_eq!(
+        (
+            &batch["total"],
+            &batch["processed_count"],
+            &batch["failed_count"],
+            &batch["progress"]
+        ),
+        (&json!(5), &json!(5), &json!(1), &json!(100))
+    );
+    let errors = batch["processing_errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].as_str().unwrap().contains("999999"), "{errors:?}");
+    assert!(is_timestamp(&batch["created_at"]));
+
+    let expected = ["signup", "active", "signup", "cancelled"];
+    for (referral, state) in picked.iter().zip(expected) {
+        assert_eq!(sandbox.referral(id(referral)).await["state"], state);
+    }
+    let stored = sandbox
+        .get(&format!("/batch_processes/{}", id(&batch)))
+        .await
+        .ok();
+    assert_eq!(stored, batch);
+
+    let failed = sandbox
+        .post("/referrals/approve", json!({"ids": [999_998, 999_999]}))
+        .await
+        .ok();
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["failed_count"], 2);
+    assert!(id(&failed) > id(&batch));
+}
+
+#[tokio::test]
+async fn approving_eight_runs_in_the_background_at_a_visible_pace() {
+    let sandbox = Sandbox::start(300).await;
+    let all = sandbox.all_referrals().await;
+    let waiting: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["state"] == "pending" || r["state"] == "denied")
+        .take(8)
+        .collect();
+    assert_eq!(waiting.len(), 8);
+    let answer = sandbox
+        .post(
+            "/referrals/approve",
+            json!({"ids": waiting.iter().map(|r| id(r)).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert_eq!(answer.body["status"], "pending");
+    assert_eq!(
+        (
+            &answer.body["total"],
+            &answer.body["processed_count"],
+            &answer.body["progress"]
+        ),
+        (&json!(8), &json!(0), &json!(0))
+    );
+    let seen = sandbox.wait_for_batch(id(&answer.body)).await;
+    let last = seen.last().unwrap();
+    assert_eq!(last["status"], "completed");
+    assert_eq!(
+        (
+            &last["processed_count"],
+            &last["failed_count"],
+            &last["progress"]
+        ),
+        (&json!(8), &json!(0), &json!(100))
+    );
+    assert!(
+        seen.iter().any(|b| b["status"] == "in_progress"
+            && (1..8).contains(&b["processed_count"].as_i64().unwrap())),
+        "progress was visible: {seen:?}"
+    );
+    let counts: Vec<i64> = seen
+        .iter()
+        .map(|b| b["processed_count"].as_i64().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    for referral in waiting {
+        let now = sandbox.referral(id(referral)).await;
+        let expected = if referral["customer_since"].is_null() {
+            "signup"
+        } else {
+            "active"
+        };
+        assert_eq!(now["state"], expected, "{}", id(referral));
+    }
+}
+
+#[tokio::test]
+async fn disable_enable_and_move_to_promoter() {
+    let sandbox = Sandbox::start(120).await;
+    let all = sandbox.all_referrals().await;
+    let customer = first(&all, |r| r["state"] == "active");
+    let lead = first(&all, |r| r["state"] == "signup");
+    let pending = first(&all, |r| r["state"] == "pending");
+    let pair = json!({"ids": [id(customer), id(lead)]});
+
+    let disabled = sandbox.post("/referrals/disable", pair.clone()).await.ok();
+    assert_eq!(
+        (&disabled["status"], &disabled["action"]),
+        (&json!("completed"), &json!("disable"))
+    );
+    for r in [customer, lead] {
+        assert_eq!(sandbox.referral(id(r)).await["state"], "denied");
+    }
+    let enabled = sandbox
+        .post(
+            "/referrals/enable",
+            json!({"ids": [id(customer), id(lead), id(pending)]}),
+        )
+        .await
+        .ok();
+    assert_eq!(enabled["processed_count"], 3);
+    assert_eq!(sandbox.referral(id(customer)).await["state"], "active");
+    assert_eq!(sandbox.referral(id(lead)).await["state"], "signup");
+    assert_eq!(
+        sandbox.referral(id(pending)).await["state"],
+        "pending",
+        "enable only touches denied referrals"
+    );
+
+    let target = sandbox
+        .links()
+        .await
+        .into_iter()
+        .find(|l| l["id"] != customer["promoter_campaign"]["id"])
+        .unwrap();
+    let moved = sandbox
+        .post(
+            "/referrals/move_to_promoter",
+            json!({"ids": [id(customer)], "promoter_campaign_id": target["id"],
+                   "move_associated_commissions": true}),
+        )
+        .await
+        .ok();
+    assert_eq!(moved["action"], "move_to_promoter");
+    let after = sandbox.referral(id(customer)).await;
+    assert_eq!(after["promoter_campaign"]["id"], target["id"]);
+    assert_eq!(after["promoter_campaign"]["promoter"], target["promoter"]);
+    assert_eq!(after["state"], "active", "moving keeps the state");
+}
+
+#[tokio::test]
+async fn batch_bodies_are_checked() {
+    let sandbox = Sandbox::start(10).await;
+    for path in [
+        "/referrals/approve",
+        "/referrals/disable",
+        "/referrals/enable",
+    ] {
+        for body in [json!({}), json!({"ids": []}), json!({"ids": null})] {
+            let errors = sandbox.post(path, body.clone()).await.field_errors();
+            assert_eq!(errors, json!({"ids": ["can't be blank"]}), "{path} {body}");
+        }
+        let errors = sandbox
+            .post(path, json!({"ids": "5001"}))
+            .await
+            .field_errors();
+        assert_eq!(keys(&errors), ["ids"]);
+        let errors = sandbox
+            .post(path, json!({"ids": [5001, "x"]}))
+            .await
+            .field_errors();
+        assert_eq!(keys(&errors), ["ids"]);
+    }
+    let move_to = "/referrals/move_to_promoter";
+    let errors = sandbox
+        .post(move_to, json!({"ids": [5001]}))
+        .await
+        .field_errors();
+    assert_eq!(errors, json!({"promoter_campaign_id": ["can't be blank"]}));
+    let errors = sandbox
+        .post(
+            move_to,
+            json!({"ids": [5001], "promoter_campaign_id": 4242}),
+        )
+        .await
+        .field_errors();
+    assert_eq!(errors, json!({"promoter_campaign_id": ["does not exist"]}));
+    let errors = sandbox
+        .post(
+            move_to,
+            json!({"ids": [], "promoter_campaign_id": 1001, "move_associated_commissions": "yes"}),
+        )
+        .await
+        .field_errors();
+    assert_eq!(keys(&errors), ["ids", "move_associated_commissions"]);
+    let answer = sandbox
+        .request(
+            Method::POST,
+            "/referrals/approve",
+            GOOD,
+            Some("[5001]".into()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(keys(&answer.body), ["message", "code"]);
+
+    let repeated = sandbox
+        .post("/referrals/disable", json!({"ids": [5001, "5001", 5002]}))
+        .await
+        .ok();
+    assert_eq!(repeated["total"], 2, "repeats count once");
+
+    for path in ["/batch_processes/424242", "/batch_processes/abc"] {
+        sandbox.get(path).await.assert_error(
+            StatusCode::NOT_FOUND,
+            "Batch process not found",
+            "not_found",
+        );
+    }
+}
+
+#[tokio::test]
+async fn promoter_campaigns_list_and_search() {
+    let sandbox = Sandbox::start(20).await;
+    let links = sandbox.links().await;
+    assert!(links.len() >= 25, "{}", links.len());
+    assert_eq!(
+        ids(&links),
+        (1001..1001 + links.len() as i64).collect::<Vec<_>>()
+    );
+    for link in &links {
+        assert_eq!(
+            keys(link),
+            [
+                "id",
+                "campaign_id",
+                "promoter_id",
+                "state",
+                "promoter",
+                "campaign"
+            ]
+        );
+        assert_eq!(keys(&link["promoter"]), ["id", "email", "name"]);
+        assert_eq!(keys(&link["campaign"]), ["id", "name", "color"]);
+    }
+    let campaigns: HashSet<&str> = links
+        .iter()
+        .map(|l| l["campaign"]["name"].as_str().unwrap())
+        .collect();
+    assert!(campaigns.contains("Partner Program"), "{campaigns:?}");
+    let default_page = sandbox.get("/promoter_campaigns").await.array();
+    assert_eq!(default_page.len(), 20);
+    let page_two = sandbox
+        .get("/promoter_campaigns?per_page=10&page=2")
+        .await
+        .array();
+    assert_eq!(page_two, links[10..20]);
+    assert!(
+        sandbox
+            .get("/promoter_campaigns?page=50")
+            .await
+            .array()
+            .is_empty()
+    );
+
+    let search = |q: &str| {
+        let url = format!("/promoter_campaigns/search?q={}", encode(q));
+        let sandbox = &sandbox;
+        async move { sandbox.get(&url).await.array() }
+    };
+    let partner = search("PARTNER program").await;
+    let partner_links = links
+        .iter()
+        .filter(|l| l["campaign"]["name"] == "Partner Program")
+        .count();
+    assert_eq!(partner.len(), partner_links.min(5));
+    assert!(
+        partner
+            .iter()
+            .all(|l| l["campaign"]["name"] == "Partner Program")
+    );
+    let gmail = search("gmail").await;
+    assert!(gmail.len() <= 5 && !gmail.is_empty());
+    assert!(
+        gmail
+            .iter()
+            .all(|l| l["promoter"]["email"].as_str().unwrap().contains("gmail"))
+    );
+    let someone = &links[7];
+    let name = someone["promoter"]["name"].as_str().unwrap().to_lowercase();
+    let by_name = search(&name).await;
+    assert!(
+        by_name.iter().any(|l| l["id"] == someone["id"]),
+        "{by_name:?}"
+    );
+    assert!(search("nobody-at-all").await.is_empty());
+}
+
+#[tokio::test]
+async fn rate_limit_is_per_account_with_retry_after() {
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        rate_limit: 3,
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    for _ in 0..3 {
+        let answer = sandbox.get("/referrals?per_page=1").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(!answer.headers.contains_key("retry-after"));
+    }
+    let refused = sandbox
+        .put("/referrals/5001", json!({"username": "x"}))
+        .await;
+    refused.assert_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Rate limit exceeded",
+        "rate_limited",
+    );
+    let retry_after: i64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let stranger = sandbox
+        .request(
+            Method::GET,
+            "/referrals",
+            Auth {
+                key: Some(KEY),
+                account: Some("acc_other"),
+            },
+            None,
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::UNAUTHORIZED, "own window");
+    let v1 = sandbox
+        .client
+        .get(format!("{}/referrals", sandbox.running.v1_base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), StatusCode::OK, "v1 counts separately");
+    let still = sandbox.get("/referrals/5001").await;
+    assert_eq!(still.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn one_server_serves_v1_and_v2_from_one_file() {
+    let sandbox = Sandbox::start(12).await;
+    let v1 = sandbox
+        .client
+        .get(format!("{}/referrals", sandbox.running.v1_base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), StatusCode::OK);
+    let v1_body: Value = v1.json().await.unwrap();
+    assert_eq!(v1_body["referrals"].as_array().unwrap().len(), 12);
+    assert_eq!(sandbox.all_referrals().await.len(), 12);
+    assert_eq!(
+        sandbox.running.v2_base_url(),
+        format!("http://{}/api/v2/company", sandbox.running.addr())
+    );
+
+    let conn = rusqlite::Connection::open(sandbox.dir.path().join("sandbox.db")).unwrap();
+    let count = |table: &str| -> i64 {
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!((count("v1_referrals"), count("v2_referrals")), (12, 12));
+}
+
+#[tokio::test]
+async fn restarts_keep_changes_and_batches_and_stop_unfinished_ones() {
+    let dir = TempDir::new().unwrap();
+    let sandbox = Sandbox::start_with(config(&dir, 30), dir).await;
+    let changed = sandbox
+        .put("/referrals/5005", json!({"username": "kept_user"}))
+        .await
+        .ok();
+    let small = sandbox
+        .post("/referrals/disable", json!({"ids": [5001]}))
+        .await
+        .ok();
+    let denied_among_big = |rows: &[Value]| {
+        rows.iter()
+            .filter(|r| (5010..5030).contains(&id(r)) && r["state"] == "denied")
+            .count() as i64
+    };
+    let denied_before = denied_among_big(&sandbox.all_referrals().await);
+    let big = sandbox
+        .post(
+            "/referrals/disable",
+            json!({"ids": (5010..5030).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(big.status, StatusCode::ACCEPTED);
+    let Sandbox { running, dir, .. } = sandbox;
+    running.shutdown().await;
+
+    let again = Sandbox::start_with(config(&dir, 400), dir).await;
+    assert_eq!(again.all_referrals().await.len(), 30, "not seeded again");
+    assert_eq!(again.referral(5005).await, changed);
+    let stored = again
+        .get(&format!("/batch_processes/{}", id(&small)))
+        .await
+        .ok();
+    assert_eq!(stored, small);
+    let stopped = again
+        .get(&format!("/batch_processes/{}", id(&big.body)))
+        .await
+        .ok();
+    assert_eq!(stopped["status"], "stopped");
+    let processed = stopped["processed_count"].as_i64().unwrap();
+    assert!(processed < 20, "{processed}");
+    let denied_after = denied_among_big(&again.all_referrals().await);
+    assert!(denied_after <= denied_before + processed);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later = again
+        .get(&format!("/batch_processes/{}", id(&big.body)))
+        .await
+        .ok();
+    assert_eq!(later, stopped, "the old run no longer works on it");
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_data_and_zero_gives_none() {
+    let (a, b) = (Sandbox::start(90).await, Sandbox::start(90).await);
+    assert_eq!(a.all_referrals().await, b.all_referrals().await);
+    assert_eq!(a.links().await, b.links().await);
+    let empty = Sandbox::start(0).await;
+    assert!(empty.get("/referrals").await.array().is_empty());
+    assert!(empty.links().await.is_empty());
+}

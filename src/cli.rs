@@ -47,7 +47,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the sandbox API server (Referral API v1 on SQLite) until Ctrl-c.
+    /// Run the sandbox API server (Referral API v1 and FirstPromoter v2 on SQLite) until Ctrl-c.
     Serve(ServeArgs),
 }
 
@@ -71,7 +71,7 @@ struct ServeArgs {
     /// How a PUT's metadata is applied.
     #[arg(long, value_enum, default_value_t = MetadataMode::Merge)]
     metadata_mode: MetadataMode,
-    /// Requests per API key per minute before 429.
+    /// Requests per minute before 429: per API key (v1), per account (v2).
     #[arg(long, default_value_t = 400)]
     rate_limit: u32,
 }
@@ -129,8 +129,9 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
     };
     let server = sandbox::start(config, args.addr).await?;
     eprintln!(
-        "referee sandbox: {} (database {}; Ctrl-c stops)",
+        "referee sandbox: {} and {} (database {}; Ctrl-c stops)",
         server.v1_base_url(),
+        server.v2_base_url(),
         db_path.display()
     );
     tokio::signal::ctrl_c()

@@ -10,4 +10,5 @@ pub mod config;
 pub mod domain;
 pub mod runtime;
 pub mod sandbox;
+pub mod store;
 pub mod ui;

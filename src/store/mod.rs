@@ -1,0 +1,3 @@
+//! Files referee keeps under its data folder: the audit log of every write.
+
+pub mod audit;

@@ -15,6 +15,7 @@ use crate::config::{self, Overrides, Paths, Profile};
 use crate::domain::{Clock, MetadataMode};
 use crate::runtime::App;
 use crate::sandbox::{self, SandboxConfig};
+use crate::store::audit;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +50,17 @@ pub struct Cli {
 enum Command {
     /// Run the sandbox API server (Referral API v1 and FirstPromoter v2 on SQLite) until Ctrl-c.
     Serve(ServeArgs),
+    /// Print the audit log: every write that reached a server, and verification session summaries.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    /// Only entries this recent: 90s, 15m, 2h, 3d.
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long, value_enum, default_value_t = audit::Format::Table)]
+    format: audit::Format,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +105,7 @@ pub fn main() -> Result<()> {
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
+        Some(Command::Audit(args)) => print_audit(&args, &paths.data_dir),
         Some(Command::Serve(args)) => {
             init_stderr_logging();
             runtime.block_on(serve(args, &paths))
@@ -109,7 +122,7 @@ pub fn main() -> Result<()> {
             };
             let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
             let _guard = init_file_logging(&paths.data_dir)?;
-            runtime.block_on(console(profile))
+            runtime.block_on(console(profile, &paths.data_dir))
         }
     }
 }
@@ -126,6 +139,9 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         metadata_mode: args.metadata_mode,
         seed: args.seed,
         account_id: args.account_id,
+        write_delay: std::time::Duration::ZERO,
+        chaos: 0.0,
+        rate_window: std::time::Duration::from_secs(60),
     };
     let server = sandbox::start(config, args.addr).await?;
     eprintln!(
@@ -160,6 +176,9 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         metadata_mode: MetadataMode::Merge,
         seed: DEMO_SEED,
         account_id: DEMO_ACCOUNT_ID.into(),
+        write_delay: std::time::Duration::ZERO,
+        chaos: 0.0,
+        rate_window: std::time::Duration::from_secs(60),
     };
     let server = sandbox::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let profile = Profile {
@@ -173,15 +192,16 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         account_id: Some(DEMO_ACCOUNT_ID.into()),
         admin_id: Some("admin_demo".into()),
         metadata_mode: MetadataMode::Merge,
+        concurrency: config::DEFAULT_CONCURRENCY,
     };
-    let result = console(profile).await;
+    let result = console(profile, &paths.data_dir).await;
     server.shutdown().await;
     result
 }
 
 /// Opens the console on `profile` and runs it until the user quits; the terminal is restored on
 /// every exit path (ratatui's panic hook restores it on a panic).
-async fn console(profile: Profile) -> Result<()> {
+async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
     let client = Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
@@ -194,13 +214,44 @@ async fn console(profile: Profile) -> Result<()> {
         backend: profile.backend.as_str(),
         admin_id: profile.admin_id.clone(),
         metadata_mode: profile.metadata_mode,
+        concurrency: profile.concurrency,
     };
     let state = State::new(session, profile.backend.schema(), Clock::system());
     let terminal = ratatui::try_init().context("referee needs an interactive terminal")?;
-    let mut app = App::new(state, terminal, client);
+    let mut app = App::new(state, terminal, client).with_audit(audit::path(data_dir));
     let result = app.run_loop(crossterm::event::EventStream::new()).await;
     ratatui::restore();
     result.context("terminal input failed")
+}
+
+fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
+    let since = args
+        .since
+        .as_deref()
+        .map(audit::parse_since)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let path = audit::path(data_dir);
+    let mut entries = audit::read(&path).map_err(anyhow::Error::msg)?;
+    if let Some(window) = since {
+        let cutoff =
+            jiff::Timestamp::now() - jiff::SignedDuration::try_from(window).unwrap_or_default();
+        entries.retain(|e| e.time.parse::<jiff::Timestamp>().is_ok_and(|t| t >= cutoff));
+    }
+    if entries.is_empty() && args.format == audit::Format::Table {
+        eprintln!(
+            "No audit entries{} in {}.",
+            if since.is_some() {
+                " in that window"
+            } else {
+                ""
+            },
+            path.display()
+        );
+        return Ok(());
+    }
+    print!("{}", audit::render(&entries, args.format));
+    Ok(())
 }
 
 fn ensure_dir(dir: &Path) -> Result<&Path> {

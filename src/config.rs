@@ -13,6 +13,8 @@ use crate::domain::MetadataMode;
 /// The documented example, shipped in the binary; `referee --print-config` shows it.
 pub const EXAMPLE_CONFIG: &str = include_str!("../assets/config.example.toml");
 
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
 /// Files referee reads and writes. `REFEREE_HOME` puts them all under one folder (tests use it).
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -59,6 +61,8 @@ struct FileProfile {
     account_id: Option<String>,
     admin_id: Option<String>,
     metadata_mode: Option<MetadataMode>,
+    /// Bulk writes in flight at once.
+    concurrency: Option<usize>,
 }
 
 /// Everything needed to connect and to write the way this server expects.
@@ -72,6 +76,8 @@ pub struct Profile {
     /// Stored as `metadata.verified_by` by the verify quick key.
     pub admin_id: Option<String>,
     pub metadata_mode: MetadataMode,
+    /// Bulk writes in flight at once (default 4).
+    pub concurrency: usize,
 }
 
 /// Settings from command-line flags; they win over everything.
@@ -148,6 +154,17 @@ pub fn resolve(
                 paths.config_file.display()
             )
         })?;
+    let concurrency = match env_value("REFEREE_CONCURRENCY") {
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=32).contains(n))
+            .ok_or_else(|| bad_env("REFEREE_CONCURRENCY", &v, "a number from 1 to 32"))?,
+        None => from_file
+            .concurrency
+            .unwrap_or(DEFAULT_CONCURRENCY)
+            .clamp(1, 32),
+    };
     let api_key = api_key(&name, &from_file, env)?;
     Ok(Profile {
         name,
@@ -157,6 +174,7 @@ pub fn resolve(
         account_id: env_value("REFEREE_ACCOUNT_ID").or(from_file.account_id),
         admin_id: env_value("REFEREE_ADMIN_ID").or(from_file.admin_id),
         metadata_mode,
+        concurrency,
     })
 }
 

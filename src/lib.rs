@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod effects;
 pub mod runtime;
 pub mod sandbox;
 pub mod store;

@@ -3,6 +3,7 @@
 //! terminal backend and the input stream so tests drive the real loop on a `TestBackend`.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyEvent};
@@ -11,18 +12,16 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
-use crate::api::{ApiError, Client, Page};
+use crate::api::Client;
 use crate::app::keymap::map_key;
 use crate::app::{Action, Effect, State, update};
 use crate::domain::Clock;
-
-/// How long to wait between polls of a running batch.
-const BATCH_POLL_INTERVAL: Duration = Duration::from_millis(400);
+use crate::effects::{AuditSink, Context, perform};
 
 pub struct App<B: Backend> {
     pub state: State,
     pub terminal: Terminal<B>,
-    client: Client,
+    context: Arc<Context>,
     tx: mpsc::UnboundedSender<Action>,
     rx: mpsc::UnboundedReceiver<Action>,
     /// The zone the clock is read in; the wall time is taken afresh before each action.
@@ -35,15 +34,36 @@ impl<B: Backend> App<B> {
     pub fn new(state: State, terminal: Terminal<B>, client: Client) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let clock_zone = state.clock.tz.clone();
+        let context = Arc::new(Context {
+            client,
+            schema: state.schema,
+            mode: state.session.metadata_mode,
+            audit: None,
+        });
         App {
             state,
             terminal,
-            client,
+            context,
             tx,
             rx,
             clock_zone,
             frozen_clock: false,
         }
+    }
+
+    /// Appends every write that reaches the server to this audit log.
+    pub fn with_audit(mut self, path: std::path::PathBuf) -> Self {
+        let session = &self.state.session;
+        let sink = AuditSink {
+            path,
+            profile: session.profile.clone(),
+            backend: session.backend.to_string(),
+            admin_id: session.admin_id.clone(),
+        };
+        if let Some(context) = Arc::get_mut(&mut self.context) {
+            context.audit = Some(sink);
+        }
+        self
     }
 
     /// Keeps the clock at what the state says, for tests.
@@ -58,7 +78,8 @@ impl<B: Backend> App<B> {
             width: size.width,
             height: size.height,
         });
-        let effects = crate::app::update::start(&mut self.state, self.client.lookup_kinds());
+        let effects =
+            crate::app::update::start(&mut self.state, self.context.client.lookup_kinds());
         effects.into_iter().for_each(|e| self.run(e));
     }
 
@@ -148,92 +169,8 @@ impl<B: Backend> App<B> {
     }
 
     fn run(&self, effect: Effect) {
-        let client = self.client.clone();
+        let context = self.context.clone();
         let tx = self.tx.clone();
-        tokio::spawn(async move { perform(client, effect, tx).await });
-    }
-}
-
-/// Does one Effect's I/O and answers with Actions. A closed channel means the app is gone.
-async fn perform(client: Client, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
-    match effect {
-        Effect::LoadReferrals { req } => {
-            let result = page_through(
-                |i| client.referrals_page(i),
-                |records, last| {
-                    tx.send(Action::ReferralsPage { req, records, last })
-                        .is_ok()
-                },
-            )
-            .await;
-            if let Err(error) = result {
-                tracing::warn!(%error, "loading referrals failed");
-                let _ = tx.send(Action::RequestFailed { req, error });
-            }
-        }
-        Effect::LoadLookup { req, kind } => {
-            let result = page_through(
-                |i| client.lookup_page(kind, i),
-                |entries, last| tx.send(Action::LookupPage { req, entries, last }).is_ok(),
-            )
-            .await;
-            if let Err(error) = result {
-                tracing::warn!(%error, ?kind, "loading names failed");
-                let _ = tx.send(Action::RequestFailed { req, error });
-            }
-        }
-        Effect::StartBatch {
-            req,
-            action,
-            ids,
-            reason,
-        } => {
-            if let Some(reason) = reason {
-                // FirstPromoter v2 has nowhere to store a reason: the local log keeps it.
-                tracing::info!(target: "referee::decisions", ?ids, action = action.path(), %reason, "reason");
-            }
-            let result = client.start_batch(action, &ids).await;
-            let _ = tx.send(Action::BatchProgress { req, result });
-        }
-        Effect::PollBatch { req, batch } => {
-            tokio::time::sleep(BATCH_POLL_INTERVAL).await;
-            let result = client.batch(batch).await;
-            let _ = tx.send(Action::BatchProgress { req, result });
-        }
-        Effect::Refresh { req, ids } => {
-            let result = client.refresh(&ids).await;
-            let _ = tx.send(Action::Refreshed { req, result });
-        }
-        Effect::Find { req, by, value } => {
-            let result = client.find(&by, &value).await;
-            let _ = tx.send(Action::Found { req, result });
-        }
-        Effect::Update { req, id, body } => {
-            tracing::info!(%id, body = %serde_json::Value::Object(body.clone()), "PUT");
-            let result = client.update(&id, &body).await;
-            if let Err(error) = &result {
-                tracing::warn!(%id, %error, "update failed");
-            }
-            let _ = tx.send(Action::Saved { req, result });
-        }
-    }
-}
-
-/// Fetches pages from 0 until the last, handing each to `deliver`; stops early if it says so.
-async fn page_through<T, F, Fut>(
-    fetch: F,
-    mut deliver: impl FnMut(Vec<T>, bool) -> bool,
-) -> Result<(), ApiError>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = Page<T>>,
-{
-    let mut index = 0;
-    loop {
-        let (items, last) = fetch(index).await?;
-        if !deliver(items, last) || last {
-            return Ok(());
-        }
-        index += 1;
+        tokio::spawn(async move { perform(&context, effect, tx).await });
     }
 }

@@ -212,11 +212,52 @@ async fn a_wrong_key_is_explained_in_the_status_bar() {
     assert!(text.contains("load failed"), "{text}");
 }
 
+/// A server whose writes are refused with 429 (the sandbox's own limit is never reached: the
+/// client paces itself to its rate-limit headers).
+async fn server_refusing_writes() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let referral = json!({
+        "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "status": "converted", "program_id": "prog_1", "student_id": "user_1",
+        "created_at": "2026-01-01T10:00:00Z", "verified_at": null
+    });
+    let server = MockServer::start().await;
+    let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ok(json!({"referrals": [referral]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(ok(referral.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(ok(json!({"users": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/impressions"))
+        .respond_with(ok(json!({"impressions": []})))
+        .mount(&server)
+        .await;
+    let limited = ResponseTemplate::new(429)
+        .insert_header("Retry-After", "17")
+        .set_body_json(json!({"error": "Too Many Requests", "message": "Rate limit exceeded"}));
+    Mock::given(method("PUT"))
+        .respond_with(limited)
+        .mount(&server)
+        .await;
+    server
+}
+
 #[tokio::test]
 async fn rate_limited_saves_say_when_to_try_again_and_keep_the_form() {
-    // Three requests load the list, users and impressions; the fourth is over the limit.
-    let sb = sandbox(5, 3, MetadataMode::Merge).await;
-    let mut app = app(&sb.server.v1_base_url(), KEY, 120, 35);
+    let server = server_refusing_writes().await;
+    let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 120, 35);
     loaded(&mut app).await;
     press(&mut app, KeyCode::Char('e'));
     type_text(&mut app, "x");
@@ -224,7 +265,10 @@ async fn rate_limited_saves_say_when_to_try_again_and_keep_the_form() {
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     let text = screen_text(&app);
-    assert!(text.contains("Too many requests (429)"), "{text}");
+    assert!(
+        text.contains("Too many requests (429). The server asks to wait 17 s"),
+        "{text}"
+    );
     assert!(
         app.state.form.as_ref().unwrap().fields[0]
             .text()

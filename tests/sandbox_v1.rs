@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use referee::domain::MetadataMode;
 use referee::sandbox::{RunningSandbox, SandboxConfig, start};
@@ -36,6 +38,9 @@ fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
         metadata_mode: MetadataMode::Merge,
         seed,
         account_id: ACCOUNT.into(),
+        write_delay: Duration::ZERO,
+        chaos: 0.0,
+        rate_window: Duration::from_secs(60),
     }
 }
 
@@ -1068,12 +1073,13 @@ async fn rate_limit_counts_down_then_refuses() {
     assert_eq!(resets.len(), 1, "one fixed window");
     let reset = *resets.iter().next().unwrap();
     let now = jiff::Timestamp::now().as_second();
-    assert!(reset > now && reset <= now + 60, "reset {reset} now {now}");
+    assert!(reset > now && reset <= now + 61, "reset {reset} now {now}");
 
     let refused = sandbox.get("/referrals").await;
     refused.assert_error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
     let retry_after = refused.header("retry-after");
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // The window ends within a minute; Retry-After counts to the whole second after that.
+    assert!((1..=61).contains(&retry_after), "{retry_after}");
     assert_eq!(refused.header("x-ratelimit-remaining"), 0);
     assert_eq!(refused.header("x-ratelimit-reset"), reset);
     let put = sandbox.put("/referrals/ref_x", json!({})).await;
@@ -1092,6 +1098,162 @@ async fn rate_limit_counts_down_then_refuses() {
         "wrong keys have their own window"
     );
     assert_eq!(stranger.header("x-ratelimit-remaining"), 2);
+}
+
+#[tokio::test]
+async fn a_short_rate_window_reopens_at_its_reset_second() {
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        rate_limit: 3,
+        rate_window: Duration::from_secs(2),
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    for _ in 0..3 {
+        sandbox.get("/referrals?limit=1").await.ok();
+    }
+    let refused = sandbox.get("/referrals?limit=1").await;
+    refused.assert_error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+    let reset = refused.header("x-ratelimit-reset");
+    let now = jiff::Timestamp::now().as_millisecond();
+    assert!(
+        reset * 1000 > now && reset * 1000 <= now + 3000,
+        "a two-second window: reset {reset}, now {now} ms"
+    );
+    let retry_after = refused.header("retry-after");
+    assert!((1..=3).contains(&retry_after), "{retry_after}");
+
+    // Wake exactly at the reset second: only a window end rounded up lets this request through.
+    let wait = u64::try_from(reset * 1000 - now).unwrap();
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    let reopened = sandbox.get("/referrals?limit=1").await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
+    assert_eq!(reopened.header("x-ratelimit-remaining"), 2);
+    assert!(reopened.header("x-ratelimit-reset") > reset);
+}
+
+#[tokio::test]
+async fn a_write_delay_holds_writes_but_not_reads() {
+    const DELAY: Duration = Duration::from_millis(800);
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        write_delay: DELAY,
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    let before = sandbox
+        .get("/referrals?limit=1")
+        .await
+        .list("referrals")
+        .remove(0);
+    let id = before["id"].as_str().unwrap();
+    let path = format!("/referrals/{id}");
+    let put_finished = AtomicBool::new(false);
+    let put = async {
+        let started = Instant::now();
+        let answer = sandbox.put(&path, json!({"last_name": "Delayed"})).await;
+        put_finished.store(true, Ordering::SeqCst);
+        (answer, started.elapsed())
+    };
+    let read = async {
+        // Time for the PUT to reach the server and start waiting there.
+        tokio::time::sleep(DELAY / 4).await;
+        let answer = sandbox.get(&path).await;
+        (answer, put_finished.load(Ordering::SeqCst))
+    };
+    let ((put, put_took), (read, put_done_first)) = tokio::join!(put, read);
+    assert!(!put_done_first, "the GET was answered while the PUT waited");
+    assert_eq!(read.ok(), before, "nothing is applied before the delay");
+    assert!(put_took >= DELAY, "{put_took:?}");
+    assert_eq!(put.ok()["last_name"], "Delayed");
+    assert_eq!(sandbox.referral(id).await["last_name"], "Delayed");
+
+    let impression = sandbox
+        .get("/impressions?limit=1")
+        .await
+        .list("impressions")
+        .remove(0);
+    let started = Instant::now();
+    let created = sandbox
+        .post(new_referral(
+            impression["id"].as_str().unwrap(),
+            "slow@example.org",
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(started.elapsed() >= DELAY, "POSTs wait too");
+}
+
+#[tokio::test]
+async fn chaos_refuses_writes_without_changing_anything_until_turned_off() {
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        chaos: 1.0,
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    let before = sandbox.all_referrals().await;
+    let id = before[0]["id"].as_str().unwrap().to_owned();
+    let impression = sandbox
+        .get("/impressions?limit=1")
+        .await
+        .list("impressions")
+        .remove(0);
+    let impression_id = impression["id"].as_str().unwrap();
+    for _ in 0..3 {
+        sandbox
+            .put(&format!("/referrals/{id}"), json!({"last_name": "Chaos"}))
+            .await
+            .assert_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Injected failure (chaos)",
+            );
+        sandbox
+            .post(new_referral(impression_id, "chaos@example.org"))
+            .await
+            .assert_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Injected failure (chaos)",
+            );
+    }
+    assert_eq!(
+        sandbox.all_referrals().await,
+        before,
+        "reads still answer, and show nothing changed"
+    );
+
+    sandbox.running.set_chaos(0.0);
+    let changed = sandbox
+        .put(&format!("/referrals/{id}"), json!({"last_name": "Calm"}))
+        .await
+        .ok();
+    assert_eq!(changed["last_name"], "Calm");
+    assert_eq!(sandbox.referral(&id).await, changed);
+    let created = sandbox
+        .post(new_referral(impression_id, "calm@example.org"))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+}
+
+#[tokio::test]
+async fn out_of_range_chaos_and_empty_rate_windows_are_refused_at_start() {
+    let dir = TempDir::new().unwrap();
+    for (chaos, rate_window) in [
+        (1.5, Duration::from_secs(60)),
+        (-0.1, Duration::from_secs(60)),
+        (f64::NAN, Duration::from_secs(60)),
+        (0.5, Duration::ZERO),
+    ] {
+        let config = SandboxConfig {
+            chaos,
+            rate_window,
+            ..config(&dir, 0)
+        };
+        assert!(
+            start(config, local()).await.is_err(),
+            "chaos {chaos}, window {rate_window:?}"
+        );
+    }
 }
 
 #[tokio::test]

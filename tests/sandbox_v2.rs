@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use referee::domain::MetadataMode;
 use referee::sandbox::{RunningSandbox, SandboxConfig, start};
@@ -62,6 +63,9 @@ fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
         metadata_mode: MetadataMode::Merge,
         seed,
         account_id: ACCOUNT.into(),
+        write_delay: Duration::ZERO,
+        chaos: 0.0,
+        rate_window: Duration::from_secs(60),
     }
 }
 
@@ -1196,7 +1200,8 @@ async fn rate_limit_is_per_account_with_retry_after() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // The window ends within a minute; Retry-After counts to the whole second after that.
+    assert!((1..=61).contains(&retry_after), "{retry_after}");
     let stranger = sandbox
         .request(
             Method::GET,
@@ -1219,6 +1224,147 @@ async fn rate_limit_is_per_account_with_retry_after() {
     assert_eq!(v1.status(), StatusCode::OK, "v1 counts separately");
     let still = sandbox.get("/referrals/5001").await;
     assert_eq!(still.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_short_rate_window_reopens_after_retry_after() {
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        rate_limit: 3,
+        rate_window: Duration::from_secs(2),
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    for _ in 0..3 {
+        sandbox.get("/referrals?per_page=1").await.ok();
+    }
+    let refused = sandbox.get("/referrals?per_page=1").await;
+    refused.assert_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Rate limit exceeded",
+        "rate_limited",
+    );
+    let retry_after: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=3).contains(&retry_after),
+        "a two-second window, not a minute: {retry_after}"
+    );
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    for _ in 0..3 {
+        sandbox.get("/referrals?per_page=1").await.ok();
+    }
+    let again = sandbox.get("/referrals?per_page=1").await;
+    assert_eq!(
+        again.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the new window has the same limit"
+    );
+}
+
+#[tokio::test]
+async fn a_write_delay_holds_writes_but_not_reads() {
+    const DELAY: Duration = Duration::from_millis(800);
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        write_delay: DELAY,
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    let before = sandbox.referral(5001).await;
+    let put_finished = AtomicBool::new(false);
+    let put = async {
+        let started = Instant::now();
+        let answer = sandbox
+            .put("/referrals/5001", json!({"username": "delayed"}))
+            .await;
+        put_finished.store(true, Ordering::SeqCst);
+        (answer, started.elapsed())
+    };
+    let read = async {
+        // Time for the PUT to reach the server and start waiting there.
+        tokio::time::sleep(DELAY / 4).await;
+        let answer = sandbox.get("/referrals/5001").await;
+        (answer, put_finished.load(Ordering::SeqCst))
+    };
+    let ((put, put_took), (read, put_done_first)) = tokio::join!(put, read);
+    assert!(!put_done_first, "the GET was answered while the PUT waited");
+    assert_eq!(read.ok(), before, "nothing is applied before the delay");
+    assert!(put_took >= DELAY, "{put_took:?}");
+    assert_eq!(put.ok()["username"], "delayed");
+    assert_eq!(sandbox.referral(5001).await["username"], "delayed");
+
+    let started = Instant::now();
+    let batch = sandbox
+        .post("/referrals/approve", json!({"ids": [5002]}))
+        .await
+        .ok();
+    assert_eq!(batch["status"], "completed");
+    assert!(started.elapsed() >= DELAY, "batch POSTs wait too");
+}
+
+#[tokio::test]
+async fn chaos_refuses_writes_without_changing_anything_until_turned_off() {
+    let dir = TempDir::new().unwrap();
+    let config = SandboxConfig {
+        chaos: 1.0,
+        ..config(&dir, 5)
+    };
+    let sandbox = Sandbox::start_with(config, dir).await;
+    let before = sandbox.all_referrals().await;
+    let link = sandbox.links().await.remove(1);
+    let writes = [
+        ("PUT", "/referrals/5001", json!({"username": "chaos"})),
+        ("POST", "/referrals/approve", json!({"ids": [5001, 5002]})),
+        ("POST", "/referrals/disable", json!({"ids": [5001, 5002]})),
+        ("POST", "/referrals/enable", json!({"ids": [5001, 5002]})),
+        (
+            "POST",
+            "/referrals/move_to_promoter",
+            json!({"ids": [5001], "promoter_campaign_id": link["id"]}),
+        ),
+    ];
+    for (method, path, body) in &writes {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        sandbox
+            .request(method, path, GOOD, Some(body.to_string()))
+            .await
+            .assert_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Injected failure (chaos)",
+                "server_error",
+            );
+    }
+    assert_eq!(
+        sandbox.all_referrals().await,
+        before,
+        "reads still answer, and show nothing changed"
+    );
+    sandbox.get("/batch_processes/1").await.assert_error(
+        StatusCode::NOT_FOUND,
+        "Batch process not found",
+        "not_found",
+    );
+
+    sandbox.running.set_chaos(0.0);
+    let changed = sandbox
+        .put("/referrals/5001", json!({"username": "calm"}))
+        .await
+        .ok();
+    assert_eq!(changed["username"], "calm");
+    assert_eq!(sandbox.referral(5001).await, changed);
+    let batch = sandbox
+        .post("/referrals/disable", json!({"ids": [5002]}))
+        .await
+        .ok();
+    assert_eq!(
+        (&batch["id"], &batch["status"]),
+        (&json!(1), &json!("completed"))
+    );
+    assert_eq!(sandbox.referral(5002).await["state"], "denied");
 }
 
 #[tokio::test]

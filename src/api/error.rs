@@ -32,6 +32,20 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status the server answered with; None when no answer came (nothing reached it).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Invalid { status, .. }
+            | ApiError::Server { status, .. }
+            | ApiError::Refused { status, .. } => Some(*status).filter(|s| *s != 0),
+            ApiError::Unauthorized { .. } => Some(401),
+            ApiError::NotFound { .. } => Some(404),
+            ApiError::RateLimited { .. } => Some(429),
+            ApiError::Decode { .. } => Some(200),
+            ApiError::Transport { .. } => None,
+        }
+    }
+
     /// One sentence for the status bar: what went wrong and what to do about it.
     pub fn user_message(&self) -> String {
         match self {

@@ -58,6 +58,56 @@ pub struct HttpCore {
     find_fields: FieldFinder,
     limits: Limits,
     pacer: Option<std::sync::Arc<Pacer>>,
+    budget: std::sync::Arc<Budget>,
+}
+
+/// What the server's `X-RateLimit-Remaining` / `X-RateLimit-Reset` headers say is left, counted
+/// down locally as requests leave, so concurrent requests never go over the limit.
+#[derive(Default)]
+struct Budget {
+    /// (requests left in the window, Unix second the window resets at), once a server has said.
+    left: tokio::sync::Mutex<Option<(u64, u64)>>,
+}
+
+impl Budget {
+    /// Waits for the next window when the current one is used up, then takes one request.
+    async fn take(&self) {
+        let mut left = self.left.lock().await;
+        if let Some((0, reset)) = *left {
+            let now = unix_now();
+            if reset >= now {
+                // Holding the lock queues every other request behind this wait.
+                tokio::time::sleep(Duration::from_millis((reset - now) * 1000 + 50)).await;
+            }
+            *left = None;
+        }
+        if let Some((remaining, _)) = left.as_mut() {
+            *remaining = remaining.saturating_sub(1);
+        }
+    }
+
+    fn observe(&self, headers: &HeaderMap) {
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        let (Some(remaining), Some(reset)) =
+            (number("x-ratelimit-remaining"), number("x-ratelimit-reset"))
+        else {
+            return;
+        };
+        if let Ok(mut left) = self.left.try_lock() {
+            *left = Some(match *left {
+                // Same window: requests still in flight are not in the server's count yet.
+                Some((mine, known_reset)) if known_reset == reset => (mine.min(remaining), reset),
+                _ => (remaining, reset),
+            });
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 impl HttpCore {
@@ -107,6 +157,7 @@ impl HttpCore {
             find_fields,
             limits,
             pacer,
+            budget: Default::default(),
         })
     }
 
@@ -162,6 +213,7 @@ impl HttpCore {
             if let Some(pacer) = &self.pacer {
                 pacer.wait_turn().await;
             }
+            self.budget.take().await;
             let result = self.send_once(method.clone(), segments, query, body).await;
             let wait = match &result {
                 Err(ApiError::RateLimited { retry_after })
@@ -205,6 +257,7 @@ impl HttpCore {
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
+        self.budget.observe(response.headers());
         let bytes = response.bytes().await.map_err(transport)?;
         tracing::debug!(%endpoint, %status, bytes = bytes.len(), "answer");
         if status.is_success() {
@@ -312,10 +365,7 @@ fn encode_segment(segment: &str) -> String {
 
 /// With no `Retry-After`, a per-minute limit resets at the next minute.
 fn until_next_minute() -> Duration {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Duration::from_secs(60 - now.as_secs() % 60)
+    Duration::from_secs(60 - unix_now() % 60)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

@@ -82,6 +82,19 @@ pub enum Action {
     ToggleCommissions,
     /// `:` in the list: a command such as `find email a@b.com`.
     CommandStart,
+    /// `u`: revert the newest change that reached the server.
+    Undo,
+    /// `R`: send the failed rows of the last bulk change again.
+    RetryFailed,
+    /// `t`: start a verification session on the list.
+    TriageStart,
+    /// `s` in triage: leave this referral for later.
+    TriageSkip,
+    /// A number key in the triage reason prompt: the n-th most recent reason (from 0).
+    PickReason(usize),
+    /// `k` in the conflict dialog: send mine over theirs; `t` take theirs.
+    KeepMine,
+    TakeTheirs,
     // Answers from background work.
     ReferralsPage {
         req: RequestId,
@@ -96,6 +109,12 @@ pub enum Action {
     Saved {
         req: RequestId,
         result: Result<Record, ApiError>,
+    },
+    /// The conflict guard found `fields` changed on the server since load; nothing was sent.
+    Conflict {
+        req: RequestId,
+        theirs: Record,
+        fields: Vec<String>,
     },
     /// A batch action's state, when started and at each poll.
     BatchProgress {
@@ -127,7 +146,16 @@ pub enum Effect {
         req: RequestId,
         id: String,
         body: Map<String, Value>,
+        /// The touched fields as loaded, for the audit log and the guard.
+        base: Map<String, Value>,
+        /// Refuse (answering `Conflict`) when the server's values differ from `base`; off for
+        /// "keep mine".
+        guard: bool,
+        /// This write reverts an earlier one (recorded as such in the audit log).
+        undo: bool,
     },
+    /// Append a line to the audit log.
+    Audit(Box<crate::store::audit::Entry>),
     /// Start a batch state action; `reason` is written to the local log (v2 cannot store it).
     StartBatch {
         req: RequestId,

@@ -4,6 +4,7 @@
 
 use super::action::{Effect, QuickKey, RequestId};
 use super::state::{Level, Pending, State};
+use super::writes::Outcome;
 use crate::api::{ApiError, Batch, BatchAction};
 use crate::domain::Record;
 
@@ -96,25 +97,40 @@ pub fn progress(state: &mut State, req: RequestId, result: Result<Batch, ApiErro
                 Some(first) if batch.failed_count > 0 => {
                     let first = crate::domain::record::value_text(first);
                     state.say(Level::Error, format!("{done} First problem: {first}"));
+                    tell_triage(state, &ids, Outcome::Failed(first));
                 }
-                _ => state.say(Level::Success, done),
+                _ => {
+                    state.say(Level::Success, done);
+                    tell_triage(state, &ids, Outcome::Done);
+                }
             }
             let refresh = state.request(Pending::Refresh);
             vec![Effect::Refresh { req: refresh, ids }]
         }
         Err(error) => {
             state.pending.remove(&req);
-            state.say(
-                Level::Error,
-                format!(
-                    "{} {} failed. {}",
-                    action.path(),
-                    describe(&ids),
-                    error.user_message()
-                ),
+            let message = format!(
+                "{} {} failed. {}",
+                action.path(),
+                describe(&ids),
+                error.user_message()
             );
+            state.say(Level::Error, message.clone());
+            tell_triage(state, &ids, Outcome::Failed(message));
             Vec::new()
         }
+    }
+}
+
+/// A one-referral batch started by a verification session reports back to it.
+fn tell_triage(state: &mut State, ids: &[String], outcome: Outcome) {
+    if let [id] = ids
+        && state
+            .triage
+            .as_ref()
+            .is_some_and(|t| t.sending.contains_key(id))
+    {
+        super::triage::finished(state, id, outcome);
     }
 }
 

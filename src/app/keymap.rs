@@ -41,6 +41,27 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             _ => text_edit(key).map(Action::FormEdit),
         };
     }
+    if let Some(triage) = &state.triage {
+        if let Some(reason) = &triage.reason {
+            return match key.code {
+                KeyCode::Enter => Some(Action::PromptSubmit),
+                KeyCode::Esc => Some(Action::Dismiss),
+                KeyCode::Char(d @ '1'..='9') if reason.text().is_empty() => {
+                    Some(Action::PickReason(d as usize - '1' as usize))
+                }
+                _ => text_edit(key).map(Action::PromptEdit),
+            };
+        }
+        return match key.code {
+            KeyCode::Char('v') => Some(Action::Quick(QuickKey::Verify)),
+            KeyCode::Char('x') => Some(Action::Quick(QuickKey::Reject)),
+            KeyCode::Char('s') => Some(Action::TriageSkip),
+            KeyCode::Char('u') => Some(Action::Undo),
+            KeyCode::Char('?') => Some(Action::Help),
+            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
+            _ => None,
+        };
+    }
     if state.list.filtering {
         return match key.code {
             KeyCode::Esc => Some(Action::FilterClear),
@@ -74,6 +95,9 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('r') => Action::Reload,
         KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
         KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('u') => Action::Undo,
+        KeyCode::Char('R') => Action::RetryFailed,
+        KeyCode::Char('t') => Action::TriageStart,
         _ => return None,
     })
 }
@@ -97,7 +121,13 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
         Overlay::MoveReview { .. } if key.code == KeyCode::Char('m') => {
             Some(Action::ToggleCommissions)
         }
-        Overlay::Help => Some(Action::Dismiss),
+        Overlay::Help | Overlay::TriageSummary(_) => Some(Action::Dismiss),
+        Overlay::Conflict { .. } => match key.code {
+            KeyCode::Char('k') => Some(Action::KeepMine),
+            KeyCode::Char('t') => Some(Action::TakeTheirs),
+            KeyCode::Char('b') | KeyCode::Esc => Some(Action::Dismiss),
+            _ => None,
+        },
         Overlay::Review(_) | Overlay::Confirm(_) | Overlay::MoveReview { .. } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
             KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Answer(false)),

@@ -3,12 +3,15 @@
 
 pub mod action;
 pub mod batch;
+pub mod bulk;
 pub mod form;
 pub mod keymap;
 pub mod picker;
 pub mod state;
 pub mod text;
+pub mod triage;
 pub mod update;
+pub mod writes;
 
 pub use action::{Action, Effect, RequestId};
 pub use state::State;

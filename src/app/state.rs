@@ -3,8 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::action::{QuickKey, RequestId};
+use super::bulk::{Bulk, RowResult};
 use super::form::Form;
 use super::text::TextBuffer;
+use super::triage::{Summary, Triage};
+use super::writes::{Clash, Job, UndoEntry};
 use crate::api::{Batch, BatchAction};
 use crate::domain::diff::ChangeSet;
 use crate::domain::schema::{RefKind, Schema};
@@ -17,6 +20,8 @@ pub struct Session {
     pub backend: &'static str,
     pub admin_id: Option<String>,
     pub metadata_mode: MetadataMode,
+    /// Bulk writes in flight at once.
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,10 +37,7 @@ pub enum Pending {
     Load,
     Lookup(RefKind),
     /// A PUT for `id`; `changes` is what it was meant to change, for the status bar.
-    Save {
-        id: String,
-        changes: ChangeSet,
-    },
+    Save(Job),
     /// A batch state action on `ids`, with its last known progress.
     Batch {
         action: BatchAction,
@@ -103,6 +105,13 @@ pub enum Overlay {
         link: i64,
         with_commissions: bool,
     },
+    /// Someone else changed fields the form's write touches: base / theirs / mine per field.
+    Conflict {
+        changes: ChangeSet,
+        clashes: Vec<Clash>,
+    },
+    /// What a verification session did, shown when it ends.
+    TriageSummary(Summary),
     /// The `:` command line.
     Command {
         input: TextBuffer,
@@ -149,6 +158,12 @@ pub struct State {
     pub pending: BTreeMap<RequestId, Pending>,
     /// Rows marked with Space; a status key then acts on all of them after one confirmation.
     pub marked: BTreeSet<String>,
+    /// Changes that reached the server, newest last, for `u`.
+    pub undo: Vec<UndoEntry>,
+    pub bulk: Option<Bulk>,
+    /// What the last bulk write did to each row, shown beside it.
+    pub row_results: HashMap<String, RowResult>,
+    pub triage: Option<Triage>,
     pub message: Option<Message>,
     pub clock: Clock,
     /// Terminal size (columns, rows), for paging.
@@ -179,6 +194,10 @@ impl State {
             overlay: None,
             pending: BTreeMap::new(),
             marked: BTreeSet::new(),
+            undo: Vec::new(),
+            bulk: None,
+            row_results: HashMap::new(),
+            triage: None,
             message: None,
             clock,
             viewport: (80, 24),

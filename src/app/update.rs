@@ -1,19 +1,17 @@
 //! `update`: the one place state changes. Pure: it reads no clock and does no I/O; work for the
 //! outside world is returned as Effects, and its answers come back as Actions.
 
-use serde_json::{Map, Value};
-
 use super::action::{Action, Effect, Motion, QuickKey, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::TextBuffer;
-use super::{batch, picker};
+use super::writes::{self, Origin};
+use super::{batch, bulk, picker, triage};
 use crate::api::{ApiError, BatchAction};
 use crate::domain::Record;
-use crate::domain::diff::{ChangeSet, diff};
-use crate::domain::quick::{QuickStatus, quick_values};
+use crate::domain::diff::diff;
+use crate::domain::quick::QuickStatus;
 use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
-use crate::domain::validate::check_value;
 
 /// Starts loading referrals and the lookups names come from.
 pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
@@ -47,7 +45,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
             }
         }
-        Action::Saved { req, result } => return saved(state, req, result),
+        Action::Saved { req, result } => return writes::saved(state, req, result),
+        Action::Conflict {
+            req,
+            theirs,
+            fields,
+        } => return writes::conflicted(state, req, theirs, fields),
         Action::BatchProgress { req, result } => return batch::progress(state, req, result),
         Action::Refreshed { req, result } => batch::refreshed(state, req, result),
         Action::Found { req, result } => batch::found(state, req, result),
@@ -64,6 +67,9 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if state.form.is_some() {
         return form_input(state, action);
+    }
+    if state.triage.is_some() {
+        return triage_input(state, action);
     }
     match action {
         Action::Move(motion) if state.focus == Pane::Detail => {
@@ -151,6 +157,9 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         },
         Action::Quick(key) => return quick(state, key),
         Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Undo => return writes::undo(state),
+        Action::RetryFailed => return bulk::retry_failed(state),
+        Action::TriageStart => triage::start(state),
         Action::CommandStart => {
             state.overlay = Some(Overlay::Command {
                 input: TextBuffer::single(""),
@@ -166,9 +175,67 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Keys in a verification session: one per decision; the reason prompt when it is open.
+fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(triage) = state.triage.as_mut() else {
+        return Vec::new();
+    };
+    if let Some(reason) = triage.reason.as_mut() {
+        match action {
+            Action::PromptEdit(edit) => {
+                reason.apply(edit);
+            }
+            Action::PromptSubmit => {
+                let text = reason.text();
+                return triage::reject_with(state, text);
+            }
+            Action::PickReason(n) => {
+                if let Some(text) = triage.recent_reasons.get(n).cloned() {
+                    return triage::reject_with(state, text);
+                }
+            }
+            Action::Dismiss | Action::Back => triage.reason = None,
+            _ => {}
+        }
+        return Vec::new();
+    }
+    match action {
+        Action::Quick(key) => return triage::decide(state, key),
+        Action::TriageSkip => triage::skip(state),
+        Action::Undo => return triage::undo(state),
+        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Quit | Action::Back | Action::Dismiss => return triage::leave(state),
+        _ => {}
+    }
+    Vec::new()
+}
+
 fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Effect> {
     match (overlay, action) {
-        (Overlay::Review(changes), Action::Answer(true)) => return send_form(state, changes),
+        (Overlay::Review(changes), Action::Answer(true)) => {
+            let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
+                return Vec::new();
+            };
+            state.say(Level::Info, format!("Saving {id}…"));
+            return writes::send(state, &id, changes, Origin::Form, true);
+        }
+        (Overlay::Conflict { changes, .. }, Action::KeepMine) => {
+            return writes::keep_mine(state, changes);
+        }
+        (Overlay::Conflict { .. }, Action::TakeTheirs) => {
+            state.form = None;
+            state.say(
+                Level::Info,
+                "Took their version: the row shows what the server has now.",
+            );
+        }
+        (Overlay::Conflict { .. }, Action::Answer(false) | Action::Dismiss) => {
+            state.say(
+                Level::Info,
+                "Back to the form: Ctrl-s reviews your change against their version.",
+            );
+        }
+        (Overlay::TriageSummary(_), _) => {}
         (Overlay::Review(_), Action::Answer(false) | Action::Dismiss) => {
             state.say(Level::Info, "Not sent. The form is as you left it.");
         }
@@ -181,7 +248,10 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
         (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
         (Overlay::Confirm(Question::Bulk(key)), Action::Answer(true)) => {
             let ids: Vec<String> = std::mem::take(&mut state.marked).into_iter().collect();
-            return batch::quick(state, key, ids);
+            return match state.schema.quick {
+                QuickStyle::BatchActions => batch::quick(state, key, ids),
+                QuickStyle::FieldWrites => bulk::start(state, field_decision(key), ids),
+            };
         }
         (Overlay::RejectReason { ids, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);
@@ -194,7 +264,10 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
         (Overlay::RejectReason { ids, input, .. }, Action::PromptSubmit) => {
             let decision = QuickStatus::Rejected(input.text());
             let outcome = match state.schema.quick {
-                QuickStyle::FieldWrites => write_quick(state, &ids[0], &decision),
+                QuickStyle::FieldWrites if ids.len() > 1 => {
+                    Ok(bulk::start(state, decision, ids.clone()))
+                }
+                QuickStyle::FieldWrites => writes::quick(state, &ids[0], &decision),
                 QuickStyle::BatchActions if input.text().trim().is_empty() => {
                     Err("Type a reason: it goes to referee's local log.".to_string())
                 }
@@ -468,20 +541,13 @@ fn review(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-fn send_form(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
-    let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
-        return Vec::new();
-    };
-    let body = changes.body.clone();
-    let req = state.request(Pending::Save {
-        id: id.clone(),
-        changes,
-    });
-    if let Some(form) = state.form.as_mut() {
-        form.saving = Some(req);
+/// The v1 decision for a status key (rejection, which needs a reason, is handled apart).
+fn field_decision(key: QuickKey) -> QuickStatus {
+    match key {
+        QuickKey::Verify => QuickStatus::Verified,
+        QuickKey::Convert => QuickStatus::Converted,
+        QuickKey::Pending | QuickKey::Reject => QuickStatus::Pending,
     }
-    state.say(Level::Info, format!("Saving {id}…"));
-    vec![Effect::Update { req, id, body }]
 }
 
 /// A status key: on the marked rows (after one confirmation) or on the selected one.
@@ -495,13 +561,6 @@ fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    if bulk && state.schema.quick == QuickStyle::FieldWrites {
-        state.say(
-            Level::Info,
-            "Marked rows: bulk changes on this backend are not available yet. Esc clears the marks.",
-        );
-        return Vec::new();
-    }
     if key == QuickKey::Reject {
         state.overlay = Some(Overlay::RejectReason {
             ids,
@@ -517,60 +576,10 @@ fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
     if state.schema.quick == QuickStyle::BatchActions {
         return batch::quick(state, key, ids);
     }
-    let id = ids[0].clone();
-    let decision = match key {
-        QuickKey::Verify => QuickStatus::Verified,
-        QuickKey::Convert => QuickStatus::Converted,
-        QuickKey::Pending | QuickKey::Reject => QuickStatus::Pending,
-    };
-    write_quick(state, &id, &decision).unwrap_or_else(|message| {
+    writes::quick(state, &ids[0], &field_decision(key)).unwrap_or_else(|message| {
         state.say(Level::Error, message);
         Vec::new()
     })
-}
-
-/// A quick decision through the same checks, diff and PUT as the form.
-fn write_quick(state: &mut State, id: &str, decision: &QuickStatus) -> Result<Vec<Effect>, String> {
-    let record = state
-        .record(id)
-        .ok_or_else(|| format!("{id} is no longer in the list."))?;
-    let wanted = quick_values(
-        record,
-        decision,
-        state.session.admin_id.as_deref(),
-        &state.clock,
-    )?;
-    check_all(state, &wanted)?;
-    let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
-    if changes.is_empty() {
-        state.say(
-            Level::Info,
-            format!("{id} is already {}: nothing to send.", decision.word()),
-        );
-        return Ok(Vec::new());
-    }
-    let body = changes.body.clone();
-    let req = state.request(Pending::Save {
-        id: id.to_string(),
-        changes,
-    });
-    state.say(Level::Info, format!("Marking {id} {}…", decision.word()));
-    Ok(vec![Effect::Update {
-        req,
-        id: id.to_string(),
-        body,
-    }])
-}
-
-fn check_all(state: &State, wanted: &Map<String, Value>) -> Result<(), String> {
-    for (key, value) in wanted {
-        let spec = state
-            .schema
-            .field(key)
-            .ok_or_else(|| format!("`{key}` is not a field of this backend"))?;
-        check_value(spec, value, &state.clock).map_err(|e| format!("{}: {e}", spec.label))?;
-    }
-    Ok(())
 }
 
 fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: bool) {
@@ -597,59 +606,6 @@ fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: b
         LoadState::Loading { req, loaded }
     };
     state.refilter();
-}
-
-fn saved(state: &mut State, req: RequestId, result: Result<Record, ApiError>) -> Vec<Effect> {
-    let Some(Pending::Save { id, changes }) = state.pending.remove(&req) else {
-        return Vec::new();
-    };
-    let form = state.form.as_mut().filter(|f| f.saving == Some(req));
-    match result {
-        Ok(record) => {
-            if let Some(slot) = state.records.iter_mut().find(|r| r.id == record.id) {
-                *slot = record;
-            }
-            if form.is_some() {
-                state.form = None;
-            }
-            state.refilter();
-            state.say(
-                Level::Success,
-                format!("Saved {id} · {}", changes.summary()),
-            );
-        }
-        Err(error) => match form {
-            Some(form) => {
-                form.saving = None;
-                if let ApiError::Invalid {
-                    message, fields, ..
-                } = &error
-                {
-                    let placed = fields
-                        .iter()
-                        .filter(|(key, text)| form.place_error(key, text))
-                        .count();
-                    if placed == 0 {
-                        form.top_error = Some(message.clone());
-                    }
-                    if let Some(index) = form.fields.iter().position(|f| f.error.is_some()) {
-                        form.focus = index;
-                    }
-                    state.say(
-                        Level::Error,
-                        "The server refused the change: see the form. Nothing was lost.",
-                    );
-                } else {
-                    state.say(Level::Error, error.user_message());
-                }
-            }
-            None => state.say(
-                Level::Error,
-                format!("{id} not saved. {}", error.user_message()),
-            ),
-        },
-    }
-    Vec::new()
 }
 
 fn request_failed(state: &mut State, req: RequestId, error: ApiError) {

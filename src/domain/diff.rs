@@ -95,7 +95,8 @@ fn shown(kind: FieldKind, value: &Value) -> String {
     }
 }
 
-fn same(kind: FieldKind, a: &Value, b: &Value) -> bool {
+/// Whether two values of a field of `kind` mean the same (instants, split rows).
+pub fn same(kind: FieldKind, a: &Value, b: &Value) -> bool {
     match (kind, a, b) {
         (FieldKind::Timestamp, Value::String(x), Value::String(y)) => {
             match (x.parse::<jiff::Timestamp>(), y.parse::<jiff::Timestamp>()) {

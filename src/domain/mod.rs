@@ -2,6 +2,7 @@
 //! Everything here is pure: no I/O and no clock reads.
 
 pub mod clock;
+pub mod conflict;
 pub mod diff;
 pub mod metadata_mode;
 pub mod quick;

@@ -3,7 +3,8 @@
 //! (request logging, one nested router per API contract, JSON 404 for everything else).
 //!
 //! Served: Referral API v1 under `/api/v1` (see [`v1`]) and FirstPromoter API v2 under
-//! `/api/v2/company` (see [`v2`]), each with its own rate limiter and `v1_`/`v2_` tables.
+//! `/api/v2/company` (see [`v2`]), each with its own rate limiter and `v1_`/`v2_` tables, and
+//! sharing the delay and chaos every write goes through (see [`writes`]).
 //! Shutting down stops background batch work too, and waits for it.
 
 mod background;
@@ -17,11 +18,12 @@ mod rate_limit;
 mod text_enum;
 mod v1;
 mod v2;
+mod writes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Router;
@@ -35,13 +37,14 @@ use tokio::task::JoinHandle;
 use crate::domain::MetadataMode;
 use db::Db;
 use rate_limit::RateLimiter;
+use writes::Writes;
 
 pub struct SandboxConfig {
     /// SQLite file, created if missing; tables are created at start when absent.
     pub db_path: PathBuf,
     /// The bearer key every request must present; must not be empty.
     pub api_key: String,
-    /// Requests per fixed one-minute window: per key for v1, per account for v2.
+    /// Requests per fixed window of `rate_window`: per key for v1, per account for v2.
     pub rate_limit: u32,
     /// What a `metadata` object in a v1 PUT does to the stored one.
     pub metadata_mode: MetadataMode,
@@ -49,6 +52,14 @@ pub struct SandboxConfig {
     pub seed: usize,
     /// The account FirstPromoter v2 requests must name in `Account-ID`.
     pub account_id: String,
+    /// Extra time every write (v1 PUT/POST, v2 PUT and batch POSTs) takes before it is answered;
+    /// tests use it to show the console never waits on a write. `Duration::ZERO` normally.
+    pub write_delay: Duration,
+    /// Probability (0.0..=1.0) that a write is refused with a 500 before it changes anything
+    /// (`--chaos P`); [`start`] refuses anything else.
+    pub chaos: f64,
+    /// Length of one rate-limit window; one minute normally, shorter in tests; not zero.
+    pub rate_window: Duration,
 }
 
 /// A server running in a spawned task. Dropping it stops the server too, without waiting.
@@ -56,6 +67,8 @@ pub struct RunningSandbox {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    /// Shared with both routers, so the chaos probability can change while serving.
+    writes: Arc<Writes>,
 }
 
 impl RunningSandbox {
@@ -71,6 +84,11 @@ impl RunningSandbox {
     /// `http://127.0.0.1:PORT/api/v2/company`
     pub fn v2_base_url(&self) -> String {
         format!("http://{}/api/v2/company", self.addr)
+    }
+
+    /// From the next write on, refuses writes with this probability (clamped into `0.0..=1.0`).
+    pub fn set_chaos(&self, probability: f64) {
+        self.writes.set_chaos(probability);
     }
 
     /// Stops accepting connections, waits for requests in flight to finish, then stops background
@@ -94,11 +112,22 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         metadata_mode,
         seed,
         account_id,
+        write_delay,
+        chaos,
+        rate_window,
     } = config;
     anyhow::ensure!(!api_key.is_empty(), "the sandbox API key must not be empty");
     anyhow::ensure!(
         !account_id.trim().is_empty(),
         "the sandbox account id must not be empty"
+    );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&chaos),
+        "the chaos probability must be between 0 and 1, not {chaos}"
+    );
+    anyhow::ensure!(
+        !rate_window.is_zero(),
+        "the rate-limit window must be longer than zero"
     );
     let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
         let db = Db::open(&db_path)?;
@@ -113,17 +142,20 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
     let addr = listener.local_addr()?;
     let api_key: Arc<str> = api_key.into();
     let (batches, background) = background::channel();
+    let writes = Arc::new(Writes::new(write_delay, chaos));
     let v1_state = v1::V1State {
         db: db.clone(),
         api_key: api_key.clone(),
-        limiter: Arc::new(RateLimiter::new(rate_limit)),
+        limiter: Arc::new(RateLimiter::new(rate_limit, rate_window)),
+        writes: writes.clone(),
         metadata_mode,
     };
     let v2_state = v2::V2State {
         db,
         api_key,
         account_id: account_id.trim().into(),
-        limiter: Arc::new(RateLimiter::new(rate_limit)),
+        limiter: Arc::new(RateLimiter::new(rate_limit, rate_window)),
+        writes: writes.clone(),
         background,
     };
     let app = Router::new()
@@ -143,7 +175,12 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         batches.stop_and_wait().await;
     });
     tracing::info!(%addr, "sandbox listening");
-    Ok(RunningSandbox { addr, stop, task })
+    Ok(RunningSandbox {
+        addr,
+        stop,
+        task,
+        writes,
+    })
 }
 
 /// One info line per request: method, path, status and how long it took.

@@ -8,8 +8,10 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 
 use super::theme::{self, Room, shown_value};
 use crate::app::State;
+use crate::app::bulk::RowResult;
 use crate::app::state::Pane;
 use crate::domain::schema::{Column, Look};
+use ratatui::style::Color;
 use ratatui::style::Style;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
@@ -56,14 +58,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                     Look::FlagUnless(_) => Cell::from(Span::styled("⚠", theme::error())),
                 }
             });
-            let mark = if state.marked.contains(&record.id) {
-                "●"
-            } else {
-                " "
-            };
-            let row = Row::new(
-                std::iter::once(Cell::from(Span::styled(mark, theme::focused_mark()))).chain(cells),
-            );
+            let row = Row::new(std::iter::once(mark_cell(state, &record.id)).chain(cells));
             if position == list.selected {
                 row.style(theme::selected_row())
             } else {
@@ -101,6 +96,22 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             + " / ".len() as u16;
         frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
     }
+}
+
+/// The first column: a mark, or what the last bulk change did to the row.
+fn mark_cell(state: &State, id: &str) -> Cell<'static> {
+    if state.marked.contains(id) {
+        return Cell::from(Span::styled("●", theme::focused_mark()));
+    }
+    let (symbol, colour) = match state.row_results.get(id) {
+        Some(RowResult::Sending) => ("…", Color::Cyan),
+        Some(RowResult::Done) => ("✓", Color::Green),
+        Some(RowResult::Unchanged) => ("=", Color::DarkGray),
+        Some(RowResult::Failed(_)) => ("✗", Color::Red),
+        Some(RowResult::Conflict) => ("!", Color::Yellow),
+        None => (" ", Color::Reset),
+    };
+    Cell::from(Span::styled(symbol, Style::new().fg(colour)))
 }
 
 fn count_text(state: &State) -> String {

@@ -6,6 +6,7 @@ mod list;
 mod overlay;
 mod status_bar;
 pub mod theme;
+mod triage;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -17,10 +18,22 @@ const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
 pub fn render(state: &State, frame: &mut Frame) {
     let status_height = status_bar::height(state, frame.area().width);
-    let [body, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(status_height)])
-        .areas(frame.area());
+    let gauge_height = u16::from(
+        state
+            .bulk
+            .as_ref()
+            .is_some_and(|b| b.finished < b.total || !b.failed.is_empty()),
+    );
+    let [body, gauge, status] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(gauge_height),
+        Constraint::Length(status_height),
+    ])
+    .areas(frame.area());
     if let Some(form) = &state.form {
         form::render(state, form, frame, body);
+    } else if let Some(triage) = &state.triage {
+        triage::render(state, triage, frame, body);
     } else if !state.detail_open {
         list::render(state, frame, body);
     } else if body.width < SIDE_BY_SIDE_MIN_WIDTH {
@@ -31,6 +44,9 @@ pub fn render(state: &State, frame: &mut Frame) {
                 .areas(body);
         list::render(state, frame, left);
         detail::render(state, frame, right);
+    }
+    if let Some(bulk) = state.bulk.as_ref().filter(|_| gauge_height > 0) {
+        status_bar::render_bulk(bulk, frame, gauge);
     }
     status_bar::render(state, frame, status);
     if let Some(overlay) = &state.overlay {

@@ -37,6 +37,9 @@ const KEYS: &[(&str, &str)] = &[
     ),
     ("r", "reload from the server"),
     (":", "command: find email a@b.com (uid, username, id)"),
+    ("t", "triage: the list as a queue, one referral at a time"),
+    ("u", "undo the last change that reached the server"),
+    ("R", "send the failed rows of the last bulk change again"),
     ("", ""),
     ("Tab ↑/↓", "form: next / previous field"),
     ("←/→", "form: pick a status"),
@@ -131,6 +134,67 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 error.as_deref(),
                 &help,
             );
+        }
+        Overlay::Conflict { clashes, .. } => {
+            let shown = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => "(none)".to_string(),
+                v => crate::domain::record::value_text(v),
+            };
+            let width = clashes
+                .iter()
+                .map(|c| c.label.chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            let mut lines = vec![
+                Line::raw("Someone changed this referral since you loaded it. Nothing was sent."),
+                Line::raw(""),
+                Line::styled(
+                    format!("{:<width$}  base → theirs │ mine", "field"),
+                    theme::dim(),
+                ),
+            ];
+            for c in clashes {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<width$}  ", c.label), theme::label()),
+                    Span::styled(shown(&c.base), theme::dim()),
+                    Span::raw(" → "),
+                    Span::styled(shown(&c.theirs), Style::new().fg(Color::Yellow)),
+                    Span::raw(" │ "),
+                    Span::styled(shown(&c.mine), Style::new().fg(Color::Green)),
+                ]));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "k keep mine (send anyway) · t take theirs · b / Esc back to the form",
+                theme::dim(),
+            ));
+            popup(frame, area, " Conflict ", lines, 78);
+        }
+        Overlay::TriageSummary(s) => {
+            let lines = vec![
+                Line::styled(
+                    format!("Verified  {}", s.verified),
+                    theme::status_style("verified"),
+                ),
+                Line::styled(
+                    format!("Rejected  {}", s.rejected),
+                    theme::status_style("rejected"),
+                ),
+                Line::raw(format!("Skipped   {}", s.skipped)),
+                Line::styled(
+                    format!("Failed    {}", s.failed),
+                    if s.failed > 0 {
+                        theme::error()
+                    } else {
+                        Style::new()
+                    },
+                ),
+                Line::raw(format!("Duration  {:.1} min", s.minutes)),
+                Line::raw(""),
+                Line::styled("Written to the audit log · any key closes", theme::dim()),
+            ];
+            popup(frame, area, " Session summary ", lines, 44);
         }
         Overlay::Command { input, error } => {
             let lines = vec![Line::styled(

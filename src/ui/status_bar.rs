@@ -2,8 +2,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{LineGauge, Paragraph, Wrap};
+
+use crate::app::bulk::Bulk;
 
 use super::theme;
 use crate::app::State;
@@ -75,4 +78,29 @@ fn line(state: &State) -> Line<'static> {
         None => spans.push(Span::styled("? keys · q quit", theme::dim())),
     }
     Line::from(spans)
+}
+
+/// The bulk progress bar: done and failed out of the total, and how to retry.
+pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
+    let failed = bulk.failed.len();
+    let mut label = format!(
+        " {} {}/{} · {failed} failed",
+        bulk.decision.word(),
+        bulk.finished,
+        bulk.total
+    );
+    if failed > 0 && bulk.finished == bulk.total {
+        label.push_str(" · R sends them again");
+    }
+    let ratio = if bulk.total == 0 {
+        1.0
+    } else {
+        bulk.finished as f64 / bulk.total as f64
+    };
+    let colour = if failed > 0 { Color::Red } else { Color::Green };
+    let gauge = LineGauge::default()
+        .filled_style(Style::new().fg(colour))
+        .label(label)
+        .ratio(ratio.clamp(0.0, 1.0));
+    frame.render_widget(gauge, area);
 }

@@ -33,6 +33,9 @@ pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbo
         metadata_mode: mode,
         seed,
         account_id: ACCOUNT.into(),
+        write_delay: Duration::ZERO,
+        chaos: 0.0,
+        rate_window: Duration::from_secs(60),
     };
     let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap())
         .await
@@ -77,6 +80,7 @@ pub fn app_for(
         backend: backend.as_str(),
         admin_id: Some(ADMIN.into()),
         metadata_mode: MetadataMode::Merge,
+        concurrency: 4,
     };
     let state = State::new(session, backend.schema(), fixed_clock());
     let terminal = Terminal::new(TestBackend::new(width, height)).unwrap();

@@ -132,4 +132,5 @@ pub static V2_SCHEMA: Schema = Schema {
     status_field: "state",
     quick: QuickStyle::BatchActions,
     cross_check: Some(email_or_uid),
+    triage_default: ("state", "pending"),
 };

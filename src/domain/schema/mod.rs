@@ -155,6 +155,8 @@ pub struct Schema {
     pub status_field: &'static str,
     pub quick: QuickStyle,
     pub cross_check: Option<CrossCheck>,
+    /// (field, value) a verification session queues when no filter is set, oldest first.
+    pub triage_default: (&'static str, &'static str),
 }
 
 impl Schema {

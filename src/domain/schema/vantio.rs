@@ -93,4 +93,5 @@ pub static V1_SCHEMA: Schema = Schema {
     status_field: "status",
     quick: QuickStyle::FieldWrites,
     cross_check: None,
+    triage_default: ("status", "converted"),
 };

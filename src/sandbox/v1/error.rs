@@ -8,6 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::sandbox::writes::{INJECTED_FAILURE, Injected};
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
@@ -71,6 +73,13 @@ impl From<rusqlite::Error> for ApiError {
     fn from(err: rusqlite::Error) -> ApiError {
         tracing::error!(%err, "sandbox database query failed");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Database error")
+    }
+}
+
+/// A write refused by the chaos roll.
+impl From<Injected> for ApiError {
+    fn from(_: Injected) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, INJECTED_FAILURE)
     }
 }
 

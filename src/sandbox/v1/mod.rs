@@ -4,7 +4,8 @@
 //! Choices where the contract is silent:
 //! - the key check and rate limit come first (401/429), then routing (404/405), then the record
 //!   (404), then the body (400); a body gets one 400: the first invalid field in contract order,
-//!   and the email-in-use rule after all of them;
+//!   and the email-in-use rule after all of them; a write (`PUT`, `POST`) takes its configured
+//!   delay and chaos roll (500) after the gate and before its body is read;
 //! - `POST` replays an `idempotency_key` seen in the last 24 h with 201 and the referral as it is
 //!   now, and ignores `status`/`verified_at` (a new referral is `pending`); an impression may lead
 //!   to several referrals;
@@ -33,6 +34,7 @@ pub use error::ApiError;
 
 use super::db::Db;
 use super::rate_limit::RateLimiter;
+use super::writes::Writes;
 use crate::domain::MetadataMode;
 
 #[derive(Clone)]
@@ -41,6 +43,8 @@ pub struct V1State {
     /// The one bearer key the server accepts.
     pub api_key: Arc<str>,
     pub limiter: Arc<RateLimiter>,
+    /// The delay and chaos roll every write takes first.
+    pub writes: Arc<Writes>,
     /// What a `metadata` object in a PUT does to the stored one.
     pub metadata_mode: MetadataMode,
 }

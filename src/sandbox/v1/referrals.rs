@@ -54,6 +54,7 @@ pub async fn create(
     State(state): State<V1State>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Referral>), ApiError> {
+    state.writes.admit().await?;
     let body = input::json_object(&body?)?;
     let now = Timestamp::now();
     let conn = state.db.lock();
@@ -98,6 +99,7 @@ pub async fn update(
     path: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Referral>, ApiError> {
+    state.writes.admit().await?;
     let Path(id) = path?;
     let conn = state.db.lock();
     let mut referral = store::get_referral(&conn, &id)?.ok_or_else(not_found)?;

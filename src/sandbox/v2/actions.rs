@@ -27,16 +27,19 @@ const AT_ONCE: usize = 5;
 type Answer = Result<(StatusCode, Json<Batch>), ApiError>;
 
 pub async fn approve(State(state): State<V2State>, body: Result<Bytes, BytesRejection>) -> Answer {
+    state.writes.admit().await?;
     let body = json_object(&body?)?;
     start(&state, Change::Approve, only_ids(&body)?)
 }
 
 pub async fn disable(State(state): State<V2State>, body: Result<Bytes, BytesRejection>) -> Answer {
+    state.writes.admit().await?;
     let body = json_object(&body?)?;
     start(&state, Change::Disable, only_ids(&body)?)
 }
 
 pub async fn enable(State(state): State<V2State>, body: Result<Bytes, BytesRejection>) -> Answer {
+    state.writes.admit().await?;
     let body = json_object(&body?)?;
     start(&state, Change::Enable, only_ids(&body)?)
 }
@@ -45,6 +48,7 @@ pub async fn move_to_promoter(
     State(state): State<V2State>,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
+    state.writes.admit().await?;
     let body = json_object(&body?)?;
     let mut errors = FieldErrors::default();
     let ids = ids(&body, &mut errors);

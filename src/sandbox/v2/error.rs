@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::sandbox::writes::{INJECTED_FAILURE, Injected};
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
@@ -138,6 +140,17 @@ impl From<rusqlite::Error> for ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "Database error",
             "operation_failed",
+        )
+    }
+}
+
+/// A write refused by the chaos roll.
+impl From<Injected> for ApiError {
+    fn from(_: Injected) -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            INJECTED_FAILURE,
+            "server_error",
         )
     }
 }

@@ -1,5 +1,5 @@
 //! The door every v2 request passes: the bearer key and the `Account-ID` header must both match,
-//! and each account gets its own per-minute window (429 with `Retry-After` past it).
+//! and each account gets its own rate-limit window (429 with `Retry-After` past it).
 //!
 //! Requests failing the check share one "unauthenticated" window, so a stream of wrong accounts
 //! cannot grow the limiter's memory. The v1 `X-RateLimit-*` headers are not sent: FirstPromoter

@@ -7,7 +7,9 @@
 //!   id, so a restart with another id serves the same referrals under the new one;
 //! - the key/account check and rate limit come first (401/429), then routing (404, also for a
 //!   known path with the wrong method), then the record (404), then the body (422); a PUT body is
-//!   read before the lookup, since it may carry `find_by`, and a bad `find_by` is a 422;
+//!   read before the lookup, since it may carry `find_by`, and a bad `find_by` is a 422; a write
+//!   (`PUT`, batch `POST`) takes its configured delay and chaos roll (500) after the gate and
+//!   before its body is read;
 //! - list parameters with empty values count as absent, unknown ones are ignored;
 //! - a 422 names every failing field at once (query parameters by their full name, e.g.
 //!   `filters[state]`);
@@ -35,6 +37,7 @@ use axum::{Router, middleware};
 use super::background::Background;
 use super::db::Db;
 use super::rate_limit::RateLimiter;
+use super::writes::Writes;
 use error::ApiError;
 
 #[derive(Clone)]
@@ -45,6 +48,8 @@ pub struct V2State {
     /// The one `Account-ID` the server accepts; also its rate-limit window key.
     pub account_id: Arc<str>,
     pub limiter: Arc<RateLimiter>,
+    /// The delay and chaos roll every write takes first.
+    pub writes: Arc<Writes>,
     /// Runs batches of more than five ids after their 202 answer.
     pub background: Background,
 }

@@ -49,6 +49,7 @@ pub async fn update(
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Referral>, ApiError> {
+    state.writes.admit().await?;
     let body = json_object(&body?)?;
     let params = Params::parse(raw.as_deref());
     let in_body = match body.get("find_by") {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -86,6 +87,9 @@ struct ServeArgs {
     /// Requests per minute before 429: per API key (v1), per account (v2).
     #[arg(long, default_value_t = 400)]
     rate_limit: u32,
+    /// Probability (0 to 1) that a write fails with a 500, to try error handling by hand.
+    #[arg(long, default_value_t = 0.0)]
+    chaos: f64,
 }
 
 const DEMO_API_KEY: &str = "sk_demo";
@@ -139,9 +143,9 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         metadata_mode: args.metadata_mode,
         seed: args.seed,
         account_id: args.account_id,
-        write_delay: std::time::Duration::ZERO,
-        chaos: 0.0,
-        rate_window: std::time::Duration::from_secs(60),
+        write_delay: Duration::ZERO,
+        chaos: args.chaos,
+        rate_window: Duration::from_secs(60),
     };
     let server = sandbox::start(config, args.addr).await?;
     eprintln!(
@@ -176,9 +180,9 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         metadata_mode: MetadataMode::Merge,
         seed: DEMO_SEED,
         account_id: DEMO_ACCOUNT_ID.into(),
-        write_delay: std::time::Duration::ZERO,
+        write_delay: Duration::ZERO,
         chaos: 0.0,
-        rate_window: std::time::Duration::from_secs(60),
+        rate_window: Duration::from_secs(60),
     };
     let server = sandbox::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let profile = Profile {

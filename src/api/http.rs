@@ -65,41 +65,60 @@ pub struct HttpCore {
 /// down locally as requests leave, so concurrent requests never go over the limit.
 #[derive(Default)]
 struct Budget {
+    state: tokio::sync::Mutex<BudgetState>,
+}
+
+#[derive(Default)]
+struct BudgetState {
     /// (requests left in the window, Unix second the window resets at), once a server has said.
-    left: tokio::sync::Mutex<Option<(u64, u64)>>,
+    left: Option<(u64, u64)>,
+    /// Requests sent and not answered yet: a new window's count may not include them.
+    in_flight: u64,
 }
 
 impl Budget {
     /// Waits for the next window when the current one is used up, then takes one request.
     async fn take(&self) {
-        let mut left = self.left.lock().await;
-        if let Some((0, reset)) = *left {
+        let mut state = self.state.lock().await;
+        if let Some((0, reset)) = state.left {
             let now = unix_now();
             if reset >= now {
                 // Holding the lock queues every other request behind this wait.
                 tokio::time::sleep(Duration::from_millis((reset - now) * 1000 + 50)).await;
             }
-            *left = None;
+            state.left = None;
         }
-        if let Some((remaining, _)) = left.as_mut() {
+        if let Some((remaining, _)) = state.left.as_mut() {
             *remaining = remaining.saturating_sub(1);
         }
+        state.in_flight += 1;
     }
 
-    fn observe(&self, headers: &HeaderMap) {
+    /// A request ended without an answer.
+    async fn release(&self) {
+        let mut state = self.state.lock().await;
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+
+    /// A request was answered: learn what the server says is left.
+    async fn observe(&self, headers: &HeaderMap) {
+        let mut state = self.state.lock().await;
+        state.in_flight = state.in_flight.saturating_sub(1);
         let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
         let (Some(remaining), Some(reset)) =
             (number("x-ratelimit-remaining"), number("x-ratelimit-reset"))
         else {
             return;
         };
-        if let Ok(mut left) = self.left.try_lock() {
-            *left = Some(match *left {
-                // Same window: requests still in flight are not in the server's count yet.
-                Some((mine, known_reset)) if known_reset == reset => (mine.min(remaining), reset),
-                _ => (remaining, reset),
-            });
-        }
+        let in_flight = state.in_flight;
+        state.left = Some(match state.left {
+            // Same window: requests still in flight are already counted down locally.
+            Some((mine, known_reset)) if known_reset == reset => (mine.min(remaining), reset),
+            // An answer from a window that has already ended tells nothing about this one.
+            Some(current) if reset < current.1 => current,
+            // A new window: the requests still in flight may land in it too.
+            _ => (remaining.saturating_sub(in_flight), reset),
+        });
     }
 }
 
@@ -254,10 +273,16 @@ impl HttpCore {
             endpoint: endpoint.clone(),
             message: describe_transport(&e),
         };
-        let response = request.send().await.map_err(transport)?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                self.budget.release().await;
+                return Err(transport(error));
+            }
+        };
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        self.budget.observe(response.headers());
+        self.budget.observe(response.headers()).await;
         let bytes = response.bytes().await.map_err(transport)?;
         tracing::debug!(%endpoint, %status, bytes = bytes.len(), "answer");
         if status.is_success() {

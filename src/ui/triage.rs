@@ -17,7 +17,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(3),
+        Constraint::Length(4),
     ])
     .areas(area);
     let progress = format!(

@@ -25,8 +25,18 @@ pub struct Sandbox {
 }
 
 pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbox {
+    sandbox_tuned(seed, rate_limit, mode, |_| {}).await
+}
+
+/// A sandbox with test-only settings (write delay, chaos, a short rate window) adjusted by `tune`.
+pub async fn sandbox_tuned(
+    seed: usize,
+    rate_limit: u32,
+    mode: MetadataMode,
+    tune: impl FnOnce(&mut SandboxConfig),
+) -> Sandbox {
     let dir = tempfile::tempdir().unwrap();
-    let config = SandboxConfig {
+    let mut config = SandboxConfig {
         db_path: dir.path().join("sandbox.sqlite"),
         api_key: KEY.into(),
         rate_limit,
@@ -37,6 +47,7 @@ pub async fn sandbox(seed: usize, rate_limit: u32, mode: MetadataMode) -> Sandbo
         chaos: 0.0,
         rate_window: Duration::from_secs(60),
     };
+    tune(&mut config);
     let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

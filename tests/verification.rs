@@ -1,0 +1,413 @@
+//! Verification sessions end to end against the sandbox: triage that never waits, bulk under a rate
+//! limit, undo, the conflict guard and the audit log.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use crossterm::event::KeyCode;
+use ratatui::backend::TestBackend;
+use referee::domain::MetadataMode;
+use referee::runtime::App;
+use referee::store::audit;
+use serde_json::{Value, json};
+
+fn with_audit(app: App<TestBackend>, dir: &tempfile::TempDir) -> App<TestBackend> {
+    app.with_audit(audit::path(dir.path()))
+}
+
+async fn put(base: &str, id: &str, body: Value) {
+    let answer = reqwest::Client::new()
+        .put(format!("{base}/referrals/{id}"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "the other writer's PUT failed: {}",
+        answer.status()
+    );
+}
+
+#[tokio::test]
+async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() {
+    let sb = sandbox_tuned(60, 10_000, MetadataMode::Merge, |c| {
+        c.write_delay = Duration::from_millis(700)
+    })
+    .await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let mut app = with_audit(app(&base, KEY, 120, 40), &logs);
+    loaded(&mut app).await;
+
+    press(&mut app, KeyCode::Char('t'));
+    let queue = app
+        .state
+        .triage
+        .as_ref()
+        .expect("triage started")
+        .queue
+        .clone();
+    let mut converted: Vec<_> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") == "converted")
+        .collect();
+    converted.sort_by_key(|r| r.text("created_at"));
+    assert_eq!(
+        queue,
+        converted.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        "converted, oldest first"
+    );
+    assert!(screen_text(&app).contains(&format!("Triage 0/{}", queue.len())));
+
+    // One key per decision: the next referral is on screen while the first PUT is still delayed.
+    press(&mut app, KeyCode::Char('v'));
+    let second = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.id == queue[1])
+        .unwrap()
+        .title(app.state.schema);
+    assert!(screen_text(&app).contains(&second), "{}", screen_text(&app));
+    assert!(screen_text(&app).contains(&format!("Triage 1/{}", queue.len())));
+    assert!(
+        app.state.pending_writes() == 1,
+        "the first write is still in flight"
+    );
+    assert_eq!(
+        server_record(&base, &queue[0]).await["status"],
+        "converted",
+        "not written yet"
+    );
+    settle(&mut app).await;
+    assert_eq!(server_record(&base, &queue[0]).await["status"], "verified");
+
+    // A forced failure comes back to the queue, with its error, right after the referral on screen.
+    sb.server.set_chaos(1.0);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    sb.server.set_chaos(0.0);
+    let triage = app.state.triage.as_ref().unwrap();
+    assert!(triage.errors.contains_key(&queue[1]));
+    assert_eq!(
+        triage.queue[triage.position + 1],
+        queue[1],
+        "the failed one is next after the current"
+    );
+    assert!(
+        screen_text(&app).contains("Triage 1/"),
+        "a failed decision is not counted"
+    );
+    press(&mut app, KeyCode::Char('s'));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("✗ Last write failed") && text.contains("1 failed"),
+        "{text}"
+    );
+    assert_eq!(server_record(&base, &queue[1]).await["status"], "converted");
+
+    // Reject with a reason; the next reject can pick it with `1`.
+    press(&mut app, KeyCode::Char('x'));
+    type_text(&mut app, "duplicate signup");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('x'));
+    assert!(screen_text(&app).contains("1 duplicate signup"));
+    press(&mut app, KeyCode::Char('1'));
+    settle(&mut app).await;
+    assert_eq!(
+        server_record(&base, &queue[1]).await["metadata"]["rejection_reason"],
+        "duplicate signup"
+    );
+
+    press(&mut app, KeyCode::Char('q'));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("Session summary")
+            && text.contains("Verified  1")
+            && text.contains("Rejected  2"),
+        "{text}"
+    );
+    // The summary is appended in the background: give it a moment.
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        entries = audit::read(&audit::path(logs.path())).unwrap();
+        if entries.iter().any(|e| e.kind == "triage_summary") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let summary = entries
+        .iter()
+        .find(|e| e.kind == "triage_summary")
+        .expect("summary in the audit log");
+    assert_eq!(
+        (
+            summary.detail["verified"].clone(),
+            summary.detail["rejected"].clone()
+        ),
+        (json!(1), json!(2))
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.kind == "write" && e.status == Some(500)),
+        "the failed write is logged too"
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_of_200_under_a_low_rate_limit_updates_all_and_never_goes_over() {
+    let sb = sandbox_tuned(320, 60, MetadataMode::Merge, |c| {
+        c.rate_window = Duration::from_secs(2)
+    })
+    .await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let mut app = with_audit(app(&base, KEY, 120, 40), &logs);
+    loaded(&mut app).await;
+    let targets: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") != "verified")
+        .take(200)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(targets.len(), 200);
+    for id in &targets {
+        app.state.select(id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    assert_eq!(app.state.marked.len(), 200);
+    press(&mut app, KeyCode::Char('v'));
+    assert!(
+        screen_text(&app).contains("Mark verified the 200 marked referrals? (y / N)"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.state.pending_writes() <= 4, "bounded concurrency");
+    assert!(
+        app.settle(Duration::from_secs(120)).await,
+        "the bulk finished"
+    );
+    app.draw().unwrap();
+    let bulk = app.state.bulk.as_ref().unwrap();
+    let failures: Vec<_> = bulk
+        .failed
+        .iter()
+        .map(|id| &app.state.row_results[id])
+        .collect();
+    assert_eq!((bulk.finished, bulk.failed.len()), (200, 0), "{failures:?}");
+    assert!(
+        screen_text(&app).contains("Done: verified 200/200 · 0 failed"),
+        "{}",
+        screen_text(&app)
+    );
+    let entries = audit::read(&audit::path(logs.path())).unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.kind == "write" && e.status == Some(200))
+            .count(),
+        200
+    );
+    assert!(
+        entries.iter().all(|e| e.status != Some(429)),
+        "no request went over the limit"
+    );
+    for id in targets.iter().step_by(20) {
+        assert_eq!(server_record(&base, id).await["status"], "verified");
+    }
+}
+
+#[tokio::test]
+async fn undo_restores_the_servers_record_field_by_field() {
+    for mode in [MetadataMode::Merge, MetadataMode::Replace] {
+        let sb = sandbox(30, 10_000, mode).await;
+        let base = sb.server.v1_base_url();
+        let mut app = app(&base, KEY, 120, 40);
+        app.state.session.metadata_mode = mode;
+        loaded(&mut app).await;
+        let target = app
+            .state
+            .records
+            .iter()
+            .find(|r| r.text("status") == "converted" && r.get("metadata").is_object())
+            .unwrap()
+            .clone();
+        let before = server_record(&base, &target.id).await;
+        app.state.select(&target.id);
+        press(&mut app, KeyCode::Char('v'));
+        settle(&mut app).await;
+        let changed = server_record(&base, &target.id).await;
+        assert_eq!(changed["status"], "verified");
+        assert_eq!(changed["metadata"]["verified_by"], ADMIN);
+
+        press(&mut app, KeyCode::Char('u'));
+        settle(&mut app).await;
+        let after = server_record(&base, &target.id).await;
+        assert!(
+            screen_text(&app).contains(&format!("Undid {}", target.id)),
+            "{}",
+            screen_text(&app)
+        );
+        for field in ["status", "verified_at", "first_name", "email"] {
+            assert_eq!(after[field], before[field], "{field} ({mode:?})");
+        }
+        let mut expected = before["metadata"].clone();
+        if mode == MetadataMode::Merge {
+            // A merge cannot delete a key: the key it added is set back to null.
+            expected["verified_by"] = Value::Null;
+        }
+        assert_eq!(after["metadata"], expected, "{mode:?}");
+        press(&mut app, KeyCode::Char('u'));
+        assert!(screen_text(&app).contains("Nothing to undo"));
+    }
+}
+
+#[tokio::test]
+async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value() {
+    let sb = sandbox(30, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 40);
+    loaded(&mut app).await;
+    let target = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("status") == "converted")
+        .unwrap()
+        .id
+        .clone();
+    app.state.select(&target);
+    press(&mut app, KeyCode::Char('e'));
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Char('v'));
+    ctrl(&mut app, 's');
+    put(&base, &target, json!({"status": "rejected"})).await;
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let text = screen_text(&app);
+    assert!(
+        text.contains("Conflict") && text.contains("converted → rejected │ verified"),
+        "{text}"
+    );
+    assert_eq!(
+        server_record(&base, &target).await["status"],
+        "rejected",
+        "their value is left in place"
+    );
+    press(&mut app, KeyCode::Char('k'));
+    settle(&mut app).await;
+    assert_eq!(
+        server_record(&base, &target).await["status"],
+        "verified",
+        "keep mine sends it anyway"
+    );
+
+    // In bulk, a conflicted row is reported as such and not overwritten.
+    let rows: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") == "pending")
+        .take(3)
+        .map(|r| r.id.clone())
+        .collect();
+    for id in &rows {
+        app.state.select(id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    put(&base, &rows[1], json!({"status": "rejected"})).await;
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    assert_eq!(
+        app.state.row_results[&rows[1]],
+        referee::app::bulk::RowResult::Conflict
+    );
+    assert_eq!(server_record(&base, &rows[1]).await["status"], "rejected");
+    assert_eq!(server_record(&base, &rows[0]).await["status"], "converted");
+    assert!(
+        screen_text(&app).contains("1 failed · R sends them again"),
+        "{}",
+        screen_text(&app)
+    );
+}
+
+#[tokio::test]
+async fn referee_audit_prints_what_the_console_wrote() {
+    let sb = sandbox(20, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let mut app = app(&base, KEY, 120, 40).with_audit(audit::path(&data));
+    loaded(&mut app).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("status") != "verified")
+        .unwrap()
+        .id
+        .clone();
+    app.state.select(&id);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_referee"))
+            .env("REFEREE_HOME", home.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json_lines = run(&["audit", "--format", "json"]);
+    let entries: Vec<Value> = json_lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (entries[0]["id"].as_str(), entries[0]["undo"].as_bool()),
+        (Some(id.as_str()), Some(false))
+    );
+    assert_eq!(
+        entries[0]["before"]["status"], entries[1]["after"]["status"],
+        "undo restored the status"
+    );
+    assert_eq!(entries[1]["undo"], true);
+    assert_eq!(entries[0]["admin_id"], ADMIN);
+    let table = run(&["audit", "--since", "1h"]);
+    assert!(
+        table.starts_with("time") && table.lines().count() == 3,
+        "{table}"
+    );
+    let csv = run(&["audit", "--format", "csv"]);
+    assert!(csv.lines().nth(1).unwrap().contains(&id));
+    let bad = assert_cmd::Command::new(env!("CARGO_BIN_EXE_referee"))
+        .env("REFEREE_HOME", home.path())
+        .args(["audit", "--since", "soon"])
+        .output()
+        .unwrap();
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a duration")
+    );
+}

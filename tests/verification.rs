@@ -411,3 +411,44 @@ async fn referee_audit_prints_what_the_console_wrote() {
         !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a duration")
     );
 }
+
+#[tokio::test]
+async fn undo_reverts_a_firstpromoter_state_action_with_its_inverse() {
+    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(
+        referee::api::BackendKind::FirstPromoter,
+        &base,
+        KEY,
+        120,
+        40,
+    );
+    loaded(&mut app).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("state") == "denied")
+        .expect("a denied referral")
+        .id
+        .clone();
+    app.state.select(&id);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    let approved = server_record_v2(&base, &id).await["state"].clone();
+    assert!(approved == "signup" || approved == "active", "{approved}");
+    press(&mut app, KeyCode::Char('u'));
+    assert!(
+        screen_text(&app).contains(&format!("Undoing: disable {id}")),
+        "{}",
+        screen_text(&app)
+    );
+    settle(&mut app).await;
+    assert_eq!(server_record_v2(&base, &id).await["state"], "denied");
+    assert_eq!(app.state.record(&id).unwrap().text("state"), "denied");
+    press(&mut app, KeyCode::Char('u'));
+    assert!(
+        screen_text(&app).contains("Nothing to undo"),
+        "an undo is not itself undone"
+    );
+}

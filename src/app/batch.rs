@@ -4,7 +4,7 @@
 
 use super::action::{Effect, QuickKey, RequestId};
 use super::state::{Level, Pending, State};
-use super::writes::Outcome;
+use super::writes::{Outcome, UndoEntry};
 use crate::api::{ApiError, Batch, BatchAction};
 use crate::domain::Record;
 
@@ -32,18 +32,77 @@ pub fn start(
     ids: Vec<String>,
     reason: Option<String>,
 ) -> Vec<Effect> {
+    let inverse = inverse(state, action, &ids);
+    state.say(Level::Info, format!("{} {}…", verb(action), describe(&ids)));
+    start_batch(state, action, ids, reason, inverse)
+}
+
+/// `u` after a batch action: the inverse action, which itself leaves nothing to undo.
+pub fn undo(state: &mut State, action: BatchAction, ids: Vec<String>) -> Vec<Effect> {
+    state.say(
+        Level::Info,
+        format!("Undoing: {} {}…", action.path(), describe(&ids)),
+    );
+    start_batch(state, action, ids, None, None)
+}
+
+fn start_batch(
+    state: &mut State,
+    action: BatchAction,
+    ids: Vec<String>,
+    reason: Option<String>,
+    inverse: Option<BatchAction>,
+) -> Vec<Effect> {
     let req = state.request(Pending::Batch {
         action,
         ids: ids.clone(),
         latest: None,
+        inverse,
     });
-    state.say(Level::Info, format!("{} {}…", verb(action), describe(&ids)));
+
     vec![Effect::StartBatch {
         req,
         action,
         ids,
         reason,
     }]
+}
+
+/// The action that puts `ids` back where they are now, when one exists: disable undoes an approve
+/// or enable of denied referrals, enable undoes a disable of approved ones, and a move goes back to
+/// the one promoter campaign they all shared.
+fn inverse(state: &State, action: BatchAction, ids: &[String]) -> Option<BatchAction> {
+    let records: Vec<_> = ids.iter().filter_map(|id| state.record(id)).collect();
+    if records.len() != ids.len() {
+        return None;
+    }
+    let all_in = |states: &[&str]| {
+        records
+            .iter()
+            .all(|r| states.contains(&r.text(state.schema.status_field).as_str()))
+    };
+    match action {
+        BatchAction::Approve | BatchAction::Enable if all_in(&["denied"]) => {
+            Some(BatchAction::Disable)
+        }
+        BatchAction::Disable if all_in(&["signup", "active"]) => Some(BatchAction::Enable),
+        BatchAction::MoveToPromoter {
+            with_commissions, ..
+        } => {
+            let links: std::collections::BTreeSet<i64> = records
+                .iter()
+                .filter_map(|r| r.get("promoter_campaign.id").as_i64())
+                .collect();
+            match (links.len(), links.first()) {
+                (1, Some(link)) => Some(BatchAction::MoveToPromoter {
+                    link: *link,
+                    with_commissions,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn verb(action: BatchAction) -> &'static str {
@@ -64,7 +123,13 @@ fn describe(ids: &[String]) -> String {
 
 /// A batch answered (when started or polled): poll again, or report and refresh the rows.
 pub fn progress(state: &mut State, req: RequestId, result: Result<Batch, ApiError>) -> Vec<Effect> {
-    let Some(Pending::Batch { action, ids, .. }) = state.pending.get(&req).cloned() else {
+    let Some(Pending::Batch {
+        action,
+        ids,
+        inverse,
+        ..
+    }) = state.pending.get(&req).cloned()
+    else {
         return Vec::new();
     };
     match result {
@@ -79,12 +144,19 @@ pub fn progress(state: &mut State, req: RequestId, result: Result<Batch, ApiErro
                     action,
                     ids,
                     latest: Some(batch),
+                    inverse,
                 },
             );
             vec![poll]
         }
         Ok(batch) => {
             state.pending.remove(&req);
+            if let (Some(inverse), 0) = (inverse, batch.failed_count) {
+                state.undo.push(UndoEntry::Batch {
+                    ids: ids.clone(),
+                    inverse,
+                });
+            }
             let done = format!(
                 "{} {}: {} of {} done, {} failed.",
                 action.path(),

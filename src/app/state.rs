@@ -43,6 +43,9 @@ pub enum Pending {
         action: BatchAction,
         ids: Vec<String>,
         latest: Option<Batch>,
+        /// The action that would put these referrals back, pushed on the undo stack when this one
+        /// completes; None when there is none (or this batch is itself an undo).
+        inverse: Option<BatchAction>,
     },
     Refresh,
     Find {

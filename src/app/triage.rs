@@ -57,10 +57,10 @@ impl Triage {
         self.verified + self.rejected
     }
 
-    /// Decisions per hour so far.
-    pub fn per_hour(&self, now: Timestamp) -> f64 {
-        let hours = (now.as_second() - self.started.as_second()).max(1) as f64 / 3600.0;
-        self.decided() as f64 / hours
+    /// Decisions per hour so far; None in the first minute, when a rate would mean little.
+    pub fn per_hour(&self, now: Timestamp) -> Option<f64> {
+        let seconds = now.as_second() - self.started.as_second();
+        (seconds >= 60).then(|| self.decided() as f64 * 3600.0 / seconds as f64)
     }
 }
 
@@ -228,7 +228,12 @@ pub fn finished(state: &mut State, id: &str, outcome: Outcome) {
 
 /// `u` in triage: undo the last change and show that referral again.
 pub fn undo(state: &mut State) -> Vec<Effect> {
-    let Some(id) = state.undo.last().map(|e| e.id.clone()) else {
+    let Some(id) = state
+        .undo
+        .last()
+        .and_then(|e| e.first_id())
+        .map(str::to_string)
+    else {
         state.say(Level::Info, "Nothing to undo.");
         return Vec::new();
     };

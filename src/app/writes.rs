@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::action::{Effect, RequestId};
 use super::state::{Level, Overlay, Pending, State};
-use super::{bulk, triage};
-use crate::api::ApiError;
+use super::{batch, bulk, triage};
+use crate::api::{ApiError, BatchAction};
 use crate::domain::Record;
 use crate::domain::conflict::{base_of, values_like};
 use crate::domain::diff::{ChangeSet, FieldChange, diff};
@@ -34,12 +34,30 @@ pub struct Job {
     pub origin: Origin,
 }
 
-/// A change that reached the server and can be reverted: the touched fields before and after.
+/// A change that reached the server and can be reverted.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UndoEntry {
-    pub id: String,
-    pub before: Map<String, Value>,
-    pub after: Map<String, Value>,
+pub enum UndoEntry {
+    /// A PUT: the touched fields before and after.
+    Fields {
+        id: String,
+        before: Map<String, Value>,
+        after: Map<String, Value>,
+    },
+    /// A batch state action, undone by its inverse action.
+    Batch {
+        ids: Vec<String>,
+        inverse: BatchAction,
+    },
+}
+
+impl UndoEntry {
+    /// The referral an undo brings back (the first, for a batch).
+    pub fn first_id(&self) -> Option<&str> {
+        match self {
+            UndoEntry::Fields { id, .. } => Some(id),
+            UndoEntry::Batch { ids, .. } => ids.first().map(String::as_str),
+        }
+    }
 }
 
 /// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
@@ -172,7 +190,7 @@ pub fn saved(state: &mut State, req: RequestId, result: Result<Record, ApiError>
                     &record,
                     state.session.metadata_mode,
                 );
-                state.undo.push(UndoEntry {
+                state.undo.push(UndoEntry::Fields {
                     id: job.id.clone(),
                     before: job.base.clone(),
                     after,
@@ -308,28 +326,29 @@ pub fn keep_mine(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
 
 /// `u`: revert the newest change that reached the server, through the same guard.
 pub fn undo(state: &mut State) -> Vec<Effect> {
-    let Some(entry) = state.undo.pop() else {
-        state.say(Level::Info, "Nothing to undo.");
-        return Vec::new();
+    let (id, before, after) = match state.undo.pop() {
+        None => {
+            state.say(Level::Info, "Nothing to undo.");
+            return Vec::new();
+        }
+        Some(UndoEntry::Batch { ids, inverse }) => return batch::undo(state, inverse, ids),
+        Some(UndoEntry::Fields { id, before, after }) => (id, before, after),
     };
     let mut changes = ChangeSet::default();
-    for (key, before) in &entry.before {
+    for (key, before) in &before {
         let Some(spec) = state.schema.field(key) else {
             continue;
         };
         changes.changes.push(FieldChange {
             key: key.clone(),
             label: spec.label.to_string(),
-            before: crate::domain::record::value_text(&entry.after[key]),
+            before: crate::domain::record::value_text(&after[key]),
             after: crate::domain::record::value_text(before),
         });
         changes
             .body
             .insert(spec.body_key().to_string(), before.clone());
     }
-    state.say(
-        Level::Info,
-        format!("Undoing the last change to {}…", entry.id),
-    );
-    send_with_base(state, &entry.id, changes, entry.after, Origin::Undo, true)
+    state.say(Level::Info, format!("Undoing the last change to {id}…"));
+    send_with_base(state, &id, changes, after, Origin::Undo, true)
 }

@@ -51,6 +51,7 @@ fn line(state: &State) -> Line<'static> {
             action,
             ids,
             latest,
+            ..
         } = pending
         {
             let progress = match latest {

@@ -20,12 +20,15 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         Constraint::Length(4),
     ])
     .areas(area);
+    let pace = match triage.per_hour(state.clock.now) {
+        Some(rate) => format!("{rate:.0} per hour"),
+        None => "first minute".to_string(),
+    };
     let progress = format!(
-        " Triage {}/{} · {} failed · {:.0} per hour ",
+        " Triage {}/{} · {} failed · {pace} ",
         triage.decided(),
         triage.total,
         triage.errors.len(),
-        triage.per_hour(state.clock.now)
     );
     frame.render_widget(
         Paragraph::new(Line::styled(progress, theme::focused())),

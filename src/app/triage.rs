@@ -158,22 +158,28 @@ fn send(state: &mut State, id: &str, decision: QuickStatus) -> Vec<Effect> {
         }
     };
     let rejection = matches!(decision, QuickStatus::Rejected(_));
-    if let Some(triage) = state.triage.as_mut() {
-        if rejection {
-            triage.rejected += 1;
-        } else {
-            triage.verified += 1;
-        }
-        triage.errors.remove(id);
-        triage.position += 1;
-        if !changes.is_empty() {
-            triage.sending.insert(id.to_string(), rejection);
-        }
-    }
+    count_decision(state, id, rejection, !changes.is_empty());
     if changes.is_empty() {
         return Vec::new();
     }
     writes::send(state, id, changes, writes::Origin::Triage, true)
+}
+
+/// Counts a decision, moves to the next referral, and remembers a write going out for it.
+fn count_decision(state: &mut State, id: &str, rejection: bool, sending: bool) {
+    let Some(triage) = state.triage.as_mut() else {
+        return;
+    };
+    if rejection {
+        triage.rejected += 1;
+    } else {
+        triage.verified += 1;
+    }
+    triage.errors.remove(id);
+    triage.position += 1;
+    if sending {
+        triage.sending.insert(id.to_string(), rejection);
+    }
 }
 
 /// On a batch-action backend a decision is an approve or a disable of the one referral.
@@ -182,16 +188,7 @@ fn send_as_batch(state: &mut State, id: &str, decision: QuickStatus) -> Vec<Effe
         QuickStatus::Rejected(reason) => (BatchAction::Disable, Some(reason)),
         _ => (BatchAction::Approve, None),
     };
-    if let Some(triage) = state.triage.as_mut() {
-        if reason.is_some() {
-            triage.rejected += 1;
-        } else {
-            triage.verified += 1;
-        }
-        triage.errors.remove(id);
-        triage.position += 1;
-        triage.sending.insert(id.to_string(), reason.is_some());
-    }
+    count_decision(state, id, reason.is_some(), true);
     super::batch::start(state, action, vec![id.to_string()], reason)
 }
 

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme::{self, Room, shown_value};
 use crate::app::State;
 use crate::app::state::Pane;
+use crate::domain::Record;
 use crate::domain::schema::FieldKind;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
@@ -23,6 +24,18 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         frame.render_widget(empty, area);
         return;
     };
+    let block = Block::bordered()
+        .title(format!(" {} · {} ", record.title(state.schema), record.id))
+        .border_style(border);
+    let paragraph = Paragraph::new(field_lines(state, record))
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((state.detail_scroll, 0));
+    frame.render_widget(paragraph, area);
+}
+
+/// Every field of `record` as `label value` lines, with metadata pretty-printed below its label.
+pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
     let label_width = state
         .schema
         .fields
@@ -48,12 +61,5 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         };
         lines.push(Line::from(vec![label, styled]));
     }
-    let block = Block::bordered()
-        .title(format!(" {} · {} ", record.title(state.schema), record.id))
-        .border_style(border);
-    let paragraph = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((state.detail_scroll, 0));
-    frame.render_widget(paragraph, area);
+    lines
 }

@@ -8,10 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::theme::{self, Room, shown_value};
+use super::theme;
 use crate::app::State;
 use crate::app::triage::Triage;
-use crate::domain::schema::FieldKind;
 
 pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     let [header, body, footer] = Layout::vertical([
@@ -71,30 +70,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         )));
     }
     lines.push(Line::raw(""));
-    let label_width = state
-        .schema
-        .fields
-        .iter()
-        .map(|f| f.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    for spec in state.schema.fields {
-        let value = record.get(spec.key);
-        let label = Span::styled(format!("{:<label_width$} ", spec.label), theme::label());
-        if spec.kind == FieldKind::JsonObject && value.is_object() {
-            lines.push(Line::from(label));
-            let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
-            lines.extend(pretty.lines().map(|l| Line::raw(format!("  {l}"))));
-            continue;
-        }
-        let text = shown_value(state, spec, value, Room::Detail);
-        let span = if spec.key == state.schema.status_field {
-            Span::styled(text.clone(), theme::status_style(&text))
-        } else {
-            Span::raw(text)
-        };
-        lines.push(Line::from(vec![label, span]));
-    }
+    lines.extend(super::detail::field_lines(state, record));
     let card = Paragraph::new(lines)
         .block(Block::bordered().title(format!(" {id} ")))
         .wrap(Wrap { trim: false });

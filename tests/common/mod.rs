@@ -170,27 +170,20 @@ pub fn fg_at(app: &App<TestBackend>, at: (u16, u16)) -> ratatui::style::Color {
 
 /// GET a v2 referral straight from the sandbox, bypassing the client under test.
 pub async fn server_record_v2(base_url: &str, id: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .get(format!("{base_url}/referrals/{id}"))
-        .bearer_auth(KEY)
-        .header("Account-ID", ACCOUNT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    server_get(base_url, id, &[("Account-ID", ACCOUNT)]).await
 }
 
 /// GET a referral straight from the sandbox, bypassing the client under test.
 pub async fn server_record(base_url: &str, id: &str) -> serde_json::Value {
-    reqwest::Client::new()
+    server_get(base_url, id, &[]).await
+}
+
+async fn server_get(base_url: &str, id: &str, headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut request = reqwest::Client::new()
         .get(format!("{base_url}/referrals/{id}"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .bearer_auth(KEY);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }

@@ -16,51 +16,56 @@ use crate::app::text::TextBuffer;
 use crate::domain::diff::ChangeSet;
 use crate::domain::schema::{QuickStyle, RefKind};
 
-const KEYS: &[(&str, &str)] = &[
-    ("j/k ↑/↓", "move in the list (g/G top/bottom, PgUp/PgDn)"),
-    ("Enter", "open the detail pane"),
-    ("Tab", "switch list / detail (j/k then scroll the detail)"),
-    ("/", "filter by name, email or id as you type; Esc clears"),
-    ("e", "edit the selected referral"),
-    (
-        "v",
-        "verified, sets verified_at and verified_by (firstpromoter: approve)",
-    ),
-    (
-        "c / p",
-        "converted / pending (firstpromoter: p enables; no c)",
-    ),
-    ("x", "rejected, asks for a reason (firstpromoter: disable)"),
-    (
-        "Space / V",
-        "mark a row / every row shown; status keys then act on all (Esc clears)",
-    ),
-    ("r", "reload from the server"),
-    (":", "command: find email a@b.com (uid, username, id)"),
-    ("t", "triage: the list as a queue, one referral at a time"),
-    ("u", "undo the last change that reached the server"),
-    ("R", "send the failed rows of the last bulk change again"),
-    ("", ""),
-    ("Tab ↑/↓", "form: next / previous field"),
-    ("←/→", "form: pick a status"),
-    ("Ctrl-s", "form: review the change, then y sends"),
-    ("Esc", "form: leave (asks if unsent)"),
-    ("Ctrl-p", "form (firstpromoter): move to another promoter"),
-    ("", ""),
-    ("?", "this help"),
-    ("q Ctrl-c", "quit (asks if anything is unsent)"),
-];
+/// The help lines; the status keys say what they do on this backend.
+fn keys(quick: QuickStyle) -> Vec<(&'static str, &'static str)> {
+    let status: [(&str, &str); 3] = match quick {
+        QuickStyle::FieldWrites => [
+            ("v", "verified (sets verified_at and verified_by)"),
+            ("c / p", "converted / pending"),
+            ("x", "rejected, with a reason"),
+        ],
+        QuickStyle::BatchActions => [
+            ("v", "approve"),
+            ("p", "enable"),
+            ("x", "disable (the reason goes to the local log)"),
+        ],
+    };
+    let mut keys = vec![
+        ("j/k ↑/↓ g/G", "move (PgUp/PgDn by a page)"),
+        ("Enter / Tab", "open the detail pane / switch pane"),
+        ("/", "filter as you type; Esc clears"),
+        (":", "find email a@b.com (or uid, username, id)"),
+        ("e", "edit the selected referral"),
+    ];
+    keys.extend(status);
+    keys.extend([
+        ("Space / V", "mark a row / every row shown (Esc clears)"),
+        ("t", "triage the list, one referral at a time"),
+        (
+            "u / R / r",
+            "undo last change / retry failed bulk rows / reload",
+        ),
+        ("Tab ↑/↓", "form: next / previous field"),
+        ("Ctrl-s", "form: review the change, then y sends"),
+        ("Esc", "form: leave (asks if unsent)"),
+    ]);
+    if quick == QuickStyle::BatchActions {
+        keys.push(("Ctrl-p", "form: move to another promoter"));
+    }
+    keys.push(("? / q", "this help / quit (asks if unsent)"));
+    keys
+}
 
 pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
     let area = frame.area();
     match overlay {
         Overlay::Help => {
-            let lines: Vec<Line> = KEYS
-                .iter()
+            let lines: Vec<Line> = keys(state.schema.quick)
+                .into_iter()
                 .map(|(key, what)| {
                     Line::from(vec![
-                        Span::styled(format!("{key:>10}  "), theme::label()),
-                        Span::raw(*what),
+                        Span::styled(format!("{key:>11}  "), theme::label()),
+                        Span::raw(what),
                     ])
                 })
                 .collect();

@@ -130,7 +130,7 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
         },
         Overlay::Review(_) | Overlay::Confirm(_) | Overlay::MoveReview { .. } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
-            KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Answer(false)),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Enter => Some(Action::Answer(false)),
             KeyCode::Esc => Some(Action::Dismiss),
             _ => None,
         },

@@ -58,12 +58,13 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         ));
     }
     let status = record.text(state.schema.status_field);
-    let since = if status == state.schema.triage_default.1 {
-        "updated_at"
-    } else {
-        "created_at"
-    };
-    if let Ok(when) = record.text(since).parse::<Timestamp>() {
+    // A referral in the queue's state got there at its last update; v2 has no updated_at.
+    let in_queue_state = status == state.schema.triage_default.1;
+    let since = ["updated_at", "created_at"]
+        .into_iter()
+        .filter(|key| in_queue_state || *key == "created_at")
+        .find_map(|key| record.text(key).parse::<Timestamp>().ok());
+    if let Some(when) = since {
         lines.push(Line::raw(format!(
             "{status} {}",
             ago(state.clock.now, when)

@@ -452,3 +452,126 @@ async fn undo_reverts_a_firstpromoter_state_action_with_its_inverse() {
         "an undo is not itself undone"
     );
 }
+
+#[tokio::test]
+async fn reloading_from_the_bottom_of_the_list_keeps_a_valid_cursor() {
+    let sb = sandbox(250, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 120, 40);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('G'));
+    let last = app.state.selected_record().unwrap().id.clone();
+    press(&mut app, KeyCode::Char('r'));
+    settle(&mut app).await;
+    assert_eq!(app.state.records.len(), 250);
+    assert_eq!(
+        app.state.selected_record().unwrap().id,
+        last,
+        "the cursor stays on the same referral"
+    );
+}
+
+#[tokio::test]
+async fn bulk_reject_asks_first_and_needs_a_reason_and_one_bulk_runs_at_a_time() {
+    let sb = sandbox_tuned(30, 10_000, MetadataMode::Merge, |c| {
+        c.write_delay = Duration::from_millis(400)
+    })
+    .await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 40);
+    loaded(&mut app).await;
+    let ids: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") == "pending")
+        .take(4)
+        .map(|r| r.id.clone())
+        .collect();
+    for id in &ids[..2] {
+        app.state.select(id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    press(&mut app, KeyCode::Char('x'));
+    assert!(
+        screen_text(&app).contains("Reject the 2 marked referrals? (y / N)"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        screen_text(&app).contains("✗ Type a reason"),
+        "{}",
+        screen_text(&app)
+    );
+    assert!(
+        app.state.pending.is_empty() && app.state.marked.len() == 2,
+        "nothing sent, marks kept"
+    );
+    type_text(&mut app, "spam");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.state.pending_writes(), 2);
+    // While that bulk runs, another one is refused rather than mixed in.
+    for id in &ids[2..] {
+        app.state.select(id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('y'));
+    assert!(
+        screen_text(&app).contains("A bulk change is still running"),
+        "{}",
+        screen_text(&app)
+    );
+    settle(&mut app).await;
+    for id in &ids[..2] {
+        assert_eq!(
+            server_record(&base, id).await["metadata"]["rejection_reason"],
+            "spam"
+        );
+    }
+    assert_eq!(server_record(&base, &ids[2]).await["status"], "pending");
+}
+
+#[tokio::test]
+async fn undo_in_triage_takes_the_decision_back_and_shows_the_referral_again() {
+    let sb = sandbox(40, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 40);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('t'));
+    let first = app
+        .state
+        .triage
+        .as_ref()
+        .unwrap()
+        .current()
+        .unwrap()
+        .to_string();
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    assert_eq!(server_record(&base, &first).await["status"], "verified");
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+    let triage = app.state.triage.as_ref().unwrap();
+    assert_eq!(
+        (triage.decided(), triage.current()),
+        (0, Some(first.as_str()))
+    );
+    assert_eq!(server_record(&base, &first).await["status"], "converted");
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    assert_eq!(
+        app.state.triage.as_ref().unwrap().decided(),
+        1,
+        "decided once, counted once"
+    );
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('u'));
+    assert!(
+        screen_text(&app).contains("Nothing decided in this session yet"),
+        "{}",
+        screen_text(&app)
+    );
+}

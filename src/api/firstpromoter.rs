@@ -214,10 +214,15 @@ impl FirstPromoterClient {
 
     /// The referrals with these ids, fresh from the server.
     pub async fn referrals_by_id(&self, ids: &[String]) -> Result<Vec<Record>, ApiError> {
-        let mut query = vec![("per_page", PAGE_SIZE.to_string())];
-        query.extend(ids.iter().map(|id| ("ids[]", id.clone())));
-        let list: Vec<WireReferral> = self.http.get(&["referrals"], &query).await?;
-        Ok(list.into_iter().map(Record::from).collect())
+        let mut records = Vec::with_capacity(ids.len());
+        // A page holds at most PAGE_SIZE, so ask for that many ids at a time.
+        for chunk in ids.chunks(PAGE_SIZE) {
+            let mut query = vec![("per_page", PAGE_SIZE.to_string())];
+            query.extend(chunk.iter().map(|id| ("ids[]", id.clone())));
+            let list: Vec<WireReferral> = self.http.get(&["referrals"], &query).await?;
+            records.extend(list.into_iter().map(Record::from));
+        }
+        Ok(records)
     }
 
     pub async fn referral(&self, id: &str) -> Result<Record, ApiError> {

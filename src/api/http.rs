@@ -84,7 +84,9 @@ impl Budget {
             let now = unix_now();
             if reset >= now {
                 // Holding the lock queues every other request behind this wait.
-                tokio::time::sleep(Duration::from_millis((reset - now) * 1000 + 50)).await;
+                let wait =
+                    Duration::from_millis((reset - now) * 1000 + 50).min(MAX_RATE_LIMIT_WAIT);
+                tokio::time::sleep(wait).await;
             }
             state.left = None;
         }
@@ -110,6 +112,7 @@ impl Budget {
         else {
             return;
         };
+        let reset = absolute_reset(reset);
         let in_flight = state.in_flight;
         state.left = Some(match state.left {
             // Same window: requests still in flight are already counted down locally.
@@ -119,6 +122,20 @@ impl Budget {
             // A new window: the requests still in flight may land in it too.
             _ => (remaining.saturating_sub(in_flight), reset),
         });
+    }
+}
+
+/// `X-RateLimit-Reset` as a Unix second. Servers differ: small values are seconds from now, huge
+/// ones milliseconds.
+fn absolute_reset(reset: u64) -> u64 {
+    const A_YEAR: u64 = 365 * 86_400;
+    let now = unix_now();
+    if reset < 1_000_000_000 {
+        now + reset
+    } else if reset > now + A_YEAR {
+        reset / 1000
+    } else {
+        reset
     }
 }
 

@@ -33,6 +33,16 @@ pub struct Bulk {
 }
 
 pub fn start(state: &mut State, decision: QuickStatus, ids: Vec<String>) -> Vec<Effect> {
+    if let Some(running) = state.bulk.as_ref().filter(|b| b.finished < b.total) {
+        let progress = format!("{}/{}", running.finished, running.total);
+        state.say(
+            Level::Info,
+            format!(
+                "A bulk change is still running ({progress}): start the next one when it ends."
+            ),
+        );
+        return Vec::new();
+    }
     for id in &ids {
         state.row_results.remove(id);
     }

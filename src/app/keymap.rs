@@ -46,7 +46,10 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             return match key.code {
                 KeyCode::Enter => Some(Action::PromptSubmit),
                 KeyCode::Esc => Some(Action::Dismiss),
-                KeyCode::Char(d @ '1'..='9') if reason.text().is_empty() => {
+                KeyCode::Char(d @ '1'..='9')
+                    if reason.text().is_empty()
+                        && triage.recent_reasons.len() > d as usize - '1' as usize =>
+                {
                     Some(Action::PickReason(d as usize - '1' as usize))
                 }
                 _ => text_edit(key).map(Action::PromptEdit),

@@ -37,7 +37,7 @@ pub enum Pending {
     Load,
     Lookup(RefKind),
     /// A PUT for `id`; `changes` is what it was meant to change, for the status bar.
-    Save(Job),
+    Save(Box<Job>),
     /// A batch state action on `ids`, with its last known progress.
     Batch {
         action: BatchAction,
@@ -143,6 +143,8 @@ pub struct ListView {
     pub selected: usize,
     /// First visible row on screen.
     pub offset: usize,
+    /// While a reload pages in, the referral the cursor was on, to land on it again when it arrives.
+    pub follow: Option<String>,
 }
 
 pub struct State {
@@ -189,6 +191,7 @@ impl State {
                 visible: Vec::new(),
                 selected: 0,
                 offset: 0,
+                follow: None,
             },
             detail_open: false,
             focus: Pane::List,
@@ -217,10 +220,9 @@ impl State {
     }
 
     pub fn selected_record(&self) -> Option<&Record> {
-        self.list
-            .visible
-            .get(self.list.selected)
-            .map(|i| &self.records[*i])
+        // `visible` may be stale for a moment while a reload replaces the records.
+        let index = self.list.visible.get(self.list.selected)?;
+        self.records.get(*index)
     }
 
     pub fn record(&self, id: &str) -> Option<&Record> {
@@ -278,7 +280,11 @@ impl State {
 
     /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.
     pub fn refilter(&mut self) {
-        let keep = self.selected_record().map(|r| r.id.clone());
+        let keep = self
+            .list
+            .follow
+            .clone()
+            .or_else(|| self.selected_record().map(|r| r.id.clone()));
         let needle = self.list.filter.text().to_lowercase();
         let terms: Vec<&str> = needle.split_whitespace().collect();
         let schema = self.schema;
@@ -308,6 +314,9 @@ impl State {
                 .iter()
                 .position(|i| self.records[*i].id == id)
         });
+        if position.is_some() {
+            self.list.follow = None;
+        }
         self.list.selected = position.unwrap_or(0);
         self.scroll_to_selection();
     }

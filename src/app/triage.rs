@@ -37,6 +37,8 @@ pub struct Triage {
     pub reason: Option<TextBuffer>,
     /// Decisions still being written: id → whether it was a rejection, to uncount a failure.
     pub sending: HashMap<String, bool>,
+    /// This session's decisions that stand, newest last: (id, whether it was a rejection), for `u`.
+    pub decisions: Vec<(String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +103,7 @@ pub fn start(state: &mut State) {
         recent_reasons: Vec::new(),
         reason: None,
         sending: HashMap::new(),
+        decisions: Vec::new(),
     });
 }
 
@@ -177,6 +180,7 @@ fn count_decision(state: &mut State, id: &str, rejection: bool, sending: bool) {
     }
     triage.errors.remove(id);
     triage.position += 1;
+    triage.decisions.push((id.to_string(), rejection));
     if sending {
         triage.sending.insert(id.to_string(), rejection);
     }
@@ -213,6 +217,13 @@ pub fn finished(state: &mut State, id: &str, outcome: Outcome) {
         Outcome::Conflict => "Changed by someone else since it was loaded: look again.".to_string(),
     };
     triage.errors.insert(id.to_string(), error);
+    if let Some(at) = triage
+        .decisions
+        .iter()
+        .rposition(|(decided, _)| decided == id)
+    {
+        triage.decisions.remove(at);
+    }
     // The decision did not land: it is counted again when it is made again.
     if rejection {
         triage.rejected = triage.rejected.saturating_sub(1);
@@ -223,21 +234,47 @@ pub fn finished(state: &mut State, id: &str, outcome: Outcome) {
     triage.queue.insert(at, id.to_string());
 }
 
-/// `u` in triage: undo the last change and show that referral again.
+/// `u` in triage: take back this session's last decision (its write is undone where the backend
+/// can) and show that referral again.
 pub fn undo(state: &mut State) -> Vec<Effect> {
-    let Some(id) = state
-        .undo
-        .last()
-        .and_then(|e| e.first_id())
-        .map(str::to_string)
-    else {
-        state.say(Level::Info, "Nothing to undo.");
+    let Some(triage) = state.triage.as_mut() else {
         return Vec::new();
     };
-    if let Some(triage) = state.triage.as_mut() {
-        triage.queue.insert(triage.position, id);
+    let Some((id, rejection)) = triage.decisions.last().cloned() else {
+        state.say(Level::Info, "Nothing decided in this session yet.");
+        return Vec::new();
+    };
+    if triage.sending.contains_key(&id) {
+        state.say(
+            Level::Info,
+            format!("{id} is still being written: press u again in a moment."),
+        );
+        return Vec::new();
     }
-    writes::undo(state)
+    triage.decisions.pop();
+    if rejection {
+        triage.rejected = triage.rejected.saturating_sub(1);
+    } else {
+        triage.verified = triage.verified.saturating_sub(1);
+    }
+    triage.queue.insert(triage.position, id.clone());
+    match state
+        .undo
+        .iter()
+        .rposition(|entry| entry.first_id() == Some(id.as_str()))
+    {
+        Some(index) => {
+            let entry = state.undo.remove(index);
+            writes::revert(state, entry)
+        }
+        None => {
+            state.say(
+                Level::Info,
+                format!("{id} is back in the queue; its change cannot be undone here."),
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// Leaving: the summary on screen and in the audit log.

@@ -246,6 +246,9 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
         }
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
+        (Overlay::Confirm(Question::Bulk(QuickKey::Reject)), Action::Answer(true)) => {
+            ask_reason(state, state.marked.iter().cloned().collect());
+        }
         (Overlay::Confirm(Question::Bulk(key)), Action::Answer(true)) => {
             let ids: Vec<String> = std::mem::take(&mut state.marked).into_iter().collect();
             return match state.schema.quick {
@@ -264,7 +267,11 @@ fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Eff
         (Overlay::RejectReason { ids, input, .. }, Action::PromptSubmit) => {
             let decision = QuickStatus::Rejected(input.text());
             let outcome = match state.schema.quick {
+                QuickStyle::FieldWrites if ids.len() > 1 && input.text().trim().is_empty() => {
+                    Err("Type a reason: it is stored as metadata.rejection_reason.".to_string())
+                }
                 QuickStyle::FieldWrites if ids.len() > 1 => {
+                    state.marked.clear();
                     Ok(bulk::start(state, decision, ids.clone()))
                 }
                 QuickStyle::FieldWrites => writes::quick(state, &ids[0], &decision),
@@ -541,6 +548,15 @@ fn review(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Opens the reason prompt for rejecting (or disabling) `ids`.
+fn ask_reason(state: &mut State, ids: Vec<String>) {
+    state.overlay = Some(Overlay::RejectReason {
+        ids,
+        input: TextBuffer::single(""),
+        error: None,
+    });
+}
+
 /// The v1 decision for a status key (rejection, which needs a reason, is handled apart).
 fn field_decision(key: QuickKey) -> QuickStatus {
     match key {
@@ -561,16 +577,12 @@ fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    if key == QuickKey::Reject {
-        state.overlay = Some(Overlay::RejectReason {
-            ids,
-            input: TextBuffer::single(""),
-            error: None,
-        });
-        return Vec::new();
-    }
     if bulk {
         state.overlay = Some(Overlay::Confirm(Question::Bulk(key)));
+        return Vec::new();
+    }
+    if key == QuickKey::Reject {
+        ask_reason(state, ids);
         return Vec::new();
     }
     if state.schema.quick == QuickStyle::BatchActions {
@@ -594,6 +606,7 @@ fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: b
         return;
     }
     if loaded == 0 {
+        state.list.follow = state.selected_record().map(|r| r.id.clone());
         state.records.clear();
     }
     let loaded = loaded + records.len();
@@ -606,6 +619,10 @@ fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: b
         LoadState::Loading { req, loaded }
     };
     state.refilter();
+    if last {
+        // The referral the cursor followed is gone from the server: stay where the list put it.
+        state.list.follow = None;
+    }
 }
 
 fn request_failed(state: &mut State, req: RequestId, error: ApiError) {

@@ -32,6 +32,8 @@ pub struct Job {
     /// The touched fields as they were when loaded (see `domain::conflict`).
     pub base: Map<String, Value>,
     pub origin: Origin,
+    /// The undo entry this write reverts; it goes back on the stack if the write does not land.
+    pub reverts: Option<UndoEntry>,
 }
 
 /// A change that reached the server and can be reverted.
@@ -90,7 +92,7 @@ pub fn send(
         &changes.body,
         state.session.metadata_mode,
     );
-    send_with_base(state, id, changes, base, origin, guard)
+    send_with_base(state, id, changes, base, origin, guard, None)
 }
 
 fn send_with_base(
@@ -100,15 +102,17 @@ fn send_with_base(
     base: Map<String, Value>,
     origin: Origin,
     guard: bool,
+    reverts: Option<UndoEntry>,
 ) -> Vec<Effect> {
     let body = changes.body.clone();
     let job = Job {
         id: id.to_string(),
         changes,
+        reverts,
         base: base.clone(),
         origin,
     };
-    let req = state.request(Pending::Save(job));
+    let req = state.request(Pending::Save(Box::new(job)));
     if origin == Origin::Form
         && let Some(form) = state.form.as_mut()
     {
@@ -210,7 +214,12 @@ pub fn saved(state: &mut State, req: RequestId, result: Result<Record, ApiError>
                 format!("{verb} {} · {}", job.id, job.changes.summary()),
             );
         }
-        Err(error) => refused(state, req, &job, error),
+        Err(error) => {
+            if let Some(entry) = job.reverts.clone() {
+                state.undo.push(entry);
+            }
+            refused(state, req, &job, error)
+        }
     }
     after_outcome(state, &job, outcome)
 }
@@ -268,6 +277,9 @@ pub fn conflicted(
     let Some(Pending::Save(job)) = state.pending.remove(&req) else {
         return Vec::new();
     };
+    if let Some(entry) = job.reverts.clone() {
+        state.undo.push(entry);
+    }
     let clashes: Vec<Clash> = fields
         .iter()
         .filter_map(|key| {
@@ -326,13 +338,20 @@ pub fn keep_mine(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
 
 /// `u`: revert the newest change that reached the server, through the same guard.
 pub fn undo(state: &mut State) -> Vec<Effect> {
-    let (id, before, after) = match state.undo.pop() {
+    match state.undo.pop() {
         None => {
             state.say(Level::Info, "Nothing to undo.");
-            return Vec::new();
+            Vec::new()
         }
-        Some(UndoEntry::Batch { ids, inverse }) => return batch::undo(state, inverse, ids),
-        Some(UndoEntry::Fields { id, before, after }) => (id, before, after),
+        Some(entry) => revert(state, entry),
+    }
+}
+
+/// Sends what puts `entry` back.
+pub fn revert(state: &mut State, entry: UndoEntry) -> Vec<Effect> {
+    let (id, before, after) = match entry.clone() {
+        UndoEntry::Batch { ids, inverse } => return batch::undo(state, inverse, ids),
+        UndoEntry::Fields { id, before, after } => (id, before, after),
     };
     let mut changes = ChangeSet::default();
     for (key, before) in &before {
@@ -350,5 +369,5 @@ pub fn undo(state: &mut State) -> Vec<Effect> {
             .insert(spec.body_key().to_string(), before.clone());
     }
     state.say(Level::Info, format!("Undoing the last change to {id}…"));
-    send_with_base(state, &id, changes, after, Origin::Undo, true)
+    send_with_base(state, &id, changes, after, Origin::Undo, true, Some(entry))
 }

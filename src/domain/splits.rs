@@ -91,7 +91,8 @@ pub fn parse(text: &str) -> Result<Value, String> {
         });
     }
     let sum = total(&parsed);
-    if sum > 100.0 {
+    // A hair of tolerance: 0.2 + 83.9 + 15.9 adds up to 100.00000000000001 in floating point.
+    if sum > 100.0 + 1e-9 {
         return Err(format!(
             "The percentages add up to {}%: at most 100.",
             percent(sum)
@@ -133,6 +134,10 @@ mod tests {
         assert_eq!(
             parse("1004 70\n1007 40").unwrap_err(),
             "The percentages add up to 110%: at most 100."
+        );
+        assert!(
+            parse("1 0.2\n2 83.9\n3 15.9").is_ok(),
+            "exactly 100 in decimals is allowed"
         );
     }
 }

@@ -161,7 +161,7 @@ impl<B: Backend> App<B> {
                     Some(Err(e)) => return Err(e),
                     None => break,
                 },
-                _ = tick.tick(), if !self.state.pending.is_empty() => {}
+                _ = tick.tick(), if !self.state.pending.is_empty() => self.dispatch(Action::Tick),
             }
             self.draw()?;
         }

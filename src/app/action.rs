@@ -32,6 +32,8 @@ pub enum QuickKey {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// A quarter second passed while requests are in flight: the spinner turns.
+    Tick,
     /// The terminal's size, so paging and scrolling know how many rows are on screen.
     Resize {
         width: u16,

@@ -174,6 +174,8 @@ pub struct State {
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
     pub next_request: u64,
+    /// Turns while requests are in flight, for the status bar's spinner.
+    pub spinner: usize,
     pub should_quit: bool,
 }
 
@@ -208,6 +210,7 @@ impl State {
             clock,
             viewport: (80, 24),
             next_request: 1,
+            spinner: 0,
             should_quit: false,
         }
     }

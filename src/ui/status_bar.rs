@@ -39,7 +39,7 @@ fn line(state: &State) -> Line<'static> {
         LoadState::Failed(_) => spans.push(Span::styled("load failed ", theme::error())),
     }
     if !state.pending.is_empty() {
-        let frame_index = (state.next_request as usize + state.pending.len()) % SPINNER.len();
+        let frame_index = state.spinner % SPINNER.len();
         spans.push(Span::raw(format!(
             "{} {} pending ",
             SPINNER[frame_index],

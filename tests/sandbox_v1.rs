@@ -1,68 +1,23 @@
 //! The sandbox's Referral API v1 over real HTTP on 127.0.0.1, each test on its own SQLite file.
 
+mod sandbox_common;
+
 use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use referee::domain::MetadataMode;
-use referee::sandbox::{RunningSandbox, SandboxConfig, start};
-use reqwest::header::HeaderMap;
+use referee::sandbox::{SandboxConfig, start};
 use reqwest::{Method, StatusCode};
+use sandbox_common::{
+    Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, local, send,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const KEY: &str = "sk_test";
 const STATUS_MESSAGE: &str =
     "Invalid status value. Must be one of: pending, converted, verified, rejected";
 
-struct Sandbox {
-    running: RunningSandbox,
-    client: reqwest::Client,
-    dir: TempDir,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-const ACCOUNT: &str = "acc_test";
-
-fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
-    SandboxConfig {
-        db_path: dir.path().join("sandbox.db"),
-        api_key: KEY.into(),
-        rate_limit: 10_000,
-        metadata_mode: MetadataMode::Merge,
-        seed,
-        account_id: ACCOUNT.into(),
-        write_delay: Duration::ZERO,
-        chaos: 0.0,
-        rate_window: Duration::from_secs(60),
-    }
-}
-
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
 impl Sandbox {
-    async fn start(seed: usize) -> Sandbox {
-        let dir = TempDir::new().unwrap();
-        Sandbox::start_with(config(&dir, seed), dir).await
-    }
-
-    async fn start_with(config: SandboxConfig, dir: TempDir) -> Sandbox {
-        let running = start(config, local()).await.unwrap();
-        Sandbox {
-            running,
-            client: reqwest::Client::new(),
-            dir,
-        }
-    }
-
     async fn request(
         &self,
         method: Method,
@@ -75,21 +30,7 @@ impl Sandbox {
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        send(request, body).await
     }
 
     async fn get(&self, path: &str) -> Answer {
@@ -131,14 +72,17 @@ impl Sandbox {
     async fn referral(&self, id: &str) -> Value {
         self.get(&format!("/referrals/{id}")).await.body
     }
+
+    /// The first of the `/referrals`, `/users` or `/impressions` list, named by its key.
+    async fn first(&self, list: &str) -> Value {
+        self.get(&format!("/{list}?limit=1"))
+            .await
+            .list(list)
+            .remove(0)
+    }
 }
 
 impl Answer {
-    fn ok(self) -> Value {
-        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
-        self.body
-    }
-
     fn assert_error(&self, status: StatusCode, message: &str) {
         let reason = status.canonical_reason().unwrap();
         assert_eq!(
@@ -150,23 +94,10 @@ impl Answer {
     fn list(self, key: &str) -> Vec<Value> {
         self.ok()[key].as_array().unwrap().clone()
     }
-
-    fn header(&self, name: &str) -> i64 {
-        self.headers[name].to_str().unwrap().parse().unwrap()
-    }
 }
 
 fn ids(rows: &[Value]) -> Vec<&str> {
     rows.iter().map(|r| r["id"].as_str().unwrap()).collect()
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 fn new_referral(impression_id: &str, email: &str) -> Value {
@@ -564,97 +495,60 @@ async fn single_referral_user_and_impression() {
 #[tokio::test]
 async fn put_rejects_each_invalid_field_with_its_message() {
     let sandbox = Sandbox::start(10).await;
-    let before = sandbox
-        .get("/referrals?limit=1")
-        .await
-        .list("referrals")
-        .remove(0);
+    let before = sandbox.first("referrals").await;
     let path = format!("/referrals/{}", before["id"].as_str().unwrap());
     let cases = [
         (
-            json!({"first_name": ""}),
+            "first_name",
             "Invalid first_name: must not be empty",
+            vec![json!(""), json!("   "), Value::Null],
         ),
         (
-            json!({"first_name": "   "}),
-            "Invalid first_name: must not be empty",
-        ),
-        (
-            json!({"first_name": null}),
-            "Invalid first_name: must not be empty",
-        ),
-        (
-            json!({"last_name": "\t"}),
+            "last_name",
             "Invalid last_name: must not be empty",
+            vec![json!("\t"), Value::Null, json!(7)],
         ),
         (
-            json!({"last_name": null}),
-            "Invalid last_name: must not be empty",
-        ),
-        (
-            json!({"last_name": 7}),
-            "Invalid last_name: must not be empty",
-        ),
-        (
-            json!({"email": "nope"}),
+            "email",
             "Invalid email: must be a valid email address",
+            vec![json!("nope"), json!("a@localhost"), Value::Null, json!(42)],
         ),
         (
-            json!({"email": "a@localhost"}),
-            "Invalid email: must be a valid email address",
-        ),
-        (
-            json!({"email": null}),
-            "Invalid email: must be a valid email address",
-        ),
-        (
-            json!({"email": 42}),
-            "Invalid email: must be a valid email address",
-        ),
-        (
-            json!({"profile_picture": "ftp://files.example.com/a.png"}),
+            "profile_picture",
             "Invalid profile_picture: must be an http(s) URL",
+            vec![
+                json!("ftp://files.example.com/a.png"),
+                json!("not a url"),
+                json!(false),
+            ],
         ),
         (
-            json!({"profile_picture": "not a url"}),
-            "Invalid profile_picture: must be an http(s) URL",
+            "status",
+            STATUS_MESSAGE,
+            vec![json!("approved"), Value::Null],
         ),
         (
-            json!({"profile_picture": false}),
-            "Invalid profile_picture: must be an http(s) URL",
-        ),
-        (json!({"status": "approved"}), STATUS_MESSAGE),
-        (json!({"status": null}), STATUS_MESSAGE),
-        (
-            json!({"verified_at": "yesterday"}),
+            "verified_at",
             "Invalid verified_at: must be an ISO 8601 timestamp",
+            vec![
+                json!("yesterday"),
+                json!("2026-02-30T10:00:00Z"),
+                json!(1767571200),
+            ],
         ),
         (
-            json!({"verified_at": "2026-02-30T10:00:00Z"}),
-            "Invalid verified_at: must be an ISO 8601 timestamp",
-        ),
-        (
-            json!({"verified_at": 1767571200}),
-            "Invalid verified_at: must be an ISO 8601 timestamp",
-        ),
-        (
-            json!({"metadata": null}),
+            "metadata",
             "Invalid metadata: must be a JSON object",
-        ),
-        (
-            json!({"metadata": "source=flyer"}),
-            "Invalid metadata: must be a JSON object",
-        ),
-        (
-            json!({"metadata": [1, 2]}),
-            "Invalid metadata: must be a JSON object",
+            vec![Value::Null, json!("source=flyer"), json!([1, 2])],
         ),
     ];
-    for (body, message) in cases {
-        sandbox
-            .put(&path, body)
-            .await
-            .assert_error(StatusCode::BAD_REQUEST, message);
+    for (field, message, values) in cases {
+        for value in values {
+            sandbox
+                .put(&path, json!({ field: value }))
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, message);
+        }
     }
     for raw in ["{not json", "[1, 2]", "\"text\"", ""] {
         sandbox
@@ -826,12 +720,11 @@ async fn merge_mode_shallow_merges_and_stores_nulls() {
 
 #[tokio::test]
 async fn replace_mode_replaces_metadata_whole() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(50, |base| SandboxConfig {
         metadata_mode: MetadataMode::Replace,
-        ..config(&dir, 50)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+        ..base
+    })
+    .await;
     let all = sandbox.all_referrals().await;
     let with_metadata = all
         .iter()
@@ -935,11 +828,7 @@ async fn post_creates_pending_referrals_from_an_impression() {
 #[tokio::test]
 async fn post_validates_its_body() {
     let sandbox = Sandbox::start(10).await;
-    let existing = sandbox
-        .get("/referrals?limit=1")
-        .await
-        .list("referrals")
-        .remove(0);
+    let existing = sandbox.first("referrals").await;
     let impression_id = existing["impression_id"].as_str().unwrap();
     let valid = new_referral(impression_id, "fresh@example.org");
     let with = |key: &str, value: Value| {
@@ -1020,11 +909,7 @@ async fn post_validates_its_body() {
 #[tokio::test]
 async fn idempotency_keys_return_the_same_referral() {
     let sandbox = Sandbox::start(10).await;
-    let impression = sandbox
-        .get("/impressions?limit=1")
-        .await
-        .list("impressions")
-        .remove(0);
+    let impression = sandbox.first("impressions").await;
     let impression_id = impression["id"].as_str().unwrap();
     let mut body = new_referral(impression_id, "once@example.org");
     body["idempotency_key"] = json!("signup-42");
@@ -1053,12 +938,11 @@ async fn idempotency_keys_return_the_same_referral() {
 
 #[tokio::test]
 async fn rate_limit_counts_down_then_refuses() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig {
         rate_limit: 3,
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+        ..base
+    })
+    .await;
     let mut remaining = Vec::new();
     let mut resets = HashSet::new();
     for _ in 0..3 {
@@ -1102,13 +986,12 @@ async fn rate_limit_counts_down_then_refuses() {
 
 #[tokio::test]
 async fn a_short_rate_window_reopens_at_its_reset_second() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig {
         rate_limit: 3,
         rate_window: Duration::from_secs(2),
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+        ..base
+    })
+    .await;
     for _ in 0..3 {
         sandbox.get("/referrals?limit=1").await.ok();
     }
@@ -1135,44 +1018,25 @@ async fn a_short_rate_window_reopens_at_its_reset_second() {
 #[tokio::test]
 async fn a_write_delay_holds_writes_but_not_reads() {
     const DELAY: Duration = Duration::from_millis(800);
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig {
         write_delay: DELAY,
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
-    let before = sandbox
-        .get("/referrals?limit=1")
-        .await
-        .list("referrals")
-        .remove(0);
+        ..base
+    })
+    .await;
+    let before = sandbox.first("referrals").await;
     let id = before["id"].as_str().unwrap();
     let path = format!("/referrals/{id}");
-    let put_finished = AtomicBool::new(false);
-    let put = async {
-        let started = Instant::now();
-        let answer = sandbox.put(&path, json!({"last_name": "Delayed"})).await;
-        put_finished.store(true, Ordering::SeqCst);
-        (answer, started.elapsed())
-    };
-    let read = async {
-        // Time for the PUT to reach the server and start waiting there.
-        tokio::time::sleep(DELAY / 4).await;
-        let answer = sandbox.get(&path).await;
-        (answer, put_finished.load(Ordering::SeqCst))
-    };
-    let ((put, put_took), (read, put_done_first)) = tokio::join!(put, read);
-    assert!(!put_done_first, "the GET was answered while the PUT waited");
-    assert_eq!(read.ok(), before, "nothing is applied before the delay");
-    assert!(put_took >= DELAY, "{put_took:?}");
+    let put = assert_put_waits_but_not_reads(
+        DELAY,
+        sandbox.put(&path, json!({"last_name": "Delayed"})),
+        sandbox.get(&path),
+        &before,
+    )
+    .await;
     assert_eq!(put.ok()["last_name"], "Delayed");
     assert_eq!(sandbox.referral(id).await["last_name"], "Delayed");
 
-    let impression = sandbox
-        .get("/impressions?limit=1")
-        .await
-        .list("impressions")
-        .remove(0);
+    let impression = sandbox.first("impressions").await;
     let started = Instant::now();
     let created = sandbox
         .post(new_referral(
@@ -1186,19 +1050,10 @@ async fn a_write_delay_holds_writes_but_not_reads() {
 
 #[tokio::test]
 async fn chaos_refuses_writes_without_changing_anything_until_turned_off() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
-        chaos: 1.0,
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig { chaos: 1.0, ..base }).await;
     let before = sandbox.all_referrals().await;
     let id = before[0]["id"].as_str().unwrap().to_owned();
-    let impression = sandbox
-        .get("/impressions?limit=1")
-        .await
-        .list("impressions")
-        .remove(0);
+    let impression = sandbox.first("impressions").await;
     let impression_id = impression["id"].as_str().unwrap();
     for _ in 0..3 {
         sandbox
@@ -1276,11 +1131,7 @@ async fn the_same_seed_gives_the_same_data() {
 async fn restarting_on_the_same_file_keeps_data_and_does_not_reseed() {
     let dir = TempDir::new().unwrap();
     let sandbox = Sandbox::start_with(config(&dir, 25), dir).await;
-    let first = sandbox
-        .get("/referrals?limit=1")
-        .await
-        .list("referrals")
-        .remove(0);
+    let first = sandbox.first("referrals").await;
     let id = first["id"].as_str().unwrap().to_owned();
     let changed = sandbox
         .put(&format!("/referrals/{id}"), json!({"last_name": "Renamed"}))

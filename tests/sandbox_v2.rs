@@ -1,19 +1,17 @@
 //! The sandbox's FirstPromoter API v2 over real HTTP on 127.0.0.1, each test on its own SQLite file.
 
+mod sandbox_common;
+
 use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use referee::domain::MetadataMode;
-use referee::sandbox::{RunningSandbox, SandboxConfig, start};
-use reqwest::header::HeaderMap;
+use referee::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
+use sandbox_common::{
+    ACCOUNT, Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, send,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-
-const KEY: &str = "sk_test";
-const ACCOUNT: &str = "acc_test";
 
 const REFERRAL_KEYS: [&str; 13] = [
     "id",
@@ -31,17 +29,25 @@ const REFERRAL_KEYS: [&str; 13] = [
     "split_details",
 ];
 
-struct Sandbox {
-    running: RunningSandbox,
-    client: reqwest::Client,
-    dir: TempDir,
-}
+/// A promoter-campaign link as nested in a referral.
+const NESTED_LINK_KEYS: [&str; 6] = [
+    "id",
+    "campaign_id",
+    "promoter_id",
+    "created_at",
+    "promoter",
+    "campaign",
+];
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
+/// A promoter-campaign link as `/promoter_campaigns` lists it.
+const LISTED_LINK_KEYS: [&str; 6] = [
+    "id",
+    "campaign_id",
+    "promoter_id",
+    "state",
+    "promoter",
+    "campaign",
+];
 
 /// Which credentials a request carries.
 #[derive(Clone, Copy)]
@@ -55,38 +61,13 @@ const GOOD: Auth = Auth {
     account: Some(ACCOUNT),
 };
 
-fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
-    SandboxConfig {
-        db_path: dir.path().join("sandbox.db"),
-        api_key: KEY.into(),
-        rate_limit: 10_000,
-        metadata_mode: MetadataMode::Merge,
-        seed,
-        account_id: ACCOUNT.into(),
-        write_delay: Duration::ZERO,
-        chaos: 0.0,
-        rate_window: Duration::from_secs(60),
-    }
-}
-
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
+/// The right key for an account this server does not host.
+const OTHER_ACCOUNT: Auth = Auth {
+    key: Some(KEY),
+    account: Some("acc_other"),
+};
 
 impl Sandbox {
-    async fn start(seed: usize) -> Sandbox {
-        let dir = TempDir::new().unwrap();
-        Sandbox::start_with(config(&dir, seed), dir).await
-    }
-
-    async fn start_with(config: SandboxConfig, dir: TempDir) -> Sandbox {
-        Sandbox {
-            running: start(config, local()).await.unwrap(),
-            client: reqwest::Client::new(),
-            dir,
-        }
-    }
-
     async fn request(
         &self,
         method: Method,
@@ -102,21 +83,7 @@ impl Sandbox {
         if let Some(account) = auth.account {
             request = request.header("Account-ID", account);
         }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        send(request, body).await
     }
 
     async fn get(&self, path: &str) -> Answer {
@@ -179,11 +146,6 @@ impl Sandbox {
 }
 
 impl Answer {
-    fn ok(self) -> Value {
-        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
-        self.body
-    }
-
     fn array(self) -> Vec<Value> {
         self.ok().as_array().expect("a bare JSON array").clone()
     }
@@ -217,13 +179,11 @@ fn ids(rows: &[Value]) -> Vec<i64> {
     rows.iter().map(id).collect()
 }
 
-fn keys(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect()
+/// Asserts `link` has `expected` keys, and its promoter and campaign their documented ones.
+fn assert_link_keys(link: &Value, expected: [&str; 6]) {
+    assert_eq!(keys(link), expected);
+    assert_eq!(keys(&link["promoter"]), ["id", "email", "name"]);
+    assert_eq!(keys(&link["campaign"]), ["id", "name", "color"]);
 }
 
 fn is_timestamp(value: &Value) -> bool {
@@ -246,10 +206,7 @@ async fn every_request_needs_the_key_and_the_account() {
             key: Some(KEY),
             account: None,
         },
-        Auth {
-            key: Some(KEY),
-            account: Some("acc_other"),
-        },
+        OTHER_ACCOUNT,
         Auth {
             key: None,
             account: Some(ACCOUNT),
@@ -272,13 +229,9 @@ async fn every_request_needs_the_key_and_the_account() {
             answer.assert_error(StatusCode::UNAUTHORIZED, "Unauthorized", "unauthorized");
         }
     }
-    let intruder = Auth {
-        key: Some(KEY),
-        account: Some("acc_other"),
-    };
     let body = json!({"username": "intruder"}).to_string();
     let put = sandbox
-        .request(Method::PUT, "/referrals/5001", intruder, Some(body))
+        .request(Method::PUT, "/referrals/5001", OTHER_ACCOUNT, Some(body))
         .await;
     assert_eq!(put.status, StatusCode::UNAUTHORIZED);
     assert_ne!(sandbox.referral(5001).await["username"], "intruder");
@@ -328,19 +281,7 @@ async fn referrals_are_a_bare_array_of_documented_objects() {
         assert!(r["split_details"].is_array());
         assert!(r["email"].is_string() || r["uid"].is_string());
         let link = &r["promoter_campaign"];
-        assert_eq!(
-            keys(link),
-            [
-                "id",
-                "campaign_id",
-                "promoter_id",
-                "created_at",
-                "promoter",
-                "campaign"
-            ]
-        );
-        assert_eq!(keys(&link["promoter"]), ["id", "email", "name"]);
-        assert_eq!(keys(&link["campaign"]), ["id", "name", "color"]);
+        assert_link_keys(link, NESTED_LINK_KEYS);
         assert_eq!(link["promoter"]["id"], link["promoter_id"]);
         assert_eq!(link["campaign"]["id"], link["campaign_id"]);
         assert!(link["campaign"]["color"].as_str().unwrap().starts_with('#'));
@@ -1107,19 +1048,7 @@ async fn promoter_campaigns_list_and_search() {
         (1001..1001 + links.len() as i64).collect::<Vec<_>>()
     );
     for link in &links {
-        assert_eq!(
-            keys(link),
-            [
-                "id",
-                "campaign_id",
-                "promoter_id",
-                "state",
-                "promoter",
-                "campaign"
-            ]
-        );
-        assert_eq!(keys(&link["promoter"]), ["id", "email", "name"]);
-        assert_eq!(keys(&link["campaign"]), ["id", "name", "color"]);
+        assert_link_keys(link, LISTED_LINK_KEYS);
     }
     let campaigns: HashSet<&str> = links
         .iter()
@@ -1176,12 +1105,11 @@ async fn promoter_campaigns_list_and_search() {
 
 #[tokio::test]
 async fn rate_limit_is_per_account_with_retry_after() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig {
         rate_limit: 3,
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+        ..base
+    })
+    .await;
     for _ in 0..3 {
         let answer = sandbox.get("/referrals?per_page=1").await;
         assert_eq!(answer.status, StatusCode::OK);
@@ -1195,23 +1123,11 @@ async fn rate_limit_is_per_account_with_retry_after() {
         "Rate limit exceeded",
         "rate_limited",
     );
-    let retry_after: i64 = refused.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = refused.header("retry-after");
     // The window ends within a minute; Retry-After counts to the whole second after that.
     assert!((1..=61).contains(&retry_after), "{retry_after}");
     let stranger = sandbox
-        .request(
-            Method::GET,
-            "/referrals",
-            Auth {
-                key: Some(KEY),
-                account: Some("acc_other"),
-            },
-            None,
-        )
+        .request(Method::GET, "/referrals", OTHER_ACCOUNT, None)
         .await;
     assert_eq!(stranger.status, StatusCode::UNAUTHORIZED, "own window");
     let v1 = sandbox
@@ -1228,13 +1144,12 @@ async fn rate_limit_is_per_account_with_retry_after() {
 
 #[tokio::test]
 async fn a_short_rate_window_reopens_after_retry_after() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig {
         rate_limit: 3,
         rate_window: Duration::from_secs(2),
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+        ..base
+    })
+    .await;
     for _ in 0..3 {
         sandbox.get("/referrals?per_page=1").await.ok();
     }
@@ -1244,16 +1159,12 @@ async fn a_short_rate_window_reopens_after_retry_after() {
         "Rate limit exceeded",
         "rate_limited",
     );
-    let retry_after: u64 = refused.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = refused.header("retry-after");
     assert!(
         (1..=3).contains(&retry_after),
         "a two-second window, not a minute: {retry_after}"
     );
-    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    tokio::time::sleep(Duration::from_secs(u64::try_from(retry_after).unwrap())).await;
     for _ in 0..3 {
         sandbox.get("/referrals?per_page=1").await.ok();
     }
@@ -1268,32 +1179,19 @@ async fn a_short_rate_window_reopens_after_retry_after() {
 #[tokio::test]
 async fn a_write_delay_holds_writes_but_not_reads() {
     const DELAY: Duration = Duration::from_millis(800);
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig {
         write_delay: DELAY,
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+        ..base
+    })
+    .await;
     let before = sandbox.referral(5001).await;
-    let put_finished = AtomicBool::new(false);
-    let put = async {
-        let started = Instant::now();
-        let answer = sandbox
-            .put("/referrals/5001", json!({"username": "delayed"}))
-            .await;
-        put_finished.store(true, Ordering::SeqCst);
-        (answer, started.elapsed())
-    };
-    let read = async {
-        // Time for the PUT to reach the server and start waiting there.
-        tokio::time::sleep(DELAY / 4).await;
-        let answer = sandbox.get("/referrals/5001").await;
-        (answer, put_finished.load(Ordering::SeqCst))
-    };
-    let ((put, put_took), (read, put_done_first)) = tokio::join!(put, read);
-    assert!(!put_done_first, "the GET was answered while the PUT waited");
-    assert_eq!(read.ok(), before, "nothing is applied before the delay");
-    assert!(put_took >= DELAY, "{put_took:?}");
+    let put = assert_put_waits_but_not_reads(
+        DELAY,
+        sandbox.put("/referrals/5001", json!({"username": "delayed"})),
+        sandbox.get("/referrals/5001"),
+        &before,
+    )
+    .await;
     assert_eq!(put.ok()["username"], "delayed");
     assert_eq!(sandbox.referral(5001).await["username"], "delayed");
 
@@ -1308,12 +1206,7 @@ async fn a_write_delay_holds_writes_but_not_reads() {
 
 #[tokio::test]
 async fn chaos_refuses_writes_without_changing_anything_until_turned_off() {
-    let dir = TempDir::new().unwrap();
-    let config = SandboxConfig {
-        chaos: 1.0,
-        ..config(&dir, 5)
-    };
-    let sandbox = Sandbox::start_with(config, dir).await;
+    let sandbox = Sandbox::start_changed(5, |base| SandboxConfig { chaos: 1.0, ..base }).await;
     let before = sandbox.all_referrals().await;
     let link = sandbox.links().await.remove(1);
     let writes = [

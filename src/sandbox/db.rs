@@ -1,5 +1,5 @@
 //! The sandbox's SQLite file: opening it (WAL, created if missing), sharing one connection between
-//! handlers, and the timestamp text format every table stores.
+//! handlers, and the text formats the tables store: timestamps, and JSON in text columns.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,6 +32,12 @@ impl Db {
 /// e.g. `2026-03-04T10:20:30Z`, so text order is time order.
 pub fn timestamp(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `value` as the JSON text a column stores; a value that cannot be serialized fails as a
+/// conversion error of the statement it was for.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::paging::Page;
-use crate::sandbox::email;
 use crate::sandbox::text_enum::text_enum;
+use crate::sandbox::{db, email};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS v1_users (
@@ -56,8 +56,15 @@ CREATE INDEX IF NOT EXISTS v1_referrals_idempotency ON v1_referrals (idempotency
     WHERE idempotency_key IS NOT NULL;
 ";
 
-const REFERRAL_COLUMNS: &str = "id, impression_id, first_name, last_name, email, profile_picture, \
-     status, program_id, student_id, created_at, verified_at, updated_at, metadata";
+// Each table's `SELECT ... FROM`, columns in the order its `*_from_row` reads them; the queries
+// add their clauses (see `list_page` and `get_by_id`).
+const REFERRAL_SELECT: &str = "SELECT id, impression_id, first_name, last_name, email, \
+     profile_picture, status, program_id, student_id, created_at, verified_at, updated_at, metadata \
+     FROM v1_referrals";
+const USER_SELECT: &str =
+    "SELECT id, first_name, last_name, email, program_id, created_at FROM v1_users";
+const IMPRESSION_SELECT: &str =
+    "SELECT id, poster_id, program_id, student_id, location, created_at FROM v1_impressions";
 
 text_enum! {
     pub enum Status {
@@ -133,7 +140,7 @@ pub fn list_referrals(
     page: Page,
 ) -> rusqlite::Result<Vec<Referral>> {
     let sql = format!(
-        "SELECT {REFERRAL_COLUMNS} FROM v1_referrals
+        "{REFERRAL_SELECT}
          WHERE (?1 IS NULL OR program_id = ?1) AND (?2 IS NULL OR student_id = ?2)
            AND (?3 IS NULL OR status = ?3)
          ORDER BY created_at, id LIMIT ?4 OFFSET ?5"
@@ -153,10 +160,7 @@ pub fn list_referrals(
 }
 
 pub fn get_referral(conn: &Connection, id: &str) -> rusqlite::Result<Option<Referral>> {
-    let sql = format!("SELECT {REFERRAL_COLUMNS} FROM v1_referrals WHERE id = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([id], referral_from_row)
-        .optional()
+    get_by_id(conn, REFERRAL_SELECT, id, referral_from_row)
 }
 
 /// The newest referral created with `key` at or after `since` (a stored timestamp).
@@ -166,7 +170,7 @@ pub fn find_by_idempotency_key(
     since: &str,
 ) -> rusqlite::Result<Option<Referral>> {
     let sql = format!(
-        "SELECT {REFERRAL_COLUMNS} FROM v1_referrals
+        "{REFERRAL_SELECT}
          WHERE idempotency_key = ?1 AND created_at >= ?2 ORDER BY created_at DESC LIMIT 1"
     );
     conn.prepare_cached(&sql)?
@@ -215,7 +219,7 @@ pub fn insert_referral(
         referral.created_at,
         referral.verified_at,
         referral.updated_at,
-        metadata_text(referral.metadata.as_ref())?,
+        referral.metadata.as_ref().map(db::json_text).transpose()?,
         idempotency_key,
     ])?;
     Ok(())
@@ -238,27 +242,17 @@ pub fn update_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
         referral.status,
         referral.verified_at,
         referral.updated_at,
-        metadata_text(referral.metadata.as_ref())?,
+        referral.metadata.as_ref().map(db::json_text).transpose()?,
     ])?;
     Ok(())
 }
 
 pub fn list_users(conn: &Connection, page: Page) -> rusqlite::Result<Vec<User>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, first_name, last_name, email, program_id, created_at FROM v1_users
-         ORDER BY created_at, id LIMIT ?1 OFFSET ?2",
-    )?;
-    let rows = stmt.query_map(params![page.limit, page.offset], user_from_row)?;
-    rows.collect()
+    list_page(conn, USER_SELECT, page, user_from_row)
 }
 
 pub fn get_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> {
-    conn.prepare_cached(
-        "SELECT id, first_name, last_name, email, program_id, created_at FROM v1_users
-         WHERE id = ?1",
-    )?
-    .query_row([id], user_from_row)
-    .optional()
+    get_by_id(conn, USER_SELECT, id, user_from_row)
 }
 
 pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
@@ -278,21 +272,11 @@ pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
 }
 
 pub fn list_impressions(conn: &Connection, page: Page) -> rusqlite::Result<Vec<Impression>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, poster_id, program_id, student_id, location, created_at FROM v1_impressions
-         ORDER BY created_at, id LIMIT ?1 OFFSET ?2",
-    )?;
-    let rows = stmt.query_map(params![page.limit, page.offset], impression_from_row)?;
-    rows.collect()
+    list_page(conn, IMPRESSION_SELECT, page, impression_from_row)
 }
 
 pub fn get_impression(conn: &Connection, id: &str) -> rusqlite::Result<Option<Impression>> {
-    conn.prepare_cached(
-        "SELECT id, poster_id, program_id, student_id, location, created_at FROM v1_impressions
-         WHERE id = ?1",
-    )?
-    .query_row([id], impression_from_row)
-    .optional()
+    get_by_id(conn, IMPRESSION_SELECT, id, impression_from_row)
 }
 
 pub fn insert_impression(conn: &Connection, impression: &Impression) -> rusqlite::Result<()> {
@@ -311,11 +295,30 @@ pub fn insert_impression(conn: &Connection, impression: &Impression) -> rusqlite
     Ok(())
 }
 
-fn metadata_text(metadata: Option<&Map<String, Value>>) -> rusqlite::Result<Option<String>> {
-    metadata
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))
+/// The rows of `select` (one of the `*_SELECT`s) on `page`, oldest first (ties by id).
+fn list_page<T>(
+    conn: &Connection,
+    select: &str,
+    page: Page,
+    from_row: fn(&Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let sql = format!("{select} ORDER BY created_at, id LIMIT ?1 OFFSET ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![page.limit, page.offset], from_row)?;
+    rows.collect()
+}
+
+/// The row of `select` (one of the `*_SELECT`s) with `id`, if any.
+fn get_by_id<T>(
+    conn: &Connection,
+    select: &str,
+    id: &str,
+    from_row: fn(&Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let sql = format!("{select} WHERE id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()
 }
 
 fn referral_from_row(row: &Row) -> rusqlite::Result<Referral> {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::records::{ReferralLink, State};
 use super::store;
 use crate::sandbox::background::{Background, StopSignal};
-use crate::sandbox::db::Db;
+use crate::sandbox::db::{self, Db};
 use crate::sandbox::text_enum::text_enum;
 
 /// Time spent on each id of a background batch, so progress is visible while polling.
@@ -253,8 +253,7 @@ fn percent(part: u32, total: u32) -> u32 {
 }
 
 fn save(conn: &Connection, batch: &Batch) -> rusqlite::Result<()> {
-    let errors = serde_json::to_string(&batch.processing_errors)
-        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))?;
+    let errors = db::json_text(&batch.processing_errors)?;
     conn.prepare_cached(
         "UPDATE v2_batches SET status = ?2, processed_count = ?3, failed_count = ?4,
              processing_errors = ?5

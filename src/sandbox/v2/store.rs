@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::query::Page;
 use super::records::{Campaign, Promoter, PromoterCampaign, Referral, ReferralLink, Split, State};
-use crate::sandbox::email;
+use crate::sandbox::{db, email};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS v2_campaigns (
@@ -55,6 +55,7 @@ CREATE INDEX IF NOT EXISTS v2_referrals_username ON v2_referrals (username);
 ";
 
 /// Referral columns joined with their link, promoter and campaign; see [`referral_from_row`].
+/// The link's columns (9 to 16) are laid out like the first eight of [`LINK_SELECT`].
 const REFERRAL_SELECT: &str = "
 SELECT r.id, r.email, r.uid, r.username, r.state, r.metadata, r.entry_source, r.created_at,
        r.customer_since, pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name,
@@ -64,10 +65,10 @@ JOIN v2_promoter_campaigns pc ON pc.id = r.promoter_campaign_id
 JOIN v2_promoters p ON p.id = pc.promoter_id
 JOIN v2_campaigns c ON c.id = pc.campaign_id";
 
-/// Link columns joined with promoter and campaign; see [`link_from_row`].
+/// Link columns joined with promoter and campaign, the state last; see [`link_from_row`].
 const LINK_SELECT: &str = "
-SELECT pc.id, pc.campaign_id, pc.promoter_id, pc.state, pc.created_at, p.email, p.name, c.name,
-       c.color
+SELECT pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name, c.name, c.color,
+       pc.state
 FROM v2_promoter_campaigns pc
 JOIN v2_promoters p ON p.id = pc.promoter_id
 JOIN v2_campaigns c ON c.id = pc.campaign_id";
@@ -132,7 +133,7 @@ pub fn list_referrals(
            AND (?7 IS NULL OR substr(r.created_at, 1, 10) <= ?7)
          ORDER BY r.id LIMIT ?8 OFFSET ?9"
     );
-    let ids = filter.ids.as_ref().map(json_text).transpose()?;
+    let ids = filter.ids.as_ref().map(db::json_text).transpose()?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![
@@ -204,14 +205,14 @@ pub fn insert_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
         referral.uid,
         referral.username,
         referral.state,
-        referral.metadata.as_ref().map(json_text).transpose()?,
+        referral.metadata.as_ref().map(db::json_text).transpose()?,
         referral.entry_source,
         referral.created_at,
         referral.customer_since,
         referral.promoter_campaign.id,
         referral.fraud_check,
         referral.created_by_user_email,
-        json_text(&referral.split_details)?,
+        db::json_text(&referral.split_details)?,
     ])?;
     Ok(())
 }
@@ -232,7 +233,7 @@ pub fn update_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
         referral.state,
         referral.promoter_campaign.id,
         referral.fraud_check,
-        json_text(&referral.split_details)?,
+        db::json_text(&referral.split_details)?,
     ])?;
     Ok(())
 }
@@ -243,9 +244,7 @@ pub fn list_promoter_campaigns(
 ) -> rusqlite::Result<Vec<PromoterCampaign>> {
     let sql = format!("{LINK_SELECT} ORDER BY pc.id LIMIT ?1 OFFSET ?2");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![page.limit(), page.offset()], |row| {
-        Ok(link_from_row(row)?.0)
-    })?;
+    let rows = stmt.query_map(params![page.limit(), page.offset()], link_from_row)?;
     rows.collect()
 }
 
@@ -262,7 +261,7 @@ pub fn search_promoter_campaigns(
          ORDER BY pc.id LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![q, limit], |row| Ok(link_from_row(row)?.0))?;
+    let rows = stmt.query_map(params![q, limit], link_from_row)?;
     rows.collect()
 }
 
@@ -270,17 +269,7 @@ pub fn search_promoter_campaigns(
 pub fn get_link(conn: &Connection, id: i64) -> rusqlite::Result<Option<ReferralLink>> {
     let sql = format!("{LINK_SELECT} WHERE pc.id = ?1");
     conn.prepare_cached(&sql)?
-        .query_row([id], |row| {
-            let (link, created_at) = link_from_row(row)?;
-            Ok(ReferralLink {
-                id: link.id,
-                campaign_id: link.campaign_id,
-                promoter_id: link.promoter_id,
-                created_at,
-                promoter: link.promoter,
-                campaign: link.campaign,
-            })
-        })
+        .query_row([id], |row| nested_link_from_row(row, 0))
         .optional()
 }
 
@@ -312,10 +301,6 @@ pub fn insert_link(conn: &Connection, link: &ReferralLink, state: &str) -> rusql
     Ok(())
 }
 
-fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(value).map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))
-}
-
 /// A JSON column that must hold `T`; anything else is a conversion error, not a panic.
 fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> rusqlite::Result<T> {
     let value: Value = row.get(index)?;
@@ -339,45 +324,43 @@ fn referral_from_row(row: &Row) -> rusqlite::Result<Referral> {
         entry_source: row.get(6)?,
         created_at: row.get(7)?,
         customer_since: row.get(8)?,
-        promoter_campaign: ReferralLink {
-            id: row.get(9)?,
-            campaign_id: row.get(10)?,
-            promoter_id: row.get(11)?,
-            created_at: row.get(12)?,
-            promoter: Promoter {
-                id: row.get(11)?,
-                email: row.get(13)?,
-                name: row.get(14)?,
-            },
-            campaign: Campaign {
-                id: row.get(10)?,
-                name: row.get(15)?,
-                color: row.get(16)?,
-            },
-        },
+        promoter_campaign: nested_link_from_row(row, 9)?,
         fraud_check: row.get(17)?,
         created_by_user_email: row.get(18)?,
         split_details: json_column::<Vec<Split>>(row, 19)?,
     })
 }
 
-/// A link row as listed, and its created_at.
-fn link_from_row(row: &Row) -> rusqlite::Result<(PromoterCampaign, String)> {
-    let link = PromoterCampaign {
-        id: row.get(0)?,
-        campaign_id: row.get(1)?,
-        promoter_id: row.get(2)?,
-        state: row.get(3)?,
+/// A [`LINK_SELECT`] row as listed.
+fn link_from_row(row: &Row) -> rusqlite::Result<PromoterCampaign> {
+    let link = nested_link_from_row(row, 0)?;
+    Ok(PromoterCampaign {
+        id: link.id,
+        campaign_id: link.campaign_id,
+        promoter_id: link.promoter_id,
+        state: row.get(8)?,
+        promoter: link.promoter,
+        campaign: link.campaign,
+    })
+}
+
+/// The eight link columns from `start` on (id, campaign_id, promoter_id, created_at, promoter
+/// email and name, campaign name and color), in the shape a referral nests them.
+fn nested_link_from_row(row: &Row, start: usize) -> rusqlite::Result<ReferralLink> {
+    Ok(ReferralLink {
+        id: row.get(start)?,
+        campaign_id: row.get(start + 1)?,
+        promoter_id: row.get(start + 2)?,
+        created_at: row.get(start + 3)?,
         promoter: Promoter {
-            id: row.get(2)?,
-            email: row.get(5)?,
-            name: row.get(6)?,
+            id: row.get(start + 2)?,
+            email: row.get(start + 4)?,
+            name: row.get(start + 5)?,
         },
         campaign: Campaign {
-            id: row.get(1)?,
-            name: row.get(7)?,
-            color: row.get(8)?,
+            id: row.get(start + 1)?,
+            name: row.get(start + 6)?,
+            color: row.get(start + 7)?,
         },
-    };
-    Ok((link, row.get(4)?))
+    })
 }

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod batch;
 pub mod bulk;
+mod dialogs;
 pub mod form;
 pub mod keymap;
 pub mod picker;

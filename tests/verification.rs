@@ -575,3 +575,50 @@ async fn undo_in_triage_takes_the_decision_back_and_shows_the_referral_again() {
         screen_text(&app)
     );
 }
+
+#[tokio::test]
+async fn taking_theirs_keeps_the_edits_that_did_not_conflict() {
+    let sb = sandbox(30, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 40);
+    loaded(&mut app).await;
+    let target = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("status") == "converted")
+        .unwrap()
+        .clone();
+    app.state.select(&target.id);
+    press(&mut app, KeyCode::Char('e'));
+    type_text(&mut app, "W");
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Char('v'));
+    ctrl(&mut app, 's');
+    put(&base, &target.id, json!({"status": "rejected"})).await;
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('t'));
+    let form = app.state.form.as_ref().expect("back in the form");
+    assert_eq!(
+        form.fields[0].text(),
+        format!("{}W", target.text("first_name")),
+        "my other edit is kept"
+    );
+    assert!(
+        screen_text(&app).contains("Took theirs for Status"),
+        "{}",
+        screen_text(&app)
+    );
+    ctrl(&mut app, 's');
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let on_server = server_record(&base, &target.id).await;
+    assert_eq!(
+        on_server["first_name"],
+        format!("{}W", target.text("first_name"))
+    );
+    assert_eq!(on_server["status"], "rejected", "theirs stands");
+}

@@ -1,7 +1,7 @@
 //! Keys on modal layers: the review, questions, the reject reason, the picker, the move review,
 //! the conflict dialog and the command line. Each answers by closing itself or staying open.
 
-use super::action::{Action, Effect, QuickKey};
+use super::action::{Action, Effect, Motion, QuickKey};
 use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::update::{ask_reason, field_decision};
@@ -9,11 +9,22 @@ use super::writes::{self, Origin};
 use super::{batch, bulk, picker};
 use crate::api::BatchAction;
 use crate::domain::quick::QuickStatus;
-use crate::domain::schema::{QuickStyle, RefKind};
+use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
 
 pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Effect> {
     match (overlay, action) {
-        (Overlay::Review(changes), Action::Answer(true)) => {
+        (Overlay::Review { changes, scroll }, Action::Move(motion)) => {
+            let body_lines = serde_json::to_string_pretty(&changes.body)
+                .map(|b| b.lines().count())
+                .unwrap_or(0);
+            let last = (changes.changes.len() + body_lines + 4) as u16;
+            let scroll = match motion {
+                Motion::Up | Motion::PageUp | Motion::Top => scroll.saturating_sub(3),
+                _ => scroll.saturating_add(3).min(last),
+            };
+            state.overlay = Some(Overlay::Review { changes, scroll });
+        }
+        (Overlay::Review { changes, .. }, Action::Answer(true)) => {
             let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
                 return Vec::new();
             };
@@ -23,11 +34,25 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Conflict { changes, .. }, Action::KeepMine) => {
             return writes::keep_mine(state, changes);
         }
-        (Overlay::Conflict { .. }, Action::TakeTheirs) => {
-            state.form = None;
+        (Overlay::Conflict { clashes, .. }, Action::TakeTheirs) => {
+            let id = state
+                .form
+                .as_ref()
+                .map(|f| f.record_id.clone())
+                .unwrap_or_default();
+            let theirs = state.record(&id).cloned();
+            if let (Some(form), Some(theirs)) = (state.form.as_mut(), theirs) {
+                for clash in &clashes {
+                    form.take_value(&clash.key, theirs.get(&clash.key));
+                }
+            }
+            let names: Vec<&str> = clashes.iter().map(|c| c.label.as_str()).collect();
             state.say(
                 Level::Info,
-                "Took their version: the row shows what the server has now.",
+                format!(
+                    "Took theirs for {}; your other changes are still in the form (Ctrl-s).",
+                    names.join(", ")
+                ),
             );
         }
         (Overlay::Conflict { .. }, Action::Answer(false) | Action::Dismiss) => {
@@ -37,7 +62,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             );
         }
         (Overlay::TriageSummary(_), _) => {}
-        (Overlay::Review(_), Action::Answer(false) | Action::Dismiss) => {
+        (Overlay::Review { .. }, Action::Answer(false) | Action::Dismiss) => {
             state.say(Level::Info, "Not sent. The form is as you left it.");
         }
         (Overlay::Confirm(Question::Quit), Action::Answer(true)) => state.should_quit = true,
@@ -132,10 +157,19 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             },
             Action::Answer(true),
         ) => {
-            let Some(form) = &state.form else {
+            let schema = state.schema;
+            let Some(form) = state.form.as_mut() else {
                 return Vec::new();
             };
             let ids = vec![form.record_id.clone()];
+            // The form no longer offers the old promoter campaign as the value to keep.
+            let link_field = schema
+                .fields
+                .iter()
+                .find(|f| f.kind == FieldKind::Reference(RefKind::PromoterCampaign));
+            if let Some(spec) = link_field {
+                form.take_value(spec.key, &serde_json::Value::from(link));
+            }
             if !form.is_dirty() {
                 state.form = None;
             }

@@ -195,6 +195,30 @@ impl Form {
         }
     }
 
+    /// Resets the field `key` to `value` as stored on the server, as if it had never been edited.
+    pub fn take_value(&mut self, key: &str, value: &Value) {
+        let Some(field) = self.fields.iter_mut().find(|f| f.spec.key == key) else {
+            return;
+        };
+        let text = input_text(field.spec, value);
+        field.input = match &field.input {
+            FieldInput::Choice { options, .. } => FieldInput::Choice {
+                options,
+                selected: options.iter().position(|o| *o == text),
+            },
+            FieldInput::Pick { kind, .. } => FieldInput::Pick {
+                kind: *kind,
+                id: text.clone(),
+            },
+            FieldInput::Text(buffer) if buffer.is_multiline() => {
+                FieldInput::Text(TextBuffer::multi(&text))
+            }
+            FieldInput::Text(_) => FieldInput::Text(TextBuffer::single(&text)),
+        };
+        field.original = text;
+        field.error = None;
+    }
+
     /// Puts a server's message under the field it names; false when the form has no such field.
     pub fn place_error(&mut self, key: &str, message: &str) -> bool {
         let named = |f: &FormField| f.spec.key == key || f.spec.body_key() == key;

@@ -59,6 +59,8 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('v') => Some(Action::Quick(QuickKey::Verify)),
             KeyCode::Char('x') => Some(Action::Quick(QuickKey::Reject)),
             KeyCode::Char('s') => Some(Action::TriageSkip),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
             KeyCode::Char('u') => Some(Action::Undo),
             KeyCode::Char('?') => Some(Action::Help),
             KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
@@ -131,7 +133,21 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('b') | KeyCode::Esc => Some(Action::Dismiss),
             _ => None,
         },
-        Overlay::Review(_) | Overlay::Confirm(_) | Overlay::MoveReview { .. } => match key.code {
+        Overlay::Review { .. }
+            if matches!(
+                key.code,
+                KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown
+            ) =>
+        {
+            Some(Action::Move(Motion::Down))
+        }
+        Overlay::Review { .. }
+            if matches!(key.code, KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp) =>
+        {
+            Some(Action::Move(Motion::Up))
+        }
+        Overlay::Review { .. } | Overlay::Confirm(_) | Overlay::MoveReview { .. } => match key.code
+        {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Enter => Some(Action::Answer(false)),
             KeyCode::Esc => Some(Action::Dismiss),

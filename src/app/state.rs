@@ -88,7 +88,10 @@ pub enum Question {
 pub enum Overlay {
     Help,
     /// The change about to be sent for the open form.
-    Review(ChangeSet),
+    Review {
+        changes: ChangeSet,
+        scroll: u16,
+    },
     /// The reason for rejecting `id`.
     RejectReason {
         ids: Vec<String>,

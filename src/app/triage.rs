@@ -37,6 +37,8 @@ pub struct Triage {
     pub reason: Option<TextBuffer>,
     /// Decisions still being written: id → whether it was a rejection, to uncount a failure.
     pub sending: HashMap<String, bool>,
+    /// How far the card on screen is scrolled (it may be taller than a small terminal).
+    pub scroll: u16,
     /// This session's decisions that stand, newest last: (id, whether it was a rejection), for `u`.
     pub decisions: Vec<(String, bool)>,
 }
@@ -104,6 +106,7 @@ pub fn start(state: &mut State) {
         reason: None,
         sending: HashMap::new(),
         decisions: Vec::new(),
+        scroll: 0,
     });
 }
 
@@ -180,6 +183,7 @@ fn count_decision(state: &mut State, id: &str, rejection: bool, sending: bool) {
     }
     triage.errors.remove(id);
     triage.position += 1;
+    triage.scroll = 0;
     triage.decisions.push((id.to_string(), rejection));
     if sending {
         triage.sending.insert(id.to_string(), rejection);
@@ -202,6 +206,7 @@ pub fn skip(state: &mut State) {
     {
         triage.skipped += 1;
         triage.position += 1;
+        triage.scroll = 0;
     }
 }
 

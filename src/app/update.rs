@@ -74,9 +74,15 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
     }
     match action {
         Action::Move(motion) if state.focus == Pane::Detail => {
+            // Stop with the last line still on screen.
+            let last = state
+                .selected_record()
+                .map(|r| detail_lines(state, r))
+                .unwrap_or(0)
+                .saturating_sub(1) as u16;
             state.detail_scroll = match motion {
                 Motion::Up | Motion::PageUp | Motion::Top => state.detail_scroll.saturating_sub(3),
-                _ => state.detail_scroll.saturating_add(3),
+                _ => state.detail_scroll.saturating_add(3).min(last),
             };
         }
         Action::Move(motion) => {
@@ -93,6 +99,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::OpenDetail => {
             state.detail_open = true;
+            state.detail_scroll = 0;
             state.list.filtering = false;
         }
         Action::Back if !state.marked.is_empty() => {
@@ -203,6 +210,12 @@ fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Quick(key) => return triage::decide(state, key),
         Action::TriageSkip => triage::skip(state),
+        Action::Move(motion) => {
+            triage.scroll = match motion {
+                Motion::Up | Motion::PageUp | Motion::Top => triage.scroll.saturating_sub(3),
+                _ => triage.scroll.saturating_add(3).min(40),
+            }
+        }
         Action::Undo => return triage::undo(state),
         Action::Help => state.overlay = Some(Overlay::Help),
         Action::Quit | Action::Back | Action::Dismiss => return triage::leave(state),
@@ -306,7 +319,7 @@ fn review(state: &mut State) -> Vec<Effect> {
             if changes.is_empty() {
                 state.say(Level::Info, "Nothing changed: there is nothing to send.");
             } else {
-                state.overlay = Some(Overlay::Review(changes));
+                state.overlay = Some(Overlay::Review { changes, scroll: 0 });
                 state.say(
                     Level::Info,
                     "Review the change: y sends it, n goes back to the form.",
@@ -315,6 +328,23 @@ fn review(state: &mut State) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label.
+fn detail_lines(state: &State, record: &Record) -> usize {
+    state
+        .schema
+        .fields
+        .iter()
+        .map(|spec| match record.get(spec.key) {
+            v @ serde_json::Value::Object(_) if spec.kind == FieldKind::JsonObject => {
+                1 + serde_json::to_string_pretty(v)
+                    .map(|t| t.lines().count())
+                    .unwrap_or(0)
+            }
+            _ => 1,
+        })
+        .sum()
 }
 
 /// Opens the reason prompt for rejecting (or disabling) `ids`.

@@ -65,6 +65,8 @@ impl UndoEntry {
 /// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clash {
+    /// The field's schema key.
+    pub key: String,
     pub label: String,
     pub base: Value,
     pub theirs: Value,
@@ -285,6 +287,7 @@ pub fn conflicted(
         .filter_map(|key| {
             let spec = state.schema.field(key)?;
             Some(Clash {
+                key: key.clone(),
                 label: spec.label.to_string(),
                 base: job.base.get(key).cloned().unwrap_or(Value::Null),
                 theirs: theirs.get(key).clone(),

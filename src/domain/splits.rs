@@ -29,7 +29,8 @@ pub fn rows(value: &Value) -> Vec<Split> {
 }
 
 pub fn total(rows: &[Split]) -> f64 {
-    rows.iter().map(|r| r.percentage).sum()
+    // Adding 0.0 turns the empty sum's -0.0 into 0.
+    rows.iter().map(|r| r.percentage).sum::<f64>() + 0.0
 }
 
 fn percent(p: f64) -> String {

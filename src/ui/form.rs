@@ -7,7 +7,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::theme;
+use super::{text_view, theme};
 use crate::app::State;
 use crate::app::form::{FieldInput, Form, FormField};
 use crate::domain::MetadataMode;
@@ -36,7 +36,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
 
     let mut lines = vec![Line::styled(
-        "Tab/↑↓ next field · ←→ pick a status · Ctrl-s review and send · Esc leave",
+        "Tab/↑↓ next field · ←→ pick · Ctrl-s review and send · Esc leave",
         theme::dim(),
     )];
     if let Some(top) = &form.top_error {
@@ -67,6 +67,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         };
         let label = Span::styled(format!("{:>label_width$} ", field.spec.label), label_style);
         let value_x = inner.x + label_width as u16 + 2;
+        let value_width = (inner.width as usize).saturating_sub(label_width + 3);
         match &field.input {
             FieldInput::Pick { kind, id } => {
                 let name = match (id.is_empty(), state.lookup(*kind, id)) {
@@ -127,24 +128,23 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                     .skip(first)
                     .take(editor_lines)
                 {
+                    let at = if i == row { col } else { 0 };
+                    let (shown, x) = text_view::window(text, at, value_width);
                     if focused && i == row {
-                        cursor = Some((value_x + col as u16, lines.len()));
+                        cursor = Some((value_x + x, lines.len()));
                     }
                     lines.push(Line::from(vec![
                         Span::raw(" ".repeat(label_width + 2)),
-                        Span::raw(text.clone()),
+                        Span::raw(shown),
                     ]));
                 }
             }
             FieldInput::Text(buffer) => {
+                let (shown, x) = text_view::window(&buffer.text(), buffer.cursor().1, value_width);
                 if focused {
-                    cursor = Some((value_x + buffer.cursor().1 as u16, lines.len()));
+                    cursor = Some((value_x + x, lines.len()));
                 }
-                lines.push(Line::from(vec![
-                    label,
-                    Span::raw(" "),
-                    Span::raw(buffer.text()),
-                ]));
+                lines.push(Line::from(vec![label, Span::raw(" "), Span::raw(shown)]));
             }
         }
         let indent = " ".repeat(label_width + 2);

@@ -5,6 +5,7 @@ mod form;
 mod list;
 mod overlay;
 mod status_bar;
+mod text_view;
 pub mod theme;
 mod triage;
 

@@ -6,7 +6,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::theme;
+use super::{text_view, theme};
 use crate::api::BatchAction;
 use crate::app::State;
 use crate::app::action::QuickKey;
@@ -40,7 +40,7 @@ fn keys(quick: QuickStyle) -> Vec<(&'static str, &'static str)> {
     keys.extend(status);
     keys.extend([
         ("Space / V", "mark a row / every row shown (Esc clears)"),
-        ("t", "triage the list, one referral at a time"),
+        ("t", "triage: v x s u q there; 1-9 pick a recent reason"),
         (
             "u / R / r",
             "undo last change / retry failed bulk rows / reload",
@@ -71,26 +71,26 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 .collect();
             popup(frame, area, " Keys · any key closes ", lines, 70);
         }
-        Overlay::Review(changes) => {
+        Overlay::Review { changes, scroll } => {
             let id = state
                 .form
                 .as_ref()
                 .map(|f| f.record_id.as_str())
                 .unwrap_or("");
-            popup(
+            let title = format!(" Review · PUT /referrals/{id} ");
+            let keys = " y send · n back · j/k scroll ";
+            popup_with(
                 frame,
                 area,
-                &format!(" Review · PUT /referrals/{id} "),
+                (&title, Some(keys)),
                 review_lines(changes),
                 76,
+                *scroll,
             );
         }
         Overlay::Confirm(question) => {
             let text = match question {
-                Question::Quit => {
-                    "Quit? Unsent changes in the form, or writes still in flight, will be lost."
-                        .to_string()
-                }
+                Question::Quit => "Quit? Unsent changes will be lost.".to_string(),
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
                 Question::Bulk(key) => format!(
                     "{} the {} marked referrals? (y / N)",
@@ -202,10 +202,8 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             popup(frame, area, " Session summary ", lines, 44);
         }
         Overlay::Command { input, error } => {
-            let lines = vec![Line::styled(
-                "find email a@b.com · find uid cus_1 · find username x · find id 5001",
-                theme::dim(),
-            )];
+            let usage = crate::app::batch::command_usage(state).trim_start_matches("Usage: ");
+            let lines = vec![Line::styled(usage.to_string(), theme::dim())];
             prompt(
                 frame,
                 area,
@@ -361,18 +359,26 @@ fn prompt(
     help: &str,
 ) {
     let input_line = lines.len() as u16;
+    let width = PROMPT_WIDTH.min(area.width);
+    let (shown, x) = text_view::window(
+        &input.text(),
+        input.cursor().1,
+        width.saturating_sub(5) as usize,
+    );
     lines.push(Line::styled(
-        format!("> {}", input.text()),
+        format!("> {shown}"),
         Style::new().fg(Color::White),
     ));
     if let Some(error) = error {
         lines.push(Line::styled(format!("✗ {error}"), theme::error()));
     }
     lines.push(Line::styled(help.to_string(), theme::dim()));
-    let inner = popup(frame, area, title, lines, 72);
-    let x = inner.x + 2 + input.cursor().1 as u16;
+    let inner = popup(frame, area, title, lines, width);
+    let x = inner.x + 2 + x;
     frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y + input_line));
 }
+
+const PROMPT_WIDTH: u16 = 72;
 
 /// Draws a bordered box centred on `area`, sized to its lines, and returns its inner area.
 fn popup(
@@ -382,6 +388,18 @@ fn popup(
     lines: Vec<Line<'static>>,
     width: u16,
 ) -> Rect {
+    popup_with(frame, area, (title, None), lines, width, 0)
+}
+
+/// A popup with keys on its bottom border (always visible) and its text scrolled by `scroll` lines.
+fn popup_with(
+    frame: &mut Frame,
+    area: Rect,
+    (title, keys): (&str, Option<&str>),
+    lines: Vec<Line<'static>>,
+    width: u16,
+    scroll: u16,
+) -> Rect {
     let width = width.min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
     let rect = Rect {
@@ -390,13 +408,19 @@ fn popup(
         width,
         height,
     };
-    let block = Block::bordered().title(title.to_string());
+    let mut block = Block::bordered().title(title.to_string());
+    if let Some(keys) = keys {
+        block = block.title_bottom(Line::styled(keys.to_string(), theme::dim()));
+    }
     let inner = block.inner(rect);
+    // Never scroll past the last line.
+    let scroll = scroll.min((lines.len() as u16).saturating_sub(inner.height));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         rect,
     );
     inner

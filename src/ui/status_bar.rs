@@ -41,7 +41,7 @@ fn line(state: &State) -> Line<'static> {
     if !state.pending.is_empty() {
         let frame_index = state.spinner % SPINNER.len();
         spans.push(Span::raw(format!(
-            "{} {} pending ",
+            "{} {} in flight ",
             SPINNER[frame_index],
             state.pending.len()
         )));

@@ -16,7 +16,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(4),
+        Constraint::Length(if triage.reason.is_some() { 5 } else { 3 }),
     ])
     .areas(area);
     let pace = match triage.per_hour(state.clock.now) {
@@ -74,7 +74,8 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     lines.extend(super::detail::field_lines(state, record));
     let card = Paragraph::new(lines)
         .block(Block::bordered().title(format!(" {id} ")))
-        .wrap(Wrap { trim: false });
+        .wrap(Wrap { trim: false })
+        .scroll((triage.scroll, 0));
     frame.render_widget(card, body);
 
     let keys = match &triage.reason {
@@ -101,11 +102,16 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
             ]
         }
         None => vec![Line::styled(
-            "v verify · x reject · s skip · u undo · q leave",
+            "v verify · x reject · s skip · u undo · j/k scroll · q leave",
             theme::dim(),
         )],
     };
-    frame.render_widget(Paragraph::new(keys).block(Block::bordered()), footer);
+    frame.render_widget(
+        Paragraph::new(keys)
+            .block(Block::bordered())
+            .wrap(Wrap { trim: false }),
+        footer,
+    );
     if let Some(reason) = &triage.reason {
         frame.set_cursor_position((footer.x + 9 + reason.cursor().1 as u16, footer.y + 1));
     }

@@ -337,3 +337,25 @@ async fn find_opens_a_referral_by_email() {
         screen_text(&app)
     );
 }
+
+#[tokio::test]
+async fn approving_an_active_referral_says_there_is_nothing_to_do() {
+    let (_sb, mut app, _base) = v2(40).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("state") == "active")
+        .unwrap()
+        .id
+        .clone();
+    select(&mut app, &id);
+    press(&mut app, KeyCode::Char('v'));
+    assert!(app.state.pending.is_empty(), "nothing sent");
+    assert!(
+        screen_text(&app)
+            .contains("Nothing to approve: approve acts on pending or denied referrals"),
+        "{}",
+        screen_text(&app)
+    );
+}

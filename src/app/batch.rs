@@ -23,7 +23,39 @@ pub fn quick(state: &mut State, key: QuickKey, ids: Vec<String>) -> Vec<Effect> 
             return Vec::new();
         }
     };
-    start(state, action, ids, None)
+    let acting: Vec<String> = ids
+        .iter()
+        .filter(|id| acts_on(state, action, id))
+        .cloned()
+        .collect();
+    if acting.is_empty() {
+        let already = match action {
+            BatchAction::Approve => "approve acts on pending or denied referrals",
+            BatchAction::Enable => "enable acts on denied referrals",
+            _ => "they are already denied",
+        };
+        state.say(
+            Level::Info,
+            format!("Nothing to {}: {already}.", action.path()),
+        );
+        return Vec::new();
+    }
+    start(state, action, acting, None)
+}
+
+/// Whether `action` would change the referral `id` (the sandbox and FirstPromoter leave others as
+/// they are and still report them done).
+fn acts_on(state: &State, action: BatchAction, id: &str) -> bool {
+    let Some(record) = state.record(id) else {
+        return true;
+    };
+    let current = record.text(state.schema.status_field);
+    match action {
+        BatchAction::Approve => matches!(current.as_str(), "pending" | "denied"),
+        BatchAction::Enable => current == "denied",
+        BatchAction::Disable => current != "denied",
+        BatchAction::MoveToPromoter { .. } => true,
+    }
 }
 
 /// Starts `action` on `ids`; `reason` only goes to the local log.

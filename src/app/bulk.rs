@@ -12,6 +12,8 @@ use crate::domain::quick::QuickStatus;
 /// What happened to a row in the last bulk change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowResult {
+    /// Waiting for its turn.
+    Queued,
     Sending,
     Done,
     /// Already in the wanted state: nothing was sent.
@@ -44,7 +46,7 @@ pub fn start(state: &mut State, decision: QuickStatus, ids: Vec<String>) -> Vec<
         return Vec::new();
     }
     for id in &ids {
-        state.row_results.remove(id);
+        state.row_results.insert(id.clone(), RowResult::Queued);
     }
     state.bulk = Some(Bulk {
         decision,

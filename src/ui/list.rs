@@ -104,6 +104,7 @@ fn mark_cell(state: &State, id: &str) -> Cell<'static> {
         return Cell::from(Span::styled("●", theme::focused_mark()));
     }
     let (symbol, colour) = match state.row_results.get(id) {
+        Some(RowResult::Queued) => ("○", Color::Yellow),
         Some(RowResult::Sending) => ("…", Color::Cyan),
         Some(RowResult::Done) => ("✓", Color::Green),
         Some(RowResult::Unchanged) => ("=", Color::DarkGray),

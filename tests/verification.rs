@@ -313,6 +313,18 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
         "verified",
         "keep mine sends it anyway"
     );
+    // Status keys right after a form closes are taken for type-ahead and ignored; a second later they act.
+    press(&mut app, KeyCode::Char('c'));
+    assert!(
+        app.state.pending.is_empty(),
+        "a status key typed as the form closed is ignored"
+    );
+    assert!(
+        screen_text(&app).contains("The form just closed"),
+        "{}",
+        screen_text(&app)
+    );
+    app.state.clock.now += jiff::SignedDuration::from_secs(1);
 
     // In bulk, a conflicted row is reported as such and not overwritten.
     let rows: Vec<String> = app

@@ -177,6 +177,9 @@ pub struct State {
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
     pub next_request: u64,
+    /// Until this time status keys are ignored: the form just closed and keys typed ahead for it
+    /// must not change a referral.
+    pub keys_settle_at: Option<jiff::Timestamp>,
     /// Turns while requests are in flight, for the status bar's spinner.
     pub spinner: usize,
     pub should_quit: bool,
@@ -214,6 +217,7 @@ impl State {
             viewport: (80, 24),
             next_request: 1,
             spinner: 0,
+            keys_settle_at: None,
             should_quit: false,
         }
     }

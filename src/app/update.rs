@@ -367,6 +367,16 @@ pub(super) fn field_decision(key: QuickKey) -> QuickStatus {
 
 /// A status key: on the marked rows (after one confirmation) or on the selected one.
 fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
+    if state
+        .keys_settle_at
+        .is_some_and(|until| state.clock.now < until)
+    {
+        state.say(
+            Level::Info,
+            "The form just closed: press the status key again if you meant it.",
+        );
+        return Vec::new();
+    }
     let bulk = !state.marked.is_empty();
     let ids: Vec<String> = match state.selected_record() {
         _ if bulk => state.marked.iter().cloned().collect(),

@@ -14,6 +14,9 @@ use crate::domain::diff::{ChangeSet, FieldChange, diff};
 use crate::domain::quick::{QuickStatus, quick_values};
 use crate::domain::validate::check_value;
 
+/// After a form closes on a save, status keys wait this long before they act again.
+const TYPE_AHEAD_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(700);
+
 /// Who asked for a write, which decides where its answer is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -205,6 +208,8 @@ pub fn saved(state: &mut State, req: RequestId, result: Result<Record, ApiError>
             state.replace_records(vec![record]);
             if state.form.as_ref().is_some_and(|f| f.saving == Some(req)) {
                 state.form = None;
+                // Keys typed ahead for the form must not become status changes in the list.
+                state.keys_settle_at = Some(state.clock.now + TYPE_AHEAD_GUARD);
             }
             let verb = if job.origin == Origin::Undo {
                 "Undid"

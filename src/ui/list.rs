@@ -2,7 +2,7 @@
 //! columns that do not fit are dropped, least useful first.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
@@ -16,6 +16,27 @@ use ratatui::style::Style;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(4));
+    // The first, one-character column holds the mark. Widths are settled here so that cells can
+    // be cut with an ellipsis at exactly the width they get.
+    let constraints = std::iter::once(Constraint::Length(1)).chain(columns.iter().map(|c| {
+        if c.flex {
+            Constraint::Min(c.min_width)
+        } else {
+            Constraint::Length(c.min_width)
+        }
+    }));
+    let inner = Rect {
+        x: 0,
+        y: 0,
+        width: area.width.saturating_sub(2),
+        height: 1,
+    };
+    let cell_widths: Vec<u16> = Layout::horizontal(constraints)
+        .spacing(1)
+        .split(inner)
+        .iter()
+        .map(|r| r.width)
+        .collect();
     let header =
         Row::new(std::iter::once("").chain(columns.iter().map(|c| c.title))).style(theme::label());
     let rows_on_screen = area.height.saturating_sub(3) as usize;
@@ -32,32 +53,34 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .take(rows_on_screen)
         .map(|(position, index)| {
             let record = &state.records[*index];
-            let cells = columns.iter().map(|column| {
-                let text = column
-                    .fields
-                    .iter()
-                    .filter_map(|key| {
-                        state
-                            .schema
-                            .field(key)
-                            .map(|spec| shown_value(state, spec, record.get(key), Room::Cell))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                match column.look {
-                    Look::Plain => Cell::from(text),
-                    Look::Status => {
-                        Cell::from(Span::styled(text.clone(), theme::status_style(&text)))
+            let cells = columns
+                .iter()
+                .zip(&cell_widths[1..])
+                .map(|(column, width)| {
+                    let text = column
+                        .fields
+                        .iter()
+                        .filter_map(|key| {
+                            state
+                                .schema
+                                .field(key)
+                                .map(|spec| shown_value(state, spec, record.get(key), Room::Cell))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let shown = fit(&text, *width as usize);
+                    match column.look {
+                        Look::Plain => Cell::from(shown),
+                        Look::Status => Cell::from(Span::styled(shown, theme::status_style(&text))),
+                        Look::ColourFrom(path) => {
+                            let style =
+                                theme::hex_colour(&record.text(path)).map(|c| Style::new().fg(c));
+                            Cell::from(Span::styled(shown, style.unwrap_or_default()))
+                        }
+                        Look::FlagUnless(calm) if text.is_empty() || text == calm => Cell::from(""),
+                        Look::FlagUnless(_) => Cell::from(Span::styled("⚠", theme::error())),
                     }
-                    Look::ColourFrom(path) => {
-                        let style =
-                            theme::hex_colour(&record.text(path)).map(|c| Style::new().fg(c));
-                        Cell::from(Span::styled(text, style.unwrap_or_default()))
-                    }
-                    Look::FlagUnless(calm) if text.is_empty() || text == calm => Cell::from(""),
-                    Look::FlagUnless(_) => Cell::from(Span::styled("⚠", theme::error())),
-                }
-            });
+                });
             let row = Row::new(std::iter::once(mark_cell(state, &record.id)).chain(cells));
             if position == list.selected {
                 row.style(theme::selected_row())
@@ -65,14 +88,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 row
             }
         });
-    // The first, one-character column holds the mark.
-    let widths = std::iter::once(Constraint::Length(1)).chain(columns.iter().map(|c| {
-        if c.flex {
-            Constraint::Min(c.min_width)
-        } else {
-            Constraint::Length(c.min_width)
-        }
-    }));
+    let widths = cell_widths.iter().map(|w| Constraint::Length(*w));
     let block = Block::bordered()
         .title(title(state))
         .border_style(if state.focus == Pane::List {
@@ -96,6 +112,15 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             + " / ".len() as u16;
         frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
     }
+}
+
+/// `text` cut to `width` columns, ending in "…" when something was cut.
+fn fit(text: &str, width: usize) -> String {
+    if Span::raw(text).width() <= width {
+        return text.to_string();
+    }
+    let (shown, _) = super::text_view::window(text, 0, width.saturating_sub(1));
+    format!("{shown}…")
 }
 
 /// The first column: a mark, or what the last bulk change did to the row.

@@ -70,17 +70,11 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
                 Err(error) => error.status(),
             };
             // FirstPromoter v2 has nowhere to store a reason: the local log keeps it.
-            let detail = json!({ "action": action.path(), "ids": ids, "reason": reason });
-            log_write(
-                context,
-                "batch",
-                None,
-                (Map::new(), Map::new()),
-                action.body(&ids),
-                status,
-                false,
-                detail,
-            );
+            log_write(context, "batch", |entry| {
+                entry.body = action.body(&ids);
+                entry.status = status;
+                entry.detail = json!({ "action": action.path(), "ids": ids, "reason": reason });
+            });
             let _ = tx.send(Action::BatchProgress { req, result });
         }
         Effect::PollBatch { req, batch } => {
@@ -165,48 +159,30 @@ async fn write(
         }
     };
     if status.is_some() {
-        let detail = Value::Null;
-        log_write(
-            context,
-            "write",
-            Some(id),
-            (base.clone(), after),
-            sent,
-            status,
-            undo,
-            detail,
-        );
+        log_write(context, "write", |entry| {
+            entry.id = Some(id.to_string());
+            entry.before = base.clone();
+            entry.after = after;
+            entry.body = sent;
+            entry.status = status;
+            entry.undo = undo;
+        });
     }
     Action::Saved { req, result }
 }
 
-/// Appends a line for a write that reached the server.
-#[allow(clippy::too_many_arguments)]
-fn log_write(
-    context: &Context,
-    kind: &str,
-    id: Option<&str>,
-    (before, after): (Map<String, Value>, Map<String, Value>),
-    body: Value,
-    status: Option<u16>,
-    undo: bool,
-    detail: Value,
-) {
+/// Appends a line of `kind` for a write that reached the server; `fill` says what happened.
+fn log_write(context: &Context, kind: &str, fill: impl FnOnce(&mut Entry)) {
     let Some(sink) = &context.audit else { return };
-    let entry = Entry {
-        time: crate::domain::clock::to_wire(jiff::Timestamp::now()),
-        profile: sink.profile.clone(),
-        backend: sink.backend.clone(),
-        kind: kind.to_string(),
-        id: id.map(str::to_string),
-        admin_id: sink.admin_id.clone(),
-        before,
-        after,
-        body,
-        status,
-        undo,
-        detail,
-    };
+    let time = crate::domain::clock::to_wire(jiff::Timestamp::now());
+    let mut entry = Entry::new(
+        time,
+        &sink.profile,
+        &sink.backend,
+        sink.admin_id.as_deref(),
+        kind,
+    );
+    fill(&mut entry);
     append(context, &entry);
 }
 

@@ -294,24 +294,20 @@ pub fn leave(state: &mut State) -> Vec<Effect> {
         failed: triage.errors.len(),
         minutes: (state.clock.now.as_second() - triage.started.as_second()) as f64 / 60.0,
     };
-    let entry = Entry {
-        time: state.clock.now_rfc3339(),
-        profile: state.session.profile.clone(),
-        backend: state.session.backend.to_string(),
-        kind: "triage_summary".into(),
-        id: None,
-        admin_id: state.session.admin_id.clone(),
-        before: Default::default(),
-        after: Default::default(),
-        body: serde_json::Value::Null,
-        status: None,
-        undo: false,
-        detail: json!({
-            "verified": summary.verified, "rejected": summary.rejected, "skipped": summary.skipped,
-            "failed": summary.failed, "minutes": (summary.minutes * 10.0).round() / 10.0,
-            "queue": triage.total,
-        }),
-    };
+    let session = &state.session;
+    let mut entry = Entry::new(
+        state.clock.now_rfc3339(),
+        &session.profile,
+        session.backend,
+        session.admin_id.as_deref(),
+        "triage_summary",
+    );
+    entry.detail = json!({
+        "verified": summary.verified, "rejected": summary.rejected, "skipped": summary.skipped,
+        "failed": summary.failed, "minutes": (summary.minutes * 10.0).round() / 10.0,
+        "queue": triage.total,
+    });
+
     state.overlay = Some(Overlay::TriageSummary(summary));
     vec![Effect::Audit(Box::new(entry))]
 }

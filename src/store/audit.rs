@@ -43,6 +43,32 @@ pub struct Entry {
     pub detail: Value,
 }
 
+impl Entry {
+    /// An entry of `kind` at `time` with who wrote it; the caller fills in what happened.
+    pub fn new(
+        time: String,
+        profile: &str,
+        backend: &str,
+        admin_id: Option<&str>,
+        kind: &str,
+    ) -> Entry {
+        Entry {
+            time,
+            profile: profile.to_string(),
+            backend: backend.to_string(),
+            kind: kind.to_string(),
+            id: None,
+            admin_id: admin_id.map(str::to_string),
+            before: Map::new(),
+            after: Map::new(),
+            body: Value::Null,
+            status: None,
+            undo: false,
+            detail: Value::Null,
+        }
+    }
+}
+
 /// Appends one entry; the file and its folder are created when missing.
 pub fn append(path: &Path, entry: &Entry) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
@@ -196,20 +222,13 @@ mod tests {
     use serde_json::json;
 
     fn entry(id: &str, time: &str) -> Entry {
-        Entry {
-            time: time.into(),
-            profile: "demo".into(),
-            backend: "vantio".into(),
-            kind: "write".into(),
-            id: Some(id.into()),
-            admin_id: None,
-            before: json!({"status": "converted"}).as_object().unwrap().clone(),
-            after: json!({"status": "verified"}).as_object().unwrap().clone(),
-            body: json!({"status": "verified"}),
-            status: Some(200),
-            undo: false,
-            detail: Value::Null,
-        }
+        let mut entry = Entry::new(time.into(), "demo", "vantio", None, "write");
+        entry.id = Some(id.into());
+        entry.before = json!({"status": "converted"}).as_object().unwrap().clone();
+        entry.after = json!({"status": "verified"}).as_object().unwrap().clone();
+        entry.body = json!({"status": "verified"});
+        entry.status = Some(200);
+        entry
     }
 
     #[test]

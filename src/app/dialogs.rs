@@ -6,7 +6,7 @@ use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::update::{ask_reason, field_decision};
 use super::writes::{self, Origin};
-use super::{batch, bulk, picker};
+use super::{batch, bulk, command, picker};
 use crate::api::BatchAction;
 use crate::domain::quick::QuickStatus;
 use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
@@ -187,7 +187,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             state.overlay = Some(Overlay::Command { input, error: None });
         }
         (Overlay::Command { input, .. }, Action::PromptSubmit) => {
-            match batch::command(state, &input.text()) {
+            match command::command(state, &input.text()) {
                 Ok(effects) => return effects,
                 Err(message) => {
                     state.overlay = Some(Overlay::Command {

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod batch;
 pub mod bulk;
+pub mod command;
 mod dialogs;
 pub mod form;
 pub mod keymap;

@@ -6,7 +6,7 @@ use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::writes;
-use super::{batch, bulk, dialogs, triage};
+use super::{batch, bulk, command, dialogs, triage};
 use crate::api::ApiError;
 use crate::domain::Record;
 use crate::domain::diff::diff;
@@ -54,7 +54,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         } => return writes::conflicted(state, req, theirs, fields),
         Action::BatchProgress { req, result } => return batch::progress(state, req, result),
         Action::Refreshed { req, result } => batch::refreshed(state, req, result),
-        Action::Found { req, result } => batch::found(state, req, result),
+        Action::Found { req, result } => command::found(state, req, result),
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         other => return input(state, other),
     }

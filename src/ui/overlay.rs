@@ -202,7 +202,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             popup(frame, area, " Session summary ", lines, 44);
         }
         Overlay::Command { input, error } => {
-            let usage = crate::app::batch::command_usage(state).trim_start_matches("Usage: ");
+            let usage = crate::app::command::command_usage(state).trim_start_matches("Usage: ");
             let lines = vec![Line::styled(usage.to_string(), theme::dim())];
             prompt(
                 frame,

@@ -63,13 +63,9 @@ async fn an_email_taken_in_the_account_comes_back_under_the_email_field() {
 #[tokio::test]
 async fn email_or_uid_is_required_before_anything_is_sent() {
     let (_sb, mut app, _base) = v2(40).await;
-    let lead = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.get("uid").is_null() && !r.get("email").is_null())
-        .cloned()
-        .expect("a referral with an email and no uid");
+    let lead = first_record(&app, |r| {
+        r.get("uid").is_null() && !r.get("email").is_null()
+    });
     select(&mut app, &lead.id);
     press(&mut app, KeyCode::Char('e'));
     ctrl(&mut app, 'u');
@@ -277,14 +273,7 @@ async fn approving_eight_marked_referrals_shows_batch_progress_then_refreshes_th
 #[tokio::test]
 async fn disable_asks_a_reason_and_says_it_only_goes_to_the_local_log() {
     let (_sb, mut app, base) = v2(40).await;
-    let id = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.text("state") != "denied")
-        .unwrap()
-        .id
-        .clone();
+    let id = first_record(&app, |r| r.text("state") != "denied").id;
     select(&mut app, &id);
     press(&mut app, KeyCode::Char('x'));
     assert!(
@@ -341,14 +330,7 @@ async fn find_opens_a_referral_by_email() {
 #[tokio::test]
 async fn approving_an_active_referral_says_there_is_nothing_to_do() {
     let (_sb, mut app, _base) = v2(40).await;
-    let id = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.text("state") == "active")
-        .unwrap()
-        .id
-        .clone();
+    let id = first_record(&app, |r| r.text("state") == "active").id;
     select(&mut app, &id);
     press(&mut app, KeyCode::Char('v'));
     assert!(app.state.pending.is_empty(), "nothing sent");

@@ -67,13 +67,7 @@ async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() 
 
     // One key per decision: the next referral is on screen while the first PUT is still delayed.
     press(&mut app, KeyCode::Char('v'));
-    let second = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.id == queue[1])
-        .unwrap()
-        .title(app.state.schema);
+    let second = first_record(&app, |r| r.id == queue[1]).title(app.state.schema);
     assert!(screen_text(&app).contains(&second), "{}", screen_text(&app));
     assert!(screen_text(&app).contains(&format!("Triage 1/{}", queue.len())));
     assert!(
@@ -235,13 +229,9 @@ async fn undo_restores_the_servers_record_field_by_field() {
         let mut app = app(&base, KEY, 120, 40);
         app.state.session.metadata_mode = mode;
         loaded(&mut app).await;
-        let target = app
-            .state
-            .records
-            .iter()
-            .find(|r| r.text("status") == "converted" && r.get("metadata").is_object())
-            .unwrap()
-            .clone();
+        let target = first_record(&app, |r| {
+            r.text("status") == "converted" && r.get("metadata").is_object()
+        });
         let before = server_record(&base, &target.id).await;
         app.state.select(&target.id);
         press(&mut app, KeyCode::Char('v'));
@@ -278,14 +268,7 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
     let base = sb.server.v1_base_url();
     let mut app = app(&base, KEY, 120, 40);
     loaded(&mut app).await;
-    let target = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.text("status") == "converted")
-        .unwrap()
-        .id
-        .clone();
+    let target = first_record(&app, |r| r.text("status") == "converted").id;
     app.state.select(&target);
     press(&mut app, KeyCode::Char('e'));
     for _ in 0..4 {
@@ -364,14 +347,7 @@ async fn referee_audit_prints_what_the_console_wrote() {
     let data = home.path().join("data");
     let mut app = app(&base, KEY, 120, 40).with_audit(audit::path(&data));
     loaded(&mut app).await;
-    let id = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.text("status") != "verified")
-        .unwrap()
-        .id
-        .clone();
+    let id = first_record(&app, |r| r.text("status") != "verified").id;
     app.state.select(&id);
     press(&mut app, KeyCode::Char('v'));
     settle(&mut app).await;
@@ -436,14 +412,7 @@ async fn undo_reverts_a_firstpromoter_state_action_with_its_inverse() {
         40,
     );
     loaded(&mut app).await;
-    let id = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.text("state") == "denied")
-        .expect("a denied referral")
-        .id
-        .clone();
+    let id = first_record(&app, |r| r.text("state") == "denied").id;
     app.state.select(&id);
     press(&mut app, KeyCode::Char('v'));
     settle(&mut app).await;
@@ -594,13 +563,7 @@ async fn taking_theirs_keeps_the_edits_that_did_not_conflict() {
     let base = sb.server.v1_base_url();
     let mut app = app(&base, KEY, 120, 40);
     loaded(&mut app).await;
-    let target = app
-        .state
-        .records
-        .iter()
-        .find(|r| r.text("status") == "converted")
-        .unwrap()
-        .clone();
+    let target = first_record(&app, |r| r.text("status") == "converted");
     app.state.select(&target.id);
     press(&mut app, KeyCode::Char('e'));
     type_text(&mut app, "W");

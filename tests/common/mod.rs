@@ -100,6 +100,19 @@ pub fn app_for(
     app
 }
 
+/// The first loaded referral that passes `test`.
+pub fn first_record(
+    app: &App<TestBackend>,
+    test: impl Fn(&referee::domain::Record) -> bool,
+) -> referee::domain::Record {
+    app.state
+        .records
+        .iter()
+        .find(|r| test(r))
+        .cloned()
+        .expect("a loaded referral like that")
+}
+
 /// Starts the app and waits for everything to load.
 pub async fn loaded(app: &mut App<TestBackend>) {
     app.start();

@@ -14,10 +14,17 @@ use crate::app::state::{LoadState, Pending};
 
 const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/// Lines the bar needs at `width`: a second one when the message would be cut off.
+/// Most lines the bar takes, so a long message never hides the screen.
+const MAX_LINES: u16 = 3;
+
+/// Lines the bar needs at `width` so the message is not cut off (word wrapping may need one more
+/// than the plain division says).
 pub fn height(state: &State, width: u16) -> u16 {
-    let used = line(state).width();
-    if used > width as usize { 2 } else { 1 }
+    let used = line(state).width() as u16;
+    match used.div_ceil(width.max(1)) {
+        0 | 1 => 1,
+        lines => (lines + 1).min(MAX_LINES),
+    }
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {

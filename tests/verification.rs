@@ -248,6 +248,7 @@ async fn undo_restores_the_servers_record_field_by_field() {
             "{}",
             screen_text(&app)
         );
+
         for field in ["status", "verified_at", "first_name", "email"] {
             assert_eq!(after[field], before[field], "{field} ({mode:?})");
         }

@@ -344,6 +344,35 @@ pub fn keep_mine(state: &mut State, changes: ChangeSet) -> Vec<Effect> {
     send(state, &id, changes, Origin::Form, false)
 }
 
+/// How an undone field reads in the status bar: per key for an object (metadata), whole otherwise.
+fn reverted(key: &str, label: &str, from: &Value, to: &Value) -> Vec<FieldChange> {
+    let text = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "(none)".to_string(),
+        Some(v) => crate::domain::record::value_text(v),
+    };
+    match (from, to) {
+        (Value::Object(from), Value::Object(to)) => {
+            let keys = to
+                .keys()
+                .chain(from.keys().filter(|k| !to.contains_key(*k)));
+            keys.filter(|k| from.get(*k) != to.get(*k))
+                .map(|k| FieldChange {
+                    key: format!("{key}.{k}"),
+                    label: format!("{label} · {k}"),
+                    before: text(from.get(k)),
+                    after: text(to.get(k)),
+                })
+                .collect()
+        }
+        _ => vec![FieldChange {
+            key: key.to_string(),
+            label: label.to_string(),
+            before: text(Some(from)),
+            after: text(Some(to)),
+        }],
+    }
+}
+
 /// `u`: revert the newest change that reached the server, through the same guard.
 pub fn undo(state: &mut State) -> Vec<Effect> {
     match state.undo.pop() {
@@ -366,16 +395,45 @@ pub fn revert(state: &mut State, entry: UndoEntry) -> Vec<Effect> {
         let Some(spec) = state.schema.field(key) else {
             continue;
         };
-        changes.changes.push(FieldChange {
-            key: key.clone(),
-            label: spec.label.to_string(),
-            before: crate::domain::record::value_text(&after[key]),
-            after: crate::domain::record::value_text(before),
-        });
+        changes
+            .changes
+            .extend(reverted(key, spec.label, &after[key], before));
         changes
             .body
             .insert(spec.body_key().to_string(), before.clone());
     }
     state.say(Level::Info, format!("Undoing the last change to {id}…"));
     send_with_base(state, &id, changes, after, Origin::Undo, true, Some(entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_undone_object_is_described_key_by_key() {
+        let from = json!({"source": "flyer", "verified_by": "admin_1"});
+        let to = json!({"source": "flyer", "verified_by": null});
+        let lines: Vec<String> = reverted("metadata", "Metadata", &from, &to)
+            .iter()
+            .map(|c| format!("{} {} → {}", c.key, c.before, c.after))
+            .collect();
+        assert_eq!(lines, ["metadata.verified_by admin_1 → (none)"]);
+        let dropped = reverted(
+            "metadata",
+            "Metadata",
+            &json!({"a": 1, "b": 2}),
+            &json!({"a": 1}),
+        );
+        assert_eq!(
+            (dropped[0].key.as_str(), dropped[0].after.as_str()),
+            ("metadata.b", "(none)")
+        );
+        let plain = reverted("status", "Status", &json!("verified"), &json!("converted"));
+        assert_eq!(
+            (plain[0].before.as_str(), plain[0].after.as_str()),
+            ("verified", "converted")
+        );
+    }
 }

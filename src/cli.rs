@@ -17,6 +17,8 @@ use crate::domain::{Clock, MetadataMode};
 use crate::runtime::App;
 use crate::sandbox::{self, SandboxConfig};
 use crate::store::audit;
+use crate::store::journal::Journal;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -220,9 +222,22 @@ async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
         metadata_mode: profile.metadata_mode,
         concurrency: profile.concurrency,
     };
-    let state = State::new(session, profile.backend.schema(), Clock::system());
+    let mut state = State::new(session, profile.backend.schema(), Clock::system());
+    let journal = match Journal::open(data_dir) {
+        Ok(journal) => journal,
+        Err(error) => {
+            tracing::error!(%error, "the journal cannot be opened; keeping it in memory");
+            state.say(
+                crate::app::state::Level::Error,
+                format!(
+                    "{error} Writes are journaled in memory only: a crash now cannot be checked at the next start."
+                ),
+            );
+            Journal::in_memory()
+        }
+    };
     let terminal = ratatui::try_init().context("referee needs an interactive terminal")?;
-    let mut app = App::new(state, terminal, client).with_audit(audit::path(data_dir));
+    let mut app = App::new(state, terminal, client, Arc::new(journal));
     let result = app.run_loop(crossterm::event::EventStream::new()).await;
     ratatui::restore();
     result.context("terminal input failed")

@@ -1,7 +1,8 @@
 //! The effects runner: the I/O behind each Effect, run as a tokio task, answering with Actions on
-//! the app's queue. Writes check the conflict guard first and are appended to the audit log.
+//! the app's queue. Every write is journaled before it is sent and after it is decided; an answer
+//! that does not say whether a write landed is settled by re-reading the referral, never guessed.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -9,17 +10,24 @@ use tokio::sync::mpsc;
 
 use crate::api::{ApiError, Client, Page};
 use crate::app::{Action, Effect, RequestId};
-use crate::domain::conflict::{conflicts, values_like};
-use crate::domain::{MetadataMode, Schema};
-use crate::store::audit::{self, Entry};
+use crate::domain::conflict::conflicts;
+use crate::domain::mutation::{
+    ActionWrite, AfterAnswer, FieldWrite, Mutation, Outcome, after_answer, after_of, lost_answer,
+    settle,
+};
+use crate::domain::{MetadataMode, Record, Schema};
+use crate::store::journal::{Intent, Journal, Recorded, Verdict};
 
+/// The newest journal entries `:journal` shows.
+const JOURNAL_SHOWN: usize = 200;
 /// How long to wait between polls of a running batch.
 const BATCH_POLL_INTERVAL: Duration = Duration::from_millis(400);
+/// A batch still running after this long is reported as such, not waited for any more.
+const BATCH_POLL_LIMIT: Duration = Duration::from_secs(120);
 
-/// Where the audit log goes and who is writing.
+/// Who is writing, for the journal.
 #[derive(Debug, Clone)]
-pub struct AuditSink {
-    pub path: PathBuf,
+pub struct Writer {
     pub profile: String,
     pub backend: String,
     pub admin_id: Option<String>,
@@ -30,7 +38,9 @@ pub struct Context {
     pub client: Client,
     pub schema: &'static Schema,
     pub mode: MetadataMode,
-    pub audit: Option<AuditSink>,
+    pub writer: Writer,
+    /// Where writes are recorded before and after they are sent.
+    pub journal: Arc<Journal>,
 }
 
 type Answers = mpsc::UnboundedSender<Action>;
@@ -57,139 +67,414 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
         }
-        Effect::StartBatch {
-            req,
-            action,
-            ids,
-            reason,
-        } => {
-            let result = client.start_batch(action, &ids).await;
-            let status = match &result {
-                Ok(batch) if batch.is_finished() => Some(200),
-                Ok(_) => Some(202),
-                Err(error) => error.status(),
-            };
-            // FirstPromoter v2 has nowhere to store a reason: the local log keeps it.
-            log_write(context, "batch", |entry| {
-                entry.body = action.body(&ids);
-                entry.status = status;
-                entry.detail = json!({ "action": action.path(), "ids": ids, "reason": reason });
-            });
-            let _ = tx.send(Action::BatchProgress { req, result });
-        }
-        Effect::PollBatch { req, batch } => {
-            tokio::time::sleep(BATCH_POLL_INTERVAL).await;
-            let result = client.batch(batch).await;
-            let _ = tx.send(Action::BatchProgress { req, result });
-        }
-        Effect::Refresh { req, ids } => {
-            let result = client.refresh(&ids).await;
-            let _ = tx.send(Action::Refreshed { req, result });
-        }
         Effect::Find { req, by, value } => {
             let result = client.find(&by, &value).await;
             let _ = tx.send(Action::Found { req, result });
         }
-        Effect::Update {
-            req,
-            id,
-            body,
-            base,
-            guard,
-            undo,
-        } => {
-            let answer = write(context, req, &id, &body, &base, guard, undo).await;
-            let _ = tx.send(answer);
+        Effect::Mutate { req, mutation, why } => {
+            let outcome = mutate(context, req, &mutation, why, &tx).await;
+            let _ = tx.send(Action::Written { req, outcome });
         }
-        Effect::Audit(entry) => append(context, &entry),
+        Effect::LoadJournal { req } => {
+            let result = context
+                .journal
+                .entries(None)
+                .map(|all| {
+                    let mine = all
+                        .into_iter()
+                        .filter(|e| e.intent.profile == context.writer.profile);
+                    let mut mine: Vec<_> = mine.collect();
+                    let keep = mine.len().saturating_sub(JOURNAL_SHOWN);
+                    mine.drain(..keep);
+                    mine
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::JournalLoaded { req, result });
+        }
+        Effect::Reconcile { req } => {
+            let result = reconcile(context).await;
+            let _ = tx.send(Action::Reconciled { req, result });
+        }
+        Effect::RecordSession { detail } => {
+            let mut intent = intent(context, "session", "summary", Vec::new());
+            intent.detail = detail;
+            let recorded = recorded(Verdict::Applied, None, Map::new(), None);
+            if let Err(error) = context.journal.record_event(&intent, &recorded) {
+                tracing::error!(%error, "could not journal the triage summary");
+            }
+        }
     }
 }
 
-/// The conflict guard (a fresh GET compared with the base), then the PUT and its audit line.
-async fn write(
+/// Journals, sends and decides one write.
+pub async fn mutate(
     context: &Context,
     req: RequestId,
-    id: &str,
-    body: &Map<String, Value>,
-    base: &Map<String, Value>,
-    guard: bool,
-    undo: bool,
-) -> Action {
-    if guard {
-        let fresh = match context.client.refresh(&[id.to_string()]).await {
-            Ok(mut found) if !found.is_empty() => found.remove(0),
-            Ok(_) => {
-                let error = ApiError::NotFound {
-                    endpoint: format!("GET /referrals/{id}"),
-                    message: "Referral not found".into(),
-                };
-                return Action::Saved {
-                    req,
-                    result: Err(error),
-                };
-            }
-            Err(error) => {
-                return Action::Saved {
-                    req,
-                    result: Err(error),
-                };
-            }
-        };
-        let fields = conflicts(context.schema, base, &fresh, context.mode);
-        if !fields.is_empty() {
-            tracing::warn!(%id, ?fields, "conflict: changed on the server since it was loaded; not sent");
-            return Action::Conflict {
-                req,
-                theirs: fresh,
-                fields,
+    mutation: &Mutation,
+    why: &str,
+    tx: &Answers,
+) -> Outcome {
+    let entry = match context
+        .journal
+        .record_intent(&intent_of(context, mutation, why))
+    {
+        Ok(entry) => Some(entry),
+        Err(error) => {
+            // The write is not sent unrecorded: an admin must be able to see what was done.
+            tracing::error!(%error, "could not journal a write; not sent");
+            return Outcome::Failed {
+                message: format!("Not sent: the journal could not record it ({error})."),
             };
         }
+    };
+    let outcome = match mutation {
+        Mutation::Fields(write) => write_fields(context, write).await,
+        Mutation::Action(action) => run_action(context, req, action, tx).await,
+    };
+    if let Some(entry) = entry {
+        let record = recorded_of(context, mutation, &outcome);
+        if let Err(error) = context.journal.record_outcome(entry, &record) {
+            tracing::error!(%error, entry, "could not journal a write's outcome");
+        }
     }
-    let sent = Value::Object(body.clone());
-    tracing::info!(%id, body = %sent, "PUT");
-    let result = context.client.update(id, body).await;
-    let (status, after) = match &result {
-        Ok(record) => (
-            Some(200),
-            values_like(context.schema, base, record, context.mode),
-        ),
+    outcome
+}
+
+/// The conflict guard (a fresh GET compared with the base), the PUT, and a re-read when the answer
+/// leaves the write's fate open.
+async fn write_fields(context: &Context, write: &FieldWrite) -> Outcome {
+    if write.guard {
+        match fetch_one(context, &write.id).await {
+            Ok(fresh) => {
+                let fields = conflicts(context.schema, &write.base, &fresh, context.mode);
+                if !fields.is_empty() {
+                    tracing::warn!(id = %write.id, ?fields, "conflict: changed on the server since it was loaded; not sent");
+                    return Outcome::Conflict {
+                        theirs: fresh,
+                        fields,
+                    };
+                }
+            }
+            Err(error) => {
+                return Outcome::Failed {
+                    message: format!("Nothing was sent. {}", error.user_message()),
+                };
+            }
+        }
+    }
+    let body = &write.changes.body;
+    tracing::info!(id = %write.id, body = %serde_json::Value::Object(body.clone()), "PUT");
+    let answer = context.client.update(&write.id, body).await;
+    let cause = match after_answer(answer.clone()) {
+        AfterAnswer::Done(outcome) => return outcome,
+        AfterAnswer::Reread => answer.expect_err("only an error leaves the fate open"),
+    };
+    tracing::warn!(id = %write.id, error = %cause, "the answer does not say whether the write landed; re-reading");
+    let fresh = fetch_one(context, &write.id).await;
+    settle(
+        context.schema,
+        context.mode,
+        write,
+        &lost_answer(&cause),
+        fresh,
+    )
+}
+
+async fn fetch_one(context: &Context, id: &str) -> Result<Record, ApiError> {
+    let mut found = context.client.refresh(&[id.to_string()]).await?;
+    match found.iter().position(|r| r.id == id) {
+        Some(at) => Ok(found.swap_remove(at)),
+        None => Err(ApiError::NotFound {
+            endpoint: format!("GET /referrals/{id}"),
+            message: "Referral not found".into(),
+        }),
+    }
+}
+
+/// A backend action: started, polled until it ends (or for at most `BATCH_POLL_LIMIT`), then
+/// every referral is re-read and counts as applied only if its watched field changed.
+async fn run_action(
+    context: &Context,
+    req: RequestId,
+    write: &ActionWrite,
+    tx: &Answers,
+) -> Outcome {
+    let client = &context.client;
+    let started = client.start_batch(write.action, &write.ids).await;
+    let mut batch = match started {
+        Ok(batch) => Some(batch),
+        Err(error @ ApiError::Invalid { .. }) => return Outcome::Refused(error),
+        Err(error) if !crate::domain::mutation::fate_unknown(&error) => {
+            return Outcome::Failed {
+                message: error.user_message(),
+            };
+        }
         Err(error) => {
-            tracing::warn!(%id, %error, "update failed");
-            (error.status(), Map::new())
+            tracing::warn!(%error, "a batch action's answer was lost; re-reading its referrals");
+            None
         }
     };
-    if status.is_some() {
-        log_write(context, "write", |entry| {
-            entry.id = Some(id.to_string());
-            entry.before = base.clone();
-            entry.after = after;
-            entry.body = sent;
-            entry.status = status;
-            entry.undo = undo;
+    let deadline = tokio::time::Instant::now() + BATCH_POLL_LIMIT;
+    while let Some(running) = batch.as_ref().filter(|b| !b.is_finished()) {
+        let _ = tx.send(Action::WriteProgress {
+            req,
+            batch: running.clone(),
         });
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(BATCH_POLL_INTERVAL).await;
+        match client.batch(running.id).await {
+            Ok(next) => batch = Some(next),
+            Err(error) => tracing::warn!(%error, "polling a batch failed; trying again"),
+        }
     }
-    Action::Saved { req, result }
+    let still_running = batch.as_ref().is_some_and(|b| !b.is_finished());
+    let problem = batch
+        .as_ref()
+        .and_then(|b| b.processing_errors.first())
+        .map(crate::domain::record::value_text);
+    let message = match (still_running, problem) {
+        (true, _) => Some(format!(
+            "still running on the server after {} min; r reloads to see the rest",
+            BATCH_POLL_LIMIT.as_secs() / 60
+        )),
+        (false, problem) => problem,
+    };
+    match client.refresh(&write.ids).await {
+        Ok(records) => changed_outcome(
+            write.watched,
+            &write.before,
+            records,
+            message,
+            still_running,
+        ),
+        Err(error) => Outcome::Unknown {
+            message: format!(
+                "{} was sent, and re-reading the referrals failed ({error})",
+                write.action.path()
+            ),
+        },
+    }
 }
 
-/// Appends a line of `kind` for a write that reached the server; `fill` says what happened.
-fn log_write(context: &Context, kind: &str, fill: impl FnOnce(&mut Entry)) {
-    let Some(sink) = &context.audit else { return };
-    let time = crate::domain::clock::to_wire(jiff::Timestamp::now());
-    let mut entry = Entry::new(
-        time,
-        &sink.profile,
-        &sink.backend,
-        sink.admin_id.as_deref(),
-        kind,
-    );
-    fill(&mut entry);
-    append(context, &entry);
+/// Which referrals an action changed, from fresh copies of them: those whose `watched` value is
+/// no longer what it was `before`. `open` says the action may still change the rest.
+fn changed_outcome(
+    watched: &str,
+    before: &Map<String, Value>,
+    records: Vec<Record>,
+    message: Option<String>,
+    open: bool,
+) -> Outcome {
+    let (applied, failed): (Vec<String>, Vec<String>) = before.keys().cloned().partition(|id| {
+        records
+            .iter()
+            .find(|r| &r.id == id)
+            .is_some_and(|r| Some(r.get(watched)) != before.get(id))
+    });
+    let message = message.unwrap_or_else(|| "the server left them as they were".to_string());
+    match (applied.is_empty(), failed.is_empty()) {
+        (_, true) => Outcome::Applied {
+            records,
+            note: None,
+        },
+        (true, false) if open => Outcome::Unknown { message },
+        (true, false) => Outcome::Failed { message },
+        (false, false) => Outcome::Partly {
+            records,
+            applied,
+            failed,
+            message,
+        },
+    }
 }
 
-fn append(context: &Context, entry: &Entry) {
-    let Some(sink) = &context.audit else { return };
-    if let Err(error) = audit::append(&sink.path, entry) {
-        tracing::error!(%error, path = %sink.path.display(), "could not write the audit log");
+/// What was found for the writes an earlier run left without an outcome.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reconciliation {
+    pub applied: usize,
+    pub not_applied: usize,
+    pub conflicts: usize,
+    pub unknown: usize,
+    /// Fresh copies of the referrals that were checked.
+    pub records: Vec<Record>,
+}
+
+/// Checks every journaled write of this profile that has no outcome (the console was killed or quit
+/// mid-write) by re-reading its referrals, and records what was found.
+pub async fn reconcile(context: &Context) -> Result<Reconciliation, String> {
+    const WHY: &str = "the console stopped before its answer came";
+    let open = context
+        .journal
+        .unresolved(&context.writer.profile)
+        .map_err(|e| e.to_string())?;
+    let mut report = Reconciliation::default();
+    for stored in open {
+        let intent = &stored.intent;
+        let (mutation, outcome) = match intent.kind.as_str() {
+            "write" => {
+                let Some(write) =
+                    FieldWrite::from_journal(&intent.ids, &intent.body, &intent.before)
+                else {
+                    continue;
+                };
+                let fresh = fetch_one(context, &write.id).await;
+                let outcome = settle(context.schema, context.mode, &write, WHY, fresh);
+                (Mutation::Fields(write), outcome)
+            }
+            "action" => {
+                let watched = intent.detail["watched"].as_str().unwrap_or("state");
+                let outcome = match context.client.refresh(&intent.ids).await {
+                    Ok(records) => changed_outcome(watched, &intent.before, records, None, false),
+                    Err(error) => Outcome::Unknown {
+                        message: format!("{WHY}, and re-reading failed ({error})"),
+                    },
+                };
+                let Some(write) = action_write_of(intent) else {
+                    continue;
+                };
+                (Mutation::Action(write), outcome)
+            }
+            _ => continue,
+        };
+        match &outcome {
+            Outcome::Applied { records, .. } | Outcome::Partly { records, .. } => {
+                report.applied += 1;
+                report.records.extend(records.iter().cloned());
+            }
+            Outcome::Failed { .. } | Outcome::Refused(_) => report.not_applied += 1,
+            Outcome::Conflict { theirs, .. } => {
+                report.conflicts += 1;
+                report.records.push(theirs.clone());
+            }
+            Outcome::Unknown { .. } => report.unknown += 1,
+        }
+        let recorded = recorded_of(context, &mutation, &outcome);
+        if let Err(error) = context.journal.record_outcome(stored.entry, &recorded) {
+            tracing::error!(%error, "could not journal a reconciled write");
+        }
+    }
+    Ok(report)
+}
+
+/// A journaled action, enough to tell which referrals it changed.
+fn action_write_of(intent: &Intent) -> Option<ActionWrite> {
+    let action = crate::api::BatchAction::from_journal(intent.action.as_deref()?, &intent.body)?;
+    Some(ActionWrite {
+        action,
+        ids: intent.ids.clone(),
+        reason: None,
+        watched: if intent.detail["watched"] == "state" {
+            "state"
+        } else {
+            "promoter_campaign.id"
+        },
+        before: intent.before.clone(),
+        inverse: None,
+    })
+}
+
+fn intent(context: &Context, why: &str, kind: &str, ids: Vec<String>) -> Intent {
+    Intent {
+        time: jiff::Timestamp::now(),
+        profile: context.writer.profile.clone(),
+        backend: context.writer.backend.clone(),
+        admin_id: context.writer.admin_id.clone(),
+        why: why.to_string(),
+        kind: kind.to_string(),
+        ids,
+        action: None,
+        body: Value::Null,
+        before: Map::new(),
+        wanted: Map::new(),
+        detail: Value::Null,
+    }
+}
+
+/// What the journal records before a write is sent.
+fn intent_of(context: &Context, mutation: &Mutation, why: &str) -> Intent {
+    match mutation {
+        Mutation::Fields(write) => {
+            let mut intent = intent(context, why, "write", vec![write.id.clone()]);
+            intent.body = Value::Object(write.changes.body.clone());
+            intent.before = write.base.clone();
+            intent.wanted = write.wanted(context.schema);
+            intent.detail = json!({ "guard": write.guard });
+            intent
+        }
+        Mutation::Action(write) => {
+            let mut intent = intent(context, why, "action", write.ids.clone());
+            intent.action = Some(write.action.path().to_string());
+            intent.body = write.action.body(&write.ids);
+            intent.before = write.before.clone();
+            intent.detail = json!({ "watched": write.watched, "reason": write.reason });
+            intent
+        }
+    }
+}
+
+fn recorded(
+    verdict: Verdict,
+    status: Option<u16>,
+    after: Map<String, Value>,
+    message: Option<String>,
+) -> Recorded {
+    Recorded {
+        time: jiff::Timestamp::now(),
+        verdict,
+        status,
+        after,
+        message,
+    }
+}
+
+/// What the journal records once a write is decided.
+fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outcome) -> Recorded {
+    let after = |records: &[Record]| match mutation {
+        Mutation::Fields(write) => records
+            .iter()
+            .find(|r| r.id == write.id)
+            .map(|r| after_of(context.schema, write, r, context.mode))
+            .unwrap_or_default(),
+        Mutation::Action(write) => records
+            .iter()
+            .map(|r| (r.id.clone(), r.get(write.watched).clone()))
+            .collect(),
+    };
+    match outcome {
+        Outcome::Applied { records, note } => {
+            recorded(Verdict::Applied, None, after(records), note.clone())
+        }
+        Outcome::Partly {
+            records,
+            applied,
+            message,
+            ..
+        } => recorded(
+            Verdict::Applied,
+            None,
+            after(records),
+            Some(format!("only {}: {message}", applied.join(", "))),
+        ),
+        Outcome::Refused(error) => recorded(
+            Verdict::Refused,
+            error.status(),
+            Map::new(),
+            Some(error.to_string()),
+        ),
+        Outcome::Conflict { theirs, fields } => recorded(
+            Verdict::Conflict,
+            None,
+            after(std::slice::from_ref(theirs)),
+            Some(format!("changed by someone else: {}", fields.join(", "))),
+        ),
+        Outcome::Failed { message } => {
+            recorded(Verdict::Failed, None, Map::new(), Some(message.clone()))
+        }
+        Outcome::Unknown { message } => {
+            recorded(Verdict::Unknown, None, Map::new(), Some(message.clone()))
+        }
     }
 }
 

@@ -16,7 +16,8 @@ use crate::api::Client;
 use crate::app::keymap::map_key;
 use crate::app::{Action, Effect, State, update};
 use crate::domain::Clock;
-use crate::effects::{AuditSink, Context, perform};
+use crate::effects::{Context, Writer, perform};
+use crate::store::journal::Journal;
 
 pub struct App<B: Backend> {
     pub state: State,
@@ -31,14 +32,21 @@ pub struct App<B: Backend> {
 }
 
 impl<B: Backend> App<B> {
-    pub fn new(state: State, terminal: Terminal<B>, client: Client) -> Self {
+    /// An app whose writes are journaled in `journal`.
+    pub fn new(state: State, terminal: Terminal<B>, client: Client, journal: Arc<Journal>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let clock_zone = state.clock.tz.clone();
+        let session = &state.session;
         let context = Arc::new(Context {
             client,
             schema: state.schema,
-            mode: state.session.metadata_mode,
-            audit: None,
+            mode: session.metadata_mode,
+            writer: Writer {
+                profile: session.profile.clone(),
+                backend: session.backend.to_string(),
+                admin_id: session.admin_id.clone(),
+            },
+            journal,
         });
         App {
             state,
@@ -49,21 +57,6 @@ impl<B: Backend> App<B> {
             clock_zone,
             frozen_clock: false,
         }
-    }
-
-    /// Appends every write that reaches the server to this audit log.
-    pub fn with_audit(mut self, path: std::path::PathBuf) -> Self {
-        let session = &self.state.session;
-        let sink = AuditSink {
-            path,
-            profile: session.profile.clone(),
-            backend: session.backend.to_string(),
-            admin_id: session.admin_id.clone(),
-        };
-        if let Some(context) = Arc::get_mut(&mut self.context) {
-            context.audit = Some(sink);
-        }
-        self
     }
 
     /// Keeps the clock at what the state says, for tests.
@@ -130,7 +123,7 @@ impl<B: Backend> App<B> {
     /// Waits until no request is in flight (or `limit` passes), applying answers as they come.
     pub async fn settle(&mut self, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
-        while !self.state.pending.is_empty() {
+        while self.state.busy() {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(action)) => self.dispatch(action),
                 _ => return false,
@@ -161,7 +154,7 @@ impl<B: Backend> App<B> {
                     Some(Err(e)) => return Err(e),
                     None => break,
                 },
-                _ = tick.tick(), if !self.state.pending.is_empty() => self.dispatch(Action::Tick),
+                _ = tick.tick(), if self.state.busy() => self.dispatch(Action::Tick),
             }
             self.draw()?;
         }

@@ -232,7 +232,7 @@ async fn approving_eight_marked_referrals_shows_batch_progress_then_refreshes_th
     assert_eq!(app.state.marked.len(), 8);
     press(&mut app, KeyCode::Char('v'));
     assert!(
-        screen_text(&app).contains("Approve the 8 marked referrals?"),
+        screen_text(&app).contains("Approve 8 marked referrals?"),
         "{}",
         screen_text(&app)
     );
@@ -245,7 +245,7 @@ async fn approving_eight_marked_referrals_shows_batch_progress_then_refreshes_th
         screen_text(&app)
     );
     let mut seen_progress = false;
-    while !app.state.pending.is_empty() {
+    while app.state.busy() {
         assert!(
             app.step(Duration::from_secs(10)).await,
             "the batch finished"
@@ -255,7 +255,7 @@ async fn approving_eight_marked_referrals_shows_batch_progress_then_refreshes_th
     }
     assert!(seen_progress, "the status bar showed the batch's progress");
     assert!(
-        screen_text(&app).contains("approve 8 referrals: 8 of 8 done, 0 failed"),
+        screen_text(&app).contains("Done: Approve 8/8 · 0 failed"),
         "{}",
         screen_text(&app)
     );
@@ -277,7 +277,7 @@ async fn disable_asks_a_reason_and_says_it_only_goes_to_the_local_log() {
     select(&mut app, &id);
     press(&mut app, KeyCode::Char('x'));
     assert!(
-        screen_text(&app).contains("local log only"),
+        screen_text(&app).contains("local journal only"),
         "{}",
         screen_text(&app)
     );
@@ -335,8 +335,8 @@ async fn approving_an_active_referral_says_there_is_nothing_to_do() {
     press(&mut app, KeyCode::Char('v'));
     assert!(app.state.pending.is_empty(), "nothing sent");
     assert!(
-        screen_text(&app)
-            .contains("Nothing to approve: approve acts on pending or denied referrals"),
+        screen_text(&app).contains("Nothing to send: ")
+            && screen_text(&app).contains("approve acts on pending or denied referrals"),
         "{}",
         screen_text(&app)
     );

@@ -8,13 +8,28 @@ use std::time::Duration;
 use common::*;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
+use referee::api::BackendKind;
 use referee::domain::MetadataMode;
 use referee::runtime::App;
-use referee::store::audit;
+use referee::store::journal::{Journal, Verdict};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
-fn with_audit(app: App<TestBackend>, dir: &tempfile::TempDir) -> App<TestBackend> {
-    app.with_audit(audit::path(dir.path()))
+/// An app on v1 at `base` whose journal lives in `dir`.
+fn journaled(base: &str, dir: &tempfile::TempDir) -> (App<TestBackend>, Arc<Journal>) {
+    let journal = journal_in(dir.path());
+    let app = app_journaled(BackendKind::Vantio, base, KEY, (120, 40), journal.clone());
+    (app, journal)
+}
+
+/// The journal's entries of `kind` with `verdict`.
+fn count(journal: &Journal, kind: &str, verdict: Verdict) -> usize {
+    journal
+        .entries(None)
+        .unwrap()
+        .iter()
+        .filter(|e| e.intent.kind == kind && e.outcome.as_ref().map(|o| o.verdict) == Some(verdict))
+        .count()
 }
 
 async fn put(base: &str, id: &str, body: Value) {
@@ -40,7 +55,7 @@ async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() 
     .await;
     let base = sb.server.v1_base_url();
     let logs = tempfile::tempdir().unwrap();
-    let mut app = with_audit(app(&base, KEY, 120, 40), &logs);
+    let (mut app, journal) = journaled(&base, &logs);
     loaded(&mut app).await;
 
     press(&mut app, KeyCode::Char('t'));
@@ -127,32 +142,32 @@ async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() 
             && text.contains("Rejected  2"),
         "{text}"
     );
-    // The summary is appended in the background: give it a moment.
+    // The summary is journaled in the background: give it a moment.
     let mut entries = Vec::new();
     for _ in 0..50 {
-        entries = audit::read(&audit::path(logs.path())).unwrap();
-        if entries.iter().any(|e| e.kind == "triage_summary") {
+        entries = journal.entries(None).unwrap();
+        if entries.iter().any(|e| e.intent.kind == "summary") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let summary = entries
         .iter()
-        .find(|e| e.kind == "triage_summary")
-        .expect("summary in the audit log");
+        .find(|e| e.intent.kind == "summary")
+        .expect("summary in the journal");
     assert_eq!(
         (
-            summary.detail["verified"].clone(),
-            summary.detail["rejected"].clone()
+            summary.intent.detail["verified"].clone(),
+            summary.intent.detail["rejected"].clone()
         ),
         (json!(1), json!(2))
     );
-    assert!(
-        entries
-            .iter()
-            .any(|e| e.kind == "write" && e.status == Some(500)),
-        "the failed write is logged too"
+    assert_eq!(
+        count(&journal, "write", Verdict::Failed),
+        1,
+        "the failed write is journaled too"
     );
+    assert_eq!(count(&journal, "write", Verdict::Applied), 3);
 }
 
 #[tokio::test]
@@ -163,7 +178,7 @@ async fn a_bulk_of_200_under_a_low_rate_limit_updates_all_and_never_goes_over() 
     .await;
     let base = sb.server.v1_base_url();
     let logs = tempfile::tempdir().unwrap();
-    let mut app = with_audit(app(&base, KEY, 120, 40), &logs);
+    let (mut app, journal) = journaled(&base, &logs);
     loaded(&mut app).await;
     let targets: Vec<String> = app
         .state
@@ -181,7 +196,7 @@ async fn a_bulk_of_200_under_a_low_rate_limit_updates_all_and_never_goes_over() 
     assert_eq!(app.state.marked.len(), 200);
     press(&mut app, KeyCode::Char('v'));
     assert!(
-        screen_text(&app).contains("Mark verified the 200 marked referrals? (y / N)"),
+        screen_text(&app).contains("Mark verified 200 marked referrals? (y / N)"),
         "{}",
         screen_text(&app)
     );
@@ -193,28 +208,22 @@ async fn a_bulk_of_200_under_a_low_rate_limit_updates_all_and_never_goes_over() 
     );
     app.draw().unwrap();
     let bulk = app.state.bulk.as_ref().unwrap();
-    let failures: Vec<_> = bulk
-        .failed
-        .iter()
-        .map(|id| &app.state.row_results[id])
-        .collect();
-    assert_eq!((bulk.finished, bulk.failed.len()), (200, 0), "{failures:?}");
+    let failures: Vec<_> = bulk.failed().iter().map(|id| &bulk.rows[id]).collect();
+    assert_eq!(
+        (bulk.finished_count(), bulk.failed().len()),
+        (200, 0),
+        "{failures:?}"
+    );
     assert!(
-        screen_text(&app).contains("Done: verified 200/200 · 0 failed"),
+        screen_text(&app).contains("Done: Mark verified 200/200 · 0 failed"),
         "{}",
         screen_text(&app)
     );
-    let entries = audit::read(&audit::path(logs.path())).unwrap();
+    assert_eq!(count(&journal, "write", Verdict::Applied), 200);
     assert_eq!(
-        entries
-            .iter()
-            .filter(|e| e.kind == "write" && e.status == Some(200))
-            .count(),
-        200
-    );
-    assert!(
-        entries.iter().all(|e| e.status != Some(429)),
-        "no request went over the limit"
+        journal.entries(None).unwrap().len(),
+        200,
+        "nothing failed, nothing was sent twice"
     );
     for id in targets.iter().step_by(20) {
         assert_eq!(server_record(&base, id).await["status"], "verified");
@@ -328,7 +337,7 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     assert_eq!(
-        app.state.row_results[&rows[1]],
+        app.state.bulk.as_ref().unwrap().rows[&rows[1]],
         referee::app::bulk::RowResult::Conflict
     );
     assert_eq!(server_record(&base, &rows[1]).await["status"], "rejected");
@@ -346,7 +355,8 @@ async fn referee_audit_prints_what_the_console_wrote() {
     let base = sb.server.v1_base_url();
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data");
-    let mut app = app(&base, KEY, 120, 40).with_audit(audit::path(&data));
+    let journal = journal_in(&data);
+    let mut app = app_journaled(BackendKind::Vantio, &base, KEY, (120, 40), journal);
     loaded(&mut app).await;
     let id = first_record(&app, |r| r.text("status") != "verified").id;
     app.state.select(&id);
@@ -421,7 +431,7 @@ async fn undo_reverts_a_firstpromoter_state_action_with_its_inverse() {
     assert!(approved == "signup" || approved == "active", "{approved}");
     press(&mut app, KeyCode::Char('u'));
     assert!(
-        screen_text(&app).contains(&format!("Undoing: disable {id}")),
+        screen_text(&app).contains(&format!("Undoing: {id} · disable")),
         "{}",
         screen_text(&app)
     );
@@ -475,7 +485,7 @@ async fn bulk_reject_asks_first_and_needs_a_reason_and_one_bulk_runs_at_a_time()
     }
     press(&mut app, KeyCode::Char('x'));
     assert!(
-        screen_text(&app).contains("Reject the 2 marked referrals? (y / N)"),
+        screen_text(&app).contains("Reject 2 marked referrals? (y / N)"),
         "{}",
         screen_text(&app)
     );

@@ -144,6 +144,23 @@ impl BatchAction {
         }
     }
 
+    /// The action a journal entry recorded by its name and body.
+    pub fn from_journal(name: &str, body: &Value) -> Option<BatchAction> {
+        Some(match name {
+            "approve" => BatchAction::Approve,
+            "disable" => BatchAction::Disable,
+            "enable" => BatchAction::Enable,
+            "move_to_promoter" => BatchAction::MoveToPromoter {
+                link: body.get("promoter_campaign_id")?.as_i64()?,
+                with_commissions: body
+                    .get("move_associated_commissions")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            },
+            _ => return None,
+        })
+    }
+
     /// The request body for these ids (integers on the wire).
     pub fn body(self, ids: &[String]) -> Value {
         let ids: Vec<Value> = ids

@@ -1,11 +1,12 @@
 //! Actions (everything that can happen to the app) and Effects (work `update` asks the runner to do).
 
-use serde_json::{Map, Value};
-
 use super::text::TextEdit;
-use crate::api::{ApiError, Batch, BatchAction};
+use crate::api::{ApiError, Batch};
 use crate::domain::Record;
+use crate::domain::mutation::{Mutation, Outcome};
 use crate::domain::schema::RefKind;
+
+pub use crate::domain::policy::QuickKey;
 
 /// Identifies a background request so its answer can be matched, and a stale one dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,15 +20,6 @@ pub enum Motion {
     PageDown,
     Top,
     Bottom,
-}
-
-/// The status keys of list and detail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuickKey {
-    Verify,
-    Convert,
-    Pending,
-    Reject,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +54,10 @@ pub enum Action {
     Dismiss,
     /// `y` / `n` on a question (review, confirm).
     Answer(bool),
+    /// `s` in the journal: send the selected write again.
+    Resend,
+    /// `w` on the quit question: quit once every write in flight has its outcome.
+    WaitThenQuit,
     FormEdit(TextEdit),
     /// Step through a picker's choices.
     FormPick(isize),
@@ -108,24 +104,24 @@ pub enum Action {
         entries: Vec<(String, String)>,
         last: bool,
     },
-    Saved {
+    /// A write's outcome, decided by the runner (re-reading the referral when the answer was lost).
+    Written {
         req: RequestId,
-        result: Result<Record, ApiError>,
+        outcome: Outcome,
     },
-    /// The conflict guard found `fields` changed on the server since load; nothing was sent.
-    Conflict {
+    /// What the journaled writes of an earlier run turned out to be.
+    Reconciled {
         req: RequestId,
-        theirs: Record,
-        fields: Vec<String>,
+        result: Result<crate::effects::Reconciliation, String>,
     },
-    /// A batch action's state, when started and at each poll.
-    BatchProgress {
+    JournalLoaded {
         req: RequestId,
-        result: Result<Batch, ApiError>,
+        result: Result<Vec<crate::store::journal::Stored>, String>,
     },
-    Refreshed {
+    /// A running backend action's progress on the server.
+    WriteProgress {
         req: RequestId,
-        result: Result<Vec<Record>, ApiError>,
+        batch: Batch,
     },
     Found {
         req: RequestId,
@@ -143,32 +139,20 @@ pub enum Effect {
     LoadReferrals { req: RequestId },
     /// Page through a kind of referenced resource, answering with `LookupPage`s.
     LoadLookup { req: RequestId, kind: RefKind },
-    /// PUT exactly `body` to the referral `id`, answering with `Saved`.
-    Update {
+    /// Journal the write, send it (after the conflict guard for a guarded field write), decide its
+    /// outcome, journal that, and answer with `Written`.
+    Mutate {
         req: RequestId,
-        id: String,
-        body: Map<String, Value>,
-        /// The touched fields as loaded, for the audit log and the guard.
-        base: Map<String, Value>,
-        /// Refuse (answering `Conflict`) when the server's values differ from `base`; off for
-        /// "keep mine".
-        guard: bool,
-        /// This write reverts an earlier one (recorded as such in the audit log).
-        undo: bool,
+        mutation: Mutation,
+        /// Why it is written, for the journal: form, quick, bulk, triage, undo, resend.
+        why: &'static str,
     },
-    /// Append a line to the audit log.
-    Audit(Box<crate::store::audit::Entry>),
-    /// Start a batch state action; `reason` is written to the local log (v2 cannot store it).
-    StartBatch {
-        req: RequestId,
-        action: BatchAction,
-        ids: Vec<String>,
-        reason: Option<String>,
-    },
-    /// Ask for a batch's state again after a short pause, answering with `BatchProgress`.
-    PollBatch { req: RequestId, batch: i64 },
-    /// Fetch fresh copies of these referrals, answering with `Refreshed`.
-    Refresh { req: RequestId, ids: Vec<String> },
+    /// Read this profile's newest journal entries, answering `JournalLoaded`.
+    LoadJournal { req: RequestId },
+    /// Check the journaled writes an earlier run left without an outcome, answering `Reconciled`.
+    Reconcile { req: RequestId },
+    /// Record a verification session's summary in the journal.
+    RecordSession { detail: serde_json::Value },
     /// Open a referral by email, uid or username, answering with `Found`.
     Find {
         req: RequestId,

@@ -1,13 +1,11 @@
-//! Bulk status changes on marked rows (field-write backends): a queue sent with bounded concurrency,
-//! a result per row, and `R` to send the failed ones again. The HTTP core paces to the server's
-//! rate-limit headers, so a large bulk never goes over the limit.
+//! Bulk status changes on marked rows: the planned writes sent with bounded concurrency, a result
+//! per row that comes only from that row's outcome, and `R` to plan the failed ones again. The HTTP
+//! core paces to the server's rate limit, so a large bulk never goes over it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
-use super::action::Effect;
-use super::state::{Level, State};
-use super::writes::{self, Origin, Outcome};
-use crate::domain::quick::QuickStatus;
+use crate::domain::mutation::{Mutation, Outcome};
+use crate::domain::policy::{Plan, QuickKey};
 
 /// What happened to a row in the last bulk change.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,138 +14,250 @@ pub enum RowResult {
     Queued,
     Sending,
     Done,
-    /// Already in the wanted state: nothing was sent.
-    Unchanged,
+    /// Already as the change would leave it (or the change does not act on it): nothing was sent.
+    Unchanged(String),
     Failed(String),
     Conflict,
+    /// No readable answer and no way to check yet: the journal keeps it.
+    Unknown(String),
+}
+
+impl RowResult {
+    fn is_final(&self) -> bool {
+        !matches!(self, RowResult::Queued | RowResult::Sending)
+    }
+
+    /// Rows `R` sends again.
+    fn retryable(&self) -> bool {
+        matches!(
+            self,
+            RowResult::Failed(_) | RowResult::Conflict | RowResult::Unknown(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bulk {
-    pub decision: QuickStatus,
-    /// Rows not sent yet, in order.
-    pub queue: VecDeque<String>,
-    pub total: usize,
+    pub key: QuickKey,
+    pub reason: Option<String>,
+    /// The key's verb on this backend, for the bar.
+    pub verb: &'static str,
+    /// Writes not sent yet, in order.
+    pub queue: VecDeque<Mutation>,
+    /// Each row's result, by referral id; the rows of this bulk.
+    pub rows: HashMap<String, RowResult>,
     pub in_flight: usize,
-    pub finished: usize,
-    /// Rows that failed or met a conflict, for `R`.
-    pub failed: Vec<String>,
 }
 
-pub fn start(state: &mut State, decision: QuickStatus, ids: Vec<String>) -> Vec<Effect> {
-    if let Some(running) = state.bulk.as_ref().filter(|b| b.finished < b.total) {
-        let progress = format!("{}/{}", running.finished, running.total);
-        state.say(
-            Level::Info,
-            format!(
-                "A bulk change is still running ({progress}): start the next one when it ends."
-            ),
+impl Bulk {
+    pub fn new(key: QuickKey, reason: Option<String>, verb: &'static str, plan: Plan) -> Bulk {
+        let mut rows: HashMap<String, RowResult> = plan
+            .ids()
+            .into_iter()
+            .map(|id| (id, RowResult::Queued))
+            .collect();
+        for (id, why) in plan.skipped {
+            rows.insert(id, RowResult::Unchanged(why));
+        }
+        Bulk {
+            key,
+            reason,
+            verb,
+            queue: plan.mutations.into(),
+            rows,
+            in_flight: 0,
+        }
+    }
+
+    /// The next write to send while fewer than `limit` are in flight.
+    pub fn next(&mut self, limit: usize) -> Option<Mutation> {
+        if self.in_flight >= limit.max(1) {
+            return None;
+        }
+        let mutation = self.queue.pop_front()?;
+        for id in mutation.ids() {
+            self.rows.insert(id, RowResult::Sending);
+        }
+        self.in_flight += 1;
+        Some(mutation)
+    }
+
+    /// A write of this bulk was answered: each of its rows takes its outcome.
+    pub fn finished(&mut self, mutation: &Mutation, outcome: &Outcome) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        for id in mutation.ids() {
+            let result = match outcome {
+                Outcome::Applied { .. } => RowResult::Done,
+                Outcome::Partly { applied, .. } if applied.contains(&id) => RowResult::Done,
+                Outcome::Partly { message, .. } => RowResult::Failed(message.clone()),
+                Outcome::Refused(error) => RowResult::Failed(error.user_message()),
+                Outcome::Failed { message } => RowResult::Failed(message.clone()),
+                Outcome::Conflict { .. } => RowResult::Conflict,
+                Outcome::Unknown { message } => RowResult::Unknown(message.clone()),
+            };
+            self.rows.insert(id, result);
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Rows with a final result.
+    pub fn finished_count(&self) -> usize {
+        self.rows.values().filter(|r| r.is_final()).count()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.finished_count() < self.total()
+    }
+
+    /// Rows that failed, met a conflict or are unknown, for `R`.
+    pub fn failed(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|(_, r)| r.retryable())
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// "Mark verified 12/45 · 1 failed · 3 already so" for the bar and the status line.
+    pub fn progress(&self) -> String {
+        let count = |test: fn(&RowResult) -> bool| self.rows.values().filter(|r| test(r)).count();
+        let mut text = format!(
+            "{} {}/{} · {} failed",
+            self.verb,
+            self.finished_count(),
+            self.total(),
+            count(RowResult::retryable)
         );
-        return Vec::new();
+        let unchanged = count(|r| matches!(r, RowResult::Unchanged(_)));
+        if unchanged > 0 {
+            text.push_str(&format!(" · {unchanged} already so"));
+        }
+        text
     }
-    for id in &ids {
-        state.row_results.insert(id.clone(), RowResult::Queued);
-    }
-    state.bulk = Some(Bulk {
-        decision,
-        total: ids.len(),
-        queue: ids.into(),
-        in_flight: 0,
-        finished: 0,
-        failed: Vec::new(),
-    });
-    state.marked.clear();
-    pump(state)
 }
 
-/// Sends queued rows until `concurrency` are in flight.
-fn pump(state: &mut State) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    let limit = state.session.concurrency.max(1);
-    while let Some(bulk) = state.bulk.as_mut().filter(|b| b.in_flight < limit) {
-        let Some(id) = bulk.queue.pop_front() else {
-            break;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ApiError;
+    use crate::domain::diff::ChangeSet;
+    use crate::domain::mutation::FieldWrite;
+    use serde_json::Map;
+
+    fn write(id: &str) -> Mutation {
+        Mutation::Fields(FieldWrite {
+            id: id.into(),
+            changes: ChangeSet::default(),
+            base: Map::new(),
+            guard: true,
+        })
+    }
+
+    fn bulk(ids: &[&str]) -> Bulk {
+        let plan = Plan {
+            mutations: ids.iter().map(|id| write(id)).collect(),
+            skipped: vec![("ref_z".into(), "already verified".into())],
         };
-        let decision = bulk.decision.clone();
-        match writes::quick_changes(state, &id, &decision) {
-            Ok(changes) if changes.is_empty() => record(state, &id, RowResult::Unchanged),
-            Ok(changes) => {
-                if let Some(bulk) = state.bulk.as_mut() {
-                    bulk.in_flight += 1;
-                }
-                state.row_results.insert(id.clone(), RowResult::Sending);
-                effects.extend(writes::send(state, &id, changes, Origin::Bulk, true));
-            }
-            Err(message) => record(state, &id, RowResult::Failed(message)),
-        }
+        Bulk::new(QuickKey::Verify, None, "Mark verified", plan)
     }
-    report(state);
-    effects
-}
 
-fn record(state: &mut State, id: &str, result: RowResult) {
-    if let Some(bulk) = state.bulk.as_mut() {
-        bulk.finished += 1;
-        if matches!(result, RowResult::Failed(_) | RowResult::Conflict) {
-            bulk.failed.push(id.to_string());
-        }
-    }
-    state.row_results.insert(id.to_string(), result);
-}
-
-/// A bulk row's write answered.
-pub fn finished(state: &mut State, id: &str, outcome: Outcome) -> Vec<Effect> {
-    if let Some(bulk) = state.bulk.as_mut() {
-        bulk.in_flight = bulk.in_flight.saturating_sub(1);
-    }
-    let result = match outcome {
-        Outcome::Done => RowResult::Done,
-        Outcome::Failed(message) => RowResult::Failed(message),
-        Outcome::Conflict => RowResult::Conflict,
-    };
-    record(state, id, result);
-    pump(state)
-}
-
-/// The status line while a bulk runs and once it ends.
-fn report(state: &mut State) {
-    let Some(bulk) = &state.bulk else { return };
-    let failed = bulk.failed.len();
-    let text = format!(
-        "{} {}/{} · {failed} failed",
-        bulk.decision.word(),
-        bulk.finished,
-        bulk.total
-    );
-    if bulk.finished < bulk.total {
-        state.say(Level::Info, text);
-    } else if failed == 0 {
-        state.say(Level::Success, format!("Done: {text}."));
-    } else {
-        state.say(
-            Level::Error,
-            format!("Done: {text}. R sends the failed ones again."),
+    #[test]
+    fn concurrency_is_bounded_and_rows_move_from_queued_to_sending() {
+        let mut bulk = bulk(&["a", "b", "c"]);
+        assert_eq!(bulk.total(), 4);
+        assert_eq!(
+            bulk.finished_count(),
+            1,
+            "the skipped row is final from the start"
         );
+        assert!(bulk.next(2).is_some() && bulk.next(2).is_some());
+        assert!(bulk.next(2).is_none(), "two in flight is the limit");
+        assert_eq!(bulk.rows["a"], RowResult::Sending);
+        assert_eq!(bulk.rows["c"], RowResult::Queued);
     }
-}
 
-/// `R`: the failed rows of the last bulk, once more.
-pub fn retry_failed(state: &mut State) -> Vec<Effect> {
-    match &state.bulk {
-        Some(bulk) if bulk.queue.is_empty() && bulk.in_flight == 0 && !bulk.failed.is_empty() => {
-            let (decision, ids) = (bulk.decision.clone(), bulk.failed.clone());
-            start(state, decision, ids)
+    /// One row per outcome: the row's mark and whether `R` sends it again.
+    #[test]
+    fn each_outcome_marks_its_row() {
+        let table: Vec<(Outcome, RowResult, bool)> = vec![
+            (
+                Outcome::Applied {
+                    records: vec![],
+                    note: None,
+                },
+                RowResult::Done,
+                false,
+            ),
+            (
+                Outcome::Failed {
+                    message: "HTTP 500".into(),
+                },
+                RowResult::Failed("HTTP 500".into()),
+                true,
+            ),
+            (
+                Outcome::Refused(ApiError::Invalid {
+                    status: 400,
+                    message: "bad".into(),
+                    fields: vec![],
+                }),
+                RowResult::Failed("The server refused the change: bad".into()),
+                true,
+            ),
+            (
+                Outcome::Conflict {
+                    theirs: crate::domain::Record {
+                        id: "a".into(),
+                        values: Map::new(),
+                    },
+                    fields: vec![],
+                },
+                RowResult::Conflict,
+                true,
+            ),
+            (
+                Outcome::Unknown {
+                    message: "no answer".into(),
+                },
+                RowResult::Unknown("no answer".into()),
+                true,
+            ),
+        ];
+        for (outcome, mark, retry) in table {
+            let mut bulk = bulk(&["a"]);
+            let sent = bulk.next(4).unwrap();
+            bulk.finished(&sent, &outcome);
+            assert_eq!(bulk.rows["a"], mark, "{}", outcome.word());
+            assert_eq!(bulk.failed().contains(&"a".to_string()), retry);
+            assert!(!bulk.is_running());
         }
-        Some(bulk) if bulk.finished < bulk.total => {
-            state.say(
-                Level::Info,
-                "The bulk change is still running; R works once it ends.",
-            );
-            Vec::new()
-        }
-        _ => {
-            state.say(Level::Info, "No failed rows to send again.");
-            Vec::new()
-        }
+    }
+
+    #[test]
+    fn the_bar_counts_outcomes_not_sends() {
+        let mut bulk = bulk(&["a", "b"]);
+        let a = bulk.next(4).unwrap();
+        let _b = bulk.next(4).unwrap();
+        assert_eq!(
+            bulk.progress(),
+            "Mark verified 1/3 · 0 failed · 1 already so"
+        );
+        bulk.finished(
+            &a,
+            &Outcome::Failed {
+                message: "x".into(),
+            },
+        );
+        assert_eq!(
+            bulk.progress(),
+            "Mark verified 2/3 · 1 failed · 1 already so"
+        );
+        assert!(bulk.is_running());
     }
 }

@@ -1,15 +1,16 @@
 //! Keys on modal layers: the review, questions, the reject reason, the picker, the move review,
 //! the conflict dialog and the command line. Each answers by closing itself or staying open.
 
-use super::action::{Action, Effect, Motion, QuickKey};
+use super::action::{Action, Effect, Motion};
 use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
-use super::update::{ask_reason, field_decision};
-use super::writes::{self, Origin};
-use super::{batch, bulk, command, picker};
+use super::writes::Origin;
+use super::{command, flows, picker};
 use crate::api::BatchAction;
-use crate::domain::quick::QuickStatus;
-use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
+use crate::domain::Record;
+use crate::domain::mutation::Mutation;
+use crate::domain::schema::firstpromoter_policy::action_write;
+use crate::domain::schema::{FieldKind, RefKind};
 
 pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Effect> {
     match (overlay, action) {
@@ -25,14 +26,10 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             state.overlay = Some(Overlay::Review { changes, scroll });
         }
         (Overlay::Review { changes, .. }, Action::Answer(true)) => {
-            let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
-                return Vec::new();
-            };
-            state.say(Level::Info, format!("Saving {id}…"));
-            return writes::send(state, &id, changes, Origin::Form, true);
+            return flows::send_form(state, changes, true);
         }
         (Overlay::Conflict { changes, .. }, Action::KeepMine) => {
-            return writes::keep_mine(state, changes);
+            return flows::send_form(state, changes, false);
         }
         (Overlay::Conflict { clashes, .. }, Action::TakeTheirs) => {
             let id = state
@@ -61,26 +58,30 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
                 "Back to the form: Ctrl-s reviews your change against their version.",
             );
         }
-        (Overlay::TriageSummary(_), _) => {}
+        (Overlay::TriageSummary, _) => {}
         (Overlay::Review { .. }, Action::Answer(false) | Action::Dismiss) => {
             state.say(Level::Info, "Not sent. The form is as you left it.");
         }
         (Overlay::Confirm(Question::Quit), Action::Answer(true)) => state.should_quit = true,
+        (Overlay::Confirm(Question::Quit), Action::WaitThenQuit) => {
+            state.quit_when_idle = true;
+            state.should_quit = state.writes.count() == 0;
+            state.say(
+                Level::Info,
+                format!(
+                    "Quitting once {} write(s) in flight have their outcome…",
+                    state.writes.count()
+                ),
+            );
+        }
         (Overlay::Confirm(Question::DiscardForm), Action::Answer(true)) => {
             state.form = None;
             state.say(Level::Info, "Changes discarded.");
         }
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
-        (Overlay::Confirm(Question::Bulk(QuickKey::Reject)), Action::Answer(true)) => {
-            ask_reason(state, state.marked.iter().cloned().collect());
-        }
-        (Overlay::Confirm(Question::Bulk(key)), Action::Answer(true)) => {
-            let ids: Vec<String> = std::mem::take(&mut state.marked).into_iter().collect();
-            return match state.schema.quick {
-                QuickStyle::BatchActions => batch::quick(state, key, ids),
-                QuickStyle::FieldWrites => bulk::start(state, field_decision(key), ids),
-            };
+        (Overlay::Confirm(Question::Bulk { key, plan }), Action::Answer(true)) => {
+            return flows::bulk_confirmed(state, key, plan);
         }
         (Overlay::RejectReason { ids, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);
@@ -91,31 +92,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             });
         }
         (Overlay::RejectReason { ids, input, .. }, Action::PromptSubmit) => {
-            let decision = QuickStatus::Rejected(input.text());
-            let outcome = match state.schema.quick {
-                QuickStyle::FieldWrites if ids.len() > 1 && input.text().trim().is_empty() => {
-                    Err("Type a reason: it is stored as metadata.rejection_reason.".to_string())
-                }
-                QuickStyle::FieldWrites if ids.len() > 1 => {
-                    state.marked.clear();
-                    Ok(bulk::start(state, decision, ids.clone()))
-                }
-                QuickStyle::FieldWrites => writes::quick(state, &ids[0], &decision),
-                QuickStyle::BatchActions if input.text().trim().is_empty() => {
-                    Err("Type a reason: it goes to referee's local log.".to_string())
-                }
-                QuickStyle::BatchActions => {
-                    let reason = Some(input.text().trim().to_string());
-                    state.marked.clear();
-                    Ok(batch::start(
-                        state,
-                        BatchAction::Disable,
-                        ids.clone(),
-                        reason,
-                    ))
-                }
-            };
-            match outcome {
+            match flows::reason_given(state, ids.clone(), &input.text()) {
                 Ok(effects) => return effects,
                 Err(message) => {
                     state.overlay = Some(Overlay::RejectReason {
@@ -161,7 +138,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             let Some(form) = state.form.as_mut() else {
                 return Vec::new();
             };
-            let ids = vec![form.record_id.clone()];
+            let ids = [form.record_id.clone()];
             // The form no longer offers the old promoter campaign as the value to keep.
             let link_field = schema
                 .fields
@@ -177,7 +154,10 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
                 link,
                 with_commissions,
             };
-            return batch::start(state, action, ids, None);
+            let records: Vec<&Record> = ids.iter().filter_map(|id| state.record(id)).collect();
+            let write = action_write(action, &records, None);
+            state.say(Level::Info, format!("Moving {}…", ids.join(", ")));
+            return flows::submit(state, Mutation::Action(write), Origin::Quick, None);
         }
         (Overlay::MoveReview { .. }, Action::Answer(false) | Action::Dismiss) => {
             state.say(Level::Info, "Not moved.")
@@ -198,6 +178,25 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             }
         }
         (Overlay::Command { .. }, Action::Dismiss) => {}
+        (Overlay::Journal { entries, selected }, Action::Move(motion)) => {
+            let last = entries.len().saturating_sub(1);
+            let selected = match motion {
+                Motion::Up => selected.saturating_sub(1),
+                Motion::Down => (selected + 1).min(last),
+                Motion::PageUp => selected.saturating_sub(10),
+                Motion::PageDown => (selected + 10).min(last),
+                Motion::Top => 0,
+                Motion::Bottom => last,
+            };
+            state.overlay = Some(Overlay::Journal { entries, selected });
+        }
+        (Overlay::Journal { entries, selected }, Action::Resend) => {
+            return match entries.get(selected) {
+                Some(entry) => command::resend(state, entry),
+                None => Vec::new(),
+            };
+        }
+        (Overlay::Journal { .. }, Action::Dismiss) => {}
         (overlay, _) => state.overlay = Some(overlay),
     }
     Vec::new()

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Motion, QuickKey};
 use super::form::FieldInput;
-use super::state::{Overlay, State};
+use super::state::{Overlay, Question, State};
 use super::text::TextEdit;
 
 pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
@@ -126,7 +126,19 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
         Overlay::MoveReview { .. } if key.code == KeyCode::Char('m') => {
             Some(Action::ToggleCommissions)
         }
-        Overlay::Help | Overlay::TriageSummary(_) => Some(Action::Dismiss),
+        Overlay::Help | Overlay::TriageSummary => Some(Action::Dismiss),
+        Overlay::Journal { .. } => match key.code {
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
+            KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
+            KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
+            KeyCode::Char('s') => Some(Action::Resend),
+            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Dismiss),
+            _ => None,
+        },
+        Overlay::Confirm(Question::Quit) if key.code == KeyCode::Char('w') => {
+            Some(Action::WaitThenQuit)
+        }
         Overlay::Conflict { .. } => match key.code {
             KeyCode::Char('k') => Some(Action::KeepMine),
             KeyCode::Char('t') => Some(Action::TakeTheirs),

@@ -2,10 +2,10 @@
 //! `State` and returns Effects; the runner performs those and feeds their answers back as Actions.
 
 pub mod action;
-pub mod batch;
 pub mod bulk;
 pub mod command;
 mod dialogs;
+pub mod flows;
 pub mod form;
 pub mod keymap;
 pub mod picker;

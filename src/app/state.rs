@@ -3,13 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::action::{QuickKey, RequestId};
-use super::bulk::{Bulk, RowResult};
+use super::bulk::Bulk;
+use super::flows::Clash;
 use super::form::Form;
 use super::text::TextBuffer;
-use super::triage::{Summary, Triage};
-use super::writes::{Clash, Job, UndoEntry};
-use crate::api::{Batch, BatchAction};
+use super::triage::Triage;
+use super::writes::Writes;
 use crate::domain::diff::ChangeSet;
+use crate::domain::policy::Plan;
 use crate::domain::schema::{RefKind, Schema};
 use crate::domain::{Clock, MetadataMode, Record};
 
@@ -36,18 +37,10 @@ pub enum LoadState {
 pub enum Pending {
     Load,
     Lookup(RefKind),
-    /// A PUT for `id`; `changes` is what it was meant to change, for the status bar.
-    Save(Box<Job>),
-    /// A batch state action on `ids`, with its last known progress.
-    Batch {
-        action: BatchAction,
-        ids: Vec<String>,
-        latest: Option<Batch>,
-        /// The action that would put these referrals back, pushed on the undo stack when this one
-        /// completes; None when there is none (or this batch is itself an undo).
-        inverse: Option<BatchAction>,
-    },
-    Refresh,
+    /// Checking the writes an earlier run left without an outcome.
+    Reconcile,
+    /// Reading the journal for `:journal`.
+    Journal,
     Find {
         by: String,
         value: String,
@@ -73,14 +66,14 @@ pub enum Pane {
     Detail,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Question {
     /// Quit with a dirty form or writes still in flight.
     Quit,
     /// Leave the form and lose what was typed.
     DiscardForm,
-    /// Apply a status key to every marked row.
-    Bulk(QuickKey),
+    /// Apply a status key to every marked row: the writes it would make, planned before asking.
+    Bulk { key: QuickKey, plan: Plan },
 }
 
 /// A modal layer over the screen; it gets every key while shown.
@@ -116,8 +109,14 @@ pub enum Overlay {
         changes: ChangeSet,
         clashes: Vec<Clash>,
     },
-    /// What a verification session did, shown when it ends.
-    TriageSummary(Summary),
+    /// What the verification session just left did (`State::triage_past`), counted as its writes
+    /// answer.
+    TriageSummary,
+    /// `:journal`: this profile's newest writes, newest first, and what became of them.
+    Journal {
+        entries: Vec<crate::store::journal::Stored>,
+        selected: usize,
+    },
     /// The `:` command line.
     Command {
         input: TextBuffer,
@@ -166,13 +165,18 @@ pub struct State {
     pub pending: BTreeMap<RequestId, Pending>,
     /// Rows marked with Space; a status key then acts on all of them after one confirmation.
     pub marked: BTreeSet<String>,
-    /// Changes that reached the server, newest last, for `u`.
-    pub undo: Vec<UndoEntry>,
+    /// Writes in flight and the undo stack.
+    pub writes: Writes,
+    /// The last bulk change, with a result per row shown beside it.
     pub bulk: Option<Bulk>,
-    /// What the last bulk write did to each row, shown beside it.
-    pub row_results: HashMap<String, RowResult>,
     pub triage: Option<Triage>,
+    /// The verification session last left: its writes may still be answering.
+    pub triage_past: Option<Triage>,
+    /// `w` on the quit question: quit once every write in flight has its outcome.
+    pub quit_when_idle: bool,
     pub message: Option<Message>,
+    /// What the journal found of the last run, held until loading ends so it is not overwritten.
+    pub journal_note: Option<(Level, String)>,
     pub clock: Clock,
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
@@ -208,11 +212,13 @@ impl State {
             overlay: None,
             pending: BTreeMap::new(),
             marked: BTreeSet::new(),
-            undo: Vec::new(),
+            writes: Writes::default(),
             bulk: None,
-            row_results: HashMap::new(),
             triage: None,
+            triage_past: None,
+            quit_when_idle: false,
             message: None,
+            journal_note: None,
             clock,
             viewport: (80, 24),
             next_request: 1,
@@ -223,10 +229,21 @@ impl State {
     }
 
     pub fn request(&mut self, what: Pending) -> RequestId {
-        let req = RequestId(self.next_request);
-        self.next_request += 1;
+        let req = self.next_request_id();
         self.pending.insert(req, what);
         req
+    }
+
+    /// A fresh id for a background request.
+    pub fn next_request_id(&mut self) -> RequestId {
+        let req = RequestId(self.next_request);
+        self.next_request += 1;
+        req
+    }
+
+    /// Whether anything is still waiting for a server: loads, lookups or writes.
+    pub fn busy(&self) -> bool {
+        !self.pending.is_empty() || self.writes.count() > 0
     }
 
     pub fn selected_record(&self) -> Option<&Record> {
@@ -240,8 +257,7 @@ impl State {
     }
 
     pub fn pending_writes(&self) -> usize {
-        let writes = |p: &&Pending| matches!(p, Pending::Save { .. } | Pending::Batch { .. });
-        self.pending.values().filter(writes).count()
+        self.writes.count()
     }
 
     /// Puts fresh copies of records in place (adding unknown ones) and keeps the list in step.

@@ -1,23 +1,36 @@
-//! Verification sessions: the filtered list (by default converted referrals, oldest first) as a
-//! queue shown one referral at a time. One key per decision and no waiting: the next referral shows
-//! at once while the write runs; a failed write comes back to the queue with its error.
+//! Verification sessions: a queue shown one referral at a time. One key per decision and no
+//! waiting: the next referral shows at once while the write runs. Counts come from the writes'
+//! outcomes as they arrive — also after the session was left — and a decision whose write failed
+//! comes back to the queue with its error.
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use serde_json::json;
 
-use super::action::{Effect, QuickKey};
-use super::state::{Level, Overlay, State};
 use super::text::TextBuffer;
-use super::writes::{self, Outcome};
-use crate::api::BatchAction;
-use crate::domain::quick::QuickStatus;
-use crate::domain::schema::QuickStyle;
-use crate::store::audit::Entry;
+use crate::domain::mutation::Outcome;
 
 /// Reasons remembered for the number keys of the reason prompt.
 const RECENT_REASONS: usize = 9;
+
+/// Where a decision's write stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    Sending,
+    Applied,
+    /// Nothing to send: the referral was already so.
+    Already,
+    /// No readable answer yet; the journal keeps it.
+    Unknown,
+}
+
+/// One decision of the session that stands (a failed one leaves this list for `errors`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub id: String,
+    pub rejection: bool,
+    pub written: Written,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Triage {
@@ -25,8 +38,6 @@ pub struct Triage {
     /// Index of the referral on screen; equal to the queue's length when all are done.
     pub position: usize,
     pub total: usize,
-    pub verified: usize,
-    pub rejected: usize,
     pub skipped: usize,
     /// Referrals whose last write failed, with the error shown when they come back.
     pub errors: HashMap<String, String>,
@@ -35,12 +46,14 @@ pub struct Triage {
     pub recent_reasons: Vec<String>,
     /// The reason prompt, open after `x`.
     pub reason: Option<TextBuffer>,
-    /// Decisions still being written: id → whether it was a rejection, to uncount a failure.
-    pub sending: HashMap<String, bool>,
     /// How far the card on screen is scrolled (it may be taller than a small terminal).
     pub scroll: u16,
-    /// This session's decisions that stand, newest last: (id, whether it was a rejection), for `u`.
-    pub decisions: Vec<(String, bool)>,
+    /// This session's decisions that stand, oldest first.
+    pub decisions: Vec<Decision>,
+    /// When the session was left, for the summary's length.
+    pub ended: Option<Timestamp>,
+    /// The summary is in the journal (written once, when every decision has its outcome).
+    pub recorded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,16 +62,37 @@ pub struct Summary {
     pub rejected: usize,
     pub skipped: usize,
     pub failed: usize,
+    /// Decisions whose write has not answered yet.
+    pub sending: usize,
+    pub unknown: usize,
     pub minutes: f64,
 }
 
 impl Triage {
+    pub fn new(queue: Vec<String>, now: Timestamp) -> Triage {
+        Triage {
+            total: queue.len(),
+            queue,
+            position: 0,
+            skipped: 0,
+            errors: HashMap::new(),
+            started: now,
+            recent_reasons: Vec::new(),
+            reason: None,
+            scroll: 0,
+            decisions: Vec::new(),
+            ended: None,
+            recorded: false,
+        }
+    }
+
     pub fn current(&self) -> Option<&str> {
         self.queue.get(self.position).map(String::as_str)
     }
 
+    /// Decisions that stand: applied, already so, or still being written.
     pub fn decided(&self) -> usize {
-        self.verified + self.rejected
+        self.decisions.len()
     }
 
     /// Decisions per hour so far; None in the first minute, when a rate would mean little.
@@ -66,248 +100,220 @@ impl Triage {
         let seconds = now.as_second() - self.started.as_second();
         (seconds >= 60).then(|| self.decided() as f64 * 3600.0 / seconds as f64)
     }
-}
 
-/// `t`: the shown rows as a queue; with no filter, the schema's default (converted, oldest first).
-pub fn start(state: &mut State) {
-    let mut queue: Vec<&crate::domain::Record> = state
-        .list
-        .visible
-        .iter()
-        .map(|i| &state.records[*i])
-        .collect();
-    if state.list.filter.text().trim().is_empty() {
-        let (field, value) = state.schema.triage_default;
-        queue.retain(|r| r.text(field) == value);
-        queue.sort_by_key(|r| r.text("created_at"));
+    /// Whether a decision's write is still waiting for its answer.
+    pub fn sending(&self) -> bool {
+        self.decisions.iter().any(|d| d.written == Written::Sending)
     }
-    let queue: Vec<String> = queue.into_iter().map(|r| r.id.clone()).collect();
-    if queue.is_empty() {
-        state.say(Level::Info, "Nothing to triage: the queue would be empty.");
-        return;
-    }
-    state.say(
-        Level::Info,
-        format!(
-            "Triage: {} referrals. v verify · x reject · s skip · u undo · q leave",
-            queue.len()
-        ),
-    );
-    state.triage = Some(Triage {
-        total: queue.len(),
-        queue,
-        position: 0,
-        verified: 0,
-        rejected: 0,
-        skipped: 0,
-        errors: HashMap::new(),
-        started: state.clock.now,
-        recent_reasons: Vec::new(),
-        reason: None,
-        sending: HashMap::new(),
-        decisions: Vec::new(),
-        scroll: 0,
-    });
-}
 
-/// A decision on the referral on screen: sent in the background, and the next one shows at once.
-pub fn decide(state: &mut State, key: QuickKey) -> Vec<Effect> {
-    let Some(id) = state
-        .triage
-        .as_ref()
-        .and_then(|t| t.current())
-        .map(str::to_string)
-    else {
-        return Vec::new();
-    };
-    let decision = match key {
-        QuickKey::Verify => QuickStatus::Verified,
-        QuickKey::Reject => {
-            if let Some(triage) = state.triage.as_mut() {
-                triage.reason = Some(TextBuffer::single(""));
+    /// A decision on the referral on screen; the next one shows at once.
+    pub fn decide(&mut self, id: &str, rejection: bool, written: Written) {
+        self.errors.remove(id);
+        self.position += 1;
+        self.scroll = 0;
+        self.decisions.push(Decision {
+            id: id.to_string(),
+            rejection,
+            written,
+        });
+    }
+
+    pub fn remember_reason(&mut self, reason: &str) {
+        self.recent_reasons.retain(|r| r != reason);
+        self.recent_reasons.insert(0, reason.to_string());
+        self.recent_reasons.truncate(RECENT_REASONS);
+    }
+
+    pub fn skip(&mut self) {
+        if self.position < self.queue.len() {
+            self.skipped += 1;
+            self.position += 1;
+            self.scroll = 0;
+        }
+    }
+
+    /// A decision's write answered; a failed one goes back into the queue, right after the one on
+    /// screen (or at the end of a session already left).
+    pub fn finished(&mut self, id: &str, outcome: &Outcome) {
+        let Some(at) = self
+            .decisions
+            .iter()
+            .rposition(|d| d.id == id && d.written == Written::Sending)
+        else {
+            return;
+        };
+        let error = match outcome {
+            Outcome::Applied { .. } => {
+                self.decisions[at].written = Written::Applied;
+                return;
             }
-            return Vec::new();
+            Outcome::Partly { applied, .. } if applied.iter().any(|a| a == id) => {
+                self.decisions[at].written = Written::Applied;
+                return;
+            }
+            Outcome::Unknown { .. } => {
+                self.decisions[at].written = Written::Unknown;
+                return;
+            }
+            Outcome::Partly { message, .. } | Outcome::Failed { message } => message.clone(),
+            Outcome::Refused(error) => error.user_message(),
+            Outcome::Conflict { .. } => {
+                "Changed by someone else since it was loaded: look again.".to_string()
+            }
+        };
+        self.decisions.remove(at);
+        self.errors.insert(id.to_string(), error);
+        let at = (self.position + 1).min(self.queue.len());
+        self.queue.insert(at, id.to_string());
+    }
+
+    /// `u`: takes back the last decision that stands and shows that referral again. Returns it, or
+    /// why it cannot be taken back yet.
+    pub fn take_back(&mut self) -> Result<Decision, String> {
+        let Some(last) = self.decisions.last() else {
+            return Err("Nothing decided in this session yet.".to_string());
+        };
+        if last.written == Written::Sending {
+            return Err(format!(
+                "{} is still being written: press u again in a moment.",
+                last.id
+            ));
         }
-        QuickKey::Convert => QuickStatus::Converted,
-        QuickKey::Pending => QuickStatus::Pending,
-    };
-    send(state, &id, decision)
-}
-
-/// Enter in the reason prompt, or a number key picking a recent reason.
-pub fn reject_with(state: &mut State, reason: String) -> Vec<Effect> {
-    let Some(triage) = state.triage.as_mut() else {
-        return Vec::new();
-    };
-    if reason.trim().is_empty() {
-        return Vec::new();
+        let decision = self.decisions.pop().expect("checked above");
+        self.queue.insert(self.position, decision.id.clone());
+        Ok(decision)
     }
-    triage.reason = None;
-    triage.recent_reasons.retain(|r| *r != reason);
-    triage.recent_reasons.insert(0, reason.clone());
-    triage.recent_reasons.truncate(RECENT_REASONS);
-    let Some(id) = triage.current().map(str::to_string) else {
-        return Vec::new();
-    };
-    send(state, &id, QuickStatus::Rejected(reason))
-}
 
-fn send(state: &mut State, id: &str, decision: QuickStatus) -> Vec<Effect> {
-    if state.schema.quick == QuickStyle::BatchActions {
-        return send_as_batch(state, id, decision);
-    }
-    let changes = match writes::quick_changes(state, id, &decision) {
-        Ok(changes) => changes,
-        Err(message) => {
-            state.say(Level::Error, message);
-            return Vec::new();
+    /// The session's counts from its outcomes so far.
+    pub fn summary(&self, now: Timestamp) -> Summary {
+        let count = |rejection: bool| {
+            self.decisions
+                .iter()
+                .filter(|d| {
+                    d.rejection == rejection
+                        && matches!(d.written, Written::Applied | Written::Already)
+                })
+                .count()
+        };
+        let written = |w: Written| self.decisions.iter().filter(|d| d.written == w).count();
+        let end = self.ended.unwrap_or(now);
+        Summary {
+            verified: count(false),
+            rejected: count(true),
+            skipped: self.skipped,
+            failed: self.errors.len(),
+            sending: written(Written::Sending),
+            unknown: written(Written::Unknown),
+            minutes: (end.as_second() - self.started.as_second()) as f64 / 60.0,
         }
-    };
-    let rejection = matches!(decision, QuickStatus::Rejected(_));
-    count_decision(state, id, rejection, !changes.is_empty());
-    if changes.is_empty() {
-        return Vec::new();
-    }
-    writes::send(state, id, changes, writes::Origin::Triage, true)
-}
-
-/// Counts a decision, moves to the next referral, and remembers a write going out for it.
-fn count_decision(state: &mut State, id: &str, rejection: bool, sending: bool) {
-    let Some(triage) = state.triage.as_mut() else {
-        return;
-    };
-    if rejection {
-        triage.rejected += 1;
-    } else {
-        triage.verified += 1;
-    }
-    triage.errors.remove(id);
-    triage.position += 1;
-    triage.scroll = 0;
-    triage.decisions.push((id.to_string(), rejection));
-    if sending {
-        triage.sending.insert(id.to_string(), rejection);
     }
 }
 
-/// On a batch-action backend a decision is an approve or a disable of the one referral.
-fn send_as_batch(state: &mut State, id: &str, decision: QuickStatus) -> Vec<Effect> {
-    let (action, reason) = match decision {
-        QuickStatus::Rejected(reason) => (BatchAction::Disable, Some(reason)),
-        _ => (BatchAction::Approve, None),
-    };
-    count_decision(state, id, reason.is_some(), true);
-    super::batch::start(state, action, vec![id.to_string()], reason)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn skip(state: &mut State) {
-    if let Some(triage) = state.triage.as_mut()
-        && triage.position < triage.queue.len()
-    {
-        triage.skipped += 1;
-        triage.position += 1;
-        triage.scroll = 0;
+    fn now() -> Timestamp {
+        "2026-11-21T10:00:00Z".parse().unwrap()
     }
-}
 
-/// A triage write answered; a failed one goes back into the queue, right after the one on screen.
-pub fn finished(state: &mut State, id: &str, outcome: Outcome) {
-    let Some(triage) = state.triage.as_mut() else {
-        return;
-    };
-    let rejection = triage.sending.remove(id).unwrap_or(false);
-    let error = match outcome {
-        Outcome::Done => return,
-        Outcome::Failed(message) => message,
-        Outcome::Conflict => "Changed by someone else since it was loaded: look again.".to_string(),
-    };
-    triage.errors.insert(id.to_string(), error);
-    if let Some(at) = triage
-        .decisions
-        .iter()
-        .rposition(|(decided, _)| decided == id)
-    {
-        triage.decisions.remove(at);
+    fn session() -> Triage {
+        Triage::new(vec!["a".into(), "b".into(), "c".into()], now())
     }
-    // The decision did not land: it is counted again when it is made again.
-    if rejection {
-        triage.rejected = triage.rejected.saturating_sub(1);
-    } else {
-        triage.verified = triage.verified.saturating_sub(1);
-    }
-    let at = (triage.position + 1).min(triage.queue.len());
-    triage.queue.insert(at, id.to_string());
-}
 
-/// `u` in triage: take back this session's last decision (its write is undone where the backend
-/// can) and show that referral again.
-pub fn undo(state: &mut State) -> Vec<Effect> {
-    let Some(triage) = state.triage.as_mut() else {
-        return Vec::new();
-    };
-    let Some((id, rejection)) = triage.decisions.last().cloned() else {
-        state.say(Level::Info, "Nothing decided in this session yet.");
-        return Vec::new();
-    };
-    if triage.sending.contains_key(&id) {
-        state.say(
-            Level::Info,
-            format!("{id} is still being written: press u again in a moment."),
-        );
-        return Vec::new();
-    }
-    triage.decisions.pop();
-    if rejection {
-        triage.rejected = triage.rejected.saturating_sub(1);
-    } else {
-        triage.verified = triage.verified.saturating_sub(1);
-    }
-    triage.queue.insert(triage.position, id.clone());
-    match state
-        .undo
-        .iter()
-        .rposition(|entry| entry.first_id() == Some(id.as_str()))
-    {
-        Some(index) => {
-            let entry = state.undo.remove(index);
-            writes::revert(state, entry)
+    fn applied() -> Outcome {
+        Outcome::Applied {
+            records: vec![],
+            note: None,
         }
-        None => {
-            state.say(
-                Level::Info,
-                format!("{id} is back in the queue; its change cannot be undone here."),
+    }
+
+    /// One row per outcome: how the session's counts and queue take it.
+    #[test]
+    fn counts_come_from_outcomes() {
+        // (outcome, (verified, failed, sending, unknown) after it, queue length after it)
+        type Row = (Outcome, (usize, usize, usize, usize), usize);
+        let table: Vec<Row> = vec![
+            (applied(), (1, 0, 0, 0), 3),
+            (
+                Outcome::Failed {
+                    message: "500".into(),
+                },
+                (0, 1, 0, 0),
+                4,
+            ),
+            (
+                Outcome::Unknown {
+                    message: "lost".into(),
+                },
+                (0, 0, 0, 1),
+                3,
+            ),
+        ];
+        for (outcome, (verified, failed, sending, unknown), queue) in table {
+            let mut triage = session();
+            triage.decide("a", false, Written::Sending);
+            let before = triage.summary(now());
+            assert_eq!(
+                (before.verified, before.sending),
+                (0, 1),
+                "not counted while sending"
             );
-            Vec::new()
+            triage.finished("a", &outcome);
+            let after = triage.summary(now());
+            assert_eq!(
+                (after.verified, after.failed, after.sending, after.unknown),
+                (verified, failed, sending, unknown),
+                "{}",
+                outcome.word()
+            );
+            assert_eq!(triage.queue.len(), queue, "{}", outcome.word());
         }
     }
-}
 
-/// Leaving: the summary on screen and in the audit log.
-pub fn leave(state: &mut State) -> Vec<Effect> {
-    let Some(triage) = state.triage.take() else {
-        return Vec::new();
-    };
-    let summary = Summary {
-        verified: triage.verified,
-        rejected: triage.rejected,
-        skipped: triage.skipped,
-        failed: triage.errors.len(),
-        minutes: (state.clock.now.as_second() - triage.started.as_second()) as f64 / 60.0,
-    };
-    let session = &state.session;
-    let mut entry = Entry::new(
-        state.clock.now_rfc3339(),
-        &session.profile,
-        session.backend,
-        session.admin_id.as_deref(),
-        "triage_summary",
-    );
-    entry.detail = json!({
-        "verified": summary.verified, "rejected": summary.rejected, "skipped": summary.skipped,
-        "failed": summary.failed, "minutes": (summary.minutes * 10.0).round() / 10.0,
-        "queue": triage.total,
-    });
+    #[test]
+    fn a_failed_decision_comes_back_after_the_one_on_screen_and_leaves_the_count() {
+        let mut triage = session();
+        triage.decide("a", true, Written::Sending);
+        assert_eq!(triage.decided(), 1);
+        triage.finished(
+            "a",
+            &Outcome::Failed {
+                message: "HTTP 500".into(),
+            },
+        );
+        assert_eq!(triage.decided(), 0);
+        assert_eq!(triage.queue, ["a", "b", "a", "c"]);
+        assert_eq!(triage.errors["a"], "HTTP 500");
+        triage.skip();
+        triage.decide("a", true, Written::Sending);
+        assert!(triage.errors.is_empty(), "decided again: the error is gone");
+    }
 
-    state.overlay = Some(Overlay::TriageSummary(summary));
-    vec![Effect::Audit(Box::new(entry))]
+    #[test]
+    fn an_outcome_after_leaving_still_counts() {
+        let mut triage = session();
+        triage.decide("a", false, Written::Sending);
+        triage.ended = Some(now());
+        triage.finished("a", &applied());
+        assert_eq!(triage.summary(now()).verified, 1);
+        assert!(!triage.sending());
+    }
+
+    #[test]
+    fn take_back_waits_for_the_write_and_requeues_the_referral() {
+        let mut triage = session();
+        triage.decide("a", false, Written::Sending);
+        assert!(
+            triage
+                .take_back()
+                .unwrap_err()
+                .contains("still being written")
+        );
+        triage.finished("a", &applied());
+        let taken = triage.take_back().unwrap();
+        assert_eq!(taken.id, "a");
+        assert_eq!(triage.current(), Some("a"));
+        assert_eq!(triage.decided(), 0);
+    }
 }

@@ -1,16 +1,15 @@
 //! `update`: the one place state changes. Pure: it reads no clock and does no I/O; work for the
 //! outside world is returned as Effects, and its answers come back as Actions.
 
-use super::action::{Action, Effect, Motion, QuickKey, RequestId};
+use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::TextBuffer;
-use super::writes;
-use super::{batch, bulk, command, dialogs, triage};
+use super::{command, dialogs, flows};
 use crate::api::ApiError;
 use crate::domain::Record;
 use crate::domain::diff::diff;
-use crate::domain::quick::QuickStatus;
+use crate::domain::policy::QuickKey;
 use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
 
 /// Starts loading referrals and the lookups names come from.
@@ -20,7 +19,62 @@ pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
         let req = state.request(Pending::Lookup(*kind));
         effects.push(Effect::LoadLookup { req, kind: *kind });
     }
+    let req = state.request(Pending::Reconcile);
+    effects.push(Effect::Reconcile { req });
     effects
+}
+
+/// Says what the journal found of an earlier run's unfinished writes.
+fn reconciled(
+    state: &mut State,
+    req: RequestId,
+    result: Result<crate::effects::Reconciliation, String>,
+) {
+    if state.pending.remove(&req).is_none() {
+        return;
+    }
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            state.say(
+                Level::Error,
+                format!("Could not check the journal for unfinished writes: {error}"),
+            );
+            return;
+        }
+    };
+    let checked = report.applied + report.not_applied + report.conflicts + report.unknown;
+    if checked == 0 {
+        return;
+    }
+    state.replace_records(report.records);
+    let mut parts = vec![];
+    for (count, word) in [
+        (report.applied, "applied"),
+        (report.not_applied, "not sent"),
+        (report.conflicts, "changed by someone else since"),
+        (report.unknown, "still unknown"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {word}"));
+        }
+    }
+    let level = if report.applied == checked {
+        Level::Info
+    } else {
+        Level::Error
+    };
+    let note = format!(
+        "{checked} write{} from the last run: {} — :journal to see and resend.",
+        if checked == 1 { "" } else { "s" },
+        parts.join(", ")
+    );
+    if matches!(state.load, LoadState::Loading { .. }) {
+        // Shown when loading ends, so "Loaded …" does not hide it.
+        state.journal_note = Some((level, note));
+    } else {
+        state.say(level, note);
+    }
 }
 
 fn load_referrals(state: &mut State) -> Vec<Effect> {
@@ -46,14 +100,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
             }
         }
-        Action::Saved { req, result } => return writes::saved(state, req, result),
-        Action::Conflict {
-            req,
-            theirs,
-            fields,
-        } => return writes::conflicted(state, req, theirs, fields),
-        Action::BatchProgress { req, result } => return batch::progress(state, req, result),
-        Action::Refreshed { req, result } => batch::refreshed(state, req, result),
+        Action::Written { req, outcome } => return flows::written(state, req, outcome),
+        Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
+        Action::Reconciled { req, result } => reconciled(state, req, result),
+        Action::JournalLoaded { req, result } => command::journal_loaded(state, req, result),
         Action::Found { req, result } => command::found(state, req, result),
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         other => return input(state, other),
@@ -163,11 +213,11 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             }
             None => state.say(Level::Info, "No referral selected."),
         },
-        Action::Quick(key) => return quick(state, key),
+        Action::Quick(key) => return flows::quick(state, key),
         Action::Help => state.overlay = Some(Overlay::Help),
-        Action::Undo => return writes::undo(state),
-        Action::RetryFailed => return bulk::retry_failed(state),
-        Action::TriageStart => triage::start(state),
+        Action::Undo => return flows::undo(state),
+        Action::RetryFailed => return flows::retry_failed(state),
+        Action::TriageStart => flows::start_triage(state),
         Action::CommandStart => {
             state.overlay = Some(Overlay::Command {
                 input: TextBuffer::single(""),
@@ -195,11 +245,13 @@ fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Action::PromptSubmit => {
                 let text = reason.text();
-                return triage::reject_with(state, text);
+                if !text.trim().is_empty() {
+                    return flows::triage_decide(state, QuickKey::Reject, Some(text.trim()));
+                }
             }
             Action::PickReason(n) => {
                 if let Some(text) = triage.recent_reasons.get(n).cloned() {
-                    return triage::reject_with(state, text);
+                    return flows::triage_decide(state, QuickKey::Reject, Some(&text));
                 }
             }
             Action::Dismiss | Action::Back => triage.reason = None,
@@ -208,17 +260,17 @@ fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     match action {
-        Action::Quick(key) => return triage::decide(state, key),
-        Action::TriageSkip => triage::skip(state),
+        Action::Quick(key) => return flows::triage_decide(state, key, None),
+        Action::TriageSkip => triage.skip(),
         Action::Move(motion) => {
             triage.scroll = match motion {
                 Motion::Up | Motion::PageUp | Motion::Top => triage.scroll.saturating_sub(3),
                 _ => triage.scroll.saturating_add(3).min(40),
             }
         }
-        Action::Undo => return triage::undo(state),
+        Action::Undo => return flows::triage_undo(state),
         Action::Help => state.overlay = Some(Overlay::Help),
-        Action::Quit | Action::Back | Action::Dismiss => return triage::leave(state),
+        Action::Quit | Action::Back | Action::Dismiss => return flows::leave_triage(state),
         _ => {}
     }
     Vec::new()
@@ -347,62 +399,6 @@ fn detail_lines(state: &State, record: &Record) -> usize {
         .sum()
 }
 
-/// Opens the reason prompt for rejecting (or disabling) `ids`.
-pub(super) fn ask_reason(state: &mut State, ids: Vec<String>) {
-    state.overlay = Some(Overlay::RejectReason {
-        ids,
-        input: TextBuffer::single(""),
-        error: None,
-    });
-}
-
-/// The v1 decision for a status key (rejection, which needs a reason, is handled apart).
-pub(super) fn field_decision(key: QuickKey) -> QuickStatus {
-    match key {
-        QuickKey::Verify => QuickStatus::Verified,
-        QuickKey::Convert => QuickStatus::Converted,
-        QuickKey::Pending | QuickKey::Reject => QuickStatus::Pending,
-    }
-}
-
-/// A status key: on the marked rows (after one confirmation) or on the selected one.
-fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
-    if state
-        .keys_settle_at
-        .is_some_and(|until| state.clock.now < until)
-    {
-        state.say(
-            Level::Info,
-            "The form just closed: press the status key again if you meant it.",
-        );
-        return Vec::new();
-    }
-    let bulk = !state.marked.is_empty();
-    let ids: Vec<String> = match state.selected_record() {
-        _ if bulk => state.marked.iter().cloned().collect(),
-        Some(record) => vec![record.id.clone()],
-        None => {
-            state.say(Level::Info, "No referral selected.");
-            return Vec::new();
-        }
-    };
-    if bulk {
-        state.overlay = Some(Overlay::Confirm(Question::Bulk(key)));
-        return Vec::new();
-    }
-    if key == QuickKey::Reject {
-        ask_reason(state, ids);
-        return Vec::new();
-    }
-    if state.schema.quick == QuickStyle::BatchActions {
-        return batch::quick(state, key, ids);
-    }
-    writes::quick(state, &ids[0], &field_decision(key)).unwrap_or_else(|message| {
-        state.say(Level::Error, message);
-        Vec::new()
-    })
-}
-
 fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: bool) {
     let LoadState::Loading {
         req: current,
@@ -422,7 +418,10 @@ fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: b
     state.records.extend(records);
     state.load = if last {
         state.pending.remove(&req);
-        state.say(Level::Info, format!("Loaded {loaded} referrals."));
+        match state.journal_note.take() {
+            Some((level, note)) => state.say(level, format!("Loaded {loaded} referrals. {note}")),
+            None => state.say(Level::Info, format!("Loaded {loaded} referrals.")),
+        }
         LoadState::Loaded
     } else {
         LoadState::Loading { req, loaded }
@@ -455,6 +454,6 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
             );
         }
         // These answer with their own Actions, errors included.
-        Pending::Save { .. } | Pending::Batch { .. } | Pending::Refresh | Pending::Find { .. } => {}
+        Pending::Find { .. } | Pending::Reconcile | Pending::Journal => {}
     }
 }

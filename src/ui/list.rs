@@ -128,13 +128,14 @@ fn mark_cell(state: &State, id: &str) -> Cell<'static> {
     if state.marked.contains(id) {
         return Cell::from(Span::styled("●", theme::focused_mark()));
     }
-    let (symbol, colour) = match state.row_results.get(id) {
+    let (symbol, colour) = match state.bulk.as_ref().and_then(|b| b.rows.get(id)) {
         Some(RowResult::Queued) => ("○", Color::Yellow),
         Some(RowResult::Sending) => ("…", Color::Cyan),
         Some(RowResult::Done) => ("✓", Color::Green),
-        Some(RowResult::Unchanged) => ("=", Color::DarkGray),
+        Some(RowResult::Unchanged(_)) => ("=", Color::DarkGray),
         Some(RowResult::Failed(_)) => ("✗", Color::Red),
         Some(RowResult::Conflict) => ("!", Color::Yellow),
+        Some(RowResult::Unknown(_)) => ("?", Color::Magenta),
         None => (" ", Color::Reset),
     };
     Cell::from(Span::styled(symbol, Style::new().fg(colour)))

@@ -23,7 +23,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         state
             .bulk
             .as_ref()
-            .is_some_and(|b| b.finished < b.total || !b.failed.is_empty()),
+            .is_some_and(|b| b.is_running() || !b.failed().is_empty()),
     );
     let [body, gauge, status] = Layout::vertical([
         Constraint::Min(1),

@@ -13,23 +13,15 @@ use crate::app::action::QuickKey;
 use crate::app::picker;
 use crate::app::state::{Overlay, PickPurpose, Question};
 use crate::app::text::TextBuffer;
+use crate::domain::Schema;
 use crate::domain::diff::ChangeSet;
+use crate::domain::policy::Plan;
 use crate::domain::schema::{QuickStyle, RefKind};
 
 /// The help lines; the status keys say what they do on this backend.
-fn keys(quick: QuickStyle) -> Vec<(&'static str, &'static str)> {
-    let status: [(&str, &str); 3] = match quick {
-        QuickStyle::FieldWrites => [
-            ("v", "verified (sets verified_at and verified_by)"),
-            ("c / p", "converted / pending"),
-            ("x", "rejected, with a reason"),
-        ],
-        QuickStyle::BatchActions => [
-            ("v", "approve"),
-            ("p", "enable"),
-            ("x", "disable (the reason goes to the local log)"),
-        ],
-    };
+fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
+    let quick = schema.quick;
+    let status = schema.policy.keys().iter().copied();
     let mut keys = vec![
         ("j/k ↑/↓ g/G", "move (PgUp/PgDn by a page)"),
         ("Enter / Tab", "open the detail pane / switch pane"),
@@ -60,7 +52,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
     let area = frame.area();
     match overlay {
         Overlay::Help => {
-            let lines: Vec<Line> = keys(state.schema.quick)
+            let lines: Vec<Line> = keys(state.schema)
                 .into_iter()
                 .map(|(key, what)| {
                     Line::from(vec![
@@ -90,13 +82,9 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
         }
         Overlay::Confirm(question) => {
             let text = match question {
-                Question::Quit => "Quit? Unsent changes will be lost.".to_string(),
+                Question::Quit => quit_question(state),
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
-                Question::Bulk(key) => format!(
-                    "{} the {} marked referrals? (y / N)",
-                    bulk_verb(state, *key),
-                    state.marked.len()
-                ),
+                Question::Bulk { key, plan } => bulk_question(state, *key, plan),
             };
             let lines = vec![
                 Line::raw(text),
@@ -116,15 +104,8 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 }
                 many => format!("{} marked referrals", many.len()),
             };
-            let (verb, note) = match state.schema.quick {
-                QuickStyle::FieldWrites => {
-                    ("Reject", "Reason, stored as metadata.rejection_reason:")
-                }
-                QuickStyle::BatchActions => (
-                    "Disable",
-                    "Reason (v2 cannot store it: it goes to referee's local log only):",
-                ),
-            };
+            let policy = state.schema.policy;
+            let (verb, note) = (policy.verb(QuickKey::Reject), policy.reason_note());
             let lines = vec![
                 Line::raw(format!("{verb} {name}")),
                 Line::styled(note, theme::dim()),
@@ -176,8 +157,12 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             ));
             popup(frame, area, " Conflict ", lines, 78);
         }
-        Overlay::TriageSummary(s) => {
-            let lines = vec![
+        Overlay::TriageSummary => {
+            let Some(triage) = &state.triage_past else {
+                return;
+            };
+            let s = triage.summary(state.clock.now);
+            let mut lines = vec![
                 Line::styled(
                     format!("Verified  {}", s.verified),
                     theme::status_style("verified"),
@@ -196,13 +181,46 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     },
                 ),
                 Line::raw(format!("Duration  {:.1} min", s.minutes)),
-                Line::raw(""),
-                Line::styled("Written to the audit log · any key closes", theme::dim()),
             ];
+            if s.sending > 0 {
+                lines.push(Line::styled(
+                    format!("Sending   {} (counted as they answer)", s.sending),
+                    theme::level_style(crate::app::state::Level::Info),
+                ));
+            }
+            if s.unknown > 0 {
+                lines.push(Line::styled(
+                    format!("Unknown   {} (see :journal)", s.unknown),
+                    theme::error(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            let note = if triage.recorded {
+                "Written to the journal · any key closes"
+            } else {
+                "Goes to the journal when all have answered · any key closes"
+            };
+            lines.push(Line::styled(note, theme::dim()));
             popup(frame, area, " Session summary ", lines, 44);
         }
+        Overlay::Journal { entries, selected } => {
+            let lines = journal_lines(state, entries, *selected);
+            let scroll = selected.saturating_sub(10) as u16;
+            popup_with(
+                frame,
+                area,
+                (
+                    " Journal · newest first ",
+                    Some(" j/k move · s send again · Esc close "),
+                ),
+                lines,
+                100,
+                scroll,
+            );
+        }
         Overlay::Command { input, error } => {
-            let usage = crate::app::command::command_usage(state).trim_start_matches("Usage: ");
+            let usage = crate::app::command::command_usage(state);
+            let usage = usage.trim_start_matches("Usage: ");
             let lines = vec![Line::styled(usage.to_string(), theme::dim())];
             prompt(
                 frame,
@@ -301,17 +319,100 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
     }
 }
 
-/// What a status key does on this backend, for the bulk question.
-fn bulk_verb(state: &State, key: QuickKey) -> &'static str {
-    match (state.schema.quick, key) {
-        (QuickStyle::BatchActions, QuickKey::Verify) => "Approve",
-        (QuickStyle::BatchActions, QuickKey::Pending) => "Enable",
-        (QuickStyle::BatchActions, _) => "Disable",
-        (QuickStyle::FieldWrites, QuickKey::Verify) => "Mark verified",
-        (QuickStyle::FieldWrites, QuickKey::Convert) => "Mark converted",
-        (QuickStyle::FieldWrites, QuickKey::Pending) => "Mark pending",
-        (QuickStyle::FieldWrites, QuickKey::Reject) => "Reject",
+/// One line per journal entry: when, why, what, and what became of it.
+fn journal_lines(
+    state: &State,
+    entries: &[crate::store::journal::Stored],
+    selected: usize,
+) -> Vec<Line<'static>> {
+    use crate::store::journal::Verdict;
+    if entries.is_empty() {
+        return vec![Line::raw("No writes journaled for this profile yet.")];
     }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let intent = &entry.intent;
+            let when = state.clock.local_short(&intent.time.to_string());
+            let what = match intent.ids.as_slice() {
+                [one] => one.clone(),
+                many => format!("{} referrals", many.len()),
+            };
+            let action = intent.action.clone().unwrap_or_else(|| intent.kind.clone());
+            let (verdict, style) = match &entry.outcome {
+                None => (
+                    "in flight".to_string(),
+                    theme::level_style(crate::app::state::Level::Info),
+                ),
+                Some(o) => (
+                    o.verdict.as_str().to_string(),
+                    match o.verdict {
+                        Verdict::Applied | Verdict::Already => theme::status_style("verified"),
+                        _ => theme::error(),
+                    },
+                ),
+            };
+            let message = entry
+                .outcome
+                .as_ref()
+                .and_then(|o| o.message.clone())
+                .unwrap_or_default();
+            let mark = if index == selected { "▶ " } else { "  " };
+            let resend = if crate::app::command::resendable(entry) {
+                " · s"
+            } else {
+                ""
+            };
+            Line::from(vec![
+                Span::raw(format!("{mark}{when}  {:<7} {what} {action}  ", intent.why)),
+                Span::styled(format!("{verdict}{resend}"), style),
+                Span::styled(format!("  {message}"), theme::dim()),
+            ])
+        })
+        .collect()
+}
+
+/// The quit question names the writes still in flight and offers to wait for them.
+fn quit_question(state: &State) -> String {
+    match state.writes.count() {
+        0 => "Quit? Unsent changes will be lost.".to_string(),
+        n => format!(
+            "{n} write(s) still in flight. Quit now (y: the journal checks them at the next start), wait for them and quit (w), or stay (n)?"
+        ),
+    }
+}
+
+/// The bulk question says exactly what will be sent and what is left alone.
+fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
+    let count = plan.ids().len();
+    let mut text = format!(
+        "{} {count} marked referral{}?",
+        state.schema.policy.verb(key),
+        if count == 1 { "" } else { "s" }
+    );
+    if !plan.skipped.is_empty() {
+        text.push_str(&format!(
+            " {} other{} left as they are ({}).",
+            plan.skipped.len(),
+            if plan.skipped.len() == 1 {
+                " is"
+            } else {
+                "s are"
+            },
+            plan.skipped[0].1
+        ));
+    }
+    let records: Vec<_> = plan
+        .ids()
+        .iter()
+        .filter_map(|id| state.record(id))
+        .collect();
+    if !state.schema.policy.undoable(&records, key) {
+        text.push_str(" This cannot be undone with u.");
+    }
+    text.push_str(" (y / N)");
+    text
 }
 
 fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {

@@ -10,7 +10,7 @@ use crate::app::bulk::Bulk;
 
 use super::theme;
 use crate::app::State;
-use crate::app::state::{LoadState, Pending};
+use crate::app::state::LoadState;
 
 const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -45,32 +45,23 @@ fn line(state: &State) -> Line<'static> {
         LoadState::Loaded => spans.push(Span::raw(format!("{} loaded ", state.records.len()))),
         LoadState::Failed(_) => spans.push(Span::styled("load failed ", theme::error())),
     }
-    if !state.pending.is_empty() {
+    if state.busy() {
         let frame_index = state.spinner % SPINNER.len();
         spans.push(Span::raw(format!(
             "{} {} in flight ",
             SPINNER[frame_index],
-            state.pending.len()
+            state.pending.len() + state.writes.count()
         )));
     }
-    for pending in state.pending.values() {
-        if let Pending::Batch {
-            action,
-            ids,
-            latest,
-            ..
-        } = pending
-        {
-            let progress = match latest {
-                Some(b) => format!(
-                    "{} {}/{} ({}%) ",
-                    action.path(),
-                    b.processed_count,
-                    b.total,
-                    b.progress
-                ),
-                None => format!("{} {} … ", action.path(), ids.len()),
-            };
+    for flight in state.writes.in_flight.values() {
+        if let Some(batch) = &flight.progress {
+            let progress = format!(
+                "{} {}/{} ({}%) ",
+                flight.mutation.summary(),
+                batch.processed_count,
+                batch.total,
+                batch.progress
+            );
             spans.push(Span::styled(
                 progress,
                 theme::level_style(crate::app::state::Level::Info).fg(ratatui::style::Color::Cyan),
@@ -90,20 +81,15 @@ fn line(state: &State) -> Line<'static> {
 
 /// The bulk progress bar: done and failed out of the total, and how to retry.
 pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
-    let failed = bulk.failed.len();
-    let mut label = format!(
-        " {} {}/{} · {failed} failed",
-        bulk.decision.word(),
-        bulk.finished,
-        bulk.total
-    );
-    if failed > 0 && bulk.finished == bulk.total {
+    let failed = bulk.failed().len();
+    let mut label = format!(" {}", bulk.progress());
+    if failed > 0 && !bulk.is_running() {
         label.push_str(" · R sends them again");
     }
-    let ratio = if bulk.total == 0 {
+    let ratio = if bulk.total() == 0 {
         1.0
     } else {
-        bulk.finished as f64 / bulk.total as f64
+        bulk.finished_count() as f64 / bulk.total() as f64
     };
     let colour = if failed > 0 { Color::Red } else { Color::Green };
     let gauge = LineGauge::default()

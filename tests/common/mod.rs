@@ -13,6 +13,7 @@ use referee::app::state::Session;
 use referee::domain::{Clock, MetadataMode};
 use referee::runtime::App;
 use referee::sandbox::{self, RunningSandbox, SandboxConfig};
+use referee::store::journal::Journal;
 use secrecy::SecretString;
 
 pub const KEY: &str = "sk_test";
@@ -86,6 +87,18 @@ pub fn app_for(
     width: u16,
     height: u16,
 ) -> App<TestBackend> {
+    let journal = std::sync::Arc::new(Journal::in_memory());
+    app_journaled(backend, base_url, key, (width, height), journal)
+}
+
+/// An app whose writes go to `journal` (one on disk, to read back or to start again from).
+pub fn app_journaled(
+    backend: BackendKind,
+    base_url: &str,
+    key: &str,
+    (width, height): (u16, u16),
+    journal: std::sync::Arc<Journal>,
+) -> App<TestBackend> {
     let session = Session {
         profile: "test".into(),
         backend: backend.as_str(),
@@ -95,9 +108,14 @@ pub fn app_for(
     };
     let state = State::new(session, backend.schema(), fixed_clock());
     let terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let mut app = App::new(state, terminal, connect(backend, base_url, key));
+    let mut app = App::new(state, terminal, connect(backend, base_url, key), journal);
     app.freeze_clock();
     app
+}
+
+/// A journal on disk in `dir`, shared with the app under test.
+pub fn journal_in(dir: &std::path::Path) -> std::sync::Arc<Journal> {
+    std::sync::Arc::new(Journal::open(dir).expect("a journal in the temp folder"))
 }
 
 /// The first loaded referral that passes `test`.

@@ -131,6 +131,7 @@ pub static V2_SCHEMA: Schema = Schema {
     filter_fields: &["email", "uid", "username"],
     status_field: "state",
     quick: QuickStyle::BatchActions,
+    policy: &super::firstpromoter_policy::FirstPromoterPolicy,
     cross_check: Some(email_or_uid),
     triage_default: ("state", "pending"),
 };

@@ -4,7 +4,9 @@
 //! and a client rather than new screens.
 
 mod firstpromoter;
+pub mod firstpromoter_policy;
 mod vantio;
+pub mod vantio_policy;
 
 pub use firstpromoter::{V2_SCHEMA, V2_STATES};
 pub use vantio::{V1_SCHEMA, V1_STATUSES};
@@ -154,6 +156,8 @@ pub struct Schema {
     /// The field holding the status word.
     pub status_field: &'static str,
     pub quick: QuickStyle,
+    /// What the status keys mean on this backend.
+    pub policy: &'static dyn super::policy::Policy,
     pub cross_check: Option<CrossCheck>,
     /// (field, value) a verification session queues when no filter is set, oldest first.
     pub triage_default: (&'static str, &'static str),

@@ -92,6 +92,7 @@ pub static V1_SCHEMA: Schema = Schema {
     filter_fields: &["first_name", "last_name", "email"],
     status_field: "status",
     quick: QuickStyle::FieldWrites,
+    policy: &super::vantio_policy::VantioPolicy,
     cross_check: None,
     triage_default: ("status", "converted"),
 };

@@ -1,0 +1,622 @@
+//! Where writes start and where their answers are shown. Status keys, bulk, triage, undo, retries
+//! and the form all plan through the backend's policy and submit through `writes`; each
+//! `Completion` is routed here to the form, the bulk or the triage that started it.
+
+use serde_json::json;
+
+use super::action::{Effect, RequestId};
+use super::bulk::Bulk;
+use super::state::{Level, Overlay, Question, State};
+use super::text::TextBuffer;
+use super::triage::{Triage, Written};
+use super::writes::{Completion, Origin};
+use crate::domain::Record;
+use crate::domain::conflict::base_of;
+use crate::domain::diff::ChangeSet;
+use crate::domain::mutation::{FieldWrite, Mutation, Outcome};
+use crate::domain::policy::{Plan, PlanContext, QuickKey};
+
+/// After a form closes on a save, status keys wait this long before they act again.
+const TYPE_AHEAD_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(700);
+
+/// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clash {
+    /// The field's schema key.
+    pub key: String,
+    pub label: String,
+    pub base: serde_json::Value,
+    pub theirs: serde_json::Value,
+    pub mine: serde_json::Value,
+}
+
+/// Sends `mutation` through the pipeline on behalf of `origin`.
+pub fn submit(
+    state: &mut State,
+    mutation: Mutation,
+    origin: Origin,
+    reverts: Option<Mutation>,
+) -> Vec<Effect> {
+    let req = state.next_request_id();
+    if origin == Origin::Form
+        && let Some(form) = state.form.as_mut()
+    {
+        form.saving = Some(req);
+    }
+    vec![state.writes.submit(req, mutation, origin, reverts)]
+}
+
+/// What every plan needs from the state.
+fn plan(
+    state: &State,
+    ids: &[String],
+    key: QuickKey,
+    reason: Option<&str>,
+) -> Result<Plan, String> {
+    let records: Vec<&Record> = ids.iter().filter_map(|id| state.record(id)).collect();
+    if records.len() < ids.len() {
+        return Err("Some of these referrals are no longer in the list; press r to reload.".into());
+    }
+    let context = PlanContext {
+        schema: state.schema,
+        admin_id: state.session.admin_id.as_deref(),
+        clock: &state.clock,
+        mode: state.session.metadata_mode,
+    };
+    state.schema.policy.plan(&context, &records, key, reason)
+}
+
+/// "already verified" for one skipped referral, "3 already so" for several.
+fn skipped_note(plan: &Plan) -> String {
+    match plan.skipped.as_slice() {
+        [(id, why)] => format!("{id}: {why}"),
+        many => format!("{} referrals are already so", many.len()),
+    }
+}
+
+/// A status key in the list or detail: planned first, so a key that does nothing here says so
+/// without asking; on marked rows it asks once, naming what will really happen.
+pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
+    if state
+        .keys_settle_at
+        .is_some_and(|until| state.clock.now < until)
+    {
+        state.say(
+            Level::Info,
+            "The form just closed: press the status key again if you meant it.",
+        );
+        return Vec::new();
+    }
+    let bulk = !state.marked.is_empty();
+    let ids: Vec<String> = match state.selected_record() {
+        _ if bulk => state.marked.iter().cloned().collect(),
+        Some(record) => vec![record.id.clone()],
+        None => {
+            state.say(Level::Info, "No referral selected.");
+            return Vec::new();
+        }
+    };
+    let plan = match plan(state, &ids, key, None) {
+        Ok(plan) => plan,
+        Err(message) => {
+            state.say(Level::Info, message);
+            return Vec::new();
+        }
+    };
+    if plan.mutations.is_empty() {
+        state.say(
+            Level::Info,
+            format!("Nothing to send: {}.", skipped_note(&plan)),
+        );
+        return Vec::new();
+    }
+    if bulk {
+        state.overlay = Some(Overlay::Confirm(Question::Bulk { key, plan }));
+        return Vec::new();
+    }
+    if key == QuickKey::Reject {
+        ask_reason(state, ids);
+        return Vec::new();
+    }
+    send_plan(state, plan, Origin::Quick)
+}
+
+fn send_plan(state: &mut State, plan: Plan, origin: Origin) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for mutation in plan.mutations {
+        state.say(
+            Level::Info,
+            format!("Sending {} · {}…", mutation.describe(), mutation.summary()),
+        );
+        effects.extend(submit(state, mutation, origin, None));
+    }
+    effects
+}
+
+/// Opens the reason prompt for rejecting (or disabling) `ids`.
+pub fn ask_reason(state: &mut State, ids: Vec<String>) {
+    state.overlay = Some(Overlay::RejectReason {
+        ids,
+        input: TextBuffer::single(""),
+        error: None,
+    });
+}
+
+/// `y` on the bulk question.
+pub fn bulk_confirmed(state: &mut State, key: QuickKey, plan: Plan) -> Vec<Effect> {
+    if key == QuickKey::Reject {
+        ask_reason(state, plan.ids());
+        return Vec::new();
+    }
+    start_bulk(state, key, None, plan)
+}
+
+/// Enter in the reason prompt: the rejection planned again with its reason and sent. Err keeps the
+/// prompt open with the message.
+pub fn reason_given(
+    state: &mut State,
+    ids: Vec<String>,
+    reason: &str,
+) -> Result<Vec<Effect>, String> {
+    let plan = plan(state, &ids, QuickKey::Reject, Some(reason))?;
+    if ids.len() > 1 {
+        state.marked.clear();
+        return Ok(start_bulk(
+            state,
+            QuickKey::Reject,
+            Some(reason.into()),
+            plan,
+        ));
+    }
+    Ok(send_plan(state, plan, Origin::Quick))
+}
+
+fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Plan) -> Vec<Effect> {
+    if let Some(running) = state.bulk.as_ref().filter(|b| b.is_running()) {
+        let progress = running.progress();
+        state.say(
+            Level::Info,
+            format!(
+                "A bulk change is still running ({progress}): start the next one when it ends."
+            ),
+        );
+        return Vec::new();
+    }
+    let verb = state.schema.policy.verb(key);
+    state.bulk = Some(Bulk::new(key, reason, verb, plan));
+    state.marked.clear();
+    pump(state)
+}
+
+/// Sends queued bulk writes until the concurrency limit is in flight.
+fn pump(state: &mut State) -> Vec<Effect> {
+    let limit = state.session.concurrency;
+    let mut effects = Vec::new();
+    while let Some(mutation) = state.bulk.as_mut().and_then(|b| b.next(limit)) {
+        effects.extend(submit(state, mutation, Origin::Bulk, None));
+    }
+    report_bulk(state);
+    effects
+}
+
+fn report_bulk(state: &mut State) {
+    let Some(bulk) = &state.bulk else { return };
+    let text = bulk.progress();
+    if bulk.is_running() {
+        state.say(Level::Info, text);
+    } else if bulk.failed().is_empty() {
+        state.say(Level::Success, format!("Done: {text}."));
+    } else {
+        state.say(
+            Level::Error,
+            format!("Done: {text}. R sends the failed ones again."),
+        );
+    }
+}
+
+/// `R`: the failed rows of the last bulk, planned again from what the server showed.
+pub fn retry_failed(state: &mut State) -> Vec<Effect> {
+    let Some(bulk) = &state.bulk else {
+        state.say(Level::Info, "No failed rows to send again.");
+        return Vec::new();
+    };
+    if bulk.is_running() {
+        state.say(
+            Level::Info,
+            "The bulk change is still running; R works once it ends.",
+        );
+        return Vec::new();
+    }
+    let (key, reason, ids) = (bulk.key, bulk.reason.clone(), bulk.failed());
+    if ids.is_empty() {
+        state.say(Level::Info, "No failed rows to send again.");
+        return Vec::new();
+    }
+    match plan(state, &ids, key, reason.as_deref()) {
+        Ok(plan) => start_bulk(state, key, reason, plan),
+        Err(message) => {
+            state.say(Level::Error, message);
+            Vec::new()
+        }
+    }
+}
+
+/// `y` in the form's review: the form's changes as a guarded write.
+pub fn send_form(state: &mut State, changes: ChangeSet, guard: bool) -> Vec<Effect> {
+    let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
+        return Vec::new();
+    };
+    let Some(record) = state.record(&id) else {
+        state.say(
+            Level::Error,
+            format!("{id} is no longer in the list; press r to reload."),
+        );
+        return Vec::new();
+    };
+    let base = base_of(
+        state.schema,
+        record,
+        &changes.body,
+        state.session.metadata_mode,
+    );
+    let verb = if guard {
+        "Saving"
+    } else {
+        "Sending your values over theirs for"
+    };
+    state.say(Level::Info, format!("{verb} {id}…"));
+    let write = FieldWrite {
+        id,
+        changes,
+        base,
+        guard,
+    };
+    submit(state, Mutation::Fields(write), Origin::Form, None)
+}
+
+/// `u`: take back the newest change that reached the server, through the same guard.
+pub fn undo(state: &mut State) -> Vec<Effect> {
+    let Some(step) = state.writes.undo.pop() else {
+        state.say(Level::Info, "Nothing to undo.");
+        return Vec::new();
+    };
+    state.say(
+        Level::Info,
+        format!("Undoing: {} · {}…", step.describe(), step.summary()),
+    );
+    submit(state, step.clone(), Origin::Undo, Some(step))
+}
+
+/// A write answered: the one place its outcome reaches the screen.
+pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effect> {
+    let (schema, mode) = (state.schema, state.session.metadata_mode);
+    let Some(done) = state.writes.complete(schema, mode, req, outcome) else {
+        return Vec::new();
+    };
+    match &done.outcome {
+        Outcome::Applied { records, .. } | Outcome::Partly { records, .. } => {
+            state.replace_records(records.clone())
+        }
+        Outcome::Conflict { theirs, .. } => state.replace_records(vec![theirs.clone()]),
+        _ => {}
+    }
+    let effects = match done.origin {
+        Origin::Form => {
+            form_answered(state, req, &done);
+            Vec::new()
+        }
+        Origin::Bulk => {
+            if let Some(bulk) = state.bulk.as_mut() {
+                bulk.finished(&done.mutation, &done.outcome);
+            }
+            let effects = pump(state);
+            // A row's problem is shown over the progress line; the bar keeps counting.
+            say_outcome(state, &done, false);
+            effects
+        }
+        Origin::Triage => triage_answered(state, &done),
+        Origin::Quick | Origin::Undo | Origin::Resend => {
+            say_outcome(state, &done, true);
+            Vec::new()
+        }
+    };
+    if state.quit_when_idle && state.writes.count() == 0 {
+        state.should_quit = true;
+    }
+    effects
+}
+
+/// The status line for a finished write; `success` also says a success (bulk rows do not).
+fn say_outcome(state: &mut State, done: &Completion, success: bool) {
+    let what = done.mutation.describe();
+    let verb = if done.origin == Origin::Undo {
+        "Undid"
+    } else {
+        "Saved"
+    };
+    match &done.outcome {
+        Outcome::Applied { note, .. } if success => {
+            let how = note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+            state.say(
+                Level::Success,
+                format!("{verb} {what} · {}{how}", done.mutation.summary()),
+            );
+        }
+        Outcome::Applied { .. } => {}
+        Outcome::Partly { applied, failed, message, .. } => state.say(
+            Level::Error,
+            format!(
+                "{} {what}: {} done, {} not changed. {message}",
+                done.mutation.summary(),
+                applied.len(),
+                failed.len()
+            ),
+        ),
+        Outcome::Refused(error) => state.say(
+            Level::Error,
+            format!("{what} not saved. {}", error.user_message()),
+        ),
+        Outcome::Failed { message } => {
+            state.say(Level::Error, format!("{what} not saved. {message}"))
+        }
+        Outcome::Conflict { fields, .. } => state.say(
+            Level::Error,
+            format!(
+                "{what} was changed by someone else since it was loaded ({}). Nothing was sent; look and decide again.",
+                labels(state, fields).join(", ")
+            ),
+        ),
+        Outcome::Unknown { message } => state.say(
+            Level::Error,
+            format!(
+                "Could not tell whether {what} was saved: {message}. The journal keeps it; it is checked again at the next start (:journal)."
+            ),
+        ),
+    }
+}
+
+fn labels(state: &State, fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|key| {
+            state
+                .schema
+                .field(key)
+                .map(|f| f.label.to_string())
+                .unwrap_or_else(|| key.clone())
+        })
+        .collect()
+}
+
+/// The form's write answered: it closes on success, shows refusals under their fields, and opens
+/// the conflict dialog.
+fn form_answered(state: &mut State, req: RequestId, done: &Completion) {
+    let ours = state.form.as_ref().is_some_and(|f| f.saving == Some(req));
+    if !ours {
+        say_outcome(state, done, true);
+        return;
+    }
+    if let Some(form) = state.form.as_mut() {
+        form.saving = None;
+    }
+    match &done.outcome {
+        Outcome::Applied { .. } => {
+            state.form = None;
+            // Keys typed ahead for the form must not become status changes in the list.
+            state.keys_settle_at = Some(state.clock.now + TYPE_AHEAD_GUARD);
+            say_outcome(state, done, true);
+        }
+        Outcome::Refused(crate::api::ApiError::Invalid {
+            message, fields, ..
+        }) => {
+            let Some(form) = state.form.as_mut() else {
+                return;
+            };
+            let placed = fields
+                .iter()
+                .filter(|(key, text)| form.place_error(key, text))
+                .count();
+            if placed == 0 {
+                form.top_error = Some(message.clone());
+            }
+            if let Some(index) = form.fields.iter().position(|f| f.error.is_some()) {
+                form.focus = index;
+            }
+            state.say(
+                Level::Error,
+                "The server refused the change: see the form. Nothing was lost.",
+            );
+        }
+        Outcome::Conflict { theirs, fields } => {
+            let Mutation::Fields(write) = &done.mutation else {
+                return;
+            };
+            let clashes = fields
+                .iter()
+                .filter_map(|key| {
+                    let spec = state.schema.field(key)?;
+                    Some(Clash {
+                        key: key.clone(),
+                        label: spec.label.to_string(),
+                        base: write.base.get(key).cloned().unwrap_or_default(),
+                        theirs: theirs.get(key).clone(),
+                        mine: write
+                            .changes
+                            .body
+                            .get(spec.body_key())
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect();
+            state.overlay = Some(Overlay::Conflict {
+                changes: write.changes.clone(),
+                clashes,
+            });
+            state.say(
+                Level::Error,
+                format!(
+                    "{} was changed by someone else since it was loaded ({}). Nothing was sent.",
+                    write.id,
+                    labels(state, fields).join(", ")
+                ),
+            );
+        }
+        _ => say_outcome(state, done, true),
+    }
+}
+
+/// `t`: the shown rows as a queue; with no filter, the schema's default (oldest first).
+pub fn start_triage(state: &mut State) {
+    let mut queue: Vec<&Record> = state
+        .list
+        .visible
+        .iter()
+        .map(|i| &state.records[*i])
+        .collect();
+    if state.list.filter.text().trim().is_empty() {
+        let (field, value) = state.schema.triage_default;
+        queue.retain(|r| r.text(field) == value);
+        queue.sort_by_key(|r| r.text("created_at"));
+    }
+    let queue: Vec<String> = queue.into_iter().map(|r| r.id.clone()).collect();
+    if queue.is_empty() {
+        state.say(Level::Info, "Nothing to triage: the queue would be empty.");
+        return;
+    }
+    state.say(
+        Level::Info,
+        format!(
+            "Triage: {} referrals. v verify · x reject · s skip · u undo · q leave",
+            queue.len()
+        ),
+    );
+    state.triage = Some(Triage::new(queue, state.clock.now));
+}
+
+/// A decision on the referral on screen: planned, sent in the background, and the next one shows
+/// at once. A rejection opens the reason prompt first.
+pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> Vec<Effect> {
+    let Some(id) = state
+        .triage
+        .as_ref()
+        .and_then(|t| t.current())
+        .map(str::to_string)
+    else {
+        return Vec::new();
+    };
+    if key == QuickKey::Reject && reason.is_none() {
+        if let Some(triage) = state.triage.as_mut() {
+            triage.reason = Some(TextBuffer::single(""));
+        }
+        return Vec::new();
+    }
+    let plan = match plan(state, std::slice::from_ref(&id), key, reason) {
+        Ok(plan) => plan,
+        Err(message) => {
+            state.say(Level::Error, message);
+            return Vec::new();
+        }
+    };
+    let rejection = key == QuickKey::Reject;
+    let Some(triage) = state.triage.as_mut() else {
+        return Vec::new();
+    };
+    if let Some(reason) = reason {
+        triage.remember_reason(reason);
+        triage.reason = None;
+    }
+    if plan.mutations.is_empty() {
+        triage.decide(&id, rejection, Written::Already);
+        return Vec::new();
+    }
+    triage.decide(&id, rejection, Written::Sending);
+    let mut effects = Vec::new();
+    for mutation in plan.mutations {
+        effects.extend(submit(state, mutation, Origin::Triage, None));
+    }
+    effects
+}
+
+/// A triage write answered: the session (open or already left) counts it.
+fn triage_answered(state: &mut State, done: &Completion) -> Vec<Effect> {
+    if !matches!(done.outcome, Outcome::Applied { .. }) {
+        say_outcome(state, done, false);
+    }
+    let ids = done.mutation.ids();
+    for triage in [state.triage.as_mut(), state.triage_past.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        for id in &ids {
+            triage.finished(id, &done.outcome);
+        }
+    }
+    record_summary_when_settled(state)
+}
+
+/// `u` in triage: take back the session's last decision (its write is undone where the backend
+/// can) and show that referral again.
+pub fn triage_undo(state: &mut State) -> Vec<Effect> {
+    let Some(triage) = state.triage.as_mut() else {
+        return Vec::new();
+    };
+    let decision = match triage.take_back() {
+        Ok(decision) => decision,
+        Err(message) => {
+            state.say(Level::Info, message);
+            return Vec::new();
+        }
+    };
+    let id = decision.id;
+    let step = state
+        .writes
+        .undo
+        .iter()
+        .rposition(|step| step.ids().contains(&id));
+    match step {
+        Some(index) if decision.written == Written::Applied => {
+            let step = state.writes.undo.remove(index);
+            state.say(Level::Info, format!("Undoing the decision on {id}…"));
+            submit(state, step.clone(), Origin::Undo, Some(step))
+        }
+        _ => {
+            state.say(
+                Level::Info,
+                format!("{id} is back in the queue; its change cannot be undone here."),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// Leaving: the summary on screen, and in the journal once every decision's write has answered.
+pub fn leave_triage(state: &mut State) -> Vec<Effect> {
+    let Some(mut triage) = state.triage.take() else {
+        return Vec::new();
+    };
+    triage.ended = Some(state.clock.now);
+    state.triage_past = Some(triage);
+    state.overlay = Some(Overlay::TriageSummary);
+    record_summary_when_settled(state)
+}
+
+/// The summary goes to the journal once, when the session is left and nothing is still sending.
+fn record_summary_when_settled(state: &mut State) -> Vec<Effect> {
+    let now = state.clock.now;
+    let Some(triage) = state
+        .triage_past
+        .as_mut()
+        .filter(|t| !t.recorded && !t.sending())
+    else {
+        return Vec::new();
+    };
+    triage.recorded = true;
+    let summary = triage.summary(now);
+    let detail = json!({
+        "verified": summary.verified, "rejected": summary.rejected, "skipped": summary.skipped,
+        "failed": summary.failed, "unknown": summary.unknown,
+        "minutes": (summary.minutes * 10.0).round() / 10.0, "queue": triage.total,
+    });
+    vec![Effect::RecordSession { detail }]
+}

@@ -1,0 +1,307 @@
+//! The status keys on Referral API v1: each is a PUT of `status` and its companion fields, following
+//! the vendor's practice of stamping `verified_at`, `metadata.verified_by` and
+//! `metadata.rejection_reason`.
+
+use serde_json::{Map, Value};
+
+use crate::domain::conflict::base_of;
+use crate::domain::diff::diff;
+use crate::domain::mutation::{FieldWrite, Mutation};
+use crate::domain::policy::{Plan, PlanContext, Policy, QuickKey};
+use crate::domain::record::Record;
+use crate::domain::validate::check_value;
+
+#[derive(Debug)]
+pub struct VantioPolicy;
+
+/// The status word a key sets.
+fn status_word(key: QuickKey) -> &'static str {
+    match key {
+        QuickKey::Verify => "verified",
+        QuickKey::Convert => "converted",
+        QuickKey::Pending => "pending",
+        QuickKey::Reject => "rejected",
+    }
+}
+
+/// The field values `key` wants for `record`, to be diffed and checked like a form.
+pub fn quick_values(
+    record: &Record,
+    key: QuickKey,
+    reason: Option<&str>,
+    admin_id: Option<&str>,
+    now: &str,
+) -> Result<Map<String, Value>, String> {
+    let mut wanted = Map::new();
+    wanted.insert("status".into(), Value::String(status_word(key).into()));
+    let mut metadata = match record.get("metadata") {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    match key {
+        QuickKey::Verify => {
+            if record.get("verified_at").is_null() {
+                wanted.insert("verified_at".into(), Value::String(now.into()));
+            }
+            if let Some(admin) = admin_id {
+                metadata.insert("verified_by".into(), Value::String(admin.into()));
+            }
+        }
+        QuickKey::Reject => {
+            let reason = reason.unwrap_or("").trim();
+            if reason.is_empty() {
+                return Err("Type a reason: it is stored as metadata.rejection_reason.".into());
+            }
+            metadata.insert("rejection_reason".into(), Value::String(reason.into()));
+        }
+        QuickKey::Convert | QuickKey::Pending => {}
+    }
+    wanted.insert("metadata".into(), Value::Object(metadata));
+    Ok(wanted)
+}
+
+impl VantioPolicy {
+    fn plan_one(
+        &self,
+        context: &PlanContext,
+        record: &Record,
+        key: QuickKey,
+        reason: Option<&str>,
+    ) -> Result<Option<FieldWrite>, String> {
+        let now = context.clock.now_rfc3339();
+        let wanted = quick_values(record, key, reason, context.admin_id, &now)?;
+        for (field, value) in &wanted {
+            let spec = context
+                .schema
+                .field(field)
+                .ok_or_else(|| format!("`{field}` is not a field of this backend"))?;
+            check_value(spec, value, context.clock).map_err(|e| format!("{}: {e}", spec.label))?;
+        }
+        let changes = diff(context.schema, record, &wanted, context.mode);
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let base = base_of(context.schema, record, &changes.body, context.mode);
+        Ok(Some(FieldWrite {
+            id: record.id.clone(),
+            changes,
+            base,
+            guard: true,
+        }))
+    }
+}
+
+impl Policy for VantioPolicy {
+    fn plan(
+        &self,
+        context: &PlanContext,
+        records: &[&Record],
+        key: QuickKey,
+        reason: Option<&str>,
+    ) -> Result<Plan, String> {
+        // Asking whether a rejection applies: any reason will do.
+        let reason = match (key, reason) {
+            (QuickKey::Reject, None) => Some("?"),
+            _ => reason,
+        };
+        let mut plan = Plan::default();
+        for record in records {
+            match self.plan_one(context, record, key, reason)? {
+                Some(write) => plan.mutations.push(Mutation::Fields(write)),
+                None => plan
+                    .skipped
+                    .push((record.id.clone(), format!("already {}", status_word(key)))),
+            }
+        }
+        Ok(plan)
+    }
+
+    fn verb(&self, key: QuickKey) -> &'static str {
+        match key {
+            QuickKey::Verify => "Mark verified",
+            QuickKey::Convert => "Mark converted",
+            QuickKey::Pending => "Mark pending",
+            QuickKey::Reject => "Reject",
+        }
+    }
+
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("v", "verified (sets verified_at and verified_by)"),
+            ("c / p", "converted / pending"),
+            ("x", "rejected, with a reason"),
+        ]
+    }
+
+    fn reason_note(&self) -> &'static str {
+        "Reason, stored as metadata.rejection_reason:"
+    }
+
+    fn find_by(&self) -> &'static [&'static str] {
+        &["id"]
+    }
+
+    fn undoable(&self, _records: &[&Record], _key: QuickKey) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schema::V1_SCHEMA;
+    use crate::domain::{Clock, MetadataMode};
+    use jiff::tz::TimeZone;
+    use serde_json::json;
+
+    fn clock() -> Clock {
+        Clock::fixed("2026-11-21T10:00:00Z".parse().unwrap(), TimeZone::UTC)
+    }
+
+    fn record(id: &str, status: &str, verified_at: Value) -> Record {
+        let v =
+            json!({"status": status, "verified_at": verified_at, "metadata": {"source": "flyer"}});
+        Record {
+            id: id.into(),
+            values: v.as_object().unwrap().clone(),
+        }
+    }
+
+    fn plan(
+        records: &[Record],
+        key: QuickKey,
+        reason: Option<&str>,
+        admin: Option<&str>,
+        mode: MetadataMode,
+    ) -> Result<Plan, String> {
+        let clock = clock();
+        let context = PlanContext {
+            schema: &V1_SCHEMA,
+            admin_id: admin,
+            clock: &clock,
+            mode,
+        };
+        let refs: Vec<&Record> = records.iter().collect();
+        VantioPolicy.plan(&context, &refs, key, reason)
+    }
+
+    fn body(plan: &Plan, at: usize) -> Value {
+        match &plan.mutations[at] {
+            Mutation::Fields(write) => Value::Object(write.changes.body.clone()),
+            other => panic!("a field write, not {other:?}"),
+        }
+    }
+
+    /// One row per rule: (starting status, key, reason, admin, expected body or None when skipped).
+    #[test]
+    fn each_key_on_each_status() {
+        type Row<'a> = (
+            &'a str,
+            QuickKey,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<Value>,
+        );
+        let table: &[Row] = &[
+            (
+                "converted",
+                QuickKey::Verify,
+                None,
+                Some("admin_7"),
+                Some(
+                    json!({"status": "verified", "verified_at": "2026-11-21T10:00:00Z",
+                         "metadata": {"verified_by": "admin_7"}}),
+                ),
+            ),
+            (
+                "converted",
+                QuickKey::Verify,
+                None,
+                None,
+                Some(json!({"status": "verified", "verified_at": "2026-11-21T10:00:00Z"})),
+            ),
+            (
+                "pending",
+                QuickKey::Convert,
+                None,
+                None,
+                Some(json!({"status": "converted"})),
+            ),
+            ("converted", QuickKey::Convert, None, None, None),
+            ("pending", QuickKey::Pending, None, None, None),
+            (
+                "verified",
+                QuickKey::Pending,
+                None,
+                None,
+                Some(json!({"status": "pending"})),
+            ),
+            (
+                "pending",
+                QuickKey::Reject,
+                Some("duplicate"),
+                None,
+                Some(json!({"status": "rejected", "metadata": {"rejection_reason": "duplicate"}})),
+            ),
+        ];
+        for (status, key, reason, admin, expected) in table {
+            let records = [record("ref_1", status, Value::Null)];
+            let plan = plan(&records, *key, *reason, *admin, MetadataMode::Merge).unwrap();
+            match expected {
+                Some(expected) => assert_eq!(&body(&plan, 0), expected, "{status} {key:?}"),
+                None => {
+                    assert!(plan.mutations.is_empty(), "{status} {key:?}");
+                    assert_eq!(plan.skipped[0].0, "ref_1");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn verify_keeps_an_existing_verified_at() {
+        let records = [record("ref_1", "converted", json!("2026-01-02T03:04:05Z"))];
+        let plan = plan(
+            &records,
+            QuickKey::Verify,
+            None,
+            None,
+            MetadataMode::Replace,
+        )
+        .unwrap();
+        assert_eq!(body(&plan, 0), json!({"status": "verified"}));
+    }
+
+    #[test]
+    fn a_rejection_needs_a_reason_only_when_sent() {
+        let records = [record("ref_1", "converted", Value::Null)];
+        assert!(
+            plan(
+                &records,
+                QuickKey::Reject,
+                Some("  "),
+                None,
+                MetadataMode::Merge
+            )
+            .is_err()
+        );
+        let asking = plan(&records, QuickKey::Reject, None, None, MetadataMode::Merge).unwrap();
+        assert_eq!(
+            asking.mutations.len(),
+            1,
+            "asking whether it applies needs no reason"
+        );
+    }
+
+    #[test]
+    fn a_bulk_plan_writes_each_referral_that_changes_and_skips_the_rest() {
+        let records = [
+            record("ref_1", "converted", Value::Null),
+            record("ref_2", "pending", Value::Null),
+            record("ref_3", "converted", Value::Null),
+        ];
+        let plan = plan(&records, QuickKey::Convert, None, None, MetadataMode::Merge).unwrap();
+        assert_eq!(plan.ids(), ["ref_2"]);
+        assert_eq!(plan.skipped.len(), 2);
+        assert_eq!(plan.skipped[0].1, "already converted");
+    }
+}

@@ -243,6 +243,9 @@ fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
     let entries = view.entries(since).map_err(anyhow::Error::msg)?;
     if entries.is_empty() {
         eprintln!("{}", view.nothing_to_show(since.is_some()));
+        if args.format == audit::Format::Table {
+            return Ok(());
+        }
     }
     print!(
         "{}",

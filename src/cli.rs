@@ -53,7 +53,8 @@ pub struct Cli {
 enum Command {
     /// Run the sandbox API server (Referral API v1 and FirstPromoter v2 on SQLite) until Ctrl-c.
     Serve(ServeArgs),
-    /// Print the audit log: every write that reached a server, and verification session summaries.
+    /// Print the audit log (the write journal): every write, its outcome, and verification
+    /// session summaries.
     Audit(AuditArgs),
 }
 
@@ -247,29 +248,24 @@ fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
     let since = args
         .since
         .as_deref()
-        .map(audit::parse_since)
+        .map(|text| audit::cutoff(text, jiff::Timestamp::now()))
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let path = audit::path(data_dir);
-    let mut entries = audit::read(&path).map_err(anyhow::Error::msg)?;
-    if let Some(window) = since {
-        let cutoff =
-            jiff::Timestamp::now() - jiff::SignedDuration::try_from(window).unwrap_or_default();
-        entries.retain(|e| e.time.parse::<jiff::Timestamp>().is_ok_and(|t| t >= cutoff));
+    let view = audit::View::read(data_dir);
+    for warning in &view.warnings {
+        eprintln!("referee audit: {warning}");
     }
-    if entries.is_empty() && args.format == audit::Format::Table {
-        eprintln!(
-            "No audit entries{} in {}.",
-            if since.is_some() {
-                " in that window"
-            } else {
-                ""
-            },
-            path.display()
-        );
-        return Ok(());
+    let entries = view.entries(since).map_err(anyhow::Error::msg)?;
+    if entries.is_empty() {
+        eprintln!("{}", view.nothing_to_show(since.is_some()));
+        if args.format == audit::Format::Table {
+            return Ok(());
+        }
     }
-    print!("{}", audit::render(&entries, args.format));
+    print!(
+        "{}",
+        audit::render(&entries, args.format).map_err(anyhow::Error::msg)?
+    );
     Ok(())
 }
 

@@ -378,22 +378,25 @@ async fn referee_audit_prints_what_the_console_wrote() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    let json_lines = run(&["audit", "--format", "json"]);
+    let json_lines = run(&["audit", "--format", "jsonl"]);
     let entries: Vec<Value> = json_lines
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(entries.len(), 2);
     assert_eq!(
-        (entries[0]["id"].as_str(), entries[0]["undo"].as_bool()),
-        (Some(id.as_str()), Some(false))
+        (entries[0]["ids"][0].as_str(), entries[0]["why"].as_str()),
+        (Some(id.as_str()), Some("quick"))
     );
     assert_eq!(
-        entries[0]["before"]["status"], entries[1]["after"]["status"],
+        entries[0]["before"]["status"], entries[1]["outcome"]["after"]["status"],
         "undo restored the status"
     );
-    assert_eq!(entries[1]["undo"], true);
+    assert_eq!(entries[1]["why"], "undo");
     assert_eq!(entries[0]["admin_id"], ADMIN);
+    assert_eq!(entries[0]["outcome"]["verdict"], "applied");
+    let array: Value = serde_json::from_str(&run(&["audit", "--format", "json"])).unwrap();
+    assert_eq!(array.as_array().map(Vec::len), Some(2));
     let table = run(&["audit", "--since", "1h"]);
     assert!(
         table.starts_with("time") && table.lines().count() == 3,

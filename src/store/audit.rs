@@ -1,11 +1,16 @@
-//! The audit log: one JSON line per write that reached a server, and per verification session, in
-//! `audit.jsonl` under the data folder. Appended, never rewritten; `referee audit` reads it back.
+//! The audit log, a view of the write journal: `render` prints journal entries for `referee audit`.
+//!
+//! Also the old log this view replaces, kept until the effects runner and triage record into the
+//! journal: one JSON line per write in `audit.jsonl` under the data folder (`Entry`, `append`).
+//! The journal imports those lines (see `journal::from_audit_entry`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use super::journal::{self, Journal, JournalError, Stored};
 
 pub const FILE_NAME: &str = "audit.jsonl";
 
@@ -108,28 +113,90 @@ pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: use 90s, 15m, 2h or 3d"))?;
-    let seconds = match unit {
+    let not_a_duration = || format!("`{text}` is not a duration: use 90s, 15m, 2h or 3d");
+    if number.is_empty() {
+        return Err(not_a_duration());
+    }
+    let seconds: u64 = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "`{text}` is not a duration: use 90s, 15m, 2h or 3d"
-            ));
-        }
+        _ => return Err(not_a_duration()),
     };
-    Ok(std::time::Duration::from_secs(n * seconds))
+    let out_of_range = || format!("`{text}` is out of range: the longest window is {MAX_DAYS}d");
+    let n: u64 = number.parse().map_err(|_| out_of_range())?;
+    let total = n.checked_mul(seconds).ok_or_else(out_of_range)?;
+    if total > MAX_DAYS * 86_400 {
+        return Err(out_of_range());
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
+/// The longest `--since` window: about 1000 years, far inside what a timestamp can hold.
+const MAX_DAYS: u64 = 365_000;
+
+/// The earliest time `--since text` keeps, counted back from `now`.
+pub fn cutoff(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
+    let window = parse_since(text)?;
+    let out_of_range = || {
+        format!(
+            "`{}` is out of range: it reaches before year -9999",
+            text.trim()
+        )
+    };
+    let window = jiff::SignedDuration::try_from(window).map_err(|_| out_of_range())?;
+    now.checked_sub(window).map_err(|_| out_of_range())
+}
+
+/// How `referee audit` prints entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Aligned columns for reading.
     Table,
+    /// One JSON array of entries.
     Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated, with a header row.
     Csv,
+}
+
+const HEADER: [&str; 12] = [
+    "time", "profile", "backend", "why", "kind", "ids", "action", "verdict", "status", "before",
+    "after", "message",
+];
+
+/// An entry as one JSON object: the intent's fields, its entry number, and `outcome` (null while
+/// the write is in flight).
+pub fn to_json(stored: &Stored) -> Value {
+    let intent = &stored.intent;
+    let outcome = match &stored.outcome {
+        None => Value::Null,
+        Some(o) => json!({
+            "time": o.time.to_string(),
+            "verdict": o.verdict.as_str(),
+            "status": o.status,
+            "after": o.after,
+            "message": o.message,
+        }),
+    };
+    json!({
+        "entry": stored.entry,
+        "time": intent.time.to_string(),
+        "profile": intent.profile,
+        "backend": intent.backend,
+        "admin_id": intent.admin_id,
+        "why": intent.why,
+        "kind": intent.kind,
+        "ids": intent.ids,
+        "action": intent.action,
+        "body": intent.body,
+        "before": intent.before,
+        "wanted": intent.wanted,
+        "detail": intent.detail,
+        "outcome": outcome,
+    })
 }
 
 fn compact(map: &Map<String, Value>) -> String {
@@ -140,78 +207,206 @@ fn compact(map: &Map<String, Value>) -> String {
     }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// The table and CSV columns of an entry; `all_ids` lists every id (CSV), else the first few.
+fn columns(stored: &Stored, all_ids: bool) -> [String; 12] {
+    let intent = &stored.intent;
+    let outcome = stored.outcome.as_ref();
+    const SHOWN_IDS: usize = 3;
+    let ids = if all_ids || intent.ids.len() <= SHOWN_IDS {
+        intent.ids.join(" ")
     } else {
-        text.to_string()
+        format!(
+            "{} (+{})",
+            intent.ids[..SHOWN_IDS].join(" "),
+            intent.ids.len() - SHOWN_IDS
+        )
+    };
+    let time = intent
+        .time
+        .round(jiff::Unit::Second)
+        .unwrap_or(intent.time)
+        .to_string();
+    let message = [
+        outcome.and_then(|o| o.message.clone()).unwrap_or_default(),
+        if intent.detail.is_null() {
+            String::new()
+        } else {
+            intent.detail.to_string()
+        },
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join("; ");
+    [
+        time,
+        intent.profile.clone(),
+        intent.backend.clone(),
+        intent.why.clone(),
+        intent.kind.clone(),
+        ids,
+        intent.action.clone().unwrap_or_default(),
+        outcome.map_or("in flight".into(), |o| o.verdict.as_str().to_string()),
+        outcome
+            .and_then(|o| o.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        compact(&intent.before),
+        outcome.map(|o| compact(&o.after)).unwrap_or_default(),
+        message,
+    ]
+}
+
+/// The entries in the chosen format, in the order given (oldest first from the journal).
+pub fn render(entries: &[Stored], format: Format) -> Result<String, String> {
+    match format {
+        Format::Json => {
+            let all: Vec<Value> = entries.iter().map(to_json).collect();
+            serde_json::to_string_pretty(&all)
+                .map(|s| s + "\n")
+                .map_err(|e| e.to_string())
+        }
+        Format::Jsonl => Ok(entries
+            .iter()
+            .map(|e| to_json(e).to_string() + "\n")
+            .collect()),
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(HEADER).map_err(|e| e.to_string())?;
+            for entry in entries {
+                writer
+                    .write_record(columns(entry, true))
+                    .map_err(|e| e.to_string())?;
+            }
+            let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+            String::from_utf8(bytes).map_err(|e| e.to_string())
+        }
+        Format::Table => Ok(table(entries)),
     }
 }
 
-/// The entries in the chosen format, newest last.
-pub fn render(entries: &[Entry], format: Format) -> String {
-    let columns = |e: &Entry| {
-        [
-            e.time.clone(),
-            e.profile.clone(),
-            e.backend.clone(),
-            e.kind.clone(),
-            e.id.clone().unwrap_or_default(),
-            e.status.map(|s| s.to_string()).unwrap_or_default(),
-            if e.undo { "undo".into() } else { String::new() },
-            compact(&e.before),
-            compact(&e.after),
-            if e.detail.is_null() {
-                String::new()
-            } else {
-                e.detail.to_string()
-            },
-        ]
-    };
-    const HEADER: [&str; 10] = [
-        "time", "profile", "backend", "kind", "id", "status", "undo", "before", "after", "detail",
-    ];
-    match format {
-        Format::Json => entries
+fn table(entries: &[Stored]) -> String {
+    let rows: Vec<[String; 12]> = entries.iter().map(|e| columns(e, false)).collect();
+    // A cell never spans lines in the table.
+    let one_line = |text: &str| text.replace(['\n', '\r', '\t'], " ");
+    let widths: Vec<usize> = (0..HEADER.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| one_line(&r[i]).chars().count())
+                .chain([HEADER[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        cells
             .iter()
-            .filter_map(|e| serde_json::to_string(e).ok())
-            .map(|l| l + "\n")
-            .collect(),
-        Format::Csv => std::iter::once(HEADER.join(","))
-            .chain(entries.iter().map(|e| {
-                columns(e)
-                    .iter()
-                    .map(|c| csv_field(c))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            }))
-            .map(|l| l + "\n")
-            .collect(),
-        Format::Table => {
-            let rows: Vec<[String; 10]> = entries.iter().map(columns).collect();
-            let widths: Vec<usize> = (0..HEADER.len())
-                .map(|i| {
-                    rows.iter()
-                        .map(|r| r[i].chars().count())
-                        .chain([HEADER[i].len()])
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            let line = |cells: Vec<String>| {
-                cells
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-                    .trim_end()
-                    .to_string()
-                    + "\n"
-            };
-            std::iter::once(line(HEADER.iter().map(|h| h.to_string()).collect()))
-                .chain(rows.into_iter().map(|r| line(r.to_vec())))
-                .collect()
+            .zip(&widths)
+            .map(|(c, w)| format!("{:<w$}", one_line(c)))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+            + "\n"
+    };
+    std::iter::once(line(HEADER.iter().map(|h| h.to_string()).collect()))
+        .chain(rows.into_iter().map(|r| line(r.to_vec())))
+        .collect()
+}
+/// What `referee audit` can read in a data folder, and what got in the way. Reading never
+/// changes the folder, so it works when the folder is read-only.
+pub struct View {
+    journal: Option<Journal>,
+    data_dir: PathBuf,
+    /// Problems met on the way, for stderr; the entries that could be read are still shown.
+    pub warnings: Vec<String>,
+}
+
+impl View {
+    /// Reads `referee.db` (and the `audit.jsonl` lines it has not imported yet); if the database
+    /// cannot be read, falls back to `audit.jsonl` alone.
+    pub fn read(data_dir: &Path) -> View {
+        let mut warnings = Vec::new();
+        let journal = match Journal::open_read_only(data_dir) {
+            Ok(journal) => Some(journal),
+            Err(error) => {
+                warnings.push(error.to_string());
+                if path(data_dir).exists() && !matches!(error, JournalError::Import { .. }) {
+                    match Journal::from_audit_jsonl(data_dir) {
+                        Ok(journal) => {
+                            warnings.push(format!(
+                                "showing only the old log {}",
+                                path(data_dir).display()
+                            ));
+                            Some(journal)
+                        }
+                        Err(error) => {
+                            warnings.push(error.to_string());
+                            None
+                        }
+                    }
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(skipped) = journal
+            .as_ref()
+            .map(Journal::skipped_import_lines)
+            .filter(|&n| n > 0)
+        {
+            warnings.push(format!(
+                "{skipped} line{} of {} could not be read (torn or damaged) and {} not shown",
+                if skipped == 1 { "" } else { "s" },
+                path(data_dir).display(),
+                if skipped == 1 { "is" } else { "are" },
+            ));
+        }
+        View {
+            journal,
+            data_dir: data_dir.to_path_buf(),
+            warnings,
+        }
+    }
+
+    /// The entries at or after `since`, oldest first; an error when nothing could be read at all.
+    pub fn entries(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Stored>, String> {
+        match &self.journal {
+            Some(journal) => journal.entries(since).map_err(|e| e.to_string()),
+            None => Err(format!(
+                "nothing could be read from {}",
+                self.data_dir.display()
+            )),
+        }
+    }
+
+    /// Why there is nothing to show (for stderr).
+    pub fn nothing_to_show(&self, windowed: bool) -> String {
+        let dir = self.data_dir.display();
+        let db = self.data_dir.join(journal::FILE_NAME);
+        let old = path(&self.data_dir);
+        if !self.data_dir.exists() {
+            format!("No writes recorded yet: the data folder {dir} does not exist.")
+        } else if !db.exists() && !old.exists() {
+            format!(
+                "No writes recorded yet: {dir} holds neither {} nor {FILE_NAME}.",
+                journal::FILE_NAME
+            )
+        } else {
+            let total = self
+                .journal
+                .as_ref()
+                .and_then(|j| j.entries(None).ok())
+                .map_or(0, |all| all.len());
+            let source = if db.exists() { db } else { old };
+            if windowed && total > 0 {
+                format!(
+                    "No entries in that window in {} ({total} older).",
+                    source.display()
+                )
+            } else {
+                format!("No entries in {}.", source.display())
+            }
         }
     }
 }
@@ -243,19 +438,70 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_formats() {
+    fn durations_and_their_limits() {
         assert_eq!(parse_since("2h").unwrap().as_secs(), 7200);
         assert_eq!(parse_since("15m").unwrap().as_secs(), 900);
-        assert!(parse_since("2 weeks").is_err());
-        let entries = [entry("ref_1", "2026-11-21T10:00:00Z")];
-        let csv = render(&entries, Format::Csv);
-        assert!(csv.starts_with("time,profile,backend"));
+        assert!(
+            parse_since("2 weeks")
+                .unwrap_err()
+                .contains("not a duration")
+        );
+        assert!(parse_since("h").unwrap_err().contains("not a duration"));
+        assert!(
+            parse_since("200000000d")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            parse_since("99999999999999999999999s")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        let now: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            cutoff("1h", now).unwrap(),
+            "2026-11-21T09:00:00Z".parse::<jiff::Timestamp>().unwrap()
+        );
+        assert!(cutoff("365000d", now).is_ok());
+    }
+
+    fn stored(entry: i64, outcome: bool) -> Stored {
+        let (intent, recorded) = crate::store::journal::from_audit_entry(self::entry(
+            &format!("ref_{entry}"),
+            "2026-11-21T10:00:00Z",
+        ));
+        Stored {
+            entry,
+            intent,
+            outcome: outcome.then_some(recorded),
+        }
+    }
+
+    #[test]
+    fn formats() {
+        let entries = [stored(1, true), stored(2, false)];
+        let csv = render(&entries, Format::Csv).unwrap();
+        assert!(
+            csv.starts_with("time,profile,backend,why,kind,ids"),
+            "{csv}"
+        );
         assert!(
             csv.contains("\"{\"\"status\"\":\"\"converted\"\"}\""),
             "{csv}"
         );
-        let table = render(&entries, Format::Table);
+        let table = render(&entries, Format::Table).unwrap();
         assert!(table.lines().nth(1).unwrap().contains("ref_1"));
-        assert_eq!(render(&entries, Format::Json).lines().count(), 1);
+        assert!(table.lines().nth(1).unwrap().contains("applied"));
+        assert!(
+            table.lines().nth(2).unwrap().contains("in flight"),
+            "{table}"
+        );
+        let lines = render(&entries, Format::Jsonl).unwrap();
+        assert_eq!(lines.lines().count(), 2);
+        let first: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+        assert_eq!(first["outcome"]["verdict"], "applied");
+        let array: Value = serde_json::from_str(&render(&entries, Format::Json).unwrap()).unwrap();
+        assert_eq!(array.as_array().unwrap().len(), 2);
+        assert_eq!(array[1]["outcome"], Value::Null);
     }
 }

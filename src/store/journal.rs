@@ -518,7 +518,14 @@ impl Journal {
     fn import_jsonl(&mut self, file: &Path) -> Result<(), JournalError> {
         let bytes = match std::fs::read(file) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Vec::new()
+            }
             Err(source) => {
                 return Err(JournalError::Import {
                     path: file.to_path_buf(),

@@ -691,13 +691,16 @@ const SELECT: &str =
         o.entry, o.time, o.verdict, o.status, o.after, o.message
     FROM entries e LEFT JOIN outcomes o ON o.entry = e.entry";
 
+/// An outcome's time, verdict, status, after and message as SQLite holds them.
+type OutcomeRow = (String, String, Option<u16>, String, Option<String>);
+
 /// A row as SQLite holds it; decoded separately so a damaged value is an error naming the entry.
 struct Row {
     entry: i64,
     text: [String; 11],
     admin_id: Option<String>,
     action: Option<String>,
-    outcome: Option<(String, String, Option<u16>, String, Option<String>)>,
+    outcome: Option<OutcomeRow>,
 }
 
 impl Row {

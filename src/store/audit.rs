@@ -1,10 +1,8 @@
 //! The audit log, a view of the write journal: `render` prints journal entries for `referee audit`.
 //!
-//! Also the old log this view replaces, kept until the effects runner and triage record into the
-//! journal: one JSON line per write in `audit.jsonl` under the data folder (`Entry`, `append`).
-//! The journal imports those lines (see `journal::from_audit_entry`).
+//! Also the line format of the old log this view replaces, `audit.jsonl` (`Entry`): the journal
+//! imports those lines once (see `journal::from_audit_entry`); nothing writes them any more.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -72,38 +70,6 @@ impl Entry {
             detail: Value::Null,
         }
     }
-}
-
-/// Appends one entry; the file and its folder are created when missing.
-pub fn append(path: &Path, entry: &Entry) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
-    line.push('\n');
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    // One write call per line keeps concurrent appends from interleaving.
-    file.write_all(line.as_bytes())
-}
-
-/// Reads every entry; a line that does not parse is reported with its number, not skipped silently.
-pub fn read(path: &Path) -> Result<Vec<Entry>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(n, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("{}, line {}: {e}", path.display(), n + 1))
-        })
-        .collect()
 }
 
 /// Parses `--since` durations like `90s`, `15m`, `2h`, `3d`.
@@ -424,17 +390,6 @@ mod tests {
         entry.body = json!({"status": "verified"});
         entry.status = Some(200);
         entry
-    }
-
-    #[test]
-    fn entries_round_trip_and_a_broken_line_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = path(dir.path());
-        append(&file, &entry("ref_1", "2026-11-21T10:00:00Z")).unwrap();
-        append(&file, &entry("ref_2", "2026-11-21T11:00:00Z")).unwrap();
-        assert_eq!(read(&file).unwrap()[1].id.as_deref(), Some("ref_2"));
-        std::fs::write(&file, "{\"time\": 1}\n").unwrap();
-        assert!(read(&file).unwrap_err().contains("line 1"));
     }
 
     #[test]

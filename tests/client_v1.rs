@@ -139,8 +139,9 @@ async fn each_server_error_is_decoded_into_its_kind() {
 
 #[tokio::test]
 async fn a_429_is_decoded_with_its_retry_after() {
+    // Longer than the client waits out on its own, so the 429 reaches the caller.
     let limited = ResponseTemplate::new(429)
-        .insert_header("Retry-After", "12")
+        .insert_header("Retry-After", "120")
         .set_body_json(json!({"error": "Too Many Requests", "message": "Rate limit exceeded"}));
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -155,10 +156,10 @@ async fn a_429_is_decoded_with_its_retry_after() {
             assert_eq!(
                 e,
                 ApiError::RateLimited {
-                    retry_after: Some(Duration::from_secs(12))
+                    retry_after: Some(Duration::from_secs(120))
                 }
             );
-            assert!(e.user_message().contains("wait 12 s"));
+            assert!(e.user_message().contains("wait 120 s"));
         }
         other => panic!("{other:?}"),
     }
@@ -217,7 +218,9 @@ async fn answer_to_list(status: u16, content: &str, content_type: &str) -> Resul
 #[tokio::test]
 async fn html_malformed_and_empty_answers_are_clear_errors() {
     match answer_to_list(200, "<html><body>Login</body></html>", "text/html").await {
-        Err(ApiError::Decode { endpoint, message }) => {
+        Err(ApiError::Decode {
+            endpoint, message, ..
+        }) => {
             assert_eq!(endpoint, "GET /referrals");
             assert!(message.contains("HTML"), "{message}");
         }

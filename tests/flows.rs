@@ -245,7 +245,8 @@ async fn server_refusing_writes() -> wiremock::MockServer {
         .mount(&server)
         .await;
     let limited = ResponseTemplate::new(429)
-        .insert_header("Retry-After", "17")
+        // Longer than the client waits out on its own, so the save reports it.
+        .insert_header("Retry-After", "120")
         .set_body_json(json!({"error": "Too Many Requests", "message": "Rate limit exceeded"}));
     Mock::given(method("PUT"))
         .respond_with(limited)
@@ -266,7 +267,7 @@ async fn rate_limited_saves_say_when_to_try_again_and_keep_the_form() {
     settle(&mut app).await;
     let text = screen_text(&app);
     assert!(
-        text.contains("Too many requests (429). The server asks to wait 17 s"),
+        text.contains("Too many requests (429). The server asks to wait 120 s"),
         "{text}"
     );
     assert!(

@@ -23,12 +23,22 @@ pub enum ApiError {
     /// Any other 4xx the client has no special handling for.
     #[error("HTTP {status}: {message}")]
     Refused { status: u16, message: String },
-    /// No answer: connection refused, timeout, dropped connection.
-    #[error("could not reach {endpoint}: {message}")]
-    Transport { endpoint: String, message: String },
-    /// An answer that is not what the contract promises.
+    /// No (whole) answer: connection refused, timeout, dropped connection. `sent` is false when
+    /// the connection was never made (refused, DNS, connect timeout), so nothing reached the server;
+    /// true when the request may have reached it and only the answer was lost.
+    #[error("{} {endpoint}: {message}", if *sent { "no answer from" } else { "could not reach" })]
+    Transport {
+        endpoint: String,
+        message: String,
+        sent: bool,
+    },
+    /// A success answer (`status` is its 2xx) whose body is not what the contract promises.
     #[error("could not read the answer to {endpoint}: {message}")]
-    Decode { endpoint: String, message: String },
+    Decode {
+        endpoint: String,
+        message: String,
+        status: u16,
+    },
 }
 
 impl ApiError {
@@ -41,8 +51,20 @@ impl ApiError {
             ApiError::Unauthorized { .. } => Some(401),
             ApiError::NotFound { .. } => Some(404),
             ApiError::RateLimited { .. } => Some(429),
-            ApiError::Decode { .. } => Some(200),
+            ApiError::Decode { status, .. } => Some(*status),
             ApiError::Transport { .. } => None,
+        }
+    }
+
+    /// True when the request may have reached the server but its answer was lost or unreadable:
+    /// a timeout or dropped connection after sending, or a success whose body could not be read.
+    /// Whether a change was applied is then found out by re-reading, never guessed. False when
+    /// nothing was sent and for every answer with a real HTTP status.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Transport { sent, .. } => *sent,
+            ApiError::Decode { status, .. } => (200..300).contains(status),
+            _ => false,
         }
     }
 
@@ -73,11 +95,26 @@ impl ApiError {
             ApiError::Refused { status, message } => {
                 format!("The server refused the request (HTTP {status}: {message}).")
             }
-            ApiError::Transport { message, .. } => format!(
+            ApiError::Transport {
+                message,
+                sent: false,
+                ..
+            } => format!(
                 "Could not reach the server: {message}. Check base_url and that the server is running, then press r."
             ),
-            ApiError::Decode { endpoint, message } => format!(
-                "The answer to {endpoint} was not what the API promises ({message}). Is base_url the API's address?"
+            ApiError::Transport {
+                endpoint,
+                message,
+                sent: true,
+            } => format!(
+                "No answer to {endpoint}: {message}. The server may have applied it; re-read (r) to see what it holds before trying again."
+            ),
+            ApiError::Decode {
+                endpoint,
+                message,
+                status,
+            } => format!(
+                "The server answered {endpoint} (HTTP {status}) with something the API does not promise ({message}); it may have applied the request, so re-read (r) to check. Is base_url the API's address?"
             ),
         }
     }

@@ -2,12 +2,18 @@
 //! state actions. Ids are integers; lists are bare arrays paged until an empty page; every request
 //! carries `Account-ID` and is paced under the documented 400 requests a minute.
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use tokio::sync::watch;
 
 use super::error::ApiError;
-use super::http::HttpCore;
+use super::http::{HttpCore, Limits, NetStatus};
+use super::{Backend, Connection, Page};
 use crate::domain::Record;
+use crate::domain::schema::RefKind;
 
 /// The API's maximum page size.
 pub const PAGE_SIZE: usize = 100;
@@ -307,6 +313,79 @@ impl FirstPromoterClient {
             })
             .collect();
         Ok((names, last))
+    }
+}
+
+/// The `connect` in `api::BACKENDS`: needs the account id, paces under the documented limit, and
+/// waits for the next minute on a 429 that does not say how long.
+pub fn connect(c: &Connection) -> Result<Arc<dyn Backend>, String> {
+    let account = c.account_id.filter(|a| !a.is_empty()).ok_or(
+        "firstpromoter needs an account id: set account_id in the profile or REFEREE_ACCOUNT_ID",
+    )?;
+    let limits = Limits {
+        per_minute: Some(REQUESTS_PER_MINUTE),
+        wait_on_429: true,
+        ..Limits::default()
+    };
+    let headers = [("account-id", account.to_string())];
+    let core = HttpCore::new(c.base_url, c.api_key, &headers, fields_from_errors, limits)?;
+    Ok(Arc::new(FirstPromoterClient::new(core)))
+}
+
+impl Backend for FirstPromoterClient {
+    fn net_status(&self) -> watch::Receiver<NetStatus> {
+        self.http.net_status()
+    }
+
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>> {
+        Box::pin(FirstPromoterClient::referrals_page(self, index))
+    }
+
+    fn referral<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Record, ApiError>> {
+        Box::pin(FirstPromoterClient::referral(self, id))
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        body: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Record, ApiError>> {
+        Box::pin(FirstPromoterClient::update(self, id, body))
+    }
+
+    fn refresh<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<Record>, ApiError>> {
+        Box::pin(self.referrals_by_id(ids))
+    }
+
+    fn find<'a>(&'a self, by: &'a str, value: &'a str) -> BoxFuture<'a, Result<Record, ApiError>> {
+        if by == "id" {
+            Box::pin(FirstPromoterClient::referral(self, value))
+        } else {
+            Box::pin(FirstPromoterClient::find(self, by, value))
+        }
+    }
+
+    fn start_batch<'a>(
+        &'a self,
+        action: BatchAction,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Batch, ApiError>> {
+        Box::pin(FirstPromoterClient::start_batch(self, action, ids))
+    }
+
+    fn batch(&self, id: i64) -> BoxFuture<'_, Result<Batch, ApiError>> {
+        Box::pin(FirstPromoterClient::batch(self, id))
+    }
+
+    fn lookup_kinds(&self) -> &'static [RefKind] {
+        &[RefKind::PromoterCampaign]
+    }
+
+    fn lookup_page(&self, kind: RefKind, index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+        match kind {
+            RefKind::PromoterCampaign => Box::pin(self.promoter_campaigns_page(index)),
+            other => super::unsupported_future(other.noun()),
+        }
     }
 }
 

@@ -1,6 +1,14 @@
-//! The HTTP core every backend shares: base URL and auth headers, timeouts, and turning any answer
-//! (JSON, HTML error page, empty body, dropped connection) into a value or an `ApiError`.
+//! The HTTP core every backend shares: base URL and auth headers, timeouts, pacing under the
+//! server's rate limit, retries, and turning any answer (JSON, HTML error page, empty body, dropped
+//! connection) into a value or an `ApiError`.
+//!
+//! Waiting is not failing: pacing (the `Pacer` and the rate-limit `Budget`) happens before a request
+//! is sent and never holds a lock while it sleeps; a request's timeout starts when it is sent; an
+//! answer that has arrived is read at once and always used. What the core is waiting for is
+//! published as a `NetStatus` so the console can say it.
 
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -8,11 +16,14 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 use super::error::ApiError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request may take from when it is sent until its answer has been read, by default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How a backend names the field an error is about; v1 puts it in the message, v2 in `errors`.
 pub type FieldFinder = fn(&Value) -> Vec<(String, String)>;
@@ -20,35 +31,256 @@ pub type FieldFinder = fn(&Value) -> Vec<(String, String)>;
 /// Reads that failed for a passing reason (5xx, no answer) are tried this many more times.
 const READ_RETRIES: u32 = 2;
 const READ_BACKOFF: Duration = Duration::from_millis(300);
-/// A rate-limited request waits and is tried again this many times when the backend asks for it.
+/// A rate-limited request waits and is tried again this many times.
 const RATE_LIMIT_RETRIES: u32 = 3;
 /// Longest wait for a rate limit before giving up and telling the user.
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(65);
+/// Added to a window's reset second, so a request that waited for it lands in the next window.
+const RESET_SLACK_MS: u64 = 50;
+/// Pacing waits shorter than this are not worth telling the user about.
+const SHOWN_PACING_WAIT: Duration = Duration::from_secs(1);
 
-/// What a backend's client does about limits: pace itself, and wait out 429s instead of failing.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a backend's client does about limits: pace itself, wait out 429s, and how long a request
+/// may take once sent.
+#[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// At most this many requests a minute, spaced evenly; requests queue rather than fail.
     pub per_minute: Option<u32>,
-    /// Wait for `Retry-After` (or the next minute) on a 429 and try again.
+    /// Wait until the next minute on a 429 that does not say how long (`Retry-After`), and try
+    /// again. A 429 that says how long is always waited out (up to `MAX_RATE_LIMIT_WAIT`).
     pub wait_on_429: bool,
+    /// From when a request is sent until its answer has been read. Waits for pacing or a rate
+    /// limit happen before sending and never count against it.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_minute: None,
+            wait_on_429: false,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// What the HTTP core is waiting for right now, for the console to say.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetStatus {
+    /// Requests are held until this wall-clock time for the server's rate limit.
+    pub rate_wait_until: Option<jiff::Timestamp>,
+    /// The latest retried request, while it is being retried.
+    pub retry: Option<Retry>,
+}
+
+/// A request being sent again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// Method and path, e.g. "GET /referrals/ref_1".
+    pub endpoint: String,
+    /// Which attempt this is: 2 is the first retry.
+    pub attempt: u32,
+    /// Out of how many attempts at most.
+    pub of: u32,
 }
 
 /// Spaces requests evenly so a per-minute limit is never reached.
 struct Pacer {
     interval: Duration,
-    next_slot: tokio::sync::Mutex<tokio::time::Instant>,
+    /// The earliest time the next request may leave; None before the first one.
+    next_slot: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
-    async fn wait_turn(&self) {
-        let mut next = self.next_slot.lock().await;
-        let now = tokio::time::Instant::now();
-        let slot = (*next).max(now);
-        *next = slot + self.interval;
-        drop(next);
-        tokio::time::sleep_until(slot).await;
+    /// Reserves the next free slot and returns it; the caller sleeps until then, holding nothing.
+    fn reserve(&self) -> Instant {
+        let mut next = lock(&self.next_slot);
+        let now = Instant::now();
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + self.interval);
+        slot
     }
+}
+
+/// What the server's `X-RateLimit-Remaining` / `X-RateLimit-Reset` headers (or a 429) say is left,
+/// counted down locally as requests leave, so concurrent requests never go over the limit.
+/// Only a plain mutex, never held across an await: bookkeeping never waits on a sleeper.
+#[derive(Default)]
+struct Budget {
+    state: Mutex<BudgetState>,
+    /// Woken whenever a request ends, for requests waiting to learn a new window's budget.
+    ended: Notify,
+}
+
+#[derive(Default)]
+struct BudgetState {
+    /// (requests left in the window, Unix millisecond the window resets at), once a server has said.
+    left: Option<(u64, u64)>,
+    /// Requests sent and not answered yet: a new window's count may not include them.
+    in_flight: u64,
+    /// The latest answer did not report the limit. Until then (from the start, and after every
+    /// window) one request goes first and its answer tells the rest what the window allows, so no
+    /// request is counted twice and none goes over.
+    silent: bool,
+}
+
+/// What a request may do about the budget now.
+enum Turn {
+    /// Go: one request has been counted.
+    Go,
+    /// The window is used up until this Unix millisecond.
+    Until(u64),
+    /// A new window has started and its first request is out: wait for its answer.
+    AfterAnswer,
+}
+
+impl Budget {
+    fn try_take(&self, now_ms: u64) -> Turn {
+        let mut state = lock(&self.state);
+        if let Some((0, reset)) = state.left {
+            let end = reset + RESET_SLACK_MS;
+            if now_ms < end {
+                // A wait past the cap is not waited: the server's 429 tells the user.
+                if end - now_ms <= MAX_RATE_LIMIT_WAIT.as_millis() as u64 {
+                    return Turn::Until(end);
+                }
+            }
+            state.left = None;
+        }
+        if state.left.is_none() && !state.silent && state.in_flight > 0 {
+            return Turn::AfterAnswer;
+        }
+        if let Some((remaining, _)) = state.left.as_mut() {
+            *remaining = remaining.saturating_sub(1);
+        }
+        state.in_flight += 1;
+        Turn::Go
+    }
+
+    /// A counted request ended without an answer.
+    fn release(&self) {
+        let mut state = lock(&self.state);
+        state.in_flight = state.in_flight.saturating_sub(1);
+        drop(state);
+        self.ended.notify_waiters();
+    }
+
+    /// A counted request was answered: learn what the server says is left.
+    fn observe(&self, headers: &HeaderMap) {
+        let mut state = lock(&self.state);
+        state.in_flight = state.in_flight.saturating_sub(1);
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        match (number("x-ratelimit-remaining"), number("x-ratelimit-reset")) {
+            (Some(remaining), Some(reset)) => {
+                state.silent = false;
+                let reset = absolute_reset(reset) * 1000;
+                let in_flight = state.in_flight;
+                state.left = Some(match state.left {
+                    // Same window: requests still in flight are already counted down locally.
+                    Some((mine, known_reset)) if known_reset == reset => {
+                        (mine.min(remaining), reset)
+                    }
+                    // An answer from a window that has already ended tells nothing about this one.
+                    Some(current) if reset < current.1 => current,
+                    // A new window: the requests still in flight may land in it too.
+                    _ => (remaining.saturating_sub(in_flight), reset),
+                });
+            }
+            _ => state.silent = true,
+        }
+        drop(state);
+        self.ended.notify_waiters();
+    }
+
+    /// The server refused a request for its rate limit until `until_ms`: hold every request.
+    fn refused_until(&self, until_ms: u64) {
+        let mut state = lock(&self.state);
+        match state.left {
+            Some((0, reset)) if reset >= until_ms => {}
+            _ => state.left = Some((0, until_ms.saturating_sub(RESET_SLACK_MS))),
+        }
+    }
+}
+
+/// Counts one request in flight until it is answered or given up; a request dropped halfway
+/// (its task cancelled) still ends.
+struct InFlight<'a> {
+    budget: &'a Budget,
+    done: bool,
+}
+
+impl InFlight<'_> {
+    fn answered(mut self, headers: &HeaderMap) {
+        self.done = true;
+        self.budget.observe(headers);
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.budget.release();
+        }
+    }
+}
+
+/// The `NetStatus` channel, and how many waits hold `rate_wait_until` up.
+struct Status {
+    tx: watch::Sender<NetStatus>,
+    /// Waits in progress; `rate_wait_until` is cleared when the last one ends.
+    waits: Mutex<u32>,
+}
+
+/// One published rate-limit wait; ending it (or dropping it) clears the status when it was the last.
+struct Waiting<'a>(&'a Status);
+
+impl Status {
+    fn hold_until(&self, until: jiff::Timestamp) -> Waiting<'_> {
+        let mut waits = lock(&self.waits);
+        *waits += 1;
+        self.tx.send_if_modified(|s| {
+            if s.rate_wait_until.is_some_and(|t| t >= until) {
+                return false;
+            }
+            s.rate_wait_until = Some(until);
+            true
+        });
+        Waiting(self)
+    }
+
+    fn retrying(&self, retry: Retry) {
+        self.tx.send_modify(|s| s.retry = Some(retry));
+    }
+
+    /// The request `retry` was about ended: clear it unless a later retry replaced it.
+    fn retry_ended(&self, retry: &Retry) {
+        self.tx.send_if_modified(|s| {
+            if s.retry.as_ref() != Some(retry) {
+                return false;
+            }
+            s.retry = None;
+            true
+        });
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut waits = lock(&self.0.waits);
+        *waits = waits.saturating_sub(1);
+        if *waits == 0 {
+            self.0
+                .tx
+                .send_if_modified(|s| s.rate_wait_until.take().is_some());
+        }
+    }
+}
+
+/// Pacing and status, shared by every clone of a core.
+struct Shared {
+    pacer: Option<Pacer>,
+    budget: Budget,
+    status: Status,
 }
 
 #[derive(Clone)]
@@ -57,72 +289,7 @@ pub struct HttpCore {
     base: url::Url,
     find_fields: FieldFinder,
     limits: Limits,
-    pacer: Option<std::sync::Arc<Pacer>>,
-    budget: std::sync::Arc<Budget>,
-}
-
-/// What the server's `X-RateLimit-Remaining` / `X-RateLimit-Reset` headers say is left, counted
-/// down locally as requests leave, so concurrent requests never go over the limit.
-#[derive(Default)]
-struct Budget {
-    state: tokio::sync::Mutex<BudgetState>,
-}
-
-#[derive(Default)]
-struct BudgetState {
-    /// (requests left in the window, Unix second the window resets at), once a server has said.
-    left: Option<(u64, u64)>,
-    /// Requests sent and not answered yet: a new window's count may not include them.
-    in_flight: u64,
-}
-
-impl Budget {
-    /// Waits for the next window when the current one is used up, then takes one request.
-    async fn take(&self) {
-        let mut state = self.state.lock().await;
-        if let Some((0, reset)) = state.left {
-            let now = unix_now();
-            if reset >= now {
-                // Holding the lock queues every other request behind this wait.
-                let wait =
-                    Duration::from_millis((reset - now) * 1000 + 50).min(MAX_RATE_LIMIT_WAIT);
-                tokio::time::sleep(wait).await;
-            }
-            state.left = None;
-        }
-        if let Some((remaining, _)) = state.left.as_mut() {
-            *remaining = remaining.saturating_sub(1);
-        }
-        state.in_flight += 1;
-    }
-
-    /// A request ended without an answer.
-    async fn release(&self) {
-        let mut state = self.state.lock().await;
-        state.in_flight = state.in_flight.saturating_sub(1);
-    }
-
-    /// A request was answered: learn what the server says is left.
-    async fn observe(&self, headers: &HeaderMap) {
-        let mut state = self.state.lock().await;
-        state.in_flight = state.in_flight.saturating_sub(1);
-        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
-        let (Some(remaining), Some(reset)) =
-            (number("x-ratelimit-remaining"), number("x-ratelimit-reset"))
-        else {
-            return;
-        };
-        let reset = absolute_reset(reset);
-        let in_flight = state.in_flight;
-        state.left = Some(match state.left {
-            // Same window: requests still in flight are already counted down locally.
-            Some((mine, known_reset)) if known_reset == reset => (mine.min(remaining), reset),
-            // An answer from a window that has already ended tells nothing about this one.
-            Some(current) if reset < current.1 => current,
-            // A new window: the requests still in flight may land in it too.
-            _ => (remaining.saturating_sub(in_flight), reset),
-        });
-    }
+    shared: Arc<Shared>,
 }
 
 /// `X-RateLimit-Reset` as a Unix second. Servers differ: small values are seconds from now, huge
@@ -140,10 +307,25 @@ fn absolute_reset(reset: u64) -> u64 {
 }
 
 fn unix_now() -> u64 {
+    unix_now_ms() / 1000
+}
+
+fn unix_now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
+}
+
+/// A poisoned lock still holds consistent counters: nothing panics while holding one.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The wall-clock time `wait` from now.
+fn wall_clock_in(wait: Duration) -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    now.checked_add(wait).unwrap_or(now)
 }
 
 impl HttpCore {
@@ -176,28 +358,35 @@ impl HttpCore {
         }
         let client = reqwest::Client::builder()
             .default_headers(headers)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(limits.request_timeout))
             .user_agent(concat!("referee/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not set up HTTP: {e}"))?;
-        let pacer = limits.per_minute.filter(|n| *n > 0).map(|n| {
-            std::sync::Arc::new(Pacer {
-                interval: Duration::from_secs(60) / n,
-                next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
-            })
+        let pacer = limits.per_minute.filter(|n| *n > 0).map(|n| Pacer {
+            interval: Duration::from_secs(60) / n,
+            next_slot: Mutex::new(None),
         });
         Ok(HttpCore {
             client,
             base,
             find_fields,
             limits,
-            pacer,
-            budget: Default::default(),
+            shared: Arc::new(Shared {
+                pacer,
+                budget: Budget::default(),
+                status: Status {
+                    tx: watch::channel(NetStatus::default()).0,
+                    waits: Mutex::new(0),
+                },
+            }),
         })
     }
 
-    /// The URL for `segments` under the base, each segment percent-encoded (ids may hold anything).
+    /// What this core is waiting for: a rate-limit wait, a retried request. Cleared when it ends.
+    pub fn net_status(&self) -> watch::Receiver<NetStatus> {
+        self.shared.status.tx.subscribe()
+    }
+
     /// The URL for `segments` under the base. Every byte of a segment but unreserved ones is
     /// percent-encoded, so an email or uid used as an id (`a+b@x.io`) arrives exactly as it is.
     fn url(&self, segments: &[&str]) -> url::Url {
@@ -235,8 +424,50 @@ impl HttpCore {
         self.send(Method::PUT, segments, &[], Some(body)).await
     }
 
-    /// Sends with pacing and retries: reads are retried after passing failures, and any request
-    /// after a 429 when the backend's limits say to wait.
+    /// Sleeps for `wait`, telling the console that requests are held for the rate limit.
+    async fn hold(&self, wait: Duration) {
+        let _waiting = self.shared.status.hold_until(wall_clock_in(wait));
+        tokio::time::sleep(wait).await;
+    }
+
+    /// Waits until this request may leave: its pacing slot, then the server's budget. Nothing is
+    /// locked while sleeping; the budget is checked again after every wait.
+    async fn wait_turn(&self) -> InFlight<'_> {
+        if let Some(pacer) = &self.shared.pacer {
+            let slot = pacer.reserve();
+            let wait = slot.saturating_duration_since(Instant::now());
+            if wait >= SHOWN_PACING_WAIT {
+                self.hold(wait).await;
+            } else {
+                tokio::time::sleep_until(slot).await;
+            }
+        }
+        let budget = &self.shared.budget;
+        loop {
+            let mut ended = pin!(budget.ended.notified());
+            ended.as_mut().enable();
+            let now_ms = unix_now_ms();
+            match budget.try_take(now_ms) {
+                Turn::Go => {
+                    return InFlight {
+                        budget,
+                        done: false,
+                    };
+                }
+                Turn::Until(end_ms) => {
+                    self.hold(Duration::from_millis(end_ms.saturating_sub(now_ms)))
+                        .await
+                }
+                // Bounded: a request that never ends must not hold the rest for ever.
+                Turn::AfterAnswer => {
+                    let _ = tokio::time::timeout(self.limits.request_timeout, ended).await;
+                }
+            }
+        }
+    }
+
+    /// Sends with pacing and retries: reads are retried after passing failures; any request is
+    /// sent again after a 429 (the server applied nothing) when it is known how long to wait.
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -244,71 +475,94 @@ impl HttpCore {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
+        let endpoint = format!("{method} /{}", segments.join("/"));
         let (mut read_retries, mut rate_retries) = (0, 0);
-        loop {
-            if let Some(pacer) = &self.pacer {
-                pacer.wait_turn().await;
-            }
-            self.budget.take().await;
-            let result = self.send_once(method.clone(), segments, query, body).await;
-            let wait = match &result {
-                Err(ApiError::RateLimited { retry_after })
-                    if self.limits.wait_on_429 && rate_retries < RATE_LIMIT_RETRIES =>
-                {
-                    rate_retries += 1;
-                    retry_after.unwrap_or_else(until_next_minute)
+        let mut shown: Option<Retry> = None;
+        let result = loop {
+            let result = self
+                .send_once(&endpoint, method.clone(), segments, query, body)
+                .await;
+            let (wait, left) = match &result {
+                Err(ApiError::RateLimited { retry_after }) if rate_retries < RATE_LIMIT_RETRIES => {
+                    let wait = retry_after.or(self.limits.wait_on_429.then(until_next_minute));
+                    match wait {
+                        Some(wait) if wait <= MAX_RATE_LIMIT_WAIT => {
+                            rate_retries += 1;
+                            (wait, RATE_LIMIT_RETRIES - rate_retries)
+                        }
+                        _ => break result,
+                    }
                 }
                 Err(ApiError::Server { .. } | ApiError::Transport { .. })
                     if method == Method::GET && read_retries < READ_RETRIES =>
                 {
                     read_retries += 1;
-                    READ_BACKOFF * read_retries
+                    (READ_BACKOFF * read_retries, READ_RETRIES - read_retries)
                 }
-                _ => return result,
+                _ => break result,
             };
-            if wait > MAX_RATE_LIMIT_WAIT {
-                return result;
+            let attempt = 1 + read_retries + rate_retries;
+            let retry = Retry {
+                endpoint: endpoint.clone(),
+                attempt,
+                of: attempt + left,
+            };
+            tracing::info!(?wait, attempt, "retrying {endpoint}");
+            self.shared.status.retrying(retry.clone());
+            shown = Some(retry);
+            if matches!(result, Err(ApiError::RateLimited { .. })) {
+                // Every other request would be refused too: hold them all, then try again.
+                self.shared
+                    .budget
+                    .refused_until(unix_now_ms() + wait.as_millis() as u64);
+                self.hold(wait).await;
+            } else {
+                tokio::time::sleep(wait).await;
             }
-            tracing::info!(?wait, "retrying {method} /{}", segments.join("/"));
-            tokio::time::sleep(wait).await;
+        };
+        if let Some(retry) = shown {
+            self.shared.status.retry_ended(&retry);
         }
+        result
     }
 
+    /// One attempt: waits for its turn, sends, reads the whole answer within the request timeout,
+    /// and only then does the (never waiting) bookkeeping.
     async fn send_once<T: DeserializeOwned>(
         &self,
+        endpoint: &str,
         method: Method,
         segments: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
-        let endpoint = format!("{method} /{}", segments.join("/"));
-        let mut request = self.client.request(method, self.url(segments)).query(query);
+        let in_flight = self.wait_turn().await;
+        let mut request = self
+            .client
+            .request(method, self.url(segments))
+            .query(query)
+            .timeout(self.limits.request_timeout);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let transport = |e: reqwest::Error| ApiError::Transport {
-            endpoint: endpoint.clone(),
-            message: describe_transport(&e),
-        };
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => {
-                self.budget.release().await;
-                return Err(transport(error));
-            }
-        };
+        let transport = |e: reqwest::Error| transport_error(endpoint, &e);
+        // The timeout starts here, when the request is sent.
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
-        self.budget.observe(response.headers()).await;
-        let bytes = response.bytes().await.map_err(transport)?;
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await;
+        // The server has answered, so it counted the request, whether or not the body arrived whole.
+        in_flight.answered(&headers);
+        let bytes = bytes.map_err(transport)?;
         tracing::debug!(%endpoint, %status, bytes = bytes.len(), "answer");
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
-                endpoint: endpoint.clone(),
+                endpoint: endpoint.to_string(),
                 message: decode_problem(&bytes, &e),
+                status: status.as_u16(),
             });
         }
-        Err(self.error_for(status, &endpoint, &bytes, retry_after))
+        Err(self.error_for(status, endpoint, &bytes, retry_after(&headers)))
     }
 
     fn error_for(
@@ -375,11 +629,16 @@ fn decode_problem(bytes: &[u8], error: &serde_json::Error) -> String {
     }
 }
 
-fn describe_transport(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "the request timed out".to_string()
+/// A request that got no (whole) answer. `sent` is false only when the connection was never made,
+/// so nothing can have reached the server.
+fn transport_error(endpoint: &str, e: &reqwest::Error) -> ApiError {
+    let sent = !(e.is_connect() || e.is_builder());
+    let message = if e.is_connect() && e.is_timeout() {
+        "could not connect in time".to_string()
     } else if e.is_connect() {
         "connection refused or host unreachable".to_string()
+    } else if e.is_timeout() {
+        "the request timed out".to_string()
     } else if e.is_body() || e.is_decode() {
         "the connection dropped while reading the answer".to_string()
     } else {
@@ -390,6 +649,11 @@ fn describe_transport(e: &reqwest::Error) -> String {
             source = s.source();
         }
         text
+    };
+    ApiError::Transport {
+        endpoint: endpoint.to_string(),
+        message,
+        sent,
     }
 }
 

@@ -1,16 +1,24 @@
-//! Talking to referral APIs: one client per backend over a shared HTTP core. Every call is async and
-//! runs in the background; answers come back to the app as Actions.
+//! Talking to referral APIs: one client per backend behind the `Backend` trait, over a shared HTTP
+//! core. Every call is async and runs in the background; answers come back to the app as Actions.
+//!
+//! Adding a backend: a schema (`domain/schema/`), a client module here implementing `Backend` with a
+//! `connect` function, one line in `BACKENDS`, and the `BackendKind` variant.
 
 pub mod error;
 pub mod firstpromoter;
 pub mod http;
 pub mod vantio;
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
+use tokio::sync::watch;
 
 pub use error::ApiError;
 pub use firstpromoter::{Batch, BatchAction};
+pub use http::{NetStatus, Retry};
 
 use crate::domain::Record;
 use crate::domain::schema::{RefKind, Schema, V1_SCHEMA, V2_SCHEMA};
@@ -37,25 +45,49 @@ pub enum BackendKind {
     FirstPromoter,
 }
 
+/// What the rest of the program knows about one backend: its name, its schema, how to connect.
+pub struct Registration {
+    pub kind: BackendKind,
+    /// The name in profiles, on the command line and in the audit log.
+    pub name: &'static str,
+    pub schema: &'static Schema,
+    pub connect: fn(&Connection) -> Result<Arc<dyn Backend>, String>,
+}
+
+/// Every backend, one line each.
+pub static BACKENDS: &[Registration] = &[
+    Registration {
+        kind: BackendKind::Vantio,
+        name: "vantio",
+        schema: &V1_SCHEMA,
+        connect: vantio::connect,
+    },
+    Registration {
+        kind: BackendKind::FirstPromoter,
+        name: "firstpromoter",
+        schema: &V2_SCHEMA,
+        connect: firstpromoter::connect,
+    },
+];
+
 impl BackendKind {
+    pub fn registration(self) -> &'static Registration {
+        BACKENDS
+            .iter()
+            .find(|r| r.kind == self)
+            .expect("every BackendKind is registered in BACKENDS")
+    }
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Vantio => "vantio",
-            BackendKind::FirstPromoter => "firstpromoter",
-        }
+        self.registration().name
     }
 
     pub fn parse(text: &str) -> Option<BackendKind> {
-        [BackendKind::Vantio, BackendKind::FirstPromoter]
-            .into_iter()
-            .find(|b| b.as_str() == text)
+        BACKENDS.iter().find(|r| r.name == text).map(|r| r.kind)
     }
 
     pub fn schema(self) -> &'static Schema {
-        match self {
-            BackendKind::Vantio => &V1_SCHEMA,
-            BackendKind::FirstPromoter => &V2_SCHEMA,
-        }
+        self.registration().schema
     }
 }
 
@@ -71,90 +103,102 @@ pub struct Connection<'a> {
     pub account_id: Option<&'a str>,
 }
 
-/// A connected client for whichever backend the profile names.
-#[derive(Clone)]
-pub enum Client {
-    Vantio(vantio::VantioClient),
-    FirstPromoter(firstpromoter::FirstPromoterClient),
+/// What the console asks of a referral API. A backend without something (v1 has no batch actions)
+/// keeps the default, which says so.
+pub trait Backend: Send + Sync {
+    /// What the HTTP core is waiting for (rate limit, retries), for the status bar.
+    fn net_status(&self) -> watch::Receiver<NetStatus>;
+
+    /// Page `index` (from 0) of referrals, and whether it is the last.
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>>;
+
+    /// One referral by id.
+    fn referral<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Record, ApiError>>;
+
+    /// Sends the changed fields; the server's record comes back.
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        body: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Record, ApiError>>;
+
+    /// Fresh copies of these referrals; one read each unless the backend can do better.
+    fn refresh<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<Record>, ApiError>> {
+        Box::pin(async move {
+            let mut records = Vec::with_capacity(ids.len());
+            for id in ids {
+                records.push(self.referral(id).await?);
+            }
+            Ok(records)
+        })
+    }
+
+    /// A referral by `id`, or by another key the backend knows (`email`, `uid`, `username`).
+    fn find<'a>(&'a self, by: &'a str, value: &'a str) -> BoxFuture<'a, Result<Record, ApiError>> {
+        if by == "id" {
+            return self.referral(value);
+        }
+        unsupported_future("lookup by email, uid or username: use `find id`")
+    }
+
+    fn start_batch<'a>(
+        &'a self,
+        _action: BatchAction,
+        _ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Batch, ApiError>> {
+        unsupported_future("batch state actions")
+    }
+
+    fn batch(&self, _id: i64) -> BoxFuture<'_, Result<Batch, ApiError>> {
+        unsupported_future("batch processes")
+    }
+
+    /// The kinds of resource this backend's records refer to, loaded for names in lists and detail.
+    fn lookup_kinds(&self) -> &'static [RefKind] {
+        &[]
+    }
+
+    /// Page `index` of (id, display name) for a kind of referenced resource.
+    fn lookup_page(&self, kind: RefKind, _index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+        unsupported_future(kind.noun())
+    }
 }
+
+/// A connected client for whichever backend the profile names. Cheap to clone.
+#[derive(Clone)]
+pub struct Client(Arc<dyn Backend>);
 
 impl Client {
     pub fn connect(c: Connection) -> Result<Client, String> {
-        match c.backend {
-            BackendKind::Vantio => {
-                // v1 documents no limit: a 429 is shown, not waited out.
-                let limits = http::Limits::default();
-                let core = http::HttpCore::new(
-                    c.base_url,
-                    c.api_key,
-                    &[],
-                    vantio::field_from_message,
-                    limits,
-                )?;
-                Ok(Client::Vantio(vantio::VantioClient::new(core)))
-            }
-            BackendKind::FirstPromoter => {
-                let account = c
-                    .account_id
-                    .filter(|a| !a.is_empty())
-                    .ok_or("firstpromoter needs an account id: set account_id in the profile or REFEREE_ACCOUNT_ID")?;
-                let limits = http::Limits {
-                    per_minute: Some(firstpromoter::REQUESTS_PER_MINUTE),
-                    wait_on_429: true,
-                };
-                let headers = [("account-id", account.to_string())];
-                let core = http::HttpCore::new(
-                    c.base_url,
-                    c.api_key,
-                    &headers,
-                    firstpromoter::fields_from_errors,
-                    limits,
-                )?;
-                Ok(Client::FirstPromoter(
-                    firstpromoter::FirstPromoterClient::new(core),
-                ))
-            }
-        }
+        (c.backend.registration().connect)(&c).map(Client)
+    }
+
+    /// A client over an already built backend (tests tune its `http::Limits` this way).
+    pub fn new(backend: impl Backend + 'static) -> Client {
+        Client(Arc::new(backend))
+    }
+
+    /// What the HTTP core is waiting for: a rate-limit wait, a retried request.
+    pub fn net_status(&self) -> watch::Receiver<NetStatus> {
+        self.0.net_status()
     }
 
     pub async fn referrals_page(&self, index: usize) -> Page<Record> {
-        match self {
-            Client::Vantio(c) => c.referrals_page(index).await,
-            Client::FirstPromoter(c) => c.referrals_page(index).await,
-        }
+        self.0.referrals_page(index).await
     }
 
     pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
-        match self {
-            Client::Vantio(c) => c.update(id, body).await,
-            Client::FirstPromoter(c) => c.update(id, body).await,
-        }
+        self.0.update(id, body).await
     }
 
     /// Fresh copies of these referrals.
     pub async fn refresh(&self, ids: &[String]) -> Result<Vec<Record>, ApiError> {
-        match self {
-            Client::Vantio(c) => {
-                let mut records = Vec::with_capacity(ids.len());
-                for id in ids {
-                    records.push(c.referral(id).await?);
-                }
-                Ok(records)
-            }
-            Client::FirstPromoter(c) => c.referrals_by_id(ids).await,
-        }
+        self.0.refresh(ids).await
     }
 
     /// A referral by `id`, or (FirstPromoter) by `email`, `uid` or `username`.
     pub async fn find(&self, by: &str, value: &str) -> Result<Record, ApiError> {
-        match (self, by) {
-            (Client::Vantio(c), "id") => c.referral(value).await,
-            (Client::Vantio(_), _) => Err(unsupported(
-                "lookup by email, uid or username: use `find id`",
-            )),
-            (Client::FirstPromoter(c), "id") => c.referral(value).await,
-            (Client::FirstPromoter(c), _) => c.find(by, value).await,
-        }
+        self.0.find(by, value).await
     }
 
     pub async fn start_batch(
@@ -162,43 +206,53 @@ impl Client {
         action: BatchAction,
         ids: &[String],
     ) -> Result<Batch, ApiError> {
-        match self {
-            Client::FirstPromoter(c) => c.start_batch(action, ids).await,
-            Client::Vantio(_) => Err(unsupported("batch state actions")),
-        }
+        self.0.start_batch(action, ids).await
     }
 
     pub async fn batch(&self, id: i64) -> Result<Batch, ApiError> {
-        match self {
-            Client::FirstPromoter(c) => c.batch(id).await,
-            Client::Vantio(_) => Err(unsupported("batch processes")),
-        }
+        self.0.batch(id).await
     }
 
     /// Page `index` of (id, display name) for a kind of referenced resource.
     pub async fn lookup_page(&self, kind: RefKind, index: usize) -> Page<(String, String)> {
-        match (self, kind) {
-            (Client::Vantio(c), RefKind::User) => c.users_page(index).await,
-            (Client::Vantio(c), RefKind::Impression) => c.impressions_page(index).await,
-            (Client::FirstPromoter(c), RefKind::PromoterCampaign) => {
-                c.promoter_campaigns_page(index).await
-            }
-            _ => Err(unsupported(kind.noun())),
+        if !self.lookup_kinds().contains(&kind) {
+            return Err(unsupported(kind.noun()));
         }
+        self.0.lookup_page(kind, index).await
     }
 
     /// The kinds of resource this backend's records refer to, loaded for names in lists and detail.
     pub fn lookup_kinds(&self) -> &'static [RefKind] {
-        match self {
-            Client::Vantio(_) => &[RefKind::User, RefKind::Impression],
-            Client::FirstPromoter(_) => &[RefKind::PromoterCampaign],
-        }
+        self.0.lookup_kinds()
     }
+}
+
+fn unsupported_future<'a, T: Send + 'a>(what: &str) -> BoxFuture<'a, Result<T, ApiError>> {
+    let error = unsupported(what);
+    Box::pin(async move { Err(error) })
 }
 
 fn unsupported(what: &str) -> ApiError {
     ApiError::Refused {
         status: 0,
         message: format!("this backend has no {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn every_backend_is_registered_once_under_its_command_line_name() {
+        for kind in BackendKind::value_variants() {
+            let registered: Vec<_> = BACKENDS.iter().filter(|r| r.kind == *kind).collect();
+            assert_eq!(registered.len(), 1, "{kind:?}");
+            let name = kind.to_possible_value().unwrap();
+            assert_eq!(registered[0].name, name.get_name());
+            assert_eq!(BackendKind::parse(kind.as_str()), Some(*kind));
+        }
+        assert_eq!(BACKENDS.len(), BackendKind::value_variants().len());
     }
 }

@@ -1,12 +1,18 @@
 //! Referral API v1 (`vantio`): strict wire types for referrals, users and impressions, and the calls
 //! the console makes. Paging is limit/offset; the last page is the first one shorter than the limit.
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tokio::sync::watch;
 
 use super::error::ApiError;
-use super::http::HttpCore;
+use super::http::{HttpCore, Limits, NetStatus};
+use super::{Backend, Connection, Page};
 use crate::domain::Record;
+use crate::domain::schema::RefKind;
 
 /// Page size the client asks for: the API's maximum.
 pub const PAGE_SIZE: usize = 100;
@@ -174,6 +180,53 @@ impl VantioClient {
             })
             .collect();
         Ok((names, last))
+    }
+}
+
+/// The `connect` in `api::BACKENDS`. v1 documents no limit: the client follows the rate-limit
+/// headers and `Retry-After`, and does not pace itself.
+pub fn connect(c: &Connection) -> Result<Arc<dyn Backend>, String> {
+    let core = HttpCore::new(
+        c.base_url,
+        c.api_key,
+        &[],
+        field_from_message,
+        Limits::default(),
+    )?;
+    Ok(Arc::new(VantioClient::new(core)))
+}
+
+impl Backend for VantioClient {
+    fn net_status(&self) -> watch::Receiver<NetStatus> {
+        self.http.net_status()
+    }
+
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>> {
+        Box::pin(VantioClient::referrals_page(self, index))
+    }
+
+    fn referral<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Record, ApiError>> {
+        Box::pin(VantioClient::referral(self, id))
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        body: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Record, ApiError>> {
+        Box::pin(VantioClient::update(self, id, body))
+    }
+
+    fn lookup_kinds(&self) -> &'static [RefKind] {
+        &[RefKind::User, RefKind::Impression]
+    }
+
+    fn lookup_page(&self, kind: RefKind, index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+        match kind {
+            RefKind::User => Box::pin(self.users_page(index)),
+            RefKind::Impression => Box::pin(self.impressions_page(index)),
+            other => super::unsupported_future(other.noun()),
+        }
     }
 }
 

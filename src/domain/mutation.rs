@@ -259,10 +259,9 @@ pub enum AfterAnswer {
 /// answer was lost or unreadable, or the server failed in a way that may have left it applied.
 pub fn fate_unknown(error: &ApiError) -> bool {
     match error {
-        ApiError::Server { .. } | ApiError::Decode { .. } => true,
+        ApiError::Server { .. } => true,
         ApiError::Refused { status, .. } => matches!(status, 409 | 412),
-        ApiError::Transport { .. } => true,
-        _ => false,
+        other => other.outcome_unknown(),
     }
 }
 
@@ -413,6 +412,7 @@ mod tests {
         ApiError::Transport {
             endpoint: "PUT /referrals/ref_1".into(),
             message: "the request timed out".into(),
+            sent: true,
         }
     }
 
@@ -474,10 +474,20 @@ mod tests {
             ),
             ("timeout", Err(transport()), None),
             (
+                "connection refused: nothing was sent",
+                Err(ApiError::Transport {
+                    endpoint: "x".into(),
+                    message: "connection refused".into(),
+                    sent: false,
+                }),
+                Some("failed"),
+            ),
+            (
                 "undecodable 200",
                 Err(ApiError::Decode {
                     endpoint: "x".into(),
                     message: "HTML".into(),
+                    status: 200,
                 }),
                 None,
             ),

@@ -139,6 +139,7 @@ impl<B: Backend> App<B> {
     {
         self.start();
         self.draw()?;
+        let mut net = self.context.client.net_status();
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         while !self.state.should_quit {
             tokio::select! {
@@ -154,6 +155,10 @@ impl<B: Backend> App<B> {
                     Some(Err(e)) => return Err(e),
                     None => break,
                 },
+                Ok(()) = net.changed() => {
+                    let status = net.borrow_and_update().clone();
+                    self.dispatch(Action::Net(status));
+                }
                 _ = tick.tick(), if self.state.busy() => self.dispatch(Action::Tick),
             }
             self.draw()?;

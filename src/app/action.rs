@@ -26,6 +26,8 @@ pub enum Motion {
 pub enum Action {
     /// A quarter second passed while requests are in flight: the spinner turns.
     Tick,
+    /// What the HTTP core is waiting for changed (a rate-limit wait, a retried request).
+    Net(crate::api::NetStatus),
     /// The terminal's size, so paging and scrolling know how many rows are on screen.
     Resize {
         width: u16,

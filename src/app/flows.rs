@@ -620,3 +620,273 @@ fn record_summary_when_settled(state: &mut State) -> Vec<Effect> {
     });
     vec![Effect::RecordSession { detail }]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ApiError;
+    use crate::app::Action;
+    use crate::app::bulk::RowResult;
+    use crate::app::form::Form;
+    use crate::app::state::Session;
+    use crate::app::update::update;
+    use crate::domain::schema::V1_SCHEMA;
+    use crate::domain::{Clock, MetadataMode};
+    use serde_json::{Value, json};
+
+    fn record(id: &str, status: &str) -> Record {
+        let v = json!({"id": id, "first_name": "Ada", "last_name": "L", "email": "ada@x.io",
+            "status": status, "verified_at": null, "metadata": {}});
+        Record {
+            id: id.into(),
+            values: v.as_object().unwrap().clone(),
+        }
+    }
+
+    fn state() -> State {
+        let session = Session {
+            profile: "test".into(),
+            backend: "vantio",
+            admin_id: Some("admin_1".into()),
+            metadata_mode: MetadataMode::Merge,
+            concurrency: 2,
+        };
+        let clock = Clock::fixed(
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            jiff::tz::TimeZone::UTC,
+        );
+        let mut state = State::new(session, &V1_SCHEMA, clock);
+        state.replace_records(vec![
+            record("ref_1", "converted"),
+            record("ref_2", "converted"),
+            record("ref_3", "verified"),
+        ]);
+        state
+    }
+
+    /// The request ids of the writes `effects` send.
+    fn sent(effects: &[Effect]) -> Vec<RequestId> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Mutate { req, .. } => Some(*req),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn applied(id: &str) -> Outcome {
+        Outcome::Applied {
+            records: vec![record(id, "verified")],
+            note: None,
+        }
+    }
+
+    fn refused() -> Outcome {
+        Outcome::Refused(ApiError::Invalid {
+            status: 400,
+            message: "Invalid email: already used".into(),
+            fields: vec![("email".into(), "already used".into())],
+        })
+    }
+
+    fn conflict(id: &str) -> Outcome {
+        Outcome::Conflict {
+            theirs: record(id, "rejected"),
+            fields: vec!["status".into()],
+        }
+    }
+
+    fn failed() -> Outcome {
+        Outcome::Failed {
+            message: "HTTP 500; re-reading shows the change did not land".into(),
+        }
+    }
+
+    fn unknown() -> Outcome {
+        Outcome::Unknown {
+            message: "the answer was lost, and re-reading it failed too".into(),
+        }
+    }
+
+    fn message(state: &State) -> String {
+        state
+            .message
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
+    }
+
+    /// A quick key's write, answered each way: what the status bar says and what `u` can undo.
+    #[test]
+    fn a_quick_key_shows_each_outcome() {
+        let table: Vec<(Outcome, &str, usize)> = vec![
+            (applied("ref_1"), "Saved ref_1", 1),
+            (refused(), "ref_1 not saved. The server refused", 0),
+            (conflict("ref_1"), "changed by someone else", 0),
+            (failed(), "ref_1 not saved", 0),
+            (unknown(), "Could not tell whether ref_1 was saved", 0),
+        ];
+        for (outcome, says, undoable) in table {
+            let mut state = state();
+            let word = outcome.word();
+            let effects = update(&mut state, Action::Quick(QuickKey::Verify));
+            let [req] = sent(&effects)[..] else {
+                panic!("{word}: one write, got {effects:?}")
+            };
+            assert_eq!(state.writes.count(), 1);
+            update(&mut state, Action::Written { req, outcome });
+            assert!(
+                message(&state).contains(says),
+                "{word}: {}",
+                message(&state)
+            );
+            assert_eq!(state.writes.undo.len(), undoable, "{word}");
+            assert_eq!(state.writes.count(), 0);
+        }
+    }
+
+    /// The form's write: applied closes it, a refusal lands under the field, a conflict opens the
+    /// dialog, anything else keeps the form as typed.
+    #[test]
+    fn the_form_shows_each_outcome() {
+        for outcome in [
+            applied("ref_1"),
+            refused(),
+            conflict("ref_1"),
+            failed(),
+            unknown(),
+        ] {
+            let word = outcome.word();
+            let mut state = state();
+            state.form = Some(Form::open(&V1_SCHEMA, &record("ref_1", "converted")));
+            let mut changes = ChangeSet::default();
+            changes.body.insert("email".into(), json!("new@x.io"));
+            let effects = send_form(&mut state, changes, true);
+            let [req] = sent(&effects)[..] else {
+                panic!("{word}")
+            };
+            assert_eq!(state.form.as_ref().unwrap().saving, Some(req));
+            update(&mut state, Action::Written { req, outcome });
+            let form = state.form.as_ref();
+            match word {
+                "applied" => assert!(form.is_none(), "closed"),
+                "refused" => {
+                    let email = form.unwrap().fields.iter().find(|f| f.spec.key == "email");
+                    assert!(
+                        email.unwrap().error.is_some(),
+                        "the error is under the field"
+                    );
+                }
+                "conflict" => assert!(matches!(state.overlay, Some(Overlay::Conflict { .. }))),
+                _ => {
+                    assert!(
+                        form.is_some_and(|f| f.saving.is_none()),
+                        "{word}: form kept"
+                    );
+                    assert!(message(&state).contains("ref_1"), "{word}");
+                }
+            }
+        }
+    }
+
+    /// A bulk: each row takes its own outcome, the bar counts outcomes, and more rows are sent as
+    /// earlier ones answer.
+    #[test]
+    fn a_bulk_counts_outcomes_and_refills_its_window() {
+        let mut state = state();
+        for id in ["ref_1", "ref_2", "ref_3"] {
+            state.marked.insert(id.into());
+        }
+        update(&mut state, Action::Quick(QuickKey::Convert));
+        assert!(
+            matches!(&state.overlay, Some(Overlay::Confirm(Question::Bulk { plan, .. })) if plan.ids() == ["ref_3"]),
+            "only the verified one changes: {:?}",
+            state.overlay
+        );
+        update(&mut state, Action::Dismiss);
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        let effects = update(&mut state, Action::Answer(true));
+        let first = sent(&effects);
+        assert_eq!(first.len(), 2, "two rows to verify, both within the window");
+        let bulk = state.bulk.as_ref().unwrap();
+        assert_eq!(
+            bulk.rows["ref_3"],
+            RowResult::Unchanged("already verified".into())
+        );
+        update(
+            &mut state,
+            Action::Written {
+                req: first[0],
+                outcome: unknown(),
+            },
+        );
+        update(
+            &mut state,
+            Action::Written {
+                req: first[1],
+                outcome: applied("ref_2"),
+            },
+        );
+        let bulk = state.bulk.as_ref().unwrap();
+        assert!(matches!(bulk.rows["ref_1"], RowResult::Unknown(_)));
+        assert_eq!(bulk.rows["ref_2"], RowResult::Done);
+        assert!(!bulk.is_running());
+        assert_eq!(bulk.failed(), ["ref_1"], "R sends the unknown one again");
+    }
+
+    /// Triage counts a decision when its write answers, even after the session was left.
+    #[test]
+    fn triage_counts_outcomes_that_arrive_after_leaving() {
+        let mut state = state();
+        start_triage(&mut state);
+        let effects = update(&mut state, Action::Quick(QuickKey::Verify));
+        let [req] = sent(&effects)[..] else { panic!() };
+        let effects = update(&mut state, Action::Back);
+        assert!(effects.is_empty(), "the summary waits for the write");
+        assert_eq!(
+            state
+                .triage_past
+                .as_ref()
+                .unwrap()
+                .summary(state.clock.now)
+                .verified,
+            0
+        );
+        let effects = update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: applied("ref_1"),
+            },
+        );
+        let past = state.triage_past.as_ref().unwrap();
+        assert_eq!(past.summary(state.clock.now).verified, 1);
+        match effects.as_slice() {
+            [Effect::RecordSession { detail }] => assert_eq!(detail["verified"], Value::from(1)),
+            other => panic!("the summary is journaled once settled: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn quitting_with_writes_in_flight_can_wait_for_them() {
+        let mut state = state();
+        let effects = update(&mut state, Action::Quick(QuickKey::Verify));
+        let [req] = sent(&effects)[..] else { panic!() };
+        update(&mut state, Action::Quit);
+        assert!(matches!(
+            state.overlay,
+            Some(Overlay::Confirm(Question::Quit))
+        ));
+        update(&mut state, Action::WaitThenQuit);
+        assert!(!state.should_quit, "still waiting");
+        update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: applied("ref_1"),
+            },
+        );
+        assert!(state.should_quit, "quits once the write has its outcome");
+    }
+}

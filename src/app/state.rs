@@ -184,6 +184,8 @@ pub struct State {
     /// Until this time status keys are ignored: the form just closed and keys typed ahead for it
     /// must not change a referral.
     pub keys_settle_at: Option<jiff::Timestamp>,
+    /// What the HTTP core is waiting for, so the status bar can say it.
+    pub net: crate::api::NetStatus,
     /// Turns while requests are in flight, for the status bar's spinner.
     pub spinner: usize,
     pub should_quit: bool,
@@ -222,6 +224,7 @@ impl State {
             clock,
             viewport: (80, 24),
             next_request: 1,
+            net: Default::default(),
             spinner: 0,
             keys_settle_at: None,
             should_quit: false,

@@ -87,6 +87,7 @@ fn load_referrals(state: &mut State) -> Vec<Effect> {
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick => state.spinner = state.spinner.wrapping_add(1),
+        Action::Net(status) => state.net = status,
         Action::Resize { width, height } => {
             state.viewport = (width, height);
             state.move_selection(0);

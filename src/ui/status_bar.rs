@@ -53,6 +53,22 @@ fn line(state: &State) -> Line<'static> {
             state.pending.len() + state.writes.count()
         )));
     }
+    if let Some(until) = state.net.rate_wait_until.filter(|u| *u > state.clock.now) {
+        let seconds = state.clock.now.duration_until(until).as_secs_f64().ceil();
+        spans.push(Span::styled(
+            format!("rate limit: next request in {seconds} s "),
+            theme::level_style(crate::app::state::Level::Info).fg(Color::Yellow),
+        ));
+    }
+    if let Some(retry) = &state.net.retry {
+        spans.push(Span::styled(
+            format!(
+                "{}: attempt {} of {} ",
+                retry.endpoint, retry.attempt, retry.of
+            ),
+            theme::level_style(crate::app::state::Level::Info).fg(Color::Yellow),
+        ));
+    }
     for flight in state.writes.in_flight.values() {
         if let Some(batch) = &flight.progress {
             let progress = format!(

@@ -68,6 +68,10 @@ impl VantioPolicy {
         key: QuickKey,
         reason: Option<&str>,
     ) -> Result<Option<FieldWrite>, String> {
+        if record.text("status") == status_word(key) {
+            // Already so: nothing is sent, so nobody's verified_by or reason is replaced.
+            return Ok(None);
+        }
         let now = context.clock.now_rfc3339();
         let wanted = quick_values(record, key, reason, context.admin_id, &now)?;
         for (field, value) in &wanted {
@@ -91,6 +95,22 @@ impl VantioPolicy {
     }
 }
 
+/// "already verified by admin_maria on 15 Jul 2026" when the record says who and when.
+fn already(context: &PlanContext, record: &Record, key: QuickKey) -> String {
+    let mut text = format!("already {}", status_word(key));
+    if key == QuickKey::Verify {
+        let by = record.text("metadata.verified_by");
+        if !by.is_empty() {
+            text.push_str(&format!(" by {by}"));
+        }
+        if let Ok(at) = record.text("verified_at").parse::<jiff::Timestamp>() {
+            let day = at.to_zoned(context.clock.tz.clone()).strftime("%-d %b %Y");
+            text.push_str(&format!(" on {day}"));
+        }
+    }
+    text
+}
+
 impl Policy for VantioPolicy {
     fn plan(
         &self,
@@ -110,7 +130,7 @@ impl Policy for VantioPolicy {
                 Some(write) => plan.mutations.push(Mutation::Fields(write)),
                 None => plan
                     .skipped
-                    .push((record.id.clone(), format!("already {}", status_word(key)))),
+                    .push((record.id.clone(), already(context, record, key))),
             }
         }
         Ok(plan)
@@ -255,6 +275,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_already_verified_referral_keeps_who_verified_it() {
+        let mut verified = record("ref_1", "verified", json!("2026-07-15T09:00:00Z"));
+        verified
+            .values
+            .insert("metadata".into(), json!({"verified_by": "admin_maria"}));
+        let plan = plan(
+            &[verified],
+            QuickKey::Verify,
+            None,
+            Some("admin_7"),
+            MetadataMode::Merge,
+        )
+        .unwrap();
+        assert!(plan.mutations.is_empty(), "nothing is sent");
+        assert_eq!(
+            plan.skipped[0].1,
+            "already verified by admin_maria on 15 Jul 2026"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::action::{Effect, RequestId};
 use super::bulk::Bulk;
-use super::state::{Level, Overlay, Question, State};
+use super::state::{Clash, Level, Overlay, Question, State};
 use super::text::TextBuffer;
 use super::triage::{Triage, Written};
 use super::writes::{Completion, Origin};
@@ -18,17 +18,6 @@ use crate::domain::policy::{Plan, PlanContext, QuickKey};
 
 /// After a form closes on a save, status keys wait this long before they act again.
 const TYPE_AHEAD_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(700);
-
-/// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Clash {
-    /// The field's schema key.
-    pub key: String,
-    pub label: String,
-    pub base: serde_json::Value,
-    pub theirs: serde_json::Value,
-    pub mine: serde_json::Value,
-}
 
 /// Sends `mutation` through the pipeline on behalf of `origin`.
 pub fn submit(

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::action::{QuickKey, RequestId};
 use super::bulk::Bulk;
-use super::flows::Clash;
 use super::form::Form;
 use super::text::TextBuffer;
 use super::triage::Triage;
@@ -74,6 +73,17 @@ pub enum Question {
     DiscardForm,
     /// Apply a status key to every marked row: the writes it would make, planned before asking.
     Bulk { key: QuickKey, plan: Plan },
+}
+
+/// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clash {
+    /// The field's schema key.
+    pub key: String,
+    pub label: String,
+    pub base: serde_json::Value,
+    pub theirs: serde_json::Value,
+    pub mine: serde_json::Value,
 }
 
 /// A modal layer over the screen; it gets every key while shown.

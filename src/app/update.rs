@@ -10,7 +10,7 @@ use crate::api::ApiError;
 use crate::domain::Record;
 use crate::domain::diff::diff;
 use crate::domain::policy::QuickKey;
-use crate::domain::schema::{FieldKind, QuickStyle, RefKind};
+use crate::domain::schema::{FieldKind, RefKind};
 
 /// Starts loading referrals and the lookups names come from.
 pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
@@ -317,7 +317,7 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
                 });
             }
         }
-        Action::FormMoveToPromoter if state.schema.quick == QuickStyle::BatchActions => {
+        Action::FormMoveToPromoter if state.schema.moves_between_promoters => {
             state.overlay = Some(Overlay::Picker {
                 purpose: PickPurpose::MoveTo,
                 kind: RefKind::PromoterCampaign,

@@ -17,6 +17,27 @@ pub enum QuickKey {
     Reject,
 }
 
+/// What a status word means, so it can be coloured without the UI knowing a backend's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Waiting for someone to act.
+    Waiting,
+    /// On its way (converted, a signup).
+    Progressing,
+    /// Where it should end (verified, an active customer).
+    Good,
+    /// A paying customer.
+    Customer,
+    /// Refused (rejected, denied).
+    Refused,
+    /// Money went back.
+    Reversed,
+    /// No longer in play.
+    Closed,
+    /// A word this backend does not document.
+    Unknown,
+}
+
 /// What a plan needs besides the referrals.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanContext<'a> {
@@ -64,6 +85,9 @@ pub trait Policy: Sync + std::fmt::Debug {
 
     /// What `:find` looks referrals up by.
     fn find_by(&self) -> &'static [&'static str];
+
+    /// What a status word of this backend means, for its colour.
+    fn tone(&self, status: &str) -> Tone;
 
     /// Whether `key` can be taken back with `u` once applied (said before it is sent).
     fn undoable(&self, records: &[&Record], key: QuickKey) -> bool;

@@ -55,7 +55,7 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
         }
         let text = shown_value(state, spec, value, Room::Detail);
         let styled = if spec.key == state.schema.status_field {
-            Span::styled(text.clone(), theme::status_style(&text))
+            Span::styled(text.clone(), theme::status_style(state.schema, &text))
         } else {
             Span::raw(text)
         };

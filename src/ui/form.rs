@@ -94,7 +94,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                     Span::raw(" ◀ "),
                     Span::styled(
                         word.to_string(),
-                        theme::status_style(word).add_modifier(Modifier::REVERSED),
+                        theme::status_style(state.schema, word).add_modifier(Modifier::REVERSED),
                     ),
                     Span::raw(" ▶"),
                 ]));
@@ -103,7 +103,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                 let mut spans = vec![label, Span::raw(" ")];
                 for (i, option) in options.iter().enumerate() {
                     let style = if Some(i) == *selected {
-                        theme::status_style(option).add_modifier(Modifier::REVERSED)
+                        theme::status_style(state.schema, option).add_modifier(Modifier::REVERSED)
                     } else {
                         theme::dim()
                     };

@@ -71,7 +71,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                     let shown = fit(&text, *width as usize);
                     match column.look {
                         Look::Plain => Cell::from(shown),
-                        Look::Status => Cell::from(Span::styled(shown, theme::status_style(&text))),
+                        Look::Status => Cell::from(Span::styled(
+                            shown,
+                            theme::status_style(state.schema, &text),
+                        )),
                         Look::ColourFrom(path) => {
                             let style =
                                 theme::hex_colour(&record.text(path)).map(|c| Style::new().fg(c));

@@ -15,12 +15,11 @@ use crate::app::state::{Overlay, PickPurpose, Question};
 use crate::app::text::TextBuffer;
 use crate::domain::Schema;
 use crate::domain::diff::ChangeSet;
-use crate::domain::policy::Plan;
-use crate::domain::schema::{QuickStyle, RefKind};
+use crate::domain::policy::{Plan, Tone};
+use crate::domain::schema::RefKind;
 
 /// The help lines; the status keys say what they do on this backend.
 fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
-    let quick = schema.quick;
     let status = schema.policy.keys().iter().copied();
     let mut keys = vec![
         ("j/k ↑/↓ g/G", "move (PgUp/PgDn by a page)"),
@@ -41,7 +40,7 @@ fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
         ("Ctrl-s", "form: review the change, then y sends"),
         ("Esc", "form: leave (asks if unsent)"),
     ]);
-    if quick == QuickStyle::BatchActions {
+    if schema.moves_between_promoters {
         keys.push(("Ctrl-p", "form: move to another promoter"));
     }
     keys.push(("? / q", "this help / quit (asks if unsent)"));
@@ -165,11 +164,11 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             let mut lines = vec![
                 Line::styled(
                     format!("Verified  {}", s.verified),
-                    theme::status_style("verified"),
+                    theme::tone_style(Tone::Good),
                 ),
                 Line::styled(
                     format!("Rejected  {}", s.rejected),
-                    theme::status_style("rejected"),
+                    theme::tone_style(Tone::Refused),
                 ),
                 Line::raw(format!("Skipped   {}", s.skipped)),
                 Line::styled(
@@ -348,7 +347,7 @@ fn journal_lines(
                 Some(o) => (
                     o.verdict.as_str().to_string(),
                     match o.verdict {
-                        Verdict::Applied | Verdict::Already => theme::status_style("verified"),
+                        Verdict::Applied | Verdict::Already => theme::tone_style(Tone::Good),
                         _ => theme::error(),
                     },
                 ),

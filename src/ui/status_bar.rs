@@ -114,3 +114,60 @@ pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
         .ratio(ratio.clamp(0.0, 1.0));
     frame.render_widget(gauge, area);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{NetStatus, Retry};
+    use crate::app::state::Session;
+    use crate::domain::schema::V1_SCHEMA;
+    use crate::domain::{Clock, MetadataMode};
+
+    fn text(state: &State) -> String {
+        line(state)
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect()
+    }
+
+    #[test]
+    fn a_rate_limit_wait_counts_down_and_a_retry_names_its_attempt() {
+        let now: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let session = Session {
+            profile: "p".into(),
+            backend: "vantio",
+            admin_id: None,
+            metadata_mode: MetadataMode::Merge,
+            concurrency: 1,
+        };
+        let mut state = State::new(
+            session,
+            &V1_SCHEMA,
+            Clock::fixed(now, jiff::tz::TimeZone::UTC),
+        );
+        assert!(!text(&state).contains("rate limit"));
+        state.net = NetStatus {
+            rate_wait_until: Some(now + jiff::SignedDuration::from_millis(11_200)),
+            retry: Some(Retry {
+                endpoint: "GET /referrals/ref_1".into(),
+                attempt: 2,
+                of: 3,
+            }),
+        };
+        let shown = text(&state);
+        assert!(
+            shown.contains("rate limit: next request in 12 s"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("GET /referrals/ref_1: attempt 2 of 3"),
+            "{shown}"
+        );
+        state.clock.now = now + jiff::SignedDuration::from_secs(12);
+        assert!(
+            !text(&state).contains("rate limit"),
+            "gone once the wait is over"
+        );
+    }
+}

@@ -6,20 +6,27 @@ use serde_json::Value;
 
 use crate::app::State;
 use crate::app::state::Level;
+use crate::domain::Schema;
+use crate::domain::policy::Tone;
 use crate::domain::record::value_text;
 use crate::domain::schema::{FieldKind, FieldSpec, RefKind};
 use crate::domain::splits;
 
-pub fn status_style(word: &str) -> Style {
-    let color = match word {
-        "pending" => Color::Yellow,
-        "converted" | "signup" => Color::Cyan,
-        "verified" | "active" => Color::Green,
-        "subscribed" => Color::Blue,
-        "rejected" | "denied" => Color::Red,
-        "refunded" => Color::Magenta,
-        "cancelled" | "moved" => Color::Gray,
-        _ => Color::LightMagenta,
+/// A status word of `schema`'s backend in the colour of what it means.
+pub fn status_style(schema: &Schema, word: &str) -> Style {
+    tone_style(schema.policy.tone(word))
+}
+
+pub fn tone_style(tone: Tone) -> Style {
+    let color = match tone {
+        Tone::Waiting => Color::Yellow,
+        Tone::Progressing => Color::Cyan,
+        Tone::Good => Color::Green,
+        Tone::Customer => Color::Blue,
+        Tone::Refused => Color::Red,
+        Tone::Reversed => Color::Magenta,
+        Tone::Closed => Color::Gray,
+        Tone::Unknown => Color::LightMagenta,
     };
     Style::new().fg(color).add_modifier(Modifier::BOLD)
 }

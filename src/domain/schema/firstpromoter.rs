@@ -130,7 +130,7 @@ pub static V2_SCHEMA: Schema = Schema {
     title_fields: &["email"],
     filter_fields: &["email", "uid", "username"],
     status_field: "state",
-    quick: QuickStyle::BatchActions,
+    moves_between_promoters: true,
     policy: &super::firstpromoter_policy::FirstPromoterPolicy,
     cross_check: Some(email_or_uid),
     triage_default: ("state", "pending"),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::api::BatchAction;
 use crate::domain::mutation::{ActionWrite, Mutation};
-use crate::domain::policy::{Plan, PlanContext, Policy, QuickKey};
+use crate::domain::policy::{Plan, PlanContext, Policy, QuickKey, Tone};
 use crate::domain::record::Record;
 
 #[derive(Debug)]
@@ -149,6 +149,19 @@ impl Policy for FirstPromoterPolicy {
 
     fn find_by(&self) -> &'static [&'static str] {
         &["email", "uid", "username", "id"]
+    }
+
+    fn tone(&self, status: &str) -> Tone {
+        match status {
+            "pending" => Tone::Waiting,
+            "signup" => Tone::Progressing,
+            "active" => Tone::Good,
+            "subscribed" => Tone::Customer,
+            "denied" => Tone::Refused,
+            "refunded" => Tone::Reversed,
+            "cancelled" | "moved" => Tone::Closed,
+            _ => Tone::Unknown,
+        }
     }
 
     fn undoable(&self, records: &[&Record], key: QuickKey) -> bool {

@@ -130,15 +130,6 @@ pub struct Column {
     pub look: Look,
 }
 
-/// How the quick status keys reach the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuickStyle {
-    /// A PUT of the status and its companion fields (v1).
-    FieldWrites,
-    /// The backend's batch state actions: approve, disable, enable (v2).
-    BatchActions,
-}
-
 /// A rule across fields the server enforces: given the record and the wanted values, the
 /// (field key, message) pairs that break it.
 pub type CrossCheck = fn(&Record, &Map<String, Value>) -> Vec<(&'static str, String)>;
@@ -155,7 +146,8 @@ pub struct Schema {
     pub filter_fields: &'static [&'static str],
     /// The field holding the status word.
     pub status_field: &'static str,
-    pub quick: QuickStyle,
+    /// The form's Ctrl-p moves the referral to another promoter campaign (a backend action).
+    pub moves_between_promoters: bool,
     /// What the status keys mean on this backend.
     pub policy: &'static dyn super::policy::Policy,
     pub cross_check: Option<CrossCheck>,

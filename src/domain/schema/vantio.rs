@@ -91,7 +91,7 @@ pub static V1_SCHEMA: Schema = Schema {
     title_fields: &["first_name", "last_name"],
     filter_fields: &["first_name", "last_name", "email"],
     status_field: "status",
-    quick: QuickStyle::FieldWrites,
+    moves_between_promoters: false,
     policy: &super::vantio_policy::VantioPolicy,
     cross_check: None,
     triage_default: ("status", "converted"),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::domain::conflict::base_of;
 use crate::domain::diff::diff;
 use crate::domain::mutation::{FieldWrite, Mutation};
-use crate::domain::policy::{Plan, PlanContext, Policy, QuickKey};
+use crate::domain::policy::{Plan, PlanContext, Policy, QuickKey, Tone};
 use crate::domain::record::Record;
 use crate::domain::validate::check_value;
 
@@ -159,6 +159,16 @@ impl Policy for VantioPolicy {
 
     fn find_by(&self) -> &'static [&'static str] {
         &["id"]
+    }
+
+    fn tone(&self, status: &str) -> Tone {
+        match status {
+            "pending" => Tone::Waiting,
+            "converted" => Tone::Progressing,
+            "verified" => Tone::Good,
+            "rejected" => Tone::Refused,
+            _ => Tone::Unknown,
+        }
     }
 
     fn undoable(&self, _records: &[&Record], _key: QuickKey) -> bool {

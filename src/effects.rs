@@ -10,10 +10,9 @@ use tokio::sync::mpsc;
 
 use crate::api::{ApiError, Client, Page};
 use crate::app::{Action, Effect, RequestId};
-use crate::domain::conflict::conflicts;
 use crate::domain::mutation::{
-    ActionWrite, AfterAnswer, FieldWrite, Mutation, Outcome, after_answer, after_of, lost_answer,
-    settle,
+    ActionWrite, AfterAnswer, FieldWrite, Mutation, Outcome, Reading, after_answer, after_of, decide,
+    lost_answer, settle,
 };
 use crate::domain::{MetadataMode, Record, Schema};
 use crate::store::journal::{Intent, Journal, Recorded, Verdict};
@@ -145,16 +144,24 @@ pub async fn mutate(
 async fn write_fields(context: &Context, write: &FieldWrite) -> Outcome {
     if write.guard {
         match fetch_one(context, &write.id).await {
-            Ok(fresh) => {
-                let fields = conflicts(context.schema, &write.base, &fresh, context.mode);
-                if !fields.is_empty() {
+            Ok(fresh) => match decide(context.schema, context.mode, write, &fresh) {
+                Reading::NotApplied => {}
+                // Our own earlier write (sent again after its answer was lost) is not someone
+                // else's change: there is nothing left to send.
+                Reading::Applied => {
+                    return Outcome::Applied {
+                        records: vec![fresh],
+                        note: Some("the server already had these values".into()),
+                    };
+                }
+                Reading::Other(fields) => {
                     tracing::warn!(id = %write.id, ?fields, "conflict: changed on the server since it was loaded; not sent");
                     return Outcome::Conflict {
                         theirs: fresh,
                         fields,
                     };
                 }
-            }
+            },
             Err(error) => {
                 return Outcome::Failed {
                     message: format!("Nothing was sent. {}", error.user_message()),

@@ -398,19 +398,37 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
         "the seed never uses the test's admin id"
     );
     // Referrals the bulk has written to: verified, by us.
+    // (Read page by page straight from the sandbox, so polling it is quick.)
     let verified_now = || async {
         let mut ids = BTreeSet::new();
-        for id in &targets {
-            let r = server_record(&base, id).await;
-            if r["status"] == "verified" && r["metadata"]["verified_by"] == ADMIN {
-                ids.insert(id.clone());
+        for page in 0..20 {
+            let (records, last) = direct.referrals_page(page).await.unwrap();
+            for r in records {
+                if r.text("status") == "verified" && r.get("metadata")["verified_by"] == ADMIN {
+                    ids.insert(r.id.clone());
+                }
+            }
+            if last {
+                break;
             }
         }
         ids
     };
 
+    // Between the console and the sandbox, a proxy that holds back the answer to every fourth PUT
+    // (from the second) for longer than the test runs: those writes land on the server, and the
+    // console, killed meanwhile, never hears of it.
+    let proxy = FaultProxy::start(&base, |n| {
+        if n % 4 == 1 {
+            Fate::HoldAnswer(Duration::from_secs(30))
+        } else {
+            Fate::Forward
+        }
+    })
+    .await;
+
     let home = tempfile::tempdir().unwrap();
-    let mut pty = spawn_referee(home.path(), &base);
+    let mut pty = spawn_referee(home.path(), &proxy.base_url(&base));
     pty.wait_for(&format!("Loaded {SEEDED} referrals")).await;
     pty.send(b"V").await;
     pty.wait_for(&format!("{SEEDED} marked")).await;
@@ -421,7 +439,7 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
     let mut landed = 0;
     for _ in 0..100 {
         landed = verified_now().await.len();
-        if landed >= 4 {
+        if landed >= 4 && proxy.held_answers() >= 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -431,7 +449,9 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
         landed < targets.len(),
         "the bulk finished before it was killed"
     );
+    assert!(proxy.held_answers() >= 1, "no answer was held back");
     pty.kill_hard().await;
+    drop(proxy);
     // Let the server finish (or drop) what was in flight when the console died, so the re-reads
     // below see the final state: longer than the sandbox's write delay.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -463,11 +483,22 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
     );
     let text = screen_text(&app);
     assert!(
-        text.contains(&format!("{open_count} write")) && text.contains("from the last run"),
+        text.contains(&format!("{open_count} write"))
+            && text.contains("from the last run")
+            && text.contains(" applied"),
         "{text}"
     );
 
     let on_server = verified_now().await;
+    eprintln!(
+        "killed with {landed} landed; {open_count} unresolved; {} on the server now; status: {}",
+        on_server.len(),
+        screen(&app)
+            .iter()
+            .rev()
+            .find(|l| l.contains("last run"))
+            .map_or("", |l| l.trim())
+    );
     let by_id = writes_by_id(&journal);
     let mut applied_ids = BTreeSet::new();
     for (id, entries) in &by_id {
@@ -488,6 +519,21 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
             applied_ids.insert(id.clone());
         }
     }
+    let reread = by_id
+        .values()
+        .flatten()
+        .filter(|e| verdict(e) == Some(Verdict::Applied))
+        .filter(|e| {
+            e.outcome
+                .as_ref()
+                .and_then(|o| o.message.as_deref())
+                .is_some_and(|m| m.contains("re-reading"))
+        })
+        .count();
+    assert!(
+        reread >= 1,
+        "the write whose answer was held back is applied by re-reading it"
+    );
     assert_eq!(
         applied_ids, on_server,
         "applied in the journal exactly when verified on the server"

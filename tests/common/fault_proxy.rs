@@ -21,6 +21,9 @@ pub enum Fate {
     DropAnswer,
     /// The client's connection is closed before anything goes upstream: the server never sees it.
     DropRequest,
+    /// Forwarded and answered by the server, and the answer is passed back only after this long
+    /// (so a client killed meanwhile never learns that its write landed).
+    HoldAnswer(Duration),
 }
 
 /// Decides each PUT's fate from its 0-based number among the PUTs the proxy has seen.
@@ -32,6 +35,7 @@ struct Shared {
     puts: AtomicUsize,
     dropped_answers: AtomicUsize,
     dropped_requests: AtomicUsize,
+    held_answers: AtomicUsize,
 }
 
 pub struct FaultProxy {
@@ -66,6 +70,7 @@ impl FaultProxy {
             puts: AtomicUsize::new(0),
             dropped_answers: AtomicUsize::new(0),
             dropped_requests: AtomicUsize::new(0),
+            held_answers: AtomicUsize::new(0),
         });
         let accepting = shared.clone();
         let task = tokio::spawn(async move {
@@ -108,6 +113,11 @@ impl FaultProxy {
     /// PUTs the server answered whose answer was not passed on.
     pub fn dropped_answers(&self) -> usize {
         self.shared.dropped_answers.load(Ordering::SeqCst)
+    }
+
+    /// PUTs whose answers were (or are being) held back.
+    pub fn held_answers(&self) -> usize {
+        self.shared.held_answers.load(Ordering::SeqCst)
     }
 
     /// PUTs that were never forwarded.
@@ -249,9 +259,16 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
         let Some(answer) = exchange(shared.upstream, &request).await else {
             return;
         };
-        if fate == Fate::DropAnswer {
-            shared.dropped_answers.fetch_add(1, Ordering::SeqCst);
-            return; // the server has answered; the client never hears it
+        match fate {
+            Fate::DropAnswer => {
+                shared.dropped_answers.fetch_add(1, Ordering::SeqCst);
+                return; // the server has answered; the client never hears it
+            }
+            Fate::HoldAnswer(wait) => {
+                shared.held_answers.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(wait).await;
+            }
+            Fate::Forward | Fate::DropRequest => {}
         }
         // Keep the client's connection open when the answer's length is framed; otherwise the
         // answer ends at EOF and the connection must close after it.

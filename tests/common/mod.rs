@@ -2,6 +2,8 @@
 //! on a `TestBackend` driven by synthetic keys.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -99,8 +101,21 @@ pub fn app_journaled(
     (width, height): (u16, u16),
     journal: std::sync::Arc<Journal>,
 ) -> App<TestBackend> {
+    app_journaled_as("test", backend, base_url, key, (width, height), journal)
+}
+
+/// Like `app_journaled`, writing (and reconciling) as profile `profile`: the name the binary uses
+/// for the same server (`env` when it runs from flags and environment alone).
+pub fn app_journaled_as(
+    profile: &str,
+    backend: BackendKind,
+    base_url: &str,
+    key: &str,
+    (width, height): (u16, u16),
+    journal: std::sync::Arc<Journal>,
+) -> App<TestBackend> {
     let session = Session {
-        profile: "test".into(),
+        profile: profile.into(),
         backend: backend.as_str(),
         admin_id: Some(ADMIN.into()),
         metadata_mode: MetadataMode::Merge,

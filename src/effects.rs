@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use crate::api::{ApiError, Client, Page};
 use crate::app::{Action, Effect, RequestId};
 use crate::domain::mutation::{
-    ActionWrite, AfterAnswer, FieldWrite, Mutation, Outcome, Reading, after_answer, after_of, decide,
-    lost_answer, settle,
+    ActionWrite, AfterAnswer, FieldWrite, Mutation, Outcome, Reading, after_answer, after_of,
+    decide, lost_answer, settle,
 };
 use crate::domain::{MetadataMode, Record, Schema};
 use crate::store::journal::{Intent, Journal, Recorded, Verdict};

@@ -85,6 +85,20 @@ fn rows(app: &App<TestBackend>) -> &std::collections::HashMap<String, RowResult>
     &app.state.bulk.as_ref().expect("a bulk ran").rows
 }
 
+/// A loaded v1 app that talks to the sandbox at `direct` through `proxy`, with a journal on disk
+/// (kept while the returned folder lives).
+async fn through(
+    proxy: &FaultProxy,
+    direct: &str,
+) -> (App<TestBackend>, Arc<Journal>, tempfile::TempDir) {
+    let logs = tempfile::tempdir().unwrap();
+    let journal = journal_in(logs.path());
+    let base = proxy.base_url(direct);
+    let mut app = app_journaled(BackendKind::Vantio, &base, KEY, (120, 40), journal.clone());
+    loaded(&mut app).await;
+    (app, journal, logs)
+}
+
 #[tokio::test]
 async fn lost_answers_to_applied_puts_are_read_back_as_applied_and_journaled_once() {
     let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
@@ -98,16 +112,7 @@ async fn lost_answers_to_applied_puts_are_read_back_as_applied_and_journaled_onc
         }
     })
     .await;
-    let logs = tempfile::tempdir().unwrap();
-    let journal = journal_in(logs.path());
-    let mut app = app_journaled(
-        BackendKind::Vantio,
-        &proxy.base_url(&direct),
-        KEY,
-        (120, 40),
-        journal.clone(),
-    );
-    loaded(&mut app).await;
+    let (mut app, journal, _logs) = through(&proxy, &direct).await;
     let targets = unverified(&app, 30);
     assert_eq!(targets.len(), 30);
     bulk_verify(&mut app, &targets);
@@ -167,16 +172,7 @@ async fn a_put_that_never_reached_the_server_fails_safely_and_r_sends_it_once() 
         }
     })
     .await;
-    let logs = tempfile::tempdir().unwrap();
-    let journal = journal_in(logs.path());
-    let mut app = app_journaled(
-        BackendKind::Vantio,
-        &proxy.base_url(&direct),
-        KEY,
-        (120, 40),
-        journal.clone(),
-    );
-    loaded(&mut app).await;
+    let (mut app, journal, _logs) = through(&proxy, &direct).await;
     let targets = unverified(&app, 3);
     assert_eq!(targets.len(), 3);
     let before: BTreeMap<String, serde_json::Value> = {

@@ -158,10 +158,7 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     fn record(v: Value) -> Record {
-        Record {
-            id: "ref_1".into(),
-            values: v.as_object().unwrap().clone(),
-        }
+        Record::sample(v)
     }
 
     fn verify() -> Mutation {

@@ -85,10 +85,7 @@ mod tests {
     use serde_json::json;
 
     fn record(v: Value) -> Record {
-        Record {
-            id: "ref_1".into(),
-            values: v.as_object().unwrap().clone(),
-        }
+        Record::sample(v)
     }
 
     #[test]

@@ -14,6 +14,15 @@ pub struct Record {
 static NULL: Value = Value::Null;
 
 impl Record {
+    /// A record `ref_1` holding the fields of a JSON object, for tests.
+    #[cfg(test)]
+    pub fn sample(values: Value) -> Record {
+        Record {
+            id: "ref_1".into(),
+            values: values.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
     /// The value at `key`; dots walk into nested objects (`promoter_campaign.promoter.name`).
     pub fn get(&self, key: &str) -> &Value {
         let mut parts = key.split('.');

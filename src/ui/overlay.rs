@@ -25,7 +25,7 @@ fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
         ("j/k ↑/↓ g/G", "move (PgUp/PgDn by a page)"),
         ("Enter / Tab", "open the detail pane / switch pane"),
         ("/", "filter as you type; Esc clears"),
-        (":", "find email a@b.com (or uid, username, id)"),
+        (":", "find a referral · journal: your writes, resend"),
         ("e", "edit the selected referral"),
     ];
     keys.extend(status);

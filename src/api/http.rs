@@ -684,3 +684,97 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .ok()
         .map(Duration::from_secs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit_headers(remaining: u64, reset: u64) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
+        headers
+    }
+
+    #[test]
+    fn a_used_up_window_is_waited_for_then_one_request_learns_the_next() {
+        let budget = Budget::default();
+        let now = unix_now();
+        let reset = now + 2;
+        assert!(matches!(budget.try_take(now * 1000), Turn::Go));
+        assert!(
+            matches!(budget.try_take(now * 1000), Turn::AfterAnswer),
+            "the first request goes alone"
+        );
+        budget.observe(&limit_headers(1, reset));
+        assert!(matches!(budget.try_take(now * 1000), Turn::Go));
+        match budget.try_take(now * 1000) {
+            Turn::Until(end) => assert_eq!(end, reset * 1000 + RESET_SLACK_MS),
+            _ => panic!("the window is used up"),
+        }
+        // An answer arriving meanwhile is taken in at once: nothing is locked by the waiter.
+        budget.observe(&limit_headers(0, reset));
+        let after = reset * 1000 + RESET_SLACK_MS;
+        assert!(matches!(budget.try_take(after), Turn::Go));
+        assert!(matches!(budget.try_take(after), Turn::AfterAnswer));
+        budget.release();
+        assert!(matches!(budget.try_take(after), Turn::Go));
+    }
+
+    #[test]
+    fn a_server_without_headers_is_not_held_back() {
+        let budget = Budget::default();
+        assert!(matches!(budget.try_take(0), Turn::Go));
+        budget.observe(&HeaderMap::new());
+        for _ in 0..10 {
+            assert!(matches!(budget.try_take(0), Turn::Go));
+        }
+    }
+
+    #[test]
+    fn a_refusal_holds_every_request_until_it_ends() {
+        let budget = Budget::default();
+        budget.refused_until(10_000);
+        assert!(matches!(budget.try_take(5_000), Turn::Until(10_000)));
+        assert!(matches!(budget.try_take(10_000), Turn::Go));
+    }
+
+    #[tokio::test]
+    async fn the_pacer_spaces_requests_and_a_long_wait_is_published_then_cleared() {
+        let core = HttpCore::new(
+            "http://127.0.0.1:9/api",
+            &SecretString::from("k".to_string()),
+            &[],
+            |_| Vec::new(),
+            Limits {
+                per_minute: Some(120),
+                ..Limits::default()
+            },
+        )
+        .unwrap();
+        let start = Instant::now();
+        let mut status = core.net_status();
+        let turns: Vec<_> = (0..4)
+            .map(|_| {
+                let core = core.clone();
+                tokio::spawn(async move {
+                    drop(core.wait_turn().await);
+                    ((Instant::now() - start).as_millis() + 50) / 100
+                })
+            })
+            .collect();
+        // The fourth waits 1.5 s: long enough to tell the user.
+        tokio::time::timeout(Duration::from_secs(1), status.changed())
+            .await
+            .expect("the wait is published")
+            .unwrap();
+        assert!(status.borrow_and_update().rate_wait_until.is_some());
+        let mut times = Vec::new();
+        for turn in turns {
+            times.push(turn.await.unwrap());
+        }
+        times.sort();
+        assert_eq!(times, [0, 5, 10, 15], "tenths of a second");
+        assert_eq!(*status.borrow(), NetStatus::default());
+    }
+}

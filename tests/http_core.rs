@@ -1,0 +1,353 @@
+//! The shared HTTP core through a client: waiting for a rate limit is not failing, 429s are waited
+//! out, lost answers are told apart from refusals, and what the core waits for is published.
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use referee::api::http::{HttpCore, Limits};
+use referee::api::vantio::{VantioClient, field_from_message};
+use referee::api::{ApiError, Client, NetStatus, Retry};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn referral(id: &str) -> Value {
+    json!({
+        "id": id, "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "status": "verified", "program_id": "prog_1",
+        "student_id": "user_1", "created_at": "2026-01-01T10:00:00Z", "verified_at": null,
+        "updated_at": "2026-01-02T10:00:00Z"
+    })
+}
+
+fn verified() -> Map<String, Value> {
+    json!({"status": "verified"}).as_object().unwrap().clone()
+}
+
+/// A v1 client whose requests time out after `timeout`.
+fn client_with_timeout(base: &str, timeout: Duration) -> Client {
+    let limits = Limits {
+        request_timeout: timeout,
+        ..Limits::default()
+    };
+    let core = HttpCore::new(
+        base,
+        &SecretString::from(KEY.to_string()),
+        &[],
+        field_from_message,
+        limits,
+    )
+    .unwrap();
+    Client::new(VantioClient::new(core))
+}
+
+fn unix_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// A server allowing `limit` requests per window of `window_ms`, opened by the first request after
+/// the last one ended (as the sandbox does), reporting it in `X-RateLimit-*` headers and refusing
+/// with 429 past the limit. Every answer comes `delay` after the request.
+struct Windowed {
+    limit: u32,
+    window_ms: i64,
+    delay: Duration,
+    /// (window start in Unix ms, requests counted in it)
+    state: Mutex<(i64, u32)>,
+    refused: AtomicU32,
+}
+
+impl Respond for Windowed {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let now = unix_ms();
+        let mut state = self.state.lock().unwrap();
+        if now >= state.0 + self.window_ms {
+            *state = (now, 0);
+        }
+        let end = state.0 + self.window_ms;
+        let reset = end.div_euclid(1000) + i64::from(end.rem_euclid(1000) != 0);
+        let allowed = state.1 < self.limit;
+        if allowed {
+            state.1 += 1;
+        }
+        let remaining = self.limit - state.1;
+        let answer = if allowed {
+            let id = request.url.path().rsplit('/').next().unwrap();
+            ResponseTemplate::new(200).set_body_json(referral(id))
+        } else {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", (reset - now / 1000).max(1).to_string())
+        };
+        answer
+            .insert_header("X-RateLimit-Limit", self.limit.to_string())
+            .insert_header("X-RateLimit-Remaining", remaining.to_string())
+            .insert_header("X-RateLimit-Reset", reset.to_string())
+            .set_delay(self.delay)
+    }
+}
+
+/// Every value `status` takes until the returned handle is dropped or aborted.
+fn record(mut status: tokio::sync::watch::Receiver<NetStatus>) -> Arc<Mutex<Vec<NetStatus>>> {
+    let seen = Arc::new(Mutex::new(vec![status.borrow().clone()]));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while status.changed().await.is_ok() {
+            let value = status.borrow_and_update().clone();
+            log.lock().unwrap().push(value);
+        }
+    });
+    seen
+}
+
+#[tokio::test]
+async fn waiting_for_the_next_window_longer_than_the_timeout_fails_no_request() {
+    let server = MockServer::start().await;
+    let limiter = Arc::new(Windowed {
+        limit: 3,
+        window_ms: 2000,
+        delay: Duration::from_millis(300),
+        state: Mutex::new((0, 0)),
+        refused: AtomicU32::new(0),
+    });
+    Mock::given(method("PUT"))
+        .respond_with(ArcRespond(limiter.clone()))
+        .mount(&server)
+        .await;
+    // The timeout is shorter than the wait for the second window.
+    let c = client_with_timeout(&format!("{}/api/v1", server.uri()), Duration::from_secs(1));
+    let seen = record(c.net_status());
+    let started = Instant::now();
+    let puts = (0..5).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move { c.update(&format!("ref_{i}"), &verified()).await })
+    });
+    let results = futures::future::join_all(puts).await;
+    for result in results {
+        let record = result
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:?}: {}", e.user_message()));
+        assert_eq!(record.text("status"), "verified");
+    }
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "the second window was waited for"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 5);
+    assert_eq!(limiter.refused.load(Ordering::SeqCst), 0, "never over");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter().any(|s| s.rate_wait_until.is_some()),
+        "the wait was published: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&NetStatus::default()), "and cleared");
+}
+
+/// Lets a shared responder be mounted (its counters stay readable by the test).
+struct ArcRespond(Arc<Windowed>);
+
+impl Respond for ArcRespond {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
+#[tokio::test]
+async fn a_429_on_a_v1_write_is_waited_out_and_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(referral("ref_1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/api/v1", server.uri()), KEY);
+    let seen = record(c.net_status());
+    let started = Instant::now();
+    let task = {
+        let c = c.clone();
+        tokio::spawn(async move { c.update("ref_1", &verified()).await })
+    };
+    // While it waits, the console can say until when and which request.
+    let mut status = c.net_status();
+    let waiting = tokio::time::timeout(
+        Duration::from_secs(2),
+        status.wait_for(|s| s.rate_wait_until.is_some()),
+    )
+    .await
+    .expect("the wait is published")
+    .unwrap()
+    .clone();
+    let until = waiting.rate_wait_until.unwrap();
+    let from_now = until.as_millisecond() - unix_ms();
+    assert!((0..=1100).contains(&from_now), "{from_now} ms");
+    assert_eq!(
+        waiting.retry,
+        Some(Retry {
+            endpoint: "PUT /referrals/ref_1".into(),
+            attempt: 2,
+            of: 4
+        })
+    );
+    let record = task.await.unwrap().unwrap();
+    assert_eq!(record.id, "ref_1");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(*c.net_status().borrow(), NetStatus::default(), "cleared");
+    assert!(seen.lock().unwrap().len() >= 2);
+}
+
+#[tokio::test]
+async fn a_retried_read_shows_its_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"referrals": []})))
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/api/v1", server.uri()), KEY);
+    let seen = record(c.net_status());
+    c.referrals_page(0).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let seen = seen.lock().unwrap();
+    let retries: Vec<_> = seen.iter().filter_map(|s| s.retry.clone()).collect();
+    assert_eq!(
+        retries,
+        [Retry {
+            endpoint: "GET /referrals".into(),
+            attempt: 2,
+            of: 3
+        }]
+    );
+    assert!(seen.iter().all(|s| s.rate_wait_until.is_none()), "{seen:?}");
+    assert_eq!(seen.last(), Some(&NetStatus::default()));
+}
+
+async fn put_to(base: &str, timeout: Duration) -> ApiError {
+    client_with_timeout(base, timeout)
+        .update("ref_1", &verified())
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn nothing_sent_is_a_known_outcome() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let error = put_to(&format!("http://{addr}/api/v1"), Duration::from_secs(5)).await;
+    assert!(
+        matches!(error, ApiError::Transport { sent: false, .. }),
+        "{error:?}"
+    );
+    assert!(!error.outcome_unknown());
+    assert_eq!(error.status(), None);
+}
+
+#[tokio::test]
+async fn a_connection_closed_without_an_answer_is_an_unknown_outcome() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0; 4096];
+            let _ = socket.read(&mut buffer).await;
+            drop(socket);
+        }
+    });
+    let error = put_to(&format!("http://{addr}/api/v1"), Duration::from_secs(5)).await;
+    assert!(
+        matches!(error, ApiError::Transport { sent: true, .. }),
+        "{error:?}"
+    );
+    assert!(error.outcome_unknown());
+    let text = error.user_message();
+    assert!(
+        !text.contains("Nothing was saved") && text.contains("may have"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_slower_than_the_timeout_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(referral("ref_1"))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let error = put_to(
+        &format!("{}/api/v1", server.uri()),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    match &error {
+        ApiError::Transport {
+            sent: true,
+            message,
+            ..
+        } => assert!(message.contains("timed out"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(error.outcome_unknown());
+}
+
+#[tokio::test]
+async fn an_unreadable_success_is_unknown_and_a_server_error_is_not() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>Welcome</html>", "text/html"))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/referrals/ref_2"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/api/v1", server.uri()), KEY);
+    let html = c.update("ref_1", &verified()).await.unwrap_err();
+    assert!(
+        matches!(html, ApiError::Decode { status: 200, .. }),
+        "{html:?}"
+    );
+    assert!(html.outcome_unknown());
+    assert_eq!(html.status(), Some(200));
+    let failed = c.update("ref_2", &verified()).await.unwrap_err();
+    assert!(matches!(failed, ApiError::Server { status: 500, .. }));
+    assert!(!failed.outcome_unknown());
+    for error in [
+        ApiError::RateLimited { retry_after: None },
+        ApiError::Unauthorized {
+            message: "no".into(),
+        },
+    ] {
+        assert!(!error.outcome_unknown(), "{error:?}");
+    }
+}

@@ -224,12 +224,25 @@ pub async fn server_record(base_url: &str, id: &str) -> serde_json::Value {
     server_get(base_url, id, &[]).await
 }
 
+/// Waits out a 429 (the console may have used the rate-limit window up) a few times.
 async fn server_get(base_url: &str, id: &str, headers: &[(&str, &str)]) -> serde_json::Value {
-    let mut request = reqwest::Client::new()
-        .get(format!("{base_url}/referrals/{id}"))
-        .bearer_auth(KEY);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
+    for _ in 0..5 {
+        let mut request = reqwest::Client::new()
+            .get(format!("{base_url}/referrals/{id}"))
+            .bearer_auth(KEY);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let answer = request.send().await.unwrap();
+        if answer.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return answer.json().await.unwrap();
+        }
+        let wait = answer
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(Duration::from_secs(wait.min(5))).await;
     }
-    request.send().await.unwrap().json().await.unwrap()
+    panic!("the sandbox kept answering 429 for {id}")
 }

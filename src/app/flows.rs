@@ -148,8 +148,9 @@ pub fn reason_given(
     reason: &str,
 ) -> Result<Vec<Effect>, String> {
     let plan = plan(state, &ids, QuickKey::Reject, Some(reason))?;
-    if ids.len() > 1 {
-        state.marked.clear();
+    let marked = !state.marked.is_empty();
+    state.marked.clear();
+    if marked || ids.len() > 1 {
         return Ok(start_bulk(
             state,
             QuickKey::Reject,

@@ -126,8 +126,8 @@ async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() 
     type_text(&mut app, "duplicate signup");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('x'));
-    assert!(screen_text(&app).contains("1 duplicate signup"));
-    press(&mut app, KeyCode::Char('1'));
+    assert!(screen_text(&app).contains("Alt-1 duplicate signup"));
+    alt(&mut app, '1');
     settle(&mut app).await;
     assert_eq!(
         server_record(&base, &queue[1]).await["metadata"]["rejection_reason"],

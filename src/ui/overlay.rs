@@ -31,7 +31,7 @@ fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
     keys.extend(status);
     keys.extend([
         ("Space / V", "mark a row / every row shown (Esc clears)"),
-        ("t", "triage: v x s u q there; 1-9 pick a recent reason"),
+        ("t", "triage: v x s u q there; Alt-1..9 a recent reason"),
         (
             "u / R / r",
             "undo last change / retry failed bulk rows / reload",

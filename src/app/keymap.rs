@@ -43,7 +43,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         };
     }
     if let Some(triage) = &state.triage {
-        if let Some(reason) = &triage.reason {
+        if triage.reason.is_some() {
             return match key.code {
                 KeyCode::Enter => Some(Action::PromptSubmit),
                 KeyCode::Esc => Some(Action::Dismiss),

@@ -107,7 +107,21 @@ pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         ask_reason(state, ids);
         return Vec::new();
     }
-    send_plan(state, plan, Origin::Quick)
+    let effects = send_plan(state, plan, Origin::Quick);
+    note_missing_admin(state, key);
+    effects
+}
+
+/// The first verify of a session with no admin id says that `verified_by` stays empty and how to
+/// set it, where the backend would have recorded it.
+fn note_missing_admin(state: &mut State, key: QuickKey) {
+    if key != QuickKey::Verify || state.session.admin_id.is_some() || state.admin_noted {
+        return;
+    }
+    if let Some(note) = state.schema.policy.admin_note() {
+        state.admin_noted = true;
+        state.say(Level::Error, note);
+    }
 }
 
 fn send_plan(state: &mut State, plan: Plan, origin: Origin) -> Vec<Effect> {
@@ -175,7 +189,9 @@ fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Pl
     let verb = state.schema.policy.verb(key);
     state.bulk = Some(Bulk::new(key, reason, verb, plan));
     state.marked.clear();
-    pump(state)
+    let effects = pump(state);
+    note_missing_admin(state, key);
+    effects
 }
 
 /// Sends queued bulk writes until the concurrency limit is in flight.
@@ -525,6 +541,7 @@ pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> 
     for mutation in plan.mutations {
         effects.extend(submit(state, mutation, Origin::Triage, None));
     }
+    note_missing_admin(state, key);
     effects
 }
 

@@ -73,6 +73,8 @@ pub enum Question {
     DiscardForm,
     /// Apply a status key to every marked row: the writes it would make, planned before asking.
     Bulk { key: QuickKey, plan: Plan },
+    /// Take back the newest change, a bulk one, as one step (`State::writes`' top undo step).
+    UndoBulk,
 }
 
 /// One conflicting field for the dialog: what it was, what the server has now, what was wanted.

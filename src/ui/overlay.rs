@@ -84,6 +84,15 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 Question::Quit => quit_question(state),
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
                 Question::Bulk { key, plan } => bulk_question(state, *key, plan),
+                Question::UndoBulk => match state.writes.undo.last() {
+                    Some(step) => format!(
+                        "Undo {}: put {} write{} back, each through the conflict check? (y / N)",
+                        step.label,
+                        step.writes.len(),
+                        if step.writes.len() == 1 { "" } else { "s" }
+                    ),
+                    None => "Nothing to undo.".to_string(),
+                },
             };
             let lines = vec![
                 Line::raw(text),

@@ -643,7 +643,7 @@ async fn an_approve_from_pending_cannot_be_undone_and_u_touches_nothing_else() {
     press(&mut app, KeyCode::Char('u'));
     settle(&mut app).await;
     assert!(
-        screen_text(&app).contains(&format!("(Approve 1 referral) cannot be undone")),
+        screen_text(&app).contains("(Approve 1 referral) cannot be undone"),
         "{}",
         screen_text(&app)
     );

@@ -407,7 +407,10 @@ fn intent_of(context: &Context, mutation: &Mutation, why: &str) -> Intent {
             intent.body = Value::Object(write.changes.body.clone());
             intent.before = write.base.clone();
             intent.wanted = write.wanted(context.schema);
-            intent.detail = json!({ "guard": write.guard });
+            if !write.guard {
+                // Only "keep mine" writes skip the guard; a resend must know.
+                intent.detail = json!({ "guard": false });
+            }
             intent
         }
         Mutation::Action(write) => {

@@ -121,7 +121,7 @@ impl ApiError {
 }
 
 /// "Has already been taken" from "has already been taken", for messages shown under a field.
-pub(crate) fn capitalise(text: &str) -> String {
+pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -113,6 +113,11 @@ impl Bulk {
         }
     }
 
+    /// Rows still waiting for their turn.
+    pub fn queued(&self) -> usize {
+        self.queue.iter().map(|m| m.ids().len()).sum()
+    }
+
     pub fn total(&self) -> usize {
         self.rows.len()
     }

@@ -65,27 +65,46 @@ pub fn journal_loaded(state: &mut State, req: RequestId, result: Result<Vec<Stor
     }
 }
 
-/// Whether an entry can be sent again: a field write that did not land or is still unknown.
-pub fn resendable(entry: &Stored) -> bool {
-    entry.intent.kind == "write"
-        && entry.outcome.as_ref().is_none_or(|o| {
-            matches!(
-                o.verdict,
-                Verdict::Failed | Verdict::Unknown | Verdict::Conflict
-            )
-        })
+/// Whether the entry at `index` of `entries` (newest first) can be sent again: a field write that
+/// did not land, with no later write to the same referral (sending it would undo that one).
+pub fn resendable(entries: &[Stored], index: usize) -> Result<(), String> {
+    let Some(entry) = entries.get(index) else {
+        return Err("No entry selected.".into());
+    };
+    let landed = entry.outcome.as_ref().is_some_and(|o| {
+        matches!(
+            o.verdict,
+            Verdict::Applied | Verdict::Already | Verdict::Refused
+        )
+    });
+    if entry.intent.kind != "write" || landed {
+        return Err("Only a field write that did not land can be sent again.".into());
+    }
+    let later = entries[..index].iter().find(|newer| {
+        newer.intent.kind == "write"
+            && newer.intent.ids == entry.intent.ids
+            && newer
+                .outcome
+                .as_ref()
+                .is_some_and(|o| o.verdict == Verdict::Applied)
+    });
+    match later {
+        Some(newer) => Err(format!(
+            "A later write to {} landed at {}: sending this one again would undo it. Not sent.",
+            entry.intent.ids.join(", "),
+            newer.intent.time.strftime("%H:%M:%S")
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `s` in the journal: the selected write once more, through the guard, as it was first meant.
-pub fn resend(state: &mut State, entry: &Stored) -> Vec<Effect> {
-    if !resendable(entry) {
-        state.say(
-            Level::Info,
-            "Only a field write that did not land can be sent again.",
-        );
+pub fn resend(state: &mut State, entries: &[Stored], index: usize) -> Vec<Effect> {
+    if let Err(why) = resendable(entries, index) {
+        state.say(Level::Info, why);
         return Vec::new();
     }
-    let intent = &entry.intent;
+    let intent = &entries[index].intent;
     let Some(write) = FieldWrite::from_journal(&intent.ids, &intent.body, &intent.before) else {
         state.say(
             Level::Error,
@@ -124,5 +143,58 @@ pub fn found(state: &mut State, req: RequestId, result: Result<Record, ApiError>
             Level::Error,
             format!("Could not look up {by} {value}. {}", error.user_message()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::journal::{Intent, Recorded};
+    use serde_json::{Map, Value, json};
+
+    fn entry(id: &str, minute: i64, verdict: Option<Verdict>) -> Stored {
+        let time = jiff::Timestamp::from_second(1_800_000_000 + minute * 60).unwrap();
+        Stored {
+            entry: minute,
+            intent: Intent {
+                time,
+                profile: "p".into(),
+                backend: "vantio".into(),
+                admin_id: None,
+                why: "bulk".into(),
+                kind: "write".into(),
+                ids: vec![id.into()],
+                action: None,
+                body: json!({"status": "converted"}),
+                before: Map::new(),
+                wanted: Map::new(),
+                detail: Value::Null,
+            },
+            outcome: verdict.map(|verdict| Recorded {
+                time,
+                verdict,
+                status: None,
+                after: Map::new(),
+                message: None,
+            }),
+        }
+    }
+
+    /// One row per rule: which journal entries `s` may send again (entries newest first).
+    #[test]
+    fn only_a_write_that_did_not_land_and_was_not_superseded_is_resent() {
+        let entries = [
+            entry("ref_2", 4, Some(Verdict::Failed)),
+            entry("ref_1", 3, Some(Verdict::Applied)),
+            entry("ref_1", 2, Some(Verdict::Failed)),
+            entry("ref_3", 1, Some(Verdict::Unknown)),
+            entry("ref_4", 0, None),
+        ];
+        let verdicts: Vec<bool> = (0..entries.len())
+            .map(|i| resendable(&entries, i).is_ok())
+            .collect();
+        assert_eq!(verdicts, [true, false, false, true, true]);
+        let superseded = resendable(&entries, 2).unwrap_err();
+        assert!(superseded.contains("would undo it"), "{superseded}");
     }
 }

@@ -66,12 +66,20 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Confirm(Question::Quit), Action::WaitThenQuit) => {
             state.quit_when_idle = true;
             state.should_quit = state.writes.count() == 0;
+            let queued = state.bulk.as_ref().map_or(0, |b| b.queued());
+            let unsent = match queued {
+                0 => String::new(),
+                1 => " The queued bulk row is not sent.".to_string(),
+                n => format!(" The {n} queued bulk rows are not sent."),
+            };
             state.say(
                 Level::Info,
-                format!(
-                    "Quitting once {} write(s) in flight have their outcome…",
-                    state.writes.count()
-                ),
+                match state.writes.count() {
+                    1 => format!("Quitting once the write in flight has its outcome.{unsent}"),
+                    n => format!(
+                        "Quitting once the {n} writes in flight have their outcome.{unsent}"
+                    ),
+                },
             );
         }
         (Overlay::Confirm(Question::DiscardForm), Action::Answer(true)) => {
@@ -194,10 +202,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             state.overlay = Some(Overlay::Journal { entries, selected });
         }
         (Overlay::Journal { entries, selected }, Action::Resend) => {
-            return match entries.get(selected) {
-                Some(entry) => command::resend(state, entry),
-                None => Vec::new(),
-            };
+            return command::resend(state, &entries, selected);
         }
         (Overlay::Journal { .. }, Action::Dismiss) => {}
         (overlay, _) => state.overlay = Some(overlay),

@@ -59,7 +59,7 @@ fn plan(
 /// "already verified" for one skipped referral, "3 already so" for several.
 fn skipped_note(plan: &Plan) -> String {
     match plan.skipped.as_slice() {
-        [(id, why)] => format!("{id}: {why}"),
+        [(id, why)] => format!("{id} — {why}"),
         many => format!("{} referrals are already so", many.len()),
     }
 }
@@ -218,6 +218,10 @@ fn run_bulk(
 fn pump(state: &mut State) -> Vec<Effect> {
     let limit = state.session.concurrency;
     let mut effects = Vec::new();
+    if state.quit_when_idle {
+        // Quitting: the rows not sent yet stay unsent; only the writes in flight are waited for.
+        return effects;
+    }
     while let Some(bulk) = state.bulk.as_mut() {
         let Some(mutation) = bulk.next(limit) else {
             break;
@@ -438,9 +442,10 @@ fn say_outcome(state: &mut State, done: &Completion, success: bool) {
             Level::Error,
             format!("{what} not saved. {}", error.user_message()),
         ),
-        Outcome::Failed { message } => {
-            state.say(Level::Error, format!("{what} not saved. {message}"))
-        }
+        Outcome::Failed { message } => state.say(
+            Level::Error,
+            format!("{what} not saved. {}", crate::api::error::capitalise(message)),
+        ),
         Outcome::Conflict { fields, .. } => state.say(
             Level::Error,
             format!(
@@ -970,5 +975,33 @@ mod tests {
             },
         );
         assert!(state.should_quit, "quits once the write has its outcome");
+    }
+
+    #[test]
+    fn waiting_to_quit_sends_no_more_queued_bulk_rows() {
+        let mut state = state();
+        state.session.concurrency = 1;
+        for id in ["ref_1", "ref_2"] {
+            state.marked.insert(id.into());
+        }
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        let first = sent(&update(&mut state, Action::Answer(true)));
+        assert_eq!(first.len(), 1, "one at a time");
+        update(&mut state, Action::Quit);
+        update(&mut state, Action::WaitThenQuit);
+        assert!(
+            message(&state).contains("The queued bulk row is not sent"),
+            "{}",
+            message(&state)
+        );
+        let next = update(
+            &mut state,
+            Action::Written {
+                req: first[0],
+                outcome: applied("ref_1"),
+            },
+        );
+        assert!(sent(&next).is_empty(), "the queued row is not sent");
+        assert!(state.should_quit);
     }
 }

@@ -170,6 +170,11 @@ impl TextBuffer {
     }
 }
 
+/// "1 write", "4 writes": a count with its noun, for messages.
+pub fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,9 +29,18 @@ impl ChangeSet {
         self.body.is_empty()
     }
 
-    /// "status converted → verified · email a@x → b@x" for the status bar.
+    /// "status converted → verified · email a@x → b@x" for the status bar; the body's fields when
+    /// the changes were not described (a write read back from the journal).
     pub fn summary(&self) -> String {
         const SHOWN: usize = 2;
+        if self.changes.is_empty() {
+            return self
+                .body
+                .iter()
+                .map(|(key, value)| format!("{key} → {}", value_text(value)))
+                .collect::<Vec<_>>()
+                .join(" · ");
+        }
         let mut parts: Vec<String> = self
             .changes
             .iter()

@@ -13,6 +13,7 @@ use crate::app::action::QuickKey;
 use crate::app::picker;
 use crate::app::state::{Overlay, PickPurpose, Question};
 use crate::app::text::TextBuffer;
+use crate::app::text::plural;
 use crate::domain::Schema;
 use crate::domain::diff::ChangeSet;
 use crate::domain::policy::{Plan, Tone};
@@ -43,7 +44,10 @@ fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
     if schema.moves_between_promoters {
         keys.push(("Ctrl-p", "form: move to another promoter"));
     }
-    keys.push(("? / q", "this help / quit (asks if unsent)"));
+    keys.push((
+        "? / q",
+        "this help / quit (asks if unsent; w waits for writes)",
+    ));
     keys
 }
 
@@ -212,8 +216,10 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             popup(frame, area, " Session summary ", lines, 44);
         }
         Overlay::Journal { entries, selected } => {
-            let lines = journal_lines(state, entries, *selected);
-            let scroll = selected.saturating_sub(10) as u16;
+            let width = area.width.min(100);
+            let lines = journal_lines(state, entries, *selected, width as usize - 2);
+            let rows = area.height.saturating_sub(2) as usize;
+            let scroll = selected.saturating_sub(rows.saturating_sub(2)) as u16;
             popup_with(
                 frame,
                 area,
@@ -222,7 +228,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     Some(" j/k move · s send again · Esc close "),
                 ),
                 lines,
-                100,
+                width,
                 scroll,
             );
         }
@@ -327,11 +333,12 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
     }
 }
 
-/// One line per journal entry: when, why, what, and what became of it.
+/// One line per journal entry, cut to `width`: when, why, what it sent, and what became of it.
 fn journal_lines(
     state: &State,
     entries: &[crate::store::journal::Stored],
     selected: usize,
+    width: usize,
 ) -> Vec<Line<'static>> {
     use crate::store::journal::Verdict;
     if entries.is_empty() {
@@ -347,7 +354,10 @@ fn journal_lines(
                 [one] => one.clone(),
                 many => format!("{} referrals", many.len()),
             };
-            let action = intent.action.clone().unwrap_or_else(|| intent.kind.clone());
+            let sent = match &intent.action {
+                Some(action) => action.clone(),
+                None => crate::domain::record::value_text(&intent.body),
+            };
             let (verdict, style) = match &entry.outcome {
                 None => (
                     "in flight".to_string(),
@@ -367,26 +377,48 @@ fn journal_lines(
                 .and_then(|o| o.message.clone())
                 .unwrap_or_default();
             let mark = if index == selected { "▶ " } else { "  " };
-            let resend = if crate::app::command::resendable(entry) {
+            let resend = if crate::app::command::resendable(entries, index).is_ok() {
                 " · s"
             } else {
                 ""
             };
+            let head = format!("{mark}{when} {:<6} {what} ", intent.why);
+            let tail = format!("{verdict}{resend}");
+            let room = width.saturating_sub(head.chars().count() + tail.chars().count() + 4);
+            let sent = cut(&sent, room.min(40));
+            let rest = width.saturating_sub(
+                head.chars().count() + sent.chars().count() + tail.chars().count() + 4,
+            );
             Line::from(vec![
-                Span::raw(format!("{mark}{when}  {:<7} {what} {action}  ", intent.why)),
-                Span::styled(format!("{verdict}{resend}"), style),
-                Span::styled(format!("  {message}"), theme::dim()),
+                Span::raw(format!("{head}{sent}  ")),
+                Span::styled(tail, style),
+                Span::styled(format!("  {}", cut(&message, rest)), theme::dim()),
             ])
         })
         .collect()
 }
 
+/// `text` in at most `width` characters, ending in "…" when cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
 /// The quit question names the writes still in flight and offers to wait for them.
 fn quit_question(state: &State) -> String {
+    let queued = state.bulk.as_ref().map_or(0, |b| b.queued());
+    let not_sent = match queued {
+        0 => String::new(),
+        n => format!(" {} will not be sent.", plural(n, "queued bulk row")),
+    };
     match state.writes.count() {
         0 => "Quit? Unsent changes will be lost.".to_string(),
         n => format!(
-            "{n} write(s) still in flight. Quit now (y: the journal checks them at the next start), wait for them and quit (w), or stay (n)?"
+            "{} still in flight.{not_sent} y: quit now (the journal checks them at the next start) · w: wait for them, then quit · n: stay",
+            plural(n, "write")
         ),
     }
 }

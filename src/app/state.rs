@@ -44,6 +44,12 @@ pub enum Pending {
         by: String,
         value: String,
     },
+    /// Reading the draft of referral `id` for its form.
+    Draft {
+        id: String,
+    },
+    /// Saving or discarding a draft.
+    DraftWrite,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +79,9 @@ pub enum Question {
     DiscardForm,
     /// Apply a status key to every marked row: the writes it would make, planned before asking.
     Bulk { key: QuickKey, plan: Plan },
+    /// Put a draft kept from an earlier session back into the form (the offer is on the form:
+    /// `Form::draft`).
+    RestoreDraft,
 }
 
 /// One conflicting field for the dialog: what it was, what the server has now, what was wanted.

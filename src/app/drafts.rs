@@ -327,3 +327,385 @@ pub fn offer(state: &State) -> Option<&DraftOffer> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Action;
+    use crate::app::state::Session;
+    use crate::app::text::TextEdit;
+    use crate::app::update::update;
+    use crate::domain::mutation::Outcome;
+    use crate::domain::schema::V1_SCHEMA;
+    use crate::domain::{MetadataMode, Record};
+    use serde_json::json;
+
+    fn record(id: &str) -> Record {
+        let v = json!({"id": id, "first_name": "Ada", "last_name": "Lovelace",
+            "email": "ada@x.io", "status": "converted", "verified_at": null, "metadata": {}});
+        Record {
+            id: id.into(),
+            values: v.as_object().unwrap().clone(),
+        }
+    }
+
+    fn state() -> State {
+        let session = Session {
+            profile: "test".into(),
+            backend: "vantio",
+            admin_id: Some("admin_1".into()),
+            metadata_mode: MetadataMode::Merge,
+            concurrency: 2,
+        };
+        let clock = Clock::fixed(
+            "2026-11-21T17:42:00Z".parse().unwrap(),
+            jiff::tz::TimeZone::UTC,
+        );
+        let mut state = State::new(session, &V1_SCHEMA, clock);
+        state.replace_records(vec![record("ref_1"), record("ref_2")]);
+        state
+    }
+
+    fn type_in(state: &mut State, text: &str) -> Vec<Effect> {
+        text.chars()
+            .flat_map(|c| update(state, Action::FormEdit(TextEdit::Insert(c))))
+            .collect()
+    }
+
+    fn saves(effects: &[Effect]) -> Vec<Map<String, Value>> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::SaveDraft { fields, .. } => Some(fields.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn discards(effects: &[Effect]) -> Vec<String> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::DiscardDraft { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Opens the form on the selected referral and answers its draft read with `draft`.
+    fn open(state: &mut State, draft: Option<Draft>) -> Vec<Effect> {
+        let effects = update(state, Action::Edit);
+        let [Effect::LoadDraft { req, id }] = &effects[..] else {
+            panic!("opening the form reads its draft: {effects:?}")
+        };
+        assert_eq!(id, "ref_1");
+        update(
+            state,
+            Action::DraftLoaded {
+                req: *req,
+                result: Ok(draft),
+            },
+        )
+    }
+
+    fn field_text(state: &State, key: &str) -> String {
+        let form = state.form.as_ref().unwrap();
+        form.fields
+            .iter()
+            .find(|f| f.spec.key == key)
+            .unwrap()
+            .text()
+    }
+
+    fn later(state: &mut State, millis: i64) {
+        state.clock.now += SignedDuration::from_millis(millis);
+    }
+
+    #[test]
+    fn typing_saves_at_once_then_at_most_once_per_debounce() {
+        let mut state = state();
+        assert!(open(&mut state, None).is_empty());
+        let first = type_in(&mut state, "x");
+        assert_eq!(
+            saves(&first),
+            vec![json!({"first_name": "Adax"}).as_object().unwrap().clone()],
+            "the first change is saved at once"
+        );
+        assert!(saves(&type_in(&mut state, "yz")).is_empty(), "not per key");
+        assert!(saves(&update(&mut state, Action::Tick)).is_empty());
+        assert!(unsaved(&state), "the runner keeps ticking");
+        later(&mut state, 499);
+        assert!(saves(&update(&mut state, Action::Tick)).is_empty());
+        later(&mut state, 1);
+        let tick = update(&mut state, Action::Tick);
+        let [
+            Effect::SaveDraft {
+                id, fields, time, ..
+            },
+        ] = &tick[..]
+        else {
+            panic!("a tick after the interval saves: {tick:?}")
+        };
+        assert_eq!(
+            (id.as_str(), fields["first_name"].as_str()),
+            ("ref_1", Some("Adaxyz"))
+        );
+        assert_eq!(
+            *time, state.clock.now,
+            "the state's clock, not the wall clock"
+        );
+        assert!(!unsaved(&state));
+        assert!(
+            update(&mut state, Action::Tick).is_empty(),
+            "nothing new, nothing saved"
+        );
+    }
+
+    #[test]
+    fn nothing_is_saved_before_the_old_draft_was_read() {
+        let mut state = state();
+        let effects = update(&mut state, Action::Edit);
+        let [Effect::LoadDraft { req, .. }] = effects[..] else {
+            panic!("{effects:?}")
+        };
+        assert!(saves(&type_in(&mut state, "x")).is_empty());
+        let answered = update(
+            &mut state,
+            Action::DraftLoaded {
+                req,
+                result: Ok(None),
+            },
+        );
+        assert_eq!(saves(&answered).len(), 1, "saved once the store answered");
+    }
+
+    #[test]
+    fn an_applied_form_write_discards_the_draft() {
+        let mut state = state();
+        open(&mut state, None);
+        type_in(&mut state, "x");
+        update(&mut state, Action::FormSubmit);
+        let effects = update(&mut state, Action::Answer(true));
+        let req = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Mutate { req, .. } => Some(*req),
+                _ => None,
+            })
+            .expect("the write is sent");
+        assert!(discards(&effects).is_empty(), "not before it is applied");
+        let outcome = Outcome::Applied {
+            records: vec![record("ref_1")],
+            note: None,
+        };
+        let effects = update(&mut state, Action::Written { req, outcome });
+        assert!(state.form.is_none());
+        assert_eq!(discards(&effects), vec!["ref_1"]);
+    }
+
+    #[test]
+    fn a_refused_write_keeps_the_draft() {
+        let mut state = state();
+        open(&mut state, None);
+        type_in(&mut state, "x");
+        update(&mut state, Action::FormSubmit);
+        let effects = update(&mut state, Action::Answer(true));
+        let req = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Mutate { req, .. } => Some(*req),
+                _ => None,
+            })
+            .unwrap();
+        let outcome = Outcome::Failed {
+            message: "connection reset".into(),
+        };
+        let effects = update(&mut state, Action::Written { req, outcome });
+        assert!(discards(&effects).is_empty());
+        assert!(state.form.is_some());
+    }
+
+    #[test]
+    fn discarding_the_form_discards_the_draft() {
+        let mut state = state();
+        open(&mut state, None);
+        type_in(&mut state, "x");
+        assert!(
+            update(&mut state, Action::FormCancel).is_empty(),
+            "asks first"
+        );
+        assert!(matches!(
+            state.overlay,
+            Some(Overlay::Confirm(Question::DiscardForm))
+        ));
+        let effects = update(&mut state, Action::Answer(true));
+        assert!(state.form.is_none());
+        assert_eq!(discards(&effects), vec!["ref_1"]);
+    }
+
+    #[test]
+    fn typing_back_to_the_server_values_discards_the_draft() {
+        let mut state = state();
+        open(&mut state, None);
+        type_in(&mut state, "x");
+        later(&mut state, 600);
+        let effects = update(&mut state, Action::FormEdit(TextEdit::Backspace));
+        assert_eq!(discards(&effects), vec!["ref_1"]);
+        assert!(
+            update(&mut state, Action::FormCancel).is_empty(),
+            "nothing left to discard"
+        );
+    }
+
+    #[test]
+    fn leaving_an_untouched_form_keeps_a_draft_it_never_offered() {
+        let mut state = state();
+        update(&mut state, Action::Edit);
+        let effects = update(&mut state, Action::FormCancel);
+        assert!(state.form.is_none());
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+
+    #[test]
+    fn quitting_saves_at_once() {
+        let mut state = state();
+        open(&mut state, None);
+        type_in(&mut state, "x");
+        type_in(&mut state, "y");
+        update(&mut state, Action::Quit);
+        let effects = update(&mut state, Action::Answer(true));
+        assert!(state.should_quit);
+        assert_eq!(saves(&effects)[0]["first_name"], "Adaxy");
+    }
+
+    fn draft(fields: Value) -> Draft {
+        Draft {
+            fields: fields.as_object().unwrap().clone(),
+            saved_at: "2026-11-21T17:41:30Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_differing_draft_is_offered_and_y_types_it_into_the_fields() {
+        let mut state = state();
+        let kept =
+            draft(json!({"first_name": "Ada", "email": "not-an-email", "last_name": "Byron"}));
+        let effects = open(&mut state, Some(kept));
+        assert!(
+            effects.is_empty(),
+            "nothing saved while offering: {effects:?}"
+        );
+        assert!(matches!(
+            state.overlay,
+            Some(Overlay::Confirm(Question::RestoreDraft))
+        ));
+        let offer = offer(&state).expect("offered");
+        assert_eq!(when(&state.clock, offer.saved_at), "17:41");
+        let lines: Vec<(&str, &str, &str)> = offer
+            .differing
+            .iter()
+            .map(|d| (d.label.as_str(), d.server.as_str(), d.draft.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("Last name", "Lovelace", "Byron"),
+                ("Email", "ada@x.io", "not-an-email")
+            ],
+            "only the differing fields, in form order"
+        );
+        let effects = update(&mut state, Action::Answer(true));
+        assert!(state.overlay.is_none());
+        assert_eq!(field_text(&state, "last_name"), "Byron");
+        assert_eq!(field_text(&state, "email"), "not-an-email");
+        let form = state.form.as_ref().unwrap();
+        assert!(form.is_dirty(), "restored fields count as edited");
+        let email = form.fields.iter().find(|f| f.spec.key == "email").unwrap();
+        assert!(email.error.is_some(), "checked as typed text is");
+        assert_eq!(
+            saves(&effects),
+            vec![
+                json!({"last_name": "Byron", "email": "not-an-email"})
+                    .as_object()
+                    .unwrap()
+                    .clone()
+            ],
+            "the store keeps what the form now has typed (first name is the server's again)"
+        );
+        assert!(state.message.as_ref().unwrap().text.contains("17:41"));
+    }
+
+    #[test]
+    fn n_discards_the_offered_draft_and_esc_keeps_it() {
+        let (mut state, mut other) = (state(), state());
+        open(&mut state, Some(draft(json!({"email": "b@x.io"}))));
+        let effects = update(&mut state, Action::Answer(false));
+        assert_eq!(discards(&effects), vec!["ref_1"]);
+        assert_eq!(field_text(&state, "email"), "ada@x.io");
+
+        let mut state = std::mem::replace(&mut other, state);
+        open(&mut state, Some(draft(json!({"email": "b@x.io"}))));
+        let effects = update(&mut state, Action::Dismiss);
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(state.overlay.is_none());
+        assert!(
+            update(&mut state, Action::FormCancel).is_empty(),
+            "kept for next time"
+        );
+    }
+
+    #[test]
+    fn a_draft_the_form_already_shows_is_not_offered() {
+        let mut state = state();
+        let effects = open(&mut state, Some(draft(json!({"email": "ada@x.io"}))));
+        assert!(state.overlay.is_none());
+        assert_eq!(
+            discards(&effects),
+            vec!["ref_1"],
+            "it is of no use any more"
+        );
+    }
+
+    #[test]
+    fn an_offer_waits_for_another_overlay_to_close() {
+        let mut state = state();
+        let effects = update(&mut state, Action::Edit);
+        let [Effect::LoadDraft { req, .. }] = effects[..] else {
+            panic!()
+        };
+        update(&mut state, Action::Help);
+        let kept = draft(json!({"email": "b@x.io"}));
+        update(
+            &mut state,
+            Action::DraftLoaded {
+                req,
+                result: Ok(Some(kept)),
+            },
+        );
+        assert_eq!(state.overlay, Some(Overlay::Help));
+        update(&mut state, Action::Dismiss);
+        assert!(matches!(
+            state.overlay,
+            Some(Overlay::Confirm(Question::RestoreDraft))
+        ));
+    }
+
+    #[test]
+    fn a_draft_read_for_a_closed_form_is_dropped() {
+        let mut state = state();
+        let effects = update(&mut state, Action::Edit);
+        let [Effect::LoadDraft { req, .. }] = effects[..] else {
+            panic!()
+        };
+        update(&mut state, Action::FormCancel);
+        let effects = update(
+            &mut state,
+            Action::DraftLoaded {
+                req,
+                result: Ok(Some(draft(json!({"email": "b@x.io"})))),
+            },
+        );
+        assert!(effects.is_empty());
+        assert!(state.overlay.is_none());
+    }
+}

@@ -124,10 +124,11 @@ impl<B: Backend> App<B> {
         }
     }
 
-    /// Waits until no request is in flight (or `limit` passes), applying answers as they come.
+    /// Waits until no request (draft reads and writes included) is in flight (or `limit` passes),
+    /// applying answers as they come.
     pub async fn settle(&mut self, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
-        while self.state.busy() {
+        while self.state.busy() || !self.state.draft_io.is_empty() {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(action)) => self.dispatch(action),
                 _ => return false,

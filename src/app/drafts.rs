@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
 
 use super::action::{Effect, RequestId};
-use super::state::{Level, Overlay, Pending, Question, State};
+use super::state::{Level, Overlay, Question, State};
 use crate::domain::Clock;
 use crate::store::drafts::Draft;
 
@@ -69,6 +69,21 @@ pub struct DraftLine {
     pub draft: String,
 }
 
+/// A draft read or write in flight.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DraftIo {
+    /// Reading the draft of this referral for its form.
+    Read(String),
+    /// Saving or discarding.
+    Write,
+}
+
+fn request(state: &mut State, io: DraftIo) -> RequestId {
+    let req = state.next_request_id();
+    state.draft_io.insert(req, io);
+    req
+}
+
 /// The open form's draft as it was before an action, to see what the action did to it.
 pub struct Watched {
     id: String,
@@ -91,7 +106,7 @@ pub fn opened(state: &mut State) -> Vec<Effect> {
     let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
         return Vec::new();
     };
-    let req = state.request(Pending::Draft { id: id.clone() });
+    let req = request(state, DraftIo::Read(id.clone()));
     vec![Effect::LoadDraft { req, id }]
 }
 
@@ -109,7 +124,7 @@ pub fn loaded(
     req: RequestId,
     result: Result<Option<Draft>, String>,
 ) -> Vec<Effect> {
-    let Some(Pending::Draft { id }) = state.pending.remove(&req) else {
+    let Some(DraftIo::Read(id)) = state.draft_io.remove(&req) else {
         return Vec::new();
     };
     // The form closed (or is another referral's) meanwhile: the draft waits for the next open.
@@ -160,7 +175,7 @@ pub fn loaded(
 
 /// A save or discard finished; only a failure is news.
 pub fn saved(state: &mut State, req: RequestId, result: Result<(), String>) {
-    if state.pending.remove(&req).is_none() {
+    if state.draft_io.remove(&req).is_none() {
         return;
     }
     if let Err(error) = result {
@@ -282,7 +297,7 @@ pub fn sync(state: &mut State, before: Option<Watched>) -> Vec<Effect> {
                     effects.push(discard(state, id));
                 } else {
                     form.draft.saved = Some(typed.clone());
-                    let req = state.request(Pending::DraftWrite);
+                    let req = request(state, DraftIo::Write);
                     effects.push(Effect::SaveDraft {
                         req,
                         id,
@@ -297,7 +312,7 @@ pub fn sync(state: &mut State, before: Option<Watched>) -> Vec<Effect> {
 }
 
 fn discard(state: &mut State, id: String) -> Effect {
-    let req = state.request(Pending::DraftWrite);
+    let req = request(state, DraftIo::Write);
     Effect::DiscardDraft { req, id }
 }
 

@@ -44,12 +44,6 @@ pub enum Pending {
         by: String,
         value: String,
     },
-    /// Reading the draft of referral `id` for its form.
-    Draft {
-        id: String,
-    },
-    /// Saving or discarding a draft.
-    DraftWrite,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +176,9 @@ pub struct State {
     pub form: Option<Form>,
     pub overlay: Option<Overlay>,
     pub pending: BTreeMap<RequestId, Pending>,
+    /// Draft reads and writes in the local store (`app::drafts`), kept apart from `pending` so
+    /// they never look like server requests (no spinner for them).
+    pub draft_io: BTreeMap<RequestId, crate::app::drafts::DraftIo>,
     /// Rows marked with Space; a status key then acts on all of them after one confirmation.
     pub marked: BTreeSet<String>,
     /// Writes in flight and the undo stack.
@@ -232,6 +229,7 @@ impl State {
             form: None,
             overlay: None,
             pending: BTreeMap::new(),
+            draft_io: BTreeMap::new(),
             marked: BTreeSet::new(),
             writes: Writes::default(),
             bulk: None,

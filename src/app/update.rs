@@ -465,10 +465,6 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
             );
         }
         // These answer with their own Actions, errors included.
-        Pending::Find { .. }
-        | Pending::Reconcile
-        | Pending::Journal
-        | Pending::Draft { .. }
-        | Pending::DraftWrite => {}
+        Pending::Find { .. } | Pending::Reconcile | Pending::Journal => {}
     }
 }

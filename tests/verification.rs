@@ -126,8 +126,8 @@ async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() 
     type_text(&mut app, "duplicate signup");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('x'));
-    assert!(screen_text(&app).contains("1 duplicate signup"));
-    press(&mut app, KeyCode::Char('1'));
+    assert!(screen_text(&app).contains("Alt-1 duplicate signup"));
+    alt(&mut app, '1');
     settle(&mut app).await;
     assert_eq!(
         server_record(&base, &queue[1]).await["metadata"]["rejection_reason"],
@@ -434,11 +434,16 @@ async fn undo_reverts_a_firstpromoter_state_action_with_its_inverse() {
     assert!(approved == "signup" || approved == "active", "{approved}");
     press(&mut app, KeyCode::Char('u'));
     assert!(
-        screen_text(&app).contains(&format!("Undoing: {id} · disable")),
+        screen_text(&app).contains(&format!("Undoing approve of {id}")),
         "{}",
         screen_text(&app)
     );
     settle(&mut app).await;
+    assert!(
+        screen_text(&app).contains(&format!("Undid approve of {id}")),
+        "{}",
+        screen_text(&app)
+    );
     assert_eq!(server_record_v2(&base, &id).await["state"], "denied");
     assert_eq!(app.state.record(&id).unwrap().text("state"), "denied");
     press(&mut app, KeyCode::Char('u'));
@@ -610,4 +615,109 @@ async fn taking_theirs_keeps_the_edits_that_did_not_conflict() {
         format!("{}W", target.text("first_name"))
     );
     assert_eq!(on_server["status"], "rejected", "theirs stands");
+}
+
+#[tokio::test]
+async fn an_approve_from_pending_cannot_be_undone_and_u_touches_nothing_else() {
+    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 40);
+    loaded(&mut app).await;
+    let denied = first_record(&app, |r| r.text("state") == "denied").id;
+    let pending = first_record(&app, |r| r.text("state") == "pending").id;
+    app.state.select(&denied);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    // Approving a pending referral: the question says it cannot be undone.
+    app.state.select(&pending);
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char('v'));
+    assert!(
+        screen_text(&app).contains("cannot be undone"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let approved = server_record_v2(&base, &denied).await["state"].clone();
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+    assert!(
+        screen_text(&app).contains("(Approve 1 referral) cannot be undone"),
+        "{}",
+        screen_text(&app)
+    );
+    assert_eq!(
+        server_record_v2(&base, &denied).await["state"],
+        approved,
+        "the older change on another referral is not undone instead"
+    );
+    assert_ne!(server_record_v2(&base, &pending).await["state"], "pending");
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+    assert_eq!(
+        server_record_v2(&base, &denied).await["state"],
+        "denied",
+        "the next u, asked for, takes back the change before"
+    );
+}
+
+#[tokio::test]
+async fn one_u_takes_back_a_whole_bulk_change() {
+    let sb = sandbox(40, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut app, journal) = journaled(&base, &logs);
+    loaded(&mut app).await;
+    let targets: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") == "converted")
+        .take(10)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(targets.len(), 10);
+    let mut before = Vec::new();
+    for id in &targets {
+        before.push(server_record(&base, id).await);
+        app.state.select(id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    for id in &targets {
+        assert_eq!(server_record(&base, id).await["status"], "verified");
+    }
+    press(&mut app, KeyCode::Char('u'));
+    assert!(
+        screen_text(&app).contains("Undo Mark verified 10 referrals: put 10 writes back"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    for (id, was) in targets.iter().zip(&before) {
+        let now = server_record(&base, id).await;
+        for field in ["status", "verified_at"] {
+            assert_eq!(now[field], was[field], "{id} {field}");
+        }
+    }
+    let undos = journal
+        .entries(None)
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.intent.why == "undo"
+                && e.outcome.as_ref().map(|o| o.verdict) == Some(Verdict::Applied)
+        })
+        .count();
+    assert_eq!(undos, 10, "each row's undo is journaled as an undo");
+    press(&mut app, KeyCode::Char('u'));
+    assert!(
+        screen_text(&app).contains("Nothing to undo"),
+        "{}",
+        screen_text(&app)
+    );
 }

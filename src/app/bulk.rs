@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::writes::StepRef;
 use crate::domain::mutation::{Mutation, Outcome};
 use crate::domain::policy::{Plan, QuickKey};
 
@@ -36,12 +37,25 @@ impl RowResult {
     }
 }
 
+/// What a bulk change does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkIntent {
+    /// A status key on marked rows.
+    Key {
+        key: QuickKey,
+        reason: Option<String>,
+    },
+    /// Takes back an earlier bulk change as one step.
+    Undo,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bulk {
-    pub key: QuickKey,
-    pub reason: Option<String>,
-    /// The key's verb on this backend, for the bar.
+    pub intent: BulkIntent,
+    /// The key's verb on this backend ("Undo" for an undo), for the bar.
     pub verb: &'static str,
+    /// The undo step its writes make (or, for an undo, take back).
+    pub step: StepRef,
     /// Writes not sent yet, in order.
     pub queue: VecDeque<Mutation>,
     /// Each row's result, by referral id; the rows of this bulk.
@@ -50,7 +64,7 @@ pub struct Bulk {
 }
 
 impl Bulk {
-    pub fn new(key: QuickKey, reason: Option<String>, verb: &'static str, plan: Plan) -> Bulk {
+    pub fn new(intent: BulkIntent, verb: &'static str, step: StepRef, plan: Plan) -> Bulk {
         let mut rows: HashMap<String, RowResult> = plan
             .ids()
             .into_iter()
@@ -60,9 +74,9 @@ impl Bulk {
             rows.insert(id, RowResult::Unchanged(why));
         }
         Bulk {
-            key,
-            reason,
+            intent,
             verb,
+            step,
             queue: plan.mutations.into(),
             rows,
             in_flight: 0,
@@ -164,7 +178,15 @@ mod tests {
             mutations: ids.iter().map(|id| write(id)).collect(),
             skipped: vec![("ref_z".into(), "already verified".into())],
         };
-        Bulk::new(QuickKey::Verify, None, "Mark verified", plan)
+        let intent = BulkIntent::Key {
+            key: QuickKey::Verify,
+            reason: None,
+        };
+        let step = StepRef {
+            label: "Mark verified 4 referrals".into(),
+            group: Some(1),
+        };
+        Bulk::new(intent, "Mark verified", step, plan)
     }
 
     #[test]

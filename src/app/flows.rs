@@ -5,11 +5,11 @@
 use serde_json::json;
 
 use super::action::{Effect, RequestId};
-use super::bulk::Bulk;
+use super::bulk::{Bulk, BulkIntent};
 use super::state::{Clash, Level, Overlay, Question, State};
 use super::text::TextBuffer;
 use super::triage::{Triage, Written};
-use super::writes::{Completion, Origin};
+use super::writes::{Completion, Origin, StepRef};
 use crate::domain::Record;
 use crate::domain::conflict::base_of;
 use crate::domain::diff::ChangeSet;
@@ -19,12 +19,13 @@ use crate::domain::policy::{Plan, PlanContext, QuickKey};
 /// After a form closes on a save, status keys wait this long before they act again.
 const TYPE_AHEAD_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(700);
 
-/// Sends `mutation` through the pipeline on behalf of `origin`.
+/// Sends `mutation` through the pipeline on behalf of `origin`, as part of undo step `step` (None:
+/// a step of its own).
 pub fn submit(
     state: &mut State,
     mutation: Mutation,
     origin: Origin,
-    reverts: Option<Mutation>,
+    step: Option<StepRef>,
 ) -> Vec<Effect> {
     let req = state.next_request_id();
     if origin == Origin::Form
@@ -32,7 +33,7 @@ pub fn submit(
     {
         form.saving = Some(req);
     }
-    vec![state.writes.submit(req, mutation, origin, reverts)]
+    vec![state.writes.submit(req, mutation, origin, step)]
 }
 
 /// What every plan needs from the state.
@@ -107,7 +108,21 @@ pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         ask_reason(state, ids);
         return Vec::new();
     }
-    send_plan(state, plan, Origin::Quick)
+    let effects = send_plan(state, plan, Origin::Quick);
+    note_missing_admin(state, key);
+    effects
+}
+
+/// The first verify of a session with no admin id says that `verified_by` stays empty and how to
+/// set it, where the backend would have recorded it.
+fn note_missing_admin(state: &mut State, key: QuickKey) {
+    if key != QuickKey::Verify || state.session.admin_id.is_some() || state.admin_noted {
+        return;
+    }
+    if let Some(note) = state.schema.policy.admin_note() {
+        state.admin_noted = true;
+        state.say(Level::Error, note);
+    }
 }
 
 fn send_plan(state: &mut State, plan: Plan, origin: Origin) -> Vec<Effect> {
@@ -162,6 +177,28 @@ pub fn reason_given(
 }
 
 fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Plan) -> Vec<Effect> {
+    let verb = state.schema.policy.verb(key);
+    let count = plan.ids().len();
+    let step = StepRef {
+        label: format!(
+            "{verb} {count} referral{}",
+            if count == 1 { "" } else { "s" }
+        ),
+        group: Some(state.next_request_id().0),
+    };
+    let effects = run_bulk(state, BulkIntent::Key { key, reason }, verb, step, plan);
+    note_missing_admin(state, key);
+    effects
+}
+
+/// Starts a bulk change unless one is still running.
+fn run_bulk(
+    state: &mut State,
+    intent: BulkIntent,
+    verb: &'static str,
+    step: StepRef,
+    plan: Plan,
+) -> Vec<Effect> {
     if let Some(running) = state.bulk.as_ref().filter(|b| b.is_running()) {
         let progress = running.progress();
         state.say(
@@ -172,8 +209,7 @@ fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Pl
         );
         return Vec::new();
     }
-    let verb = state.schema.policy.verb(key);
-    state.bulk = Some(Bulk::new(key, reason, verb, plan));
+    state.bulk = Some(Bulk::new(intent, verb, step, plan));
     state.marked.clear();
     pump(state)
 }
@@ -182,8 +218,16 @@ fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Pl
 fn pump(state: &mut State) -> Vec<Effect> {
     let limit = state.session.concurrency;
     let mut effects = Vec::new();
-    while let Some(mutation) = state.bulk.as_mut().and_then(|b| b.next(limit)) {
-        effects.extend(submit(state, mutation, Origin::Bulk, None));
+    while let Some(bulk) = state.bulk.as_mut() {
+        let Some(mutation) = bulk.next(limit) else {
+            break;
+        };
+        let origin = match bulk.intent {
+            BulkIntent::Key { .. } => Origin::Bulk,
+            BulkIntent::Undo => Origin::BulkUndo,
+        };
+        let step = bulk.step.clone();
+        effects.extend(submit(state, mutation, origin, Some(step)));
     }
     report_bulk(state);
     effects
@@ -192,15 +236,16 @@ fn pump(state: &mut State) -> Vec<Effect> {
 fn report_bulk(state: &mut State) {
     let Some(bulk) = &state.bulk else { return };
     let text = bulk.progress();
+    let again = match bulk.intent {
+        BulkIntent::Key { .. } => "R sends the failed ones again.",
+        BulkIntent::Undo => "u tries the ones not undone again.",
+    };
     if bulk.is_running() {
         state.say(Level::Info, text);
     } else if bulk.failed().is_empty() {
         state.say(Level::Success, format!("Done: {text}."));
     } else {
-        state.say(
-            Level::Error,
-            format!("Done: {text}. R sends the failed ones again."),
-        );
+        state.say(Level::Error, format!("Done: {text}. {again}"));
     }
 }
 
@@ -217,7 +262,14 @@ pub fn retry_failed(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let (key, reason, ids) = (bulk.key, bulk.reason.clone(), bulk.failed());
+    let ids = bulk.failed();
+    let BulkIntent::Key { key, reason } = bulk.intent.clone() else {
+        state.say(
+            Level::Info,
+            "The rows an undo could not put back are on the undo stack: u tries them again.",
+        );
+        return Vec::new();
+    };
     if ids.is_empty() {
         state.say(Level::Info, "No failed rows to send again.");
         return Vec::new();
@@ -264,17 +316,60 @@ pub fn send_form(state: &mut State, changes: ChangeSet, guard: bool) -> Vec<Effe
     submit(state, Mutation::Fields(write), Origin::Form, None)
 }
 
-/// `u`: take back the newest change that reached the server, through the same guard.
+/// `u`: take back the newest change that reached the server, as one step, through the same
+/// guard. A change the backend cannot undo says so and stops there; a bulk change asks first.
 pub fn undo(state: &mut State) -> Vec<Effect> {
-    let Some(step) = state.writes.undo.pop() else {
+    let Some(step) = state.writes.undo.last() else {
         state.say(Level::Info, "Nothing to undo.");
         return Vec::new();
     };
-    state.say(
-        Level::Info,
-        format!("Undoing: {} · {}…", step.describe(), step.summary()),
-    );
-    submit(state, step.clone(), Origin::Undo, Some(step))
+    match step.writes.len() {
+        0 => {
+            let step = state.writes.undo.pop().expect("checked above");
+            state.say(
+                Level::Error,
+                format!(
+                    "The last change ({}) cannot be undone on this backend. u again undoes the change before it.",
+                    step.label
+                ),
+            );
+            Vec::new()
+        }
+        1 => {
+            let step = state.writes.undo.pop().expect("checked above");
+            state.say(Level::Info, format!("Undoing {}…", step.label));
+            let write = step.writes[0].clone();
+            submit(state, write, Origin::Undo, Some(step.step_ref()))
+        }
+        _ => {
+            state.overlay = Some(Overlay::Confirm(Question::UndoBulk));
+            Vec::new()
+        }
+    }
+}
+
+/// `y` on the question of undoing a bulk change: its writes, as one bulk.
+pub fn undo_bulk_confirmed(state: &mut State) -> Vec<Effect> {
+    if state.bulk.as_ref().is_some_and(|b| b.is_running()) {
+        state.say(
+            Level::Info,
+            "A bulk change is still running: undo it when it ends.",
+        );
+        return Vec::new();
+    }
+    let Some(step) = state.writes.undo.pop() else {
+        return Vec::new();
+    };
+    let plan = Plan {
+        mutations: step.writes.clone(),
+        skipped: Vec::new(),
+    };
+    let taken_back = StepRef {
+        label: step.label.clone(),
+        group: Some(state.next_request_id().0),
+    };
+    state.say(Level::Info, format!("Undoing {}…", step.label));
+    run_bulk(state, BulkIntent::Undo, "Undo", taken_back, plan)
 }
 
 /// A write answered: the one place its outcome reaches the screen.
@@ -295,7 +390,7 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
             form_answered(state, req, &done);
             Vec::new()
         }
-        Origin::Bulk => {
+        Origin::Bulk | Origin::BulkUndo => {
             if let Some(bulk) = state.bulk.as_mut() {
                 bulk.finished(&done.mutation, &done.outcome);
             }
@@ -319,18 +414,15 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
 /// The status line for a finished write; `success` also says a success (bulk rows do not).
 fn say_outcome(state: &mut State, done: &Completion, success: bool) {
     let what = done.mutation.describe();
-    let verb = if done.origin == Origin::Undo {
-        "Undid"
-    } else {
-        "Saved"
-    };
     match &done.outcome {
         Outcome::Applied { note, .. } if success => {
             let how = note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
-            state.say(
-                Level::Success,
-                format!("{verb} {what} · {}{how}", done.mutation.summary()),
-            );
+            let text = if done.origin.is_undo() {
+                format!("Undid {}{how}", done.label)
+            } else {
+                format!("Saved {}{how}", done.label)
+            };
+            state.say(Level::Success, text);
         }
         Outcome::Applied { .. } => {}
         Outcome::Partly { applied, failed, message, .. } => state.say(
@@ -525,6 +617,7 @@ pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> 
     for mutation in plan.mutations {
         effects.extend(submit(state, mutation, Origin::Triage, None));
     }
+    note_missing_admin(state, key);
     effects
 }
 
@@ -559,16 +652,15 @@ pub fn triage_undo(state: &mut State) -> Vec<Effect> {
         }
     };
     let id = decision.id;
-    let step = state
-        .writes
-        .undo
-        .iter()
-        .rposition(|step| step.ids().contains(&id));
+    let step = state.writes.undo.iter().rposition(|step| {
+        step.group.is_none() && step.writes.iter().any(|w| w.ids().contains(&id))
+    });
     match step {
         Some(index) if decision.written == Written::Applied => {
             let step = state.writes.undo.remove(index);
             state.say(Level::Info, format!("Undoing the decision on {id}…"));
-            submit(state, step.clone(), Origin::Undo, Some(step))
+            let write = step.writes[0].clone();
+            submit(state, write, Origin::Undo, Some(step.step_ref()))
         }
         _ => {
             state.say(

@@ -13,6 +13,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         return None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
     if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
         return Some(Action::Quit);
     }
@@ -42,20 +43,23 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         };
     }
     if let Some(triage) = &state.triage {
-        if let Some(reason) = &triage.reason {
+        if triage.reason.is_some() {
             return match key.code {
                 KeyCode::Enter => Some(Action::PromptSubmit),
                 KeyCode::Esc => Some(Action::Dismiss),
+                // Alt-digit picks a recent reason; a plain digit is part of a typed reason.
                 KeyCode::Char(d @ '1'..='9')
-                    if reason.text().is_empty()
-                        && triage.recent_reasons.len() > d as usize - '1' as usize =>
+                    if alt && triage.recent_reasons.len() > d as usize - '1' as usize =>
                 {
                     Some(Action::PickReason(d as usize - '1' as usize))
                 }
+                KeyCode::Char(_) if alt => None,
                 _ => text_edit(key).map(Action::PromptEdit),
             };
         }
         return match key.code {
+            // Ctrl- and Alt-letters are not the plain letter's action.
+            KeyCode::Char(_) if ctrl || alt => None,
             KeyCode::Char('v') => Some(Action::Quick(QuickKey::Verify)),
             KeyCode::Char('x') => Some(Action::Quick(QuickKey::Reject)),
             KeyCode::Char('s') => Some(Action::TriageSkip),
@@ -85,6 +89,8 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::PageUp => Action::Move(Motion::PageUp),
         KeyCode::Char('f') if ctrl => Action::Move(Motion::PageDown),
         KeyCode::Char('b') if ctrl => Action::Move(Motion::PageUp),
+        // Any other Ctrl- or Alt-letter is not the plain letter's action (Ctrl-v must not verify).
+        KeyCode::Char(_) if ctrl || alt => return None,
         KeyCode::Enter => Action::OpenDetail,
         KeyCode::Esc => Action::Back,
         KeyCode::Tab | KeyCode::BackTab => Action::SwitchPane,
@@ -108,6 +114,17 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
 }
 
 fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
+    let typing = matches!(
+        overlay,
+        Overlay::RejectReason { .. } | Overlay::Command { .. } | Overlay::Picker { .. }
+    );
+    let modified = key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    if !typing && modified && matches!(key.code, KeyCode::Char(_)) {
+        // Ctrl-y is not a yes.
+        return None;
+    }
     match overlay {
         Overlay::RejectReason { .. } | Overlay::Command { .. } => match key.code {
             KeyCode::Enter => Some(Action::PromptSubmit),
@@ -191,4 +208,85 @@ fn text_edit(key: KeyEvent) -> Option<TextEdit> {
         KeyCode::End => TextEdit::End,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::{Question, Session};
+    use crate::app::triage::Triage;
+    use crate::domain::schema::V1_SCHEMA;
+    use crate::domain::{Clock, MetadataMode};
+
+    fn state() -> State {
+        let session = Session {
+            profile: "p".into(),
+            backend: "vantio",
+            admin_id: None,
+            metadata_mode: MetadataMode::Merge,
+            concurrency: 1,
+        };
+        let now = "2026-11-21T10:00:00Z".parse().unwrap();
+        State::new(
+            session,
+            &V1_SCHEMA,
+            Clock::fixed(now, jiff::tz::TimeZone::UTC),
+        )
+    }
+
+    fn key(c: char, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), modifiers)
+    }
+
+    /// One row per key: a Ctrl- or Alt-letter never does what the plain letter does.
+    #[test]
+    fn modified_letters_are_not_plain_letters() {
+        let list = state();
+        // (Ctrl-c quits everywhere, by design.)
+        for c in ['v', 'p', 'x', 'u', 't', 'e', 'r', 'R'] {
+            assert!(map_key(&list, key(c, KeyModifiers::NONE)).is_some(), "{c}");
+            assert_eq!(
+                map_key(&list, key(c, KeyModifiers::CONTROL)),
+                None,
+                "Ctrl-{c}"
+            );
+            assert_eq!(map_key(&list, key(c, KeyModifiers::ALT)), None, "Alt-{c}");
+        }
+        assert_eq!(
+            map_key(&list, key('f', KeyModifiers::CONTROL)),
+            Some(Action::Move(Motion::PageDown))
+        );
+        let mut triage = state();
+        triage.triage = Some(Triage::new(vec!["ref_1".into()], triage.clock.now));
+        assert_eq!(map_key(&triage, key('v', KeyModifiers::CONTROL)), None);
+        let mut asking = state();
+        asking.overlay = Some(Overlay::Confirm(Question::Quit));
+        assert_eq!(map_key(&asking, key('y', KeyModifiers::CONTROL)), None);
+        assert_eq!(
+            map_key(&asking, key('y', KeyModifiers::NONE)),
+            Some(Action::Answer(true))
+        );
+    }
+
+    #[test]
+    fn digits_type_into_a_reason_and_alt_digits_pick_a_recent_one() {
+        let mut state = state();
+        let mut triage = Triage::new(vec!["ref_1".into()], state.clock.now);
+        triage.remember_reason("duplicate");
+        triage.reason = Some(crate::app::text::TextBuffer::single(""));
+        state.triage = Some(triage);
+        assert_eq!(
+            map_key(&state, key('1', KeyModifiers::NONE)),
+            Some(Action::PromptEdit(TextEdit::Insert('1')))
+        );
+        assert_eq!(
+            map_key(&state, key('1', KeyModifiers::ALT)),
+            Some(Action::PickReason(0))
+        );
+        assert_eq!(
+            map_key(&state, key('2', KeyModifiers::ALT)),
+            None,
+            "no second reason"
+        );
+    }
 }

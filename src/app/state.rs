@@ -76,6 +76,8 @@ pub enum Question {
     /// Put a draft kept from an earlier session back into the form (the offer is on the form:
     /// `Form::draft`).
     RestoreDraft,
+    /// Take back the newest change, a bulk one, as one step (`State::writes`' top undo step).
+    UndoBulk,
 }
 
 /// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
@@ -190,6 +192,8 @@ pub struct State {
     pub triage_past: Option<Triage>,
     /// `w` on the quit question: quit once every write in flight has its outcome.
     pub quit_when_idle: bool,
+    /// The missing admin id has been pointed out this session.
+    pub admin_noted: bool,
     pub message: Option<Message>,
     /// What the journal found of the last run, held until loading ends so it is not overwritten.
     pub journal_note: Option<(Level, String)>,
@@ -236,6 +240,7 @@ impl State {
             triage: None,
             triage_past: None,
             quit_when_idle: false,
+            admin_noted: false,
             message: None,
             journal_note: None,
             clock,

@@ -354,7 +354,7 @@ fn review(state: &mut State) -> Vec<Effect> {
                 format!("{count} {noun} not valid: fix what is marked in red, then Ctrl-s."),
             );
         }
-        Ok(wanted) => {
+        Ok(mut wanted) => {
             let id = form.record_id.clone();
             let Some(record) = state.record(&id) else {
                 state.say(
@@ -363,11 +363,25 @@ fn review(state: &mut State) -> Vec<Effect> {
                 );
                 return Vec::new();
             };
-            let broken = state
+            let context = crate::domain::policy::PlanContext {
+                schema: state.schema,
+                admin_id: state.session.admin_id.as_deref(),
+                clock: &state.clock,
+                mode: state.session.metadata_mode,
+            };
+            let mut broken = state
                 .schema
                 .cross_check
                 .map(|check| check(record, &wanted))
                 .unwrap_or_default();
+            // A status picked in the form brings its companion fields, as the status keys do.
+            if let Err(problem) = state
+                .schema
+                .policy
+                .companions(&context, record, &mut wanted)
+            {
+                broken.push(problem);
+            }
             let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
             if let (Some((_, first)), Some(form)) = (broken.first(), state.form.as_mut()) {
                 for (key, message) in &broken {

@@ -1,7 +1,8 @@
 //! The writes in flight: every Mutation the console sends is submitted here, whoever started it
 //! (form, quick key, bulk, triage, undo, a resend from the journal), and each answer comes back here
 //! once, as an Outcome, to become one `Completion` that `update` routes to whoever started it. The
-//! undo stack is kept here too: an applied write leaves its inverse, in one place.
+//! undo stack is kept here too: an applied write leaves its inverse, in one place, and the rows of
+//! one bulk change gather in one step.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,8 @@ pub enum Origin {
     Bulk,
     Triage,
     Undo,
+    /// A row of a bulk change being undone as one step.
+    BulkUndo,
     /// Sent again from the journal after an earlier run.
     Resend,
 }
@@ -31,8 +34,39 @@ impl Origin {
             Origin::Quick => "quick",
             Origin::Bulk => "bulk",
             Origin::Triage => "triage",
-            Origin::Undo => "undo",
+            Origin::Undo | Origin::BulkUndo => "undo",
             Origin::Resend => "resend",
+        }
+    }
+
+    pub fn is_undo(self) -> bool {
+        matches!(self, Origin::Undo | Origin::BulkUndo)
+    }
+}
+
+/// The undo step a write belongs to: the change it makes, or the change it takes back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRef {
+    /// "approve of 5035", "Mark verified 126 referrals".
+    pub label: String,
+    /// Writes of one bulk change share a group, so one `u` takes them all back.
+    pub group: Option<u64>,
+}
+
+/// One step of `u`: everything one change did, to be put back together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoStep {
+    pub label: String,
+    /// The writes that put it back; empty when the backend cannot undo it.
+    pub writes: Vec<Mutation>,
+    pub group: Option<u64>,
+}
+
+impl UndoStep {
+    pub fn step_ref(&self) -> StepRef {
+        StepRef {
+            label: self.label.clone(),
+            group: self.group,
         }
     }
 }
@@ -42,8 +76,8 @@ impl Origin {
 pub struct InFlight {
     pub mutation: Mutation,
     pub origin: Origin,
-    /// The undo step this write takes back; it goes back on the stack if the write does not land.
-    pub reverts: Option<Mutation>,
+    /// The undo step it makes (or, for an undo, the one it takes back).
+    pub step: StepRef,
     /// A backend action's latest progress on the server, while it runs.
     pub progress: Option<Batch>,
 }
@@ -53,6 +87,8 @@ pub struct InFlight {
 pub struct Completion {
     pub mutation: Mutation,
     pub origin: Origin,
+    /// The change it made or took back, for messages.
+    pub label: String,
     pub outcome: Outcome,
 }
 
@@ -60,24 +96,29 @@ pub struct Completion {
 pub struct Writes {
     pub in_flight: BTreeMap<RequestId, InFlight>,
     /// What puts back each change that reached the server, newest last, for `u`.
-    pub undo: Vec<Mutation>,
+    pub undo: Vec<UndoStep>,
 }
 
 impl Writes {
-    /// Takes `mutation` into flight under `req` and returns the Effect that sends it.
+    /// Takes `mutation` into flight under `req` and returns the Effect that sends it. `step` is the
+    /// undo step it belongs to; None makes one of its own.
     pub fn submit(
         &mut self,
         req: RequestId,
         mutation: Mutation,
         origin: Origin,
-        reverts: Option<Mutation>,
+        step: Option<StepRef>,
     ) -> Effect {
+        let step = step.unwrap_or_else(|| StepRef {
+            label: mutation.label(),
+            group: None,
+        });
         self.in_flight.insert(
             req,
             InFlight {
                 mutation: mutation.clone(),
                 origin,
-                reverts,
+                step,
                 progress: None,
             },
         );
@@ -105,44 +146,65 @@ impl Writes {
         outcome: Outcome,
     ) -> Option<Completion> {
         let flight = self.in_flight.remove(&req)?;
-        let inverse = match (&flight.mutation, &outcome) {
-            (Mutation::Fields(write), Outcome::Applied { records, .. }) => {
-                records.iter().find(|r| r.id == write.id).map(|r| {
-                    Mutation::Fields(write.inverse(schema, &after_of(schema, write, r, mode)))
-                })
-            }
-            (Mutation::Action(action), Outcome::Applied { .. }) => {
-                action.inverse_for(&action.ids).map(Mutation::Action)
-            }
-            (Mutation::Action(action), Outcome::Partly { applied, .. }) => {
-                action.inverse_for(applied).map(Mutation::Action)
-            }
-            _ => None,
-        };
         let landed = matches!(outcome, Outcome::Applied { .. } | Outcome::Partly { .. });
-        match (flight.origin, inverse) {
-            (Origin::Undo, _) if landed => {}
-            (_, Some(inverse)) => self.undo.push(inverse),
-            (_, None) if !landed => self.undo.extend(flight.reverts),
-            _ => {}
+        if flight.origin.is_undo() {
+            if !landed {
+                self.add_to_step(&flight.step, Some(flight.mutation.clone()));
+            }
+        } else if landed {
+            let inverse = inverse_of(schema, mode, &flight.mutation, &outcome);
+            self.add_to_step(&flight.step, inverse);
         }
         Some(Completion {
             mutation: flight.mutation,
             origin: flight.origin,
+            label: flight.step.label,
             outcome,
         })
+    }
+
+    /// Adds `write` to the step `step` names (its group's, or a new one on top). A change with no
+    /// inverse still makes a step, so `u` says it cannot be undone rather than skipping it.
+    fn add_to_step(&mut self, step: &StepRef, write: Option<Mutation>) {
+        let existing = step
+            .group
+            .and_then(|g| self.undo.iter_mut().rev().find(|s| s.group == Some(g)));
+        match existing {
+            Some(found) => found.writes.extend(write),
+            None => self.undo.push(UndoStep {
+                label: step.label.clone(),
+                writes: write.into_iter().collect(),
+                group: step.group,
+            }),
+        }
     }
 
     /// Writes still waiting for an answer.
     pub fn count(&self) -> usize {
         self.in_flight.len()
     }
+}
 
-    /// Whether a write to `id` is in flight.
-    pub fn touches(&self, id: &str) -> bool {
-        self.in_flight
-            .values()
-            .any(|f| f.mutation.ids().iter().any(|i| i == id))
+/// What puts back what an applied write did, when the backend can.
+fn inverse_of(
+    schema: &Schema,
+    mode: MetadataMode,
+    mutation: &Mutation,
+    outcome: &Outcome,
+) -> Option<Mutation> {
+    match (mutation, outcome) {
+        (Mutation::Fields(write), Outcome::Applied { records, .. }) => {
+            let record = records.iter().find(|r| r.id == write.id)?;
+            let after = after_of(schema, write, record, mode);
+            Some(Mutation::Fields(write.inverse(schema, &after)))
+        }
+        (Mutation::Action(action), Outcome::Applied { .. }) => {
+            action.inverse_for(&action.ids).map(Mutation::Action)
+        }
+        (Mutation::Action(action), Outcome::Partly { applied, .. }) => {
+            action.inverse_for(applied).map(Mutation::Action)
+        }
+        _ => None,
     }
 }
 
@@ -204,10 +266,17 @@ mod tests {
     }
 
     fn complete(writes: &mut Writes, mutation: Mutation, origin: Origin, outcome: Outcome) {
-        let reverts = (origin == Origin::Undo)
-            .then(|| writes.undo.pop())
-            .flatten();
-        writes.submit(RequestId(1), mutation, origin, reverts);
+        complete_in(writes, mutation, origin, None, outcome)
+    }
+
+    fn complete_in(
+        writes: &mut Writes,
+        mutation: Mutation,
+        origin: Origin,
+        step: Option<StepRef>,
+        outcome: Outcome,
+    ) {
+        writes.submit(RequestId(1), mutation, origin, step);
         let done = writes
             .complete(&V1_SCHEMA, MetadataMode::Merge, RequestId(1), outcome)
             .expect("a completion");
@@ -215,13 +284,19 @@ mod tests {
         assert!(writes.in_flight.is_empty());
     }
 
-    fn undo_bodies(writes: &Writes) -> Vec<Value> {
+    /// The bodies each undo step would send, newest last.
+    fn undo_bodies(writes: &Writes) -> Vec<Vec<Value>> {
         writes
             .undo
             .iter()
-            .map(|m| match m {
-                Mutation::Fields(w) => Value::Object(w.changes.body.clone()),
-                Mutation::Action(a) => json!(a.action.path()),
+            .map(|step| {
+                step.writes
+                    .iter()
+                    .map(|m| match m {
+                        Mutation::Fields(w) => Value::Object(w.changes.body.clone()),
+                        Mutation::Action(a) => json!(a.action.path()),
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -241,8 +316,8 @@ mod tests {
         let unknown = Outcome::Unknown {
             message: "no answer".into(),
         };
-        let table: Vec<(Outcome, Vec<Value>)> = vec![
-            (applied(), vec![json!({"status": "converted"})]),
+        let table: Vec<(Outcome, Vec<Vec<Value>>)> = vec![
+            (applied(), vec![vec![json!({"status": "converted"})]]),
             (refused, vec![]),
             (conflict, vec![]),
             (failed(), vec![]),
@@ -260,25 +335,65 @@ mod tests {
     fn an_undo_that_lands_leaves_nothing_and_one_that_fails_goes_back() {
         let mut writes = Writes::default();
         complete(&mut writes, verify(), Origin::Form, applied());
-        let step = writes.undo.last().cloned().unwrap();
-        complete(&mut writes, step.clone(), Origin::Undo, failed());
+        let step = writes.undo.pop().unwrap();
+        assert_eq!(step.label, "ref_1 · status converted → verified");
+        let write = step.writes[0].clone();
+        complete_in(
+            &mut writes,
+            write.clone(),
+            Origin::Undo,
+            Some(step.step_ref()),
+            failed(),
+        );
         assert_eq!(
             writes.undo,
             std::slice::from_ref(&step),
             "a failed undo stays undoable"
         );
-        complete(&mut writes, step, Origin::Undo, applied());
+        writes.undo.pop();
+        complete_in(
+            &mut writes,
+            write,
+            Origin::Undo,
+            Some(step.step_ref()),
+            applied(),
+        );
         assert!(writes.undo.is_empty());
     }
 
     #[test]
-    fn actions_leave_their_inverse_only_when_there_is_one() {
+    fn the_rows_of_one_bulk_make_one_step() {
+        let mut writes = Writes::default();
+        let bulk = StepRef {
+            label: "Mark verified 3 referrals".into(),
+            group: Some(7),
+        };
+        for _ in 0..3 {
+            complete_in(
+                &mut writes,
+                verify(),
+                Origin::Bulk,
+                Some(bulk.clone()),
+                applied(),
+            );
+        }
+        complete(&mut writes, verify(), Origin::Quick, applied());
+        assert_eq!(writes.undo.len(), 2);
+        assert_eq!(writes.undo[0].label, "Mark verified 3 referrals");
+        assert_eq!(writes.undo[0].writes.len(), 3);
+    }
+
+    #[test]
+    fn a_change_without_an_inverse_still_makes_a_step_that_says_so() {
         let mut writes = Writes::default();
         complete(&mut writes, approve(None), Origin::Quick, applied());
-        assert!(
-            writes.undo.is_empty(),
-            "approving a pending referral cannot be undone"
+        assert_eq!(
+            writes.undo.len(),
+            1,
+            "approving a pending referral is remembered"
         );
+        assert!(writes.undo[0].writes.is_empty(), "… as not undoable");
+        assert_eq!(writes.undo[0].label, "approve of 2 referrals");
         complete(
             &mut writes,
             approve(Some(BatchAction::Disable)),
@@ -290,13 +405,11 @@ mod tests {
                 message: "1 failed".into(),
             },
         );
-        match writes.undo.as_slice() {
-            [Mutation::Action(a)] => {
-                assert_eq!(
-                    (a.action, a.ids.clone()),
-                    (BatchAction::Disable, vec!["2".to_string()])
-                )
-            }
+        match writes.undo[1].writes.as_slice() {
+            [Mutation::Action(a)] => assert_eq!(
+                (a.action, a.ids.clone()),
+                (BatchAction::Disable, vec!["2".to_string()])
+            ),
             other => panic!("{other:?}"),
         }
     }

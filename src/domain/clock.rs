@@ -46,6 +46,21 @@ impl Clock {
     }
 }
 
+/// RFC 3339 UTC in whole seconds, cut down (never rounded up, so "now" is never in the future).
 pub fn to_wire(ts: Timestamp) -> String {
-    ts.round(Unit::Second).unwrap_or(ts).to_string()
+    let whole = jiff::TimestampRound::new()
+        .smallest(Unit::Second)
+        .mode(jiff::RoundMode::Trunc);
+    ts.round(whole).unwrap_or(ts).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_time_is_cut_to_the_second_never_rounded_up() {
+        let late: Timestamp = "2026-11-21T10:00:00.999Z".parse().unwrap();
+        assert_eq!(to_wire(late), "2026-11-21T10:00:00Z");
+    }
 }

@@ -62,6 +62,14 @@ impl Mutation {
         }
     }
 
+    /// "ref_1 · status converted → verified" or "approve of 5035": the change, for messages.
+    pub fn label(&self) -> String {
+        match self {
+            Mutation::Fields(write) => format!("{} · {}", write.id, write.changes.summary()),
+            Mutation::Action(action) => format!("{} of {}", action.action.path(), self.describe()),
+        }
+    }
+
     /// "status converted → verified" or "approve", for the status bar.
     pub fn summary(&self) -> String {
         match self {

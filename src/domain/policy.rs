@@ -2,6 +2,8 @@
 //! into the writes that would really happen, before anything is asked or sent. Each backend's policy
 //! lives next to its schema; nothing outside them knows a backend's status words.
 
+use serde_json::{Map, Value};
+
 use super::clock::Clock;
 use super::metadata_mode::MetadataMode;
 use super::mutation::Mutation;
@@ -85,6 +87,23 @@ pub trait Policy: Sync + std::fmt::Debug {
 
     /// What `:find` looks referrals up by.
     fn find_by(&self) -> &'static [&'static str];
+
+    /// In the form, a changed status brings the fields that go with it, exactly as the status keys
+    /// would (`wanted` holds every field the form has); Err names the field and the problem.
+    fn companions(
+        &self,
+        _context: &PlanContext,
+        _record: &Record,
+        _wanted: &mut Map<String, Value>,
+    ) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
+
+    /// Said once a session, at the first verify, when no admin id is configured and this backend
+    /// would have recorded it.
+    fn admin_note(&self) -> Option<&'static str> {
+        None
+    }
 
     /// What a status word of this backend means, for its colour.
     fn tone(&self, status: &str) -> Tone;

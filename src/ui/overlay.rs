@@ -31,7 +31,7 @@ fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
     keys.extend(status);
     keys.extend([
         ("Space / V", "mark a row / every row shown (Esc clears)"),
-        ("t", "triage: v x s u q there; 1-9 pick a recent reason"),
+        ("t", "triage: v x s u q there; Alt-1..9 a recent reason"),
         (
             "u / R / r",
             "undo last change / retry failed bulk rows / reload",
@@ -91,6 +91,15 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
                 Question::Bulk { key, plan } => bulk_question(state, *key, plan),
                 Question::RestoreDraft => String::new(),
+                Question::UndoBulk => match state.writes.undo.last() {
+                    Some(step) => format!(
+                        "Undo {}: put {} write{} back, each through the conflict check? (y / N)",
+                        step.label,
+                        step.writes.len(),
+                        if step.writes.len() == 1 { "" } else { "s" }
+                    ),
+                    None => "Nothing to undo.".to_string(),
+                },
             };
             let lines = vec![
                 Line::raw(text),

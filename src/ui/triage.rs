@@ -84,7 +84,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
                 .recent_reasons
                 .iter()
                 .enumerate()
-                .map(|(i, r)| format!("{} {r}", i + 1))
+                .map(|(i, r)| format!("Alt-{} {r}", i + 1))
                 .collect();
             vec![
                 Line::from(vec![

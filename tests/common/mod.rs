@@ -174,6 +174,11 @@ pub fn ctrl(app: &mut App<TestBackend>, c: char) {
     app.draw().unwrap();
 }
 
+pub fn alt(app: &mut App<TestBackend>, c: char) {
+    app.press(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
+    app.draw().unwrap();
+}
+
 pub fn shift_tab(app: &mut App<TestBackend>) {
     app.press(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
     app.draw().unwrap();

@@ -8,7 +8,7 @@ use crate::domain::conflict::base_of;
 use crate::domain::diff::diff;
 use crate::domain::mutation::{FieldWrite, Mutation};
 use crate::domain::policy::{Plan, PlanContext, Policy, QuickKey, Tone};
-use crate::domain::record::Record;
+use crate::domain::record::{Record, value_text};
 use crate::domain::validate::check_value;
 
 #[derive(Debug)]
@@ -32,29 +32,54 @@ pub fn quick_values(
     admin_id: Option<&str>,
     now: &str,
 ) -> Result<Map<String, Value>, String> {
+    status_values(record, record, status_word(key), reason, admin_id, now)
+}
+
+/// Status `to` and the companion fields that go with it, so nothing contradicts it: verifying
+/// stamps `verified_at` (unless set) and `metadata.verified_by`; rejecting stores the reason;
+/// leaving `verified` clears both, leaving `rejected` clears the reason. `loaded` is the record as
+/// the server has it (its status is the one being left); `seen` is it with the form's edits.
+fn status_values(
+    loaded: &Record,
+    seen: &Record,
+    to: &str,
+    reason: Option<&str>,
+    admin_id: Option<&str>,
+    now: &str,
+) -> Result<Map<String, Value>, String> {
     let mut wanted = Map::new();
-    wanted.insert("status".into(), Value::String(status_word(key).into()));
-    let mut metadata = match record.get("metadata") {
+    wanted.insert("status".into(), Value::String(to.into()));
+    let mut metadata = match seen.get("metadata") {
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    match key {
-        QuickKey::Verify => {
-            if record.get("verified_at").is_null() {
+    let from = loaded.text("status");
+    if from == "verified" && to != "verified" {
+        wanted.insert("verified_at".into(), Value::Null);
+        metadata.remove("verified_by");
+    }
+    if from == "rejected" && to != "rejected" {
+        metadata.remove("rejection_reason");
+    }
+    match to {
+        "verified" => {
+            if seen.get("verified_at").is_null() {
                 wanted.insert("verified_at".into(), Value::String(now.into()));
             }
             if let Some(admin) = admin_id {
                 metadata.insert("verified_by".into(), Value::String(admin.into()));
             }
         }
-        QuickKey::Reject => {
-            let reason = reason.unwrap_or("").trim();
-            if reason.is_empty() {
+        "rejected" => {
+            let given = reason.map(str::trim).filter(|r| !r.is_empty());
+            let kept = seen.text("metadata.rejection_reason");
+            let reason = given.or((!kept.trim().is_empty()).then_some(kept.as_str()));
+            let Some(reason) = reason else {
                 return Err("Type a reason: it is stored as metadata.rejection_reason.".into());
-            }
+            };
             metadata.insert("rejection_reason".into(), Value::String(reason.into()));
         }
-        QuickKey::Convert | QuickKey::Pending => {}
+        _ => {}
     }
     wanted.insert("metadata".into(), Value::Object(metadata));
     Ok(wanted)
@@ -159,6 +184,38 @@ impl Policy for VantioPolicy {
 
     fn find_by(&self) -> &'static [&'static str] {
         &["id"]
+    }
+
+    fn companions(
+        &self,
+        context: &PlanContext,
+        record: &Record,
+        wanted: &mut Map<String, Value>,
+    ) -> Result<(), (&'static str, String)> {
+        let to = wanted.get("status").map(value_text).unwrap_or_default();
+        if to.is_empty() || to == record.text("status") {
+            return Ok(());
+        }
+        let mut seen = record.clone();
+        seen.values
+            .extend(wanted.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let now = context.clock.now_rfc3339();
+        let companions = status_values(record, &seen, &to, None, context.admin_id, &now)
+            .map_err(|_| {
+                (
+                    "metadata",
+                    "Rejecting needs a reason: add \"rejection_reason\" here (x in the list asks for it)."
+                        .to_string(),
+                )
+            })?;
+        wanted.extend(companions);
+        Ok(())
+    }
+
+    fn admin_note(&self) -> Option<&'static str> {
+        Some(
+            "No admin id is set, so metadata.verified_by stays empty: set admin_id in the profile or REFEREE_ADMIN_ID.",
+        )
     }
 
     fn tone(&self, status: &str) -> Tone {
@@ -354,5 +411,108 @@ mod tests {
         assert_eq!(plan.ids(), ["ref_2"]);
         assert_eq!(plan.skipped.len(), 2);
         assert_eq!(plan.skipped[0].1, "already converted");
+    }
+
+    /// One row per status left: the companion fields it clears (sent as null in merge mode).
+    #[test]
+    fn leaving_a_status_clears_its_companions() {
+        let mut verified = record("ref_1", "verified", json!("2026-07-15T09:00:00Z"));
+        verified.values.insert(
+            "metadata".into(),
+            json!({"source": "flyer", "verified_by": "admin_maria"}),
+        );
+        let mut rejected = record("ref_2", "rejected", Value::Null);
+        rejected.values.insert(
+            "metadata".into(),
+            json!({"source": "flyer", "rejection_reason": "spam"}),
+        );
+        let table = [
+            (
+                verified.clone(),
+                QuickKey::Pending,
+                json!({"status": "pending", "verified_at": null, "metadata": {"verified_by": null}}),
+            ),
+            (
+                verified,
+                QuickKey::Convert,
+                json!({"status": "converted", "verified_at": null, "metadata": {"verified_by": null}}),
+            ),
+            (
+                rejected,
+                QuickKey::Convert,
+                json!({"status": "converted", "metadata": {"rejection_reason": null}}),
+            ),
+        ];
+        for (record, key, expected) in table {
+            let plan = plan(&[record], key, None, None, MetadataMode::Merge).unwrap();
+            assert_eq!(body(&plan, 0), expected, "{key:?}");
+        }
+    }
+
+    fn form_companions(
+        record: &Record,
+        wanted: Value,
+        admin: Option<&str>,
+    ) -> Result<Value, (&'static str, String)> {
+        let clock = clock();
+        let context = PlanContext {
+            schema: &V1_SCHEMA,
+            admin_id: admin,
+            clock: &clock,
+            mode: MetadataMode::Merge,
+        };
+        let mut wanted = wanted.as_object().unwrap().clone();
+        VantioPolicy.companions(&context, record, &mut wanted)?;
+        Ok(Value::Object(wanted))
+    }
+
+    #[test]
+    fn the_forms_status_picker_brings_the_same_companions_as_the_keys() {
+        let converted = record("ref_1", "converted", Value::Null);
+        let picked = form_companions(
+            &converted,
+            json!({"status": "verified", "verified_at": null, "metadata": {"source": "flyer"}}),
+            Some("admin_7"),
+        )
+        .unwrap();
+        assert_eq!(picked["verified_at"], "2026-11-21T10:00:00Z");
+        assert_eq!(picked["metadata"]["verified_by"], "admin_7");
+        let typed = form_companions(
+            &converted,
+            json!({"status": "verified", "verified_at": "2026-01-01T00:00:00Z", "metadata": {}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            typed["verified_at"], "2026-01-01T00:00:00Z",
+            "a typed time is kept"
+        );
+        let no_reason = form_companions(
+            &converted,
+            json!({"status": "rejected", "metadata": {}}),
+            None,
+        );
+        assert_eq!(no_reason.unwrap_err().0, "metadata");
+        let with_reason = form_companions(
+            &converted,
+            json!({"status": "rejected", "metadata": {"rejection_reason": "dup"}}),
+            None,
+        );
+        assert!(with_reason.is_ok());
+        let unchanged = json!({"status": "converted", "metadata": {}});
+        assert_eq!(
+            form_companions(&converted, unchanged.clone(), None).unwrap(),
+            unchanged
+        );
+    }
+
+    #[test]
+    fn a_missing_admin_id_is_pointed_out() {
+        assert!(
+            VantioPolicy
+                .admin_note()
+                .unwrap()
+                .contains("REFEREE_ADMIN_ID")
+        );
     }
 }

@@ -94,6 +94,28 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             let result = reconcile(context).await;
             let _ = tx.send(Action::Reconciled { req, result });
         }
+        Effect::LoadDraft { req, id } => {
+            let result = context.journal.draft(&context.writer.profile, &id);
+            let result = result.map_err(|e| e.to_string());
+            let _ = tx.send(Action::DraftLoaded { req, result });
+        }
+        Effect::SaveDraft {
+            req,
+            id,
+            fields,
+            time,
+        } => {
+            let result = context
+                .journal
+                .save_draft(&context.writer.profile, &id, &fields, time);
+            let result = result.map_err(|e| e.to_string());
+            let _ = tx.send(Action::DraftSaved { req, result });
+        }
+        Effect::DiscardDraft { req, id } => {
+            let result = context.journal.discard_draft(&context.writer.profile, &id);
+            let result = result.map_err(|e| e.to_string());
+            let _ = tx.send(Action::DraftSaved { req, result });
+        }
         Effect::RecordSession { detail } => {
             let mut intent = intent(context, "session", "summary", Vec::new());
             intent.detail = detail;

@@ -29,6 +29,9 @@ pub struct App<B: Backend> {
     clock_zone: jiff::tz::TimeZone,
     /// Tests freeze the clock so snapshots are stable.
     frozen_clock: bool,
+    /// The queue of draft effects and the one worker that performs them in order (started on
+    /// the first draft effect).
+    drafts: Option<(mpsc::UnboundedSender<Effect>, tokio::task::JoinHandle<()>)>,
 }
 
 impl<B: Backend> App<B> {
@@ -56,6 +59,7 @@ impl<B: Backend> App<B> {
             rx,
             clock_zone,
             frozen_clock: false,
+            drafts: None,
         }
     }
 
@@ -120,10 +124,11 @@ impl<B: Backend> App<B> {
         }
     }
 
-    /// Waits until no request is in flight (or `limit` passes), applying answers as they come.
+    /// Waits until no request (draft reads and writes included) is in flight (or `limit` passes),
+    /// applying answers as they come.
     pub async fn settle(&mut self, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
-        while self.state.busy() {
+        while self.state.busy() || !self.state.draft_io.is_empty() {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(action)) => self.dispatch(action),
                 _ => return false,
@@ -159,16 +164,41 @@ impl<B: Backend> App<B> {
                     let status = net.borrow_and_update().clone();
                     self.dispatch(Action::Net(status));
                 }
-                _ = tick.tick(), if self.state.busy() => self.dispatch(Action::Tick),
+                _ = tick.tick(), if self.state.busy() || crate::app::drafts::unsaved(&self.state) => {
+                    self.dispatch(Action::Tick)
+                }
             }
             self.draw()?;
         }
+        self.finish_drafts(Duration::from_secs(2)).await;
         Ok(())
     }
 
-    fn run(&self, effect: Effect) {
+    /// Waits (at most `limit`) for the draft saves already asked for, so quitting keeps them.
+    pub async fn finish_drafts(&mut self, limit: Duration) {
+        if let Some((queue, worker)) = self.drafts.take() {
+            drop(queue);
+            let _ = tokio::time::timeout(limit, worker).await;
+        }
+    }
+
+    fn run(&mut self, effect: Effect) {
         let context = self.context.clone();
         let tx = self.tx.clone();
+        if effect.is_draft() {
+            // One worker, in order: a save never lands after the discard that followed it.
+            let (queue, _) = self.drafts.get_or_insert_with(|| {
+                let (queue, mut jobs) = mpsc::unbounded_channel::<Effect>();
+                let worker = tokio::spawn(async move {
+                    while let Some(effect) = jobs.recv().await {
+                        perform(&context, effect, tx.clone()).await;
+                    }
+                });
+                (queue, worker)
+            });
+            let _ = queue.send(effect);
+            return;
+        }
         tokio::spawn(async move { perform(&context, effect, tx).await });
     }
 }

@@ -133,6 +133,16 @@ pub enum Action {
         req: RequestId,
         error: ApiError,
     },
+    /// The store's draft of the referral whose form just opened (None: there is none).
+    DraftLoaded {
+        req: RequestId,
+        result: Result<Option<crate::store::drafts::Draft>, String>,
+    },
+    /// A draft was saved or discarded, or could not be.
+    DraftSaved {
+        req: RequestId,
+        result: Result<(), String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,10 +165,32 @@ pub enum Effect {
     Reconcile { req: RequestId },
     /// Record a verification session's summary in the journal.
     RecordSession { detail: serde_json::Value },
+    /// Read the draft of referral `id` kept for this profile, answering `DraftLoaded`.
+    LoadDraft { req: RequestId, id: String },
+    /// Keep what is typed in the form of referral `id` (field key -> text), answering `DraftSaved`.
+    SaveDraft {
+        req: RequestId,
+        id: String,
+        fields: serde_json::Map<String, serde_json::Value>,
+        time: jiff::Timestamp,
+    },
+    /// Forget the draft of referral `id`, answering `DraftSaved`.
+    DiscardDraft { req: RequestId, id: String },
     /// Open a referral by email, uid or username, answering with `Found`.
     Find {
         req: RequestId,
         by: String,
         value: String,
     },
+}
+
+impl Effect {
+    /// Draft effects run one after another, in the order they were asked for, so a save never
+    /// lands after the discard that followed it.
+    pub fn is_draft(&self) -> bool {
+        matches!(
+            self,
+            Effect::LoadDraft { .. } | Effect::SaveDraft { .. } | Effect::DiscardDraft { .. }
+        )
+    }
 }

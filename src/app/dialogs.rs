@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion};
 use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::writes::Origin;
-use super::{command, flows, picker};
+use super::{command, drafts, flows, picker};
 use crate::api::BatchAction;
 use crate::domain::Record;
 use crate::domain::mutation::Mutation;
@@ -85,6 +85,12 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Confirm(Question::DiscardForm), Action::Answer(true)) => {
             state.form = None;
             state.say(Level::Info, "Changes discarded.");
+        }
+        (Overlay::Confirm(Question::RestoreDraft), Action::Answer(yes)) => {
+            return drafts::answer(state, Some(yes));
+        }
+        (Overlay::Confirm(Question::RestoreDraft), Action::Dismiss) => {
+            return drafts::answer(state, None);
         }
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::action::RequestId;
+use super::drafts::DraftMark;
 use super::text::{TextBuffer, TextEdit};
 use crate::domain::schema::{FieldKind, FieldSpec, RefKind, Schema};
 use crate::domain::validate::{input_text, parse_input};
@@ -58,6 +59,8 @@ pub struct Form {
     pub saving: Option<RequestId>,
     /// A server message that names no field of the form.
     pub top_error: Option<String>,
+    /// Where the crash-safe draft of what is typed here stands (`app::drafts`).
+    pub draft: DraftMark,
 }
 
 impl Form {
@@ -94,7 +97,45 @@ impl Form {
             focus: 0,
             saving: None,
             top_error: None,
+            draft: DraftMark::default(),
         }
+    }
+
+    /// What is typed: the text of each changed field by its key (a draft keeps exactly this).
+    pub fn typed(&self) -> Map<String, Value> {
+        self.fields
+            .iter()
+            .filter(|f| f.is_changed())
+            .map(|f| (f.spec.key.to_string(), Value::from(f.text())))
+            .collect()
+    }
+
+    /// Puts `text` into the field `key` as if it had been typed there, and checks it. False when
+    /// the form has no such field or `text` is not one of a picker's choices.
+    pub fn restore(&mut self, key: &str, text: &str, clock: &Clock) -> bool {
+        let Some(index) = self.fields.iter().position(|f| f.spec.key == key) else {
+            return false;
+        };
+        let field = &mut self.fields[index];
+        match &mut field.input {
+            FieldInput::Text(buffer) => {
+                *buffer = if buffer.is_multiline() {
+                    TextBuffer::multi(text)
+                } else {
+                    TextBuffer::single(text)
+                }
+            }
+            FieldInput::Choice { options, selected } => {
+                match options.iter().position(|o| *o == text) {
+                    Some(i) => *selected = Some(i),
+                    None => return false,
+                }
+            }
+            FieldInput::Pick { id, .. } => *id = text.to_string(),
+        }
+        self.top_error = None;
+        self.check(index, clock);
+        true
     }
 
     pub fn focused(&self) -> &FormField {

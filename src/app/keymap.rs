@@ -153,6 +153,10 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
             KeyCode::Esc | KeyCode::Char('q') => Some(Action::Dismiss),
             _ => None,
         },
+        // Enter does not throw a kept draft away: only `n` does.
+        Overlay::Confirm(Question::RestoreDraft) if key.code == KeyCode::Enter => {
+            Some(Action::Dismiss)
+        }
         Overlay::Confirm(Question::Quit) if key.code == KeyCode::Char('w') => {
             Some(Action::WaitThenQuit)
         }

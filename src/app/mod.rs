@@ -5,6 +5,7 @@ pub mod action;
 pub mod bulk;
 pub mod command;
 mod dialogs;
+pub mod drafts;
 pub mod flows;
 pub mod form;
 pub mod keymap;

@@ -73,6 +73,9 @@ pub enum Question {
     DiscardForm,
     /// Apply a status key to every marked row: the writes it would make, planned before asking.
     Bulk { key: QuickKey, plan: Plan },
+    /// Put a draft kept from an earlier session back into the form (the offer is on the form:
+    /// `Form::draft`).
+    RestoreDraft,
     /// Take back the newest change, a bulk one, as one step (`State::writes`' top undo step).
     UndoBulk,
 }
@@ -175,6 +178,9 @@ pub struct State {
     pub form: Option<Form>,
     pub overlay: Option<Overlay>,
     pub pending: BTreeMap<RequestId, Pending>,
+    /// Draft reads and writes in the local store (`app::drafts`), kept apart from `pending` so
+    /// they never look like server requests (no spinner for them).
+    pub draft_io: BTreeMap<RequestId, crate::app::drafts::DraftIo>,
     /// Rows marked with Space; a status key then acts on all of them after one confirmation.
     pub marked: BTreeSet<String>,
     /// Writes in flight and the undo stack.
@@ -227,6 +233,7 @@ impl State {
             form: None,
             overlay: None,
             pending: BTreeMap::new(),
+            draft_io: BTreeMap::new(),
             marked: BTreeSet::new(),
             writes: Writes::default(),
             bulk: None,

@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::TextBuffer;
-use super::{command, dialogs, flows};
+use super::{command, dialogs, drafts, flows};
 use crate::api::ApiError;
 use crate::domain::Record;
 use crate::domain::diff::diff;
@@ -85,6 +85,13 @@ fn load_referrals(state: &mut State) -> Vec<Effect> {
 }
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let before = drafts::watch(state);
+    let mut effects = apply(state, action);
+    effects.extend(drafts::sync(state, before));
+    effects
+}
+
+fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick => state.spinner = state.spinner.wrapping_add(1),
         Action::Net(status) => state.net = status,
@@ -107,6 +114,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::JournalLoaded { req, result } => command::journal_loaded(state, req, result),
         Action::Found { req, result } => command::found(state, req, result),
         Action::RequestFailed { req, error } => request_failed(state, req, error),
+        Action::DraftLoaded { req, result } => return drafts::loaded(state, req, result),
+        Action::DraftSaved { req, result } => drafts::saved(state, req, result),
         other => return input(state, other),
     }
     Vec::new()
@@ -211,6 +220,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             Some(record) => {
                 state.form = Some(Form::open(state.schema, record));
                 state.list.filtering = false;
+                return drafts::opened(state);
             }
             None => state.say(Level::Info, "No referral selected."),
         },

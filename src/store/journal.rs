@@ -19,8 +19,9 @@ use super::audit;
 
 pub const FILE_NAME: &str = "referee.db";
 
-/// The schema this build writes; `schema_version` holds the one a file has.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes; `schema_version` holds the one a file has (1: the journal;
+/// 2: plus the edit form's drafts, see `store::drafts`).
+const SCHEMA_VERSION: i64 = 2;
 /// How long a call waits for another process (a second console, `referee audit`) holding the lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -57,6 +58,17 @@ CREATE TABLE outcomes (
     status  INTEGER,
     after   TEXT NOT NULL,
     message TEXT
+);
+";
+
+/// Version 2: what is typed in the edit form, per profile and referral (`store::drafts`).
+const SCHEMA_V2: &str = "
+CREATE TABLE drafts (
+    profile  TEXT NOT NULL,
+    referral TEXT NOT NULL,
+    fields   TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (profile, referral)
 );
 ";
 
@@ -423,7 +435,7 @@ impl Journal {
             .collect()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll back
         // on drop), so a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
@@ -436,7 +448,7 @@ impl Journal {
         }
     }
 
-    fn sql(&self) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
+    pub(super) fn sql(&self) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
         move |source| JournalError::Sql {
             where_: self.describe(),
             source,
@@ -454,28 +466,32 @@ impl Journal {
         let version: Option<i64> = tx
             .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
             .map_err(self.sql())?;
+        // Each step takes a file from the version before it to its own, in this one transaction.
+        let steps: [(i64, &str); 2] = [(1, SCHEMA_V1), (2, SCHEMA_V2)];
         match version {
-            None => {
-                tx.execute_batch(SCHEMA_V1).map_err(self.sql())?;
-                tx.execute(
-                    "INSERT INTO schema_version (version) VALUES (?1)",
-                    [SCHEMA_VERSION],
-                )
-                .map_err(self.sql())?;
-            }
-            Some(SCHEMA_VERSION) => {}
             Some(found) if found > SCHEMA_VERSION => {
                 return Err(JournalError::NewerSchema {
                     path: self.path.clone().unwrap_or_default(),
                     found,
                 });
             }
-            Some(found) => {
+            Some(found) if found < 1 => {
                 return Err(JournalError::Damaged {
                     where_: self.describe(),
                     entry: 0,
                     what: format!("unknown schema version {found}"),
                 });
+            }
+            found => {
+                let from = found.unwrap_or(0);
+                for (version, sql) in steps.iter().filter(|(v, _)| *v > from) {
+                    tx.execute_batch(sql).map_err(self.sql())?;
+                    tx.execute(
+                        "INSERT INTO schema_version (version) VALUES (?1)",
+                        [version],
+                    )
+                    .map_err(self.sql())?;
+                }
             }
         }
         tx.commit().map_err(self.sql())

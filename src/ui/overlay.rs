@@ -83,11 +83,18 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 *scroll,
             );
         }
+        Overlay::Confirm(Question::RestoreDraft) => {
+            let Some(offer) = crate::app::drafts::offer(state) else {
+                return;
+            };
+            popup(frame, area, " Draft ", restore_lines(state, offer), 78);
+        }
         Overlay::Confirm(question) => {
             let text = match question {
                 Question::Quit => quit_question(state),
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
                 Question::Bulk { key, plan } => bulk_question(state, *key, plan),
+                Question::RestoreDraft => String::new(),
                 Question::UndoBulk => match state.writes.undo.last() {
                     Some(step) => format!(
                         "Undo {}: put {} write{} back, each through the conflict check? (y / N)",
@@ -453,6 +460,56 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
     }
     text.push_str(" (y / N)");
     text
+}
+
+/// "Restore the draft from 17:42?" and, per differing field, the server's value and the draft's.
+fn restore_lines(state: &State, offer: &crate::app::drafts::DraftOffer) -> Vec<Line<'static>> {
+    // One line each: line breaks (metadata) and other control characters are made visible.
+    let one_line = |text: &str| -> String {
+        let shown: String = text
+            .chars()
+            .map(|c| match c {
+                '\n' => '⏎',
+                c if c.is_control() => '\u{FFFD}',
+                c => c,
+            })
+            .collect();
+        if shown.is_empty() {
+            "(empty)".into()
+        } else {
+            shown
+        }
+    };
+    let width = offer
+        .differing
+        .iter()
+        .map(|d| d.label.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let when = crate::app::drafts::when(&state.clock, offer.saved_at);
+    let mut lines = vec![
+        Line::raw(format!("Restore the draft from {when}? y/n")),
+        Line::raw(""),
+        Line::styled(
+            format!("{:<width$}  on the server now → in the draft", "field"),
+            theme::dim(),
+        ),
+    ];
+    for d in &offer.differing {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<width$}  ", d.label), theme::label()),
+            Span::styled(one_line(&d.server), theme::dim()),
+            Span::raw(" → "),
+            Span::styled(one_line(&d.draft), Style::new().fg(Color::Green)),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "y restore it into the form · n discard the draft · Esc decide later",
+        theme::dim(),
+    ));
+    lines
 }
 
 fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {

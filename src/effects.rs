@@ -220,9 +220,94 @@ async fn fetch_one(context: &Context, id: &str) -> Result<Record, ApiError> {
     }
 }
 
-/// A backend action: started, polled until it ends (or for at most `BATCH_POLL_LIMIT`), then
-/// every referral is re-read and counts as applied only if its watched field changed.
+/// A backend action, guarded: referrals someone else changed since they were loaded are left out
+/// and reported as conflicts; the rest are sent.
 async fn run_action(
+    context: &Context,
+    req: RequestId,
+    write: &ActionWrite,
+    tx: &Answers,
+) -> Outcome {
+    let client = &context.client;
+    // The conflict guard: referrals whose watched field changed since they were loaded are left out.
+    let fresh = match client.refresh(&write.ids).await {
+        Ok(fresh) => fresh,
+        Err(error) => {
+            return Outcome::Failed {
+                message: format!("Nothing was sent. {}", error.user_message()),
+            };
+        }
+    };
+    let (unchanged, moved): (Vec<Record>, Vec<Record>) = fresh
+        .into_iter()
+        .partition(|r| write.before.get(&r.id) == Some(r.get(write.watched)));
+    if unchanged.is_empty() {
+        let Some(theirs) = moved.into_iter().next() else {
+            return Outcome::Failed {
+                message: "Nothing was sent: none of these referrals is on the server any more."
+                    .into(),
+            };
+        };
+        return Outcome::Conflict {
+            theirs,
+            fields: vec![write.watched.to_string()],
+        };
+    }
+    let mut acting = write.clone();
+    acting.ids = unchanged.iter().map(|r| r.id.clone()).collect();
+    acting.before.retain(|id, _| acting.ids.contains(id));
+    let outcome = send_action(context, req, &acting, tx).await;
+    with_left_out(outcome, &acting.ids, moved)
+}
+
+/// An action's outcome on the referrals it was sent for, with those the guard left out added.
+fn with_left_out(outcome: Outcome, sent: &[String], moved: Vec<Record>) -> Outcome {
+    if moved.is_empty() {
+        return outcome;
+    }
+    let conflicted: Vec<String> = moved.iter().map(|r| r.id.clone()).collect();
+    let message = "changed by someone else since it was loaded".to_string();
+    match outcome {
+        Outcome::Applied { mut records, .. } => {
+            records.extend(moved);
+            Outcome::Partly {
+                records,
+                applied: sent.to_vec(),
+                failed: Vec::new(),
+                conflicted,
+                message,
+            }
+        }
+        Outcome::Partly {
+            mut records,
+            applied,
+            failed,
+            message,
+            ..
+        } => {
+            records.extend(moved);
+            Outcome::Partly {
+                records,
+                applied,
+                failed,
+                conflicted,
+                message,
+            }
+        }
+        Outcome::Failed { message } => Outcome::Partly {
+            records: moved,
+            applied: Vec::new(),
+            failed: sent.to_vec(),
+            conflicted,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// Starts an action, polls it until it ends (or for at most `BATCH_POLL_LIMIT`), then re-reads
+/// every referral: one counts as applied only if its watched field changed.
+async fn send_action(
     context: &Context,
     req: RequestId,
     write: &ActionWrite,
@@ -314,6 +399,7 @@ fn changed_outcome(
             records,
             applied,
             failed,
+            conflicted: Vec::new(),
             message,
         },
     }

@@ -721,3 +721,54 @@ async fn one_u_takes_back_a_whole_bulk_change() {
         screen_text(&app)
     );
 }
+
+#[tokio::test]
+async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_consoles_back() {
+    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 40);
+    loaded(&mut app).await;
+    let pending: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("state") == "pending")
+        .take(3)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(pending.len(), 3);
+    for id in &pending {
+        app.state.select(id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    // Another admin disables the second one after the console loaded it.
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/referrals/disable"))
+        .bearer_auth(KEY)
+        .header("Account-ID", ACCOUNT)
+        .json(&json!({"ids": [pending[1].parse::<i64>().unwrap()]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let rows = &app.state.bulk.as_ref().unwrap().rows;
+    assert_eq!(rows[&pending[1]], referee::app::bulk::RowResult::Conflict);
+    assert_eq!(rows[&pending[0]], referee::app::bulk::RowResult::Done);
+    assert_eq!(
+        server_record_v2(&base, &pending[1]).await["state"],
+        "denied",
+        "the other admin's change is left alone"
+    );
+    assert_ne!(
+        server_record_v2(&base, &pending[0]).await["state"],
+        "pending"
+    );
+    assert!(
+        screen_text(&app).contains("changed by someone else"),
+        "{}",
+        screen_text(&app)
+    );
+}

@@ -103,6 +103,9 @@ impl Bulk {
             let result = match outcome {
                 Outcome::Applied { .. } => RowResult::Done,
                 Outcome::Partly { applied, .. } if applied.contains(&id) => RowResult::Done,
+                Outcome::Partly { conflicted, .. } if conflicted.contains(&id) => {
+                    RowResult::Conflict
+                }
                 Outcome::Partly { message, .. } => RowResult::Failed(message.clone()),
                 Outcome::Refused(error) => RowResult::Failed(error.user_message()),
                 Outcome::Failed { message } => RowResult::Failed(message.clone()),

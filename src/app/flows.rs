@@ -429,15 +429,29 @@ fn say_outcome(state: &mut State, done: &Completion, success: bool) {
             state.say(Level::Success, text);
         }
         Outcome::Applied { .. } => {}
-        Outcome::Partly { applied, failed, message, .. } => state.say(
-            Level::Error,
-            format!(
-                "{} {what}: {} done, {} not changed. {message}",
-                done.mutation.summary(),
-                applied.len(),
-                failed.len()
-            ),
-        ),
+        Outcome::Partly {
+            applied,
+            failed,
+            conflicted,
+            message,
+            ..
+        } => {
+            let mut parts = vec![format!("{} done", applied.len())];
+            if !failed.is_empty() {
+                parts.push(format!("{} not changed ({message})", failed.len()));
+            }
+            if !conflicted.is_empty() {
+                parts.push(format!(
+                    "{} left out: changed by someone else since loaded ({})",
+                    conflicted.len(),
+                    conflicted.join(", ")
+                ));
+            }
+            state.say(
+                Level::Error,
+                format!("{} {what}: {}.", done.mutation.summary(), parts.join(", ")),
+            );
+        }
         Outcome::Refused(error) => state.say(
             Level::Error,
             format!("{what} not saved. {}", error.user_message()),

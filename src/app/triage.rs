@@ -10,6 +10,9 @@ use jiff::Timestamp;
 use super::text::TextBuffer;
 use crate::domain::mutation::Outcome;
 
+/// Why a decision on a referral someone else changed first comes back.
+const CHANGED: &str = "Changed by someone else since it was loaded: look again.";
+
 /// Reasons remembered for the number keys of the reason prompt.
 const RECENT_REASONS: usize = 9;
 
@@ -155,11 +158,12 @@ impl Triage {
                 self.decisions[at].written = Written::Unknown;
                 return;
             }
+            Outcome::Conflict { .. } => CHANGED.to_string(),
+            Outcome::Partly { conflicted, .. } if conflicted.iter().any(|c| c == id) => {
+                CHANGED.to_string()
+            }
             Outcome::Partly { message, .. } | Outcome::Failed { message } => message.clone(),
             Outcome::Refused(error) => error.user_message(),
-            Outcome::Conflict { .. } => {
-                "Changed by someone else since it was loaded: look again.".to_string()
-            }
         };
         self.decisions.remove(at);
         self.errors.insert(id.to_string(), error);

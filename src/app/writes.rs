@@ -146,7 +146,7 @@ impl Writes {
         outcome: Outcome,
     ) -> Option<Completion> {
         let flight = self.in_flight.remove(&req)?;
-        let landed = matches!(outcome, Outcome::Applied { .. } | Outcome::Partly { .. });
+        let landed = outcome.landed();
         if flight.origin.is_undo() {
             if !landed {
                 self.add_to_step(&flight.step, Some(flight.mutation.clone()));
@@ -198,12 +198,15 @@ fn inverse_of(
             let after = after_of(schema, write, record, mode);
             Some(Mutation::Fields(write.inverse(schema, &after)))
         }
-        (Mutation::Action(action), Outcome::Applied { .. }) => {
-            action.inverse_for(&action.ids).map(Mutation::Action)
-        }
-        (Mutation::Action(action), Outcome::Partly { applied, .. }) => {
-            action.inverse_for(applied).map(Mutation::Action)
-        }
+        (Mutation::Action(action), Outcome::Applied { records, .. }) => action
+            .inverse_for(&action.ids, records)
+            .map(Mutation::Action),
+        (
+            Mutation::Action(action),
+            Outcome::Partly {
+                applied, records, ..
+            },
+        ) => action.inverse_for(applied, records).map(Mutation::Action),
         _ => None,
     }
 }
@@ -402,6 +405,7 @@ mod tests {
                 records: vec![],
                 applied: vec!["2".into()],
                 failed: vec!["1".into()],
+                conflicted: vec![],
                 message: "1 failed".into(),
             },
         );

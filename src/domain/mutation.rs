@@ -136,15 +136,21 @@ impl FieldWrite {
 }
 
 impl ActionWrite {
-    /// The action that puts back the referrals in `applied`, when the backend has one.
-    pub fn inverse_for(&self, applied: &[String]) -> Option<ActionWrite> {
+    /// The action that puts back the referrals in `applied`, when the backend has one; `records`
+    /// are fresh copies after this action, the base its guard compares with.
+    pub fn inverse_for(&self, applied: &[String], records: &[Record]) -> Option<ActionWrite> {
         let action = self.inverse?;
+        let before: Map<String, Value> = records
+            .iter()
+            .filter(|r| applied.contains(&r.id))
+            .map(|r| (r.id.clone(), r.get(self.watched).clone()))
+            .collect();
         (!applied.is_empty()).then(|| ActionWrite {
             action,
             ids: applied.to_vec(),
             reason: None,
             watched: self.watched,
-            before: Map::new(),
+            before,
             inverse: None,
         })
     }
@@ -194,6 +200,8 @@ pub enum Outcome {
         records: Vec<Record>,
         applied: Vec<String>,
         failed: Vec<String>,
+        /// Left out before sending: someone else changed them since they were loaded.
+        conflicted: Vec<String>,
         message: String,
     },
     /// The server refused the values (400/422): field errors go under their fields.
@@ -208,9 +216,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether the server holds at least some of what the write meant.
+    pub fn landed(&self) -> bool {
+        match self {
+            Outcome::Applied { .. } => true,
+            Outcome::Partly { applied, .. } => !applied.is_empty(),
+            _ => false,
+        }
+    }
+
     /// The journal's word for it.
     pub fn word(&self) -> &'static str {
         match self {
+            Outcome::Partly { applied, .. } if applied.is_empty() => "failed",
             Outcome::Applied { .. } | Outcome::Partly { .. } => "applied",
             Outcome::Refused(_) => "refused",
             Outcome::Conflict { .. } => "conflict",

@@ -654,7 +654,16 @@ fn triage_answered(state: &mut State, done: &Completion) -> Vec<Effect> {
             triage.finished(id, &done.outcome);
         }
     }
-    record_summary_when_settled(state)
+    let mut effects = record_summary_when_settled(state);
+    let waiting = state
+        .triage
+        .as_mut()
+        .filter(|t| t.undo_when_written && !t.sending());
+    if let Some(triage) = waiting {
+        triage.undo_when_written = false;
+        effects.extend(triage_undo(state));
+    }
+    effects
 }
 
 /// `u` in triage: take back the session's last decision (its write is undone where the backend
@@ -1017,5 +1026,33 @@ mod tests {
         );
         assert!(sent(&next).is_empty(), "the queued row is not sent");
         assert!(state.should_quit);
+    }
+
+    #[test]
+    fn a_fast_u_after_a_triage_decision_is_not_dropped() {
+        let mut state = state();
+        start_triage(&mut state);
+        let req = sent(&update(&mut state, Action::Quick(QuickKey::Verify)))[0];
+        let early = update(&mut state, Action::Undo);
+        assert!(sent(&early).is_empty(), "nothing to undo on the server yet");
+        let later = update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: applied("ref_1"),
+            },
+        );
+        assert_eq!(
+            sent(&later).len(),
+            1,
+            "the undo goes out once the decision landed"
+        );
+        let triage = state.triage.as_ref().unwrap();
+        assert_eq!(
+            triage.current(),
+            Some("ref_1"),
+            "the referral is back on screen"
+        );
+        assert_eq!(triage.decided(), 0);
     }
 }

@@ -57,6 +57,9 @@ pub struct Triage {
     pub ended: Option<Timestamp>,
     /// The summary is in the journal (written once, when every decision has its outcome).
     pub recorded: bool,
+    /// `u` was pressed while the last decision was still being written: it is taken back as soon
+    /// as that write answers, so a fast `vu` is never dropped.
+    pub undo_when_written: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +89,7 @@ impl Triage {
             decisions: Vec::new(),
             ended: None,
             recorded: false,
+            undo_when_written: false,
         }
     }
 
@@ -165,6 +169,10 @@ impl Triage {
             Outcome::Partly { message, .. } | Outcome::Failed { message } => message.clone(),
             Outcome::Refused(error) => error.user_message(),
         };
+        if at + 1 == self.decisions.len() {
+            // The decision a waiting `u` meant did not land: it comes back anyway.
+            self.undo_when_written = false;
+        }
         self.decisions.remove(at);
         self.errors.insert(id.to_string(), error);
         let at = (self.position + 1).min(self.queue.len());
@@ -178,10 +186,12 @@ impl Triage {
             return Err("Nothing decided in this session yet.".to_string());
         };
         if last.written == Written::Sending {
-            return Err(format!(
-                "{} is still being written: press u again in a moment.",
+            let message = format!(
+                "{} is still being written: it is taken back as soon as the server answers.",
                 last.id
-            ));
+            );
+            self.undo_when_written = true;
+            return Err(message);
         }
         let decision = self.decisions.pop().expect("checked above");
         self.queue.insert(self.position, decision.id.clone());

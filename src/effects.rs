@@ -15,7 +15,7 @@ use crate::domain::mutation::{
     decide, lost_answer, settle,
 };
 use crate::domain::{MetadataMode, Record, Schema};
-use crate::store::journal::{Intent, Journal, Recorded, Verdict};
+use crate::store::journal::{Intent, Journal, Recorded, Stored, Verdict};
 
 /// The newest journal entries `:journal` shows.
 const JOURNAL_SHOWN: usize = 200;
@@ -74,6 +74,17 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             let outcome = mutate(context, req, &mutation, why, &tx).await;
             let _ = tx.send(Action::Written { req, outcome });
         }
+        Effect::LoadReasons { req } => {
+            let reasons = context
+                .journal
+                .entries(None)
+                .map(|entries| recent_reasons(&entries, &context.writer.profile))
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "could not read recent reasons from the journal");
+                    Vec::new()
+                });
+            let _ = tx.send(Action::ReasonsLoaded { req, reasons });
+        }
         Effect::LoadJournal { req } => {
             let result = context
                 .journal
@@ -125,6 +136,27 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             }
         }
     }
+}
+
+/// The last distinct rejection reasons `profile` wrote, newest first: stored as
+/// `metadata.rejection_reason` (v1) or kept only in the journal (v2 actions).
+pub fn recent_reasons(entries: &[Stored], profile: &str) -> Vec<String> {
+    let mut reasons: Vec<String> = Vec::new();
+    for entry in entries.iter().rev().filter(|e| e.intent.profile == profile) {
+        let intent = &entry.intent;
+        let reason = intent.body["metadata"]["rejection_reason"]
+            .as_str()
+            .or(intent.detail["reason"].as_str());
+        if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty())
+            && !reasons.iter().any(|r| r == reason)
+        {
+            reasons.push(reason.to_string());
+            if reasons.len() == crate::app::triage::RECENT_REASONS {
+                break;
+            }
+        }
+    }
+    reasons
 }
 
 /// Journals, sends and decides one write.

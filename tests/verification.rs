@@ -772,3 +772,43 @@ async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_console
         screen_text(&app)
     );
 }
+
+#[tokio::test]
+async fn recent_reasons_come_back_in_the_next_triage_session() {
+    let sb = sandbox(40, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut app, _journal) = journaled(&base, &logs);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Char('x'));
+    type_text(&mut app, "1 of 3 duplicates");
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('q'));
+    press(&mut app, KeyCode::Esc);
+    settle(&mut app).await;
+    // A new session, in a console started again on the same journal.
+    let (mut again, _) = journaled(&base, &logs);
+    loaded(&mut again).await;
+    press(&mut again, KeyCode::Char('t'));
+    settle(&mut again).await;
+    press(&mut again, KeyCode::Char('x'));
+    assert!(
+        screen_text(&again).contains("Alt-1 1 of 3 duplicates"),
+        "{}",
+        screen_text(&again)
+    );
+    alt(&mut again, '1');
+    settle(&mut again).await;
+    let rejected = again
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("metadata.rejection_reason") == "1 of 3 duplicates")
+        .count();
+    assert_eq!(
+        rejected, 2,
+        "typed as typed the first time, picked the second"
+    );
+}

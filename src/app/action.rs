@@ -116,6 +116,11 @@ pub enum Action {
         req: RequestId,
         result: Result<crate::effects::Reconciliation, String>,
     },
+    /// Recent rejection reasons from the journal, newest first, for triage's Alt-1..9.
+    ReasonsLoaded {
+        req: RequestId,
+        reasons: Vec<String>,
+    },
     JournalLoaded {
         req: RequestId,
         result: Result<Vec<crate::store::journal::Stored>, String>,
@@ -159,6 +164,8 @@ pub enum Effect {
         /// Why it is written, for the journal: form, quick, bulk, triage, undo, resend.
         why: &'static str,
     },
+    /// Read the rejection reasons this profile used most recently, answering `ReasonsLoaded`.
+    LoadReasons { req: RequestId },
     /// Read this profile's newest journal entries, answering `JournalLoaded`.
     LoadJournal { req: RequestId },
     /// Check the journaled writes an earlier run left without an outcome, answering `Reconciled`.

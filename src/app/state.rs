@@ -40,6 +40,8 @@ pub enum Pending {
     Reconcile,
     /// Reading the journal for `:journal`.
     Journal,
+    /// Reading recent rejection reasons for triage.
+    Reasons,
     Find {
         by: String,
         value: String,

@@ -14,7 +14,7 @@ use crate::domain::mutation::Outcome;
 const CHANGED: &str = "Changed by someone else since it was loaded: look again.";
 
 /// Reasons remembered for the number keys of the reason prompt.
-const RECENT_REASONS: usize = 9;
+pub const RECENT_REASONS: usize = 9;
 
 /// Where a decision's write stands.
 #[derive(Debug, Clone, PartialEq)]

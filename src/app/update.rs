@@ -112,6 +112,21 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
         Action::Reconciled { req, result } => reconciled(state, req, result),
         Action::JournalLoaded { req, result } => command::journal_loaded(state, req, result),
+        Action::ReasonsLoaded { req, reasons } => {
+            if state.pending.remove(&req).is_some()
+                && let Some(triage) = state.triage.as_mut()
+            {
+                // Reasons typed in this session stay first.
+                for reason in reasons.iter().rev() {
+                    if !triage.recent_reasons.contains(reason) {
+                        triage.recent_reasons.push(reason.clone());
+                    }
+                }
+                triage
+                    .recent_reasons
+                    .truncate(crate::app::triage::RECENT_REASONS);
+            }
+        }
         Action::Found { req, result } => command::found(state, req, result),
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         Action::DraftLoaded { req, result } => return drafts::loaded(state, req, result),
@@ -228,7 +243,13 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Help => state.overlay = Some(Overlay::Help),
         Action::Undo => return flows::undo(state),
         Action::RetryFailed => return flows::retry_failed(state),
-        Action::TriageStart => flows::start_triage(state),
+        Action::TriageStart => {
+            flows::start_triage(state);
+            if state.triage.is_some() {
+                let req = state.request(Pending::Reasons);
+                return vec![Effect::LoadReasons { req }];
+            }
+        }
         Action::CommandStart => {
             state.overlay = Some(Overlay::Command {
                 input: TextBuffer::single(""),
@@ -479,6 +500,6 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
             );
         }
         // These answer with their own Actions, errors included.
-        Pending::Find { .. } | Pending::Reconcile | Pending::Journal => {}
+        Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
     }
 }

@@ -812,3 +812,32 @@ async fn recent_reasons_come_back_in_the_next_triage_session() {
         "typed as typed the first time, picked the second"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_replaces_metadata_is_named_and_undo_restores_the_whole_object() {
+    // The server replaces metadata; the profile (the harness) says merge.
+    let sb = sandbox(30, 10_000, MetadataMode::Replace).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 40);
+    loaded(&mut app).await;
+    let target = first_record(&app, |r| {
+        r.text("status") == "converted"
+            && r.get("metadata").as_object().is_some_and(|m| !m.is_empty())
+    });
+    let before = server_record(&base, &target.id).await["metadata"].clone();
+    app.state.select(&target.id);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    assert!(
+        screen_text(&app).contains("Your server replaces metadata"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+    assert_eq!(
+        server_record(&base, &target.id).await["metadata"],
+        before,
+        "u puts the whole previous object back"
+    );
+}

@@ -382,6 +382,7 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
     let Some(done) = state.writes.complete(schema, mode, req, outcome) else {
         return Vec::new();
     };
+    let warning = replaced_metadata(state, &done);
     match &done.outcome {
         Outcome::Applied { records, .. } | Outcome::Partly { records, .. } => {
             state.replace_records(records.clone())
@@ -409,10 +410,71 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
             Vec::new()
         }
     };
+    if let Some(warning) = warning {
+        // Over whatever the write's own message said: the profile is wrong for this server.
+        state.say(Level::Error, warning);
+    }
     if state.quit_when_idle && state.writes.count() == 0 {
         state.should_quit = true;
     }
     effects
+}
+
+/// In merge mode, an applied PUT whose answer lost metadata keys it did not send means the server
+/// replaces metadata: say so at once, and make `u` put the whole previous object back. Runs before
+/// the answer replaces the loaded record, which still holds the old object.
+fn replaced_metadata(state: &mut State, done: &Completion) -> Option<String> {
+    let (Mutation::Fields(write), Outcome::Applied { records, .. }) =
+        (&done.mutation, &done.outcome)
+    else {
+        return None;
+    };
+    if state.session.metadata_mode != crate::domain::MetadataMode::Merge {
+        return None;
+    }
+    let spec = state
+        .schema
+        .fields
+        .iter()
+        .find(|f| f.kind == crate::domain::schema::FieldKind::JsonObject)?;
+    let sent = write.changes.body.get(spec.body_key())?.as_object()?;
+    let old = state.record(&write.id)?.get(spec.key).clone();
+    let new = records
+        .iter()
+        .find(|r| r.id == write.id)?
+        .get(spec.key)
+        .clone();
+    let old_keys = old.as_object()?;
+    let vanished: Vec<&String> = old_keys
+        .keys()
+        .filter(|k| !sent.contains_key(*k) && new.get(k.as_str()).is_none())
+        .collect();
+    if vanished.is_empty() {
+        return None;
+    }
+    let warning = format!(
+        "Your server replaces metadata: {} vanished from {}. Set metadata_mode = \"replace\" for this profile; u puts the whole previous object back.",
+        vanished
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        write.id
+    );
+    // The undo step this write just made sends the whole previous object.
+    let step = state.writes.undo.iter_mut().rev().find_map(|step| {
+        step.writes.iter_mut().rev().find_map(|w| match w {
+            Mutation::Fields(undo) if undo.id == write.id => Some(undo),
+            _ => None,
+        })
+    });
+    if let Some(undo) = step {
+        undo.changes
+            .body
+            .insert(spec.body_key().to_string(), old.clone());
+        undo.base.insert(spec.key.to_string(), new);
+    }
+    Some(warning)
 }
 
 /// The status line for a finished write; `success` also says a success (bulk rows do not).

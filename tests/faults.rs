@@ -67,10 +67,7 @@ fn bulk_verify(app: &mut App<TestBackend>, ids: &[String]) {
     press(app, KeyCode::Char('v'));
     let text = screen_text(app);
     assert!(
-        text.contains(&format!(
-            "Mark verified {} marked referrals? (y / N)",
-            ids.len()
-        )),
+        text.contains(&format!("Mark verified {} marked referrals?", ids.len())),
         "{text}"
     );
     press(app, KeyCode::Char('y'));
@@ -429,7 +426,7 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
     pty.send(b"V").await;
     pty.wait_for(&format!("{SEEDED} marked")).await;
     pty.send(b"v").await;
-    pty.wait_for("(y / N)").await;
+    pty.wait_for("y yes · n no").await;
     pty.send(b"y").await;
     // Kill it once a few writes have landed and while others are in flight.
     let mut landed = 0;

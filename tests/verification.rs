@@ -196,7 +196,7 @@ async fn a_bulk_of_200_under_a_low_rate_limit_updates_all_and_never_goes_over() 
     assert_eq!(app.state.marked.len(), 200);
     press(&mut app, KeyCode::Char('v'));
     assert!(
-        screen_text(&app).contains("Mark verified 200 marked referrals? (y / N)"),
+        screen_text(&app).contains("Mark verified 200 marked referrals?"),
         "{}",
         screen_text(&app)
     );
@@ -493,7 +493,7 @@ async fn bulk_reject_asks_first_and_needs_a_reason_and_one_bulk_runs_at_a_time()
     }
     press(&mut app, KeyCode::Char('x'));
     assert!(
-        screen_text(&app).contains("Reject 2 marked referrals? (y / N)"),
+        screen_text(&app).contains("Reject 2 marked referrals?"),
         "{}",
         screen_text(&app)
     );
@@ -839,5 +839,47 @@ async fn a_server_that_replaces_metadata_is_named_and_undo_restores_the_whole_ob
         server_record(&base, &target.id).await["metadata"],
         before,
         "u puts the whole previous object back"
+    );
+}
+
+#[tokio::test]
+async fn the_bulk_question_says_when_marked_rows_are_hidden_by_the_filter() {
+    let sb = sandbox(30, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 120, 40);
+    loaded(&mut app).await;
+    let rows: Vec<referee::domain::Record> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") == "converted")
+        .take(2)
+        .cloned()
+        .collect();
+    for row in &rows {
+        app.state.select(&row.id);
+        press(&mut app, KeyCode::Char(' '));
+    }
+    assert!(
+        screen_text(&app).contains("· 2 marked"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, &rows[0].text("email"));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('v'));
+    // The question wraps inside its box: read it as one line of words.
+    let flat = screen_text(&app)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("Mark verified 2 marked referrals? 1 of them is hidden by the filter."),
+        "{flat}"
+    );
+    assert!(
+        flat.contains("y yes · n no"),
+        "the keys line is not cut off"
     );
 }

@@ -145,7 +145,11 @@ fn mark_cell(state: &State, id: &str) -> Cell<'static> {
 }
 
 fn count_text(state: &State) -> String {
-    format!("{}/{}", state.list.visible.len(), state.records.len())
+    let mut text = format!("{}/{}", state.list.visible.len(), state.records.len());
+    if !state.marked.is_empty() {
+        text.push_str(&format!(" · {} marked", state.marked.len()));
+    }
+    text
 }
 
 fn title(state: &State) -> Line<'static> {

@@ -97,7 +97,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 Question::RestoreDraft => String::new(),
                 Question::UndoBulk => match state.writes.undo.last() {
                     Some(step) => format!(
-                        "Undo {}: put {} write{} back, each through the conflict check? (y / N)",
+                        "Undo {}: put {} write{} back, each through the conflict check?",
                         step.label,
                         step.writes.len(),
                         if step.writes.len() == 1 { "" } else { "s" }
@@ -105,12 +105,21 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     None => "Nothing to undo.".to_string(),
                 },
             };
-            let lines = vec![
-                Line::raw(text),
-                Line::raw(""),
-                Line::styled("y yes · n no", theme::dim()),
-            ];
-            popup(frame, area, " Are you sure? ", lines, 60);
+            const WIDTH: u16 = 64;
+            let width = WIDTH.min(area.width);
+            let mut lines: Vec<Line> = wrap(&text, width.saturating_sub(2) as usize)
+                .into_iter()
+                .map(Line::raw)
+                .collect();
+            lines.push(Line::raw(""));
+            let keys = match question {
+                Question::Quit if state.writes.count() > 0 => {
+                    "y quit now · w wait, then quit · n stay"
+                }
+                _ => "y yes · n no",
+            };
+            lines.push(Line::styled(keys, theme::dim()));
+            popup(frame, area, " Are you sure? ", lines, width);
         }
         Overlay::RejectReason { ids, input, error } => {
             let name = match ids.as_slice() {
@@ -414,6 +423,26 @@ fn cut(text: &str, width: usize) -> String {
     format!("{kept}…")
 }
 
+/// `text` broken at spaces into lines of at most `width` characters (longer words are cut), so a
+/// popup can be sized to what it shows.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// The quit question names the writes still in flight and offers to wait for them.
 fn quit_question(state: &State) -> String {
     let queued = state.bulk.as_ref().map_or(0, |b| b.queued());
@@ -424,7 +453,7 @@ fn quit_question(state: &State) -> String {
     match state.writes.count() {
         0 => "Quit? Unsent changes will be lost.".to_string(),
         n => format!(
-            "{} still in flight.{not_sent} y: quit now (the journal checks them at the next start) · w: wait for them, then quit · n: stay",
+            "{} still in flight.{not_sent} If you quit now, the journal checks them at the next start.",
             plural(n, "write")
         ),
     }
@@ -450,6 +479,22 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
             plan.skipped[0].1
         ));
     }
+    let shown: std::collections::HashSet<&str> = state
+        .list
+        .visible
+        .iter()
+        .map(|i| state.records[*i].id.as_str())
+        .collect();
+    match state
+        .marked
+        .iter()
+        .filter(|id| !shown.contains(id.as_str()))
+        .count()
+    {
+        0 => {}
+        1 => text.push_str(" 1 of them is hidden by the filter."),
+        n => text.push_str(&format!(" {n} of them are hidden by the filter.")),
+    }
     let records: Vec<_> = plan
         .ids()
         .iter()
@@ -458,7 +503,6 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
     if !state.schema.policy.undoable(&records, key) {
         text.push_str(" This cannot be undone with u.");
     }
-    text.push_str(" (y / N)");
     text
 }
 

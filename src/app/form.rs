@@ -32,6 +32,9 @@ pub struct FormField {
     /// The text the field started with: an untouched field is neither checked nor sent.
     pub original: String,
     pub error: Option<String>,
+    /// `error` came from the server: it stays until the field itself is edited, not when the
+    /// cursor merely passes through.
+    pub error_from_server: bool,
 }
 
 impl FormField {
@@ -88,6 +91,7 @@ impl Form {
                     input,
                     original,
                     error: None,
+                    error_from_server: false,
                 }
             })
             .collect();
@@ -147,7 +151,9 @@ impl Form {
     }
 
     fn touched(&mut self) {
-        self.fields[self.focus].error = None;
+        let field = &mut self.fields[self.focus];
+        field.error = None;
+        field.error_from_server = false;
         self.top_error = None;
     }
 
@@ -199,6 +205,9 @@ impl Form {
     /// Checks one field if it was changed, setting or clearing its error.
     fn check(&mut self, index: usize, clock: &Clock) -> Option<Value> {
         let field = &mut self.fields[index];
+        if field.error_from_server {
+            return None;
+        }
         if !field.is_changed() {
             field.error = None;
             return None;
@@ -266,9 +275,48 @@ impl Form {
         match self.fields.iter().position(named) {
             Some(index) => {
                 self.fields[index].error = Some(message.to_string());
+                self.fields[index].error_from_server = true;
                 true
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Record;
+    use crate::domain::schema::V1_SCHEMA;
+    use serde_json::json;
+
+    #[test]
+    fn a_server_error_stays_until_its_field_is_edited() {
+        let record = Record::sample(json!({"email": "a@x.io", "first_name": "Ada"}));
+        let clock = Clock::fixed(
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            jiff::tz::TimeZone::UTC,
+        );
+        let mut form = Form::open(&V1_SCHEMA, &record);
+        assert!(form.place_error("email", "already used by another referral"));
+        let email = form
+            .fields
+            .iter()
+            .position(|f| f.spec.key == "email")
+            .unwrap();
+        form.focus = email;
+        form.move_focus(1, &clock);
+        form.move_focus(-1, &clock);
+        assert!(form.fields[email].error.is_some(), "Tab past it keeps it");
+        assert_eq!(
+            form.collect(&clock),
+            Err(1),
+            "and it is not sent again as it is"
+        );
+        form.edit(TextEdit::Insert('m'));
+        assert!(
+            form.fields[email].error.is_none(),
+            "editing the field clears it"
+        );
     }
 }

@@ -347,12 +347,12 @@ pub fn offer(state: &State) -> Option<&DraftOffer> {
 mod tests {
     use super::*;
     use crate::app::Action;
-    use crate::app::state::Session;
+
     use crate::app::text::TextEdit;
     use crate::app::update::update;
     use crate::domain::mutation::Outcome;
-    use crate::domain::schema::V1_SCHEMA;
-    use crate::domain::{MetadataMode, Record};
+
+    use crate::domain::Record;
     use serde_json::json;
 
     fn record(id: &str) -> Record {
@@ -365,18 +365,8 @@ mod tests {
     }
 
     fn state() -> State {
-        let session = Session {
-            profile: "test".into(),
-            backend: "vantio",
-            admin_id: Some("admin_1".into()),
-            metadata_mode: MetadataMode::Merge,
-            concurrency: 2,
-        };
-        let clock = Clock::fixed(
-            "2026-11-21T17:42:00Z".parse().unwrap(),
-            jiff::tz::TimeZone::UTC,
-        );
-        let mut state = State::new(session, &V1_SCHEMA, clock);
+        let mut state = State::sample();
+        state.clock.now = "2026-11-21T17:42:00Z".parse().unwrap();
         state.replace_records(vec![record("ref_1"), record("ref_2")]);
         state
     }

@@ -800,10 +800,10 @@ mod tests {
     use crate::app::Action;
     use crate::app::bulk::RowResult;
     use crate::app::form::Form;
-    use crate::app::state::Session;
+
     use crate::app::update::update;
     use crate::domain::schema::V1_SCHEMA;
-    use crate::domain::{Clock, MetadataMode};
+
     use serde_json::{Value, json};
 
     fn record(id: &str, status: &str) -> Record {
@@ -816,18 +816,7 @@ mod tests {
     }
 
     fn state() -> State {
-        let session = Session {
-            profile: "test".into(),
-            backend: "vantio",
-            admin_id: Some("admin_1".into()),
-            metadata_mode: MetadataMode::Merge,
-            concurrency: 2,
-        };
-        let clock = Clock::fixed(
-            "2026-11-21T10:00:00Z".parse().unwrap(),
-            jiff::tz::TimeZone::UTC,
-        );
-        let mut state = State::new(session, &V1_SCHEMA, clock);
+        let mut state = State::sample();
         state.replace_records(vec![
             record("ref_1", "converted"),
             record("ref_2", "converted"),

@@ -213,25 +213,11 @@ fn text_edit(key: KeyEvent) -> Option<TextEdit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::state::{Question, Session};
+    use crate::app::state::Question;
     use crate::app::triage::Triage;
-    use crate::domain::schema::V1_SCHEMA;
-    use crate::domain::{Clock, MetadataMode};
 
     fn state() -> State {
-        let session = Session {
-            profile: "p".into(),
-            backend: "vantio",
-            admin_id: None,
-            metadata_mode: MetadataMode::Merge,
-            concurrency: 1,
-        };
-        let now = "2026-11-21T10:00:00Z".parse().unwrap();
-        State::new(
-            session,
-            &V1_SCHEMA,
-            Clock::fixed(now, jiff::tz::TimeZone::UTC),
-        )
+        State::sample()
     }
 
     fn key(c: char, modifiers: KeyModifiers) -> KeyEvent {

@@ -255,6 +255,22 @@ impl State {
         }
     }
 
+    /// A v1 console for tests: profile `test`, admin `admin_1`, merge mode, two writes at once,
+    /// the clock fixed at 2026-11-21 10:00 UTC, nothing loaded.
+    #[cfg(test)]
+    pub fn sample() -> State {
+        let session = Session {
+            profile: "test".into(),
+            backend: "vantio",
+            admin_id: Some("admin_1".into()),
+            metadata_mode: MetadataMode::Merge,
+            concurrency: 2,
+        };
+        let now = "2026-11-21T10:00:00Z".parse().expect("a valid time");
+        let clock = Clock::fixed(now, jiff::tz::TimeZone::UTC);
+        State::new(session, &crate::domain::schema::V1_SCHEMA, clock)
+    }
+
     pub fn request(&mut self, what: Pending) -> RequestId {
         let req = self.next_request_id();
         self.pending.insert(req, what);

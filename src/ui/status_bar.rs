@@ -119,9 +119,6 @@ pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
 mod tests {
     use super::*;
     use crate::api::{NetStatus, Retry};
-    use crate::app::state::Session;
-    use crate::domain::schema::V1_SCHEMA;
-    use crate::domain::{Clock, MetadataMode};
 
     fn text(state: &State) -> String {
         line(state)
@@ -133,19 +130,8 @@ mod tests {
 
     #[test]
     fn a_rate_limit_wait_counts_down_and_a_retry_names_its_attempt() {
-        let now: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
-        let session = Session {
-            profile: "p".into(),
-            backend: "vantio",
-            admin_id: None,
-            metadata_mode: MetadataMode::Merge,
-            concurrency: 1,
-        };
-        let mut state = State::new(
-            session,
-            &V1_SCHEMA,
-            Clock::fixed(now, jiff::tz::TimeZone::UTC),
-        );
+        let mut state = State::sample();
+        let now = state.clock.now;
         assert!(!text(&state).contains("rate limit"));
         state.net = NetStatus {
             rate_wait_until: Some(now + jiff::SignedDuration::from_millis(11_200)),

@@ -1,163 +1,24 @@
-//! The effects runner: the I/O behind each Effect, run as a tokio task, answering with Actions on
-//! the app's queue. Every write is journaled before it is sent and after it is decided; an answer
-//! that does not say whether a write landed is settled by re-reading the referral, never guessed.
+//! One write from intent to outcome: journaled before it is sent, guarded against other writers,
+//! sent, settled by re-reading when its answer was lost, and journaled again with what became of it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
 
-use crate::api::{ApiError, Client, Page};
-use crate::app::{Action, Effect, RequestId};
+use super::{Answers, Context};
+use crate::api::ApiError;
+use crate::app::{Action, RequestId};
+use crate::domain::Record;
 use crate::domain::mutation::{
     ActionWrite, AfterAnswer, FieldWrite, Mutation, Outcome, Reading, after_answer, after_of,
     decide, lost_answer, settle,
 };
-use crate::domain::{MetadataMode, Record, Schema};
-use crate::store::journal::{Intent, Journal, Recorded, Stored, Verdict};
+use crate::store::journal::{Intent, Recorded, Verdict};
 
-/// The newest journal entries `:journal` shows.
-const JOURNAL_SHOWN: usize = 200;
 /// How long to wait between polls of a running batch.
 const BATCH_POLL_INTERVAL: Duration = Duration::from_millis(400);
 /// A batch still running after this long is reported as such, not waited for any more.
 const BATCH_POLL_LIMIT: Duration = Duration::from_secs(120);
-
-/// Who is writing, for the journal.
-#[derive(Debug, Clone)]
-pub struct Writer {
-    pub profile: String,
-    pub backend: String,
-    pub admin_id: Option<String>,
-}
-
-/// What every background task needs.
-pub struct Context {
-    pub client: Client,
-    pub schema: &'static Schema,
-    pub mode: MetadataMode,
-    pub writer: Writer,
-    /// Where writes are recorded before and after they are sent.
-    pub journal: Arc<Journal>,
-}
-
-type Answers = mpsc::UnboundedSender<Action>;
-
-/// Does one Effect's I/O and answers with Actions. A closed channel means the app is gone.
-pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
-    let client = &context.client;
-    match effect {
-        Effect::LoadReferrals { req } => {
-            let deliver = |records, last| {
-                tx.send(Action::ReferralsPage { req, records, last })
-                    .is_ok()
-            };
-            if let Err(error) = page_through(|i| client.referrals_page(i), deliver).await {
-                tracing::warn!(%error, "loading referrals failed");
-                let _ = tx.send(Action::RequestFailed { req, error });
-            }
-        }
-        Effect::LoadLookup { req, kind } => {
-            let deliver =
-                |entries, last| tx.send(Action::LookupPage { req, entries, last }).is_ok();
-            if let Err(error) = page_through(|i| client.lookup_page(kind, i), deliver).await {
-                tracing::warn!(%error, ?kind, "loading names failed");
-                let _ = tx.send(Action::RequestFailed { req, error });
-            }
-        }
-        Effect::Find { req, by, value } => {
-            let result = client.find(&by, &value).await;
-            let _ = tx.send(Action::Found { req, result });
-        }
-        Effect::Mutate { req, mutation, why } => {
-            let outcome = mutate(context, req, &mutation, why, &tx).await;
-            let _ = tx.send(Action::Written { req, outcome });
-        }
-        Effect::LoadReasons { req } => {
-            let reasons = context
-                .journal
-                .entries(None)
-                .map(|entries| recent_reasons(&entries, &context.writer.profile))
-                .unwrap_or_else(|error| {
-                    tracing::warn!(%error, "could not read recent reasons from the journal");
-                    Vec::new()
-                });
-            let _ = tx.send(Action::ReasonsLoaded { req, reasons });
-        }
-        Effect::LoadJournal { req } => {
-            let result = context
-                .journal
-                .entries(None)
-                .map(|all| {
-                    let mine = all
-                        .into_iter()
-                        .filter(|e| e.intent.profile == context.writer.profile);
-                    let mut mine: Vec<_> = mine.collect();
-                    let keep = mine.len().saturating_sub(JOURNAL_SHOWN);
-                    mine.drain(..keep);
-                    mine
-                })
-                .map_err(|e| e.to_string());
-            let _ = tx.send(Action::JournalLoaded { req, result });
-        }
-        Effect::Reconcile { req } => {
-            let result = reconcile(context).await;
-            let _ = tx.send(Action::Reconciled { req, result });
-        }
-        Effect::LoadDraft { req, id } => {
-            let result = context.journal.draft(&context.writer.profile, &id);
-            let result = result.map_err(|e| e.to_string());
-            let _ = tx.send(Action::DraftLoaded { req, result });
-        }
-        Effect::SaveDraft {
-            req,
-            id,
-            fields,
-            time,
-        } => {
-            let result = context
-                .journal
-                .save_draft(&context.writer.profile, &id, &fields, time);
-            let result = result.map_err(|e| e.to_string());
-            let _ = tx.send(Action::DraftSaved { req, result });
-        }
-        Effect::DiscardDraft { req, id } => {
-            let result = context.journal.discard_draft(&context.writer.profile, &id);
-            let result = result.map_err(|e| e.to_string());
-            let _ = tx.send(Action::DraftSaved { req, result });
-        }
-        Effect::RecordSession { detail } => {
-            let mut intent = intent(context, "session", "summary", Vec::new());
-            intent.detail = detail;
-            let recorded = recorded(Verdict::Applied, None, Map::new(), None);
-            if let Err(error) = context.journal.record_event(&intent, &recorded) {
-                tracing::error!(%error, "could not journal the triage summary");
-            }
-        }
-    }
-}
-
-/// The last distinct rejection reasons `profile` wrote, newest first: stored as
-/// `metadata.rejection_reason` (v1) or kept only in the journal (v2 actions).
-pub fn recent_reasons(entries: &[Stored], profile: &str) -> Vec<String> {
-    let mut reasons: Vec<String> = Vec::new();
-    for entry in entries.iter().rev().filter(|e| e.intent.profile == profile) {
-        let intent = &entry.intent;
-        let reason = intent.body["metadata"]["rejection_reason"]
-            .as_str()
-            .or(intent.detail["reason"].as_str());
-        if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty())
-            && !reasons.iter().any(|r| r == reason)
-        {
-            reasons.push(reason.to_string());
-            if reasons.len() == crate::app::triage::RECENT_REASONS {
-                break;
-            }
-        }
-    }
-    reasons
-}
 
 /// Journals, sends and decides one write.
 pub async fn mutate(
@@ -241,7 +102,7 @@ async fn write_fields(context: &Context, write: &FieldWrite) -> Outcome {
     )
 }
 
-async fn fetch_one(context: &Context, id: &str) -> Result<Record, ApiError> {
+pub(super) async fn fetch_one(context: &Context, id: &str) -> Result<Record, ApiError> {
     let mut found = context.client.refresh(&[id.to_string()]).await?;
     match found.iter().position(|r| r.id == id) {
         Some(at) => Ok(found.swap_remove(at)),
@@ -406,7 +267,7 @@ async fn send_action(
 
 /// Which referrals an action changed, from fresh copies of them: those whose `watched` value is
 /// no longer what it was `before`. `open` says the action may still change the rest.
-fn changed_outcome(
+pub(super) fn changed_outcome(
     watched: &str,
     before: &Map<String, Value>,
     records: Vec<Record>,
@@ -437,92 +298,7 @@ fn changed_outcome(
     }
 }
 
-/// What was found for the writes an earlier run left without an outcome.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Reconciliation {
-    pub applied: usize,
-    pub not_applied: usize,
-    pub conflicts: usize,
-    pub unknown: usize,
-    /// Fresh copies of the referrals that were checked.
-    pub records: Vec<Record>,
-}
-
-/// Checks every journaled write of this profile that has no outcome (the console was killed or quit
-/// mid-write) by re-reading its referrals, and records what was found.
-pub async fn reconcile(context: &Context) -> Result<Reconciliation, String> {
-    const WHY: &str = "the console stopped before its answer came";
-    let open = context
-        .journal
-        .unresolved(&context.writer.profile)
-        .map_err(|e| e.to_string())?;
-    let mut report = Reconciliation::default();
-    for stored in open {
-        let intent = &stored.intent;
-        let (mutation, outcome) = match intent.kind.as_str() {
-            "write" => {
-                let Some(write) =
-                    FieldWrite::from_journal(&intent.ids, &intent.body, &intent.before)
-                else {
-                    continue;
-                };
-                let fresh = fetch_one(context, &write.id).await;
-                let outcome = settle(context.schema, context.mode, &write, WHY, fresh);
-                (Mutation::Fields(write), outcome)
-            }
-            "action" => {
-                let watched = intent.detail["watched"].as_str().unwrap_or("state");
-                let outcome = match context.client.refresh(&intent.ids).await {
-                    Ok(records) => changed_outcome(watched, &intent.before, records, None, false),
-                    Err(error) => Outcome::Unknown {
-                        message: format!("{WHY}, and re-reading failed ({error})"),
-                    },
-                };
-                let Some(write) = action_write_of(intent) else {
-                    continue;
-                };
-                (Mutation::Action(write), outcome)
-            }
-            _ => continue,
-        };
-        match &outcome {
-            Outcome::Applied { records, .. } | Outcome::Partly { records, .. } => {
-                report.applied += 1;
-                report.records.extend(records.iter().cloned());
-            }
-            Outcome::Failed { .. } | Outcome::Refused(_) => report.not_applied += 1,
-            Outcome::Conflict { theirs, .. } => {
-                report.conflicts += 1;
-                report.records.push(theirs.clone());
-            }
-            Outcome::Unknown { .. } => report.unknown += 1,
-        }
-        let recorded = recorded_of(context, &mutation, &outcome);
-        if let Err(error) = context.journal.record_outcome(stored.entry, &recorded) {
-            tracing::error!(%error, "could not journal a reconciled write");
-        }
-    }
-    Ok(report)
-}
-
-/// A journaled action, enough to tell which referrals it changed.
-fn action_write_of(intent: &Intent) -> Option<ActionWrite> {
-    let action = crate::api::BatchAction::from_journal(intent.action.as_deref()?, &intent.body)?;
-    Some(ActionWrite {
-        action,
-        ids: intent.ids.clone(),
-        reason: None,
-        watched: if intent.detail["watched"] == "state" {
-            "state"
-        } else {
-            "promoter_campaign.id"
-        },
-        before: intent.before.clone(),
-        inverse: None,
-    })
-}
-
-fn intent(context: &Context, why: &str, kind: &str, ids: Vec<String>) -> Intent {
+pub(super) fn intent(context: &Context, why: &str, kind: &str, ids: Vec<String>) -> Intent {
     Intent {
         time: jiff::Timestamp::now(),
         profile: context.writer.profile.clone(),
@@ -564,7 +340,7 @@ fn intent_of(context: &Context, mutation: &Mutation, why: &str) -> Intent {
     }
 }
 
-fn recorded(
+pub(super) fn recorded(
     verdict: Verdict,
     status: Option<u16>,
     after: Map<String, Value>,
@@ -580,7 +356,7 @@ fn recorded(
 }
 
 /// What the journal records once a write is decided.
-fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outcome) -> Recorded {
+pub(super) fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outcome) -> Recorded {
     let after = |records: &[Record]| match mutation {
         Mutation::Fields(write) => records
             .iter()
@@ -625,24 +401,5 @@ fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outcome) -> Rec
         Outcome::Unknown { message } => {
             recorded(Verdict::Unknown, None, Map::new(), Some(message.clone()))
         }
-    }
-}
-
-/// Fetches pages from 0 until the last, handing each to `deliver`; stops early if it says so.
-async fn page_through<T, F, Fut>(
-    fetch: F,
-    mut deliver: impl FnMut(Vec<T>, bool) -> bool,
-) -> Result<(), ApiError>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = Page<T>>,
-{
-    let mut index = 0;
-    loop {
-        let (items, last) = fetch(index).await?;
-        if !deliver(items, last) || last {
-            return Ok(());
-        }
-        index += 1;
     }
 }

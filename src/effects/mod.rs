@@ -1,0 +1,157 @@
+//! The effects runner: the I/O behind each Effect, run as a tokio task, answering with Actions on
+//! the app's queue. Every write is journaled before it is sent and after it is decided; an answer
+//! that does not say whether a write landed is settled by re-reading the referral, never guessed.
+//! `write` runs one write; `reconcile` settles what an earlier run left open.
+
+mod reconcile;
+mod write;
+
+pub use reconcile::{Reconciliation, recent_reasons, reconcile};
+pub use write::mutate;
+use write::{intent, recorded};
+
+use std::sync::Arc;
+
+use serde_json::Map;
+use tokio::sync::mpsc;
+
+use crate::api::{ApiError, Client, Page};
+use crate::app::{Action, Effect};
+use crate::domain::{MetadataMode, Schema};
+use crate::store::journal::{Journal, Verdict};
+
+/// The newest journal entries `:journal` shows.
+const JOURNAL_SHOWN: usize = 200;
+
+/// Who is writing, for the journal.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub profile: String,
+    pub backend: String,
+    pub admin_id: Option<String>,
+}
+
+/// What every background task needs.
+pub struct Context {
+    pub client: Client,
+    pub schema: &'static Schema,
+    pub mode: MetadataMode,
+    pub writer: Writer,
+    /// Where writes are recorded before and after they are sent.
+    pub journal: Arc<Journal>,
+}
+
+type Answers = mpsc::UnboundedSender<Action>;
+
+/// Does one Effect's I/O and answers with Actions. A closed channel means the app is gone.
+pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
+    let client = &context.client;
+    match effect {
+        Effect::LoadReferrals { req } => {
+            let deliver = |records, last| {
+                tx.send(Action::ReferralsPage { req, records, last })
+                    .is_ok()
+            };
+            if let Err(error) = page_through(|i| client.referrals_page(i), deliver).await {
+                tracing::warn!(%error, "loading referrals failed");
+                let _ = tx.send(Action::RequestFailed { req, error });
+            }
+        }
+        Effect::LoadLookup { req, kind } => {
+            let deliver =
+                |entries, last| tx.send(Action::LookupPage { req, entries, last }).is_ok();
+            if let Err(error) = page_through(|i| client.lookup_page(kind, i), deliver).await {
+                tracing::warn!(%error, ?kind, "loading names failed");
+                let _ = tx.send(Action::RequestFailed { req, error });
+            }
+        }
+        Effect::Find { req, by, value } => {
+            let result = client.find(&by, &value).await;
+            let _ = tx.send(Action::Found { req, result });
+        }
+        Effect::Mutate { req, mutation, why } => {
+            let outcome = mutate(context, req, &mutation, why, &tx).await;
+            let _ = tx.send(Action::Written { req, outcome });
+        }
+        Effect::LoadReasons { req } => {
+            let reasons = context
+                .journal
+                .entries(None)
+                .map(|entries| recent_reasons(&entries, &context.writer.profile))
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "could not read recent reasons from the journal");
+                    Vec::new()
+                });
+            let _ = tx.send(Action::ReasonsLoaded { req, reasons });
+        }
+        Effect::LoadJournal { req } => {
+            let result = context
+                .journal
+                .entries(None)
+                .map(|all| {
+                    let mine = all
+                        .into_iter()
+                        .filter(|e| e.intent.profile == context.writer.profile);
+                    let mut mine: Vec<_> = mine.collect();
+                    let keep = mine.len().saturating_sub(JOURNAL_SHOWN);
+                    mine.drain(..keep);
+                    mine
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Action::JournalLoaded { req, result });
+        }
+        Effect::Reconcile { req } => {
+            let result = reconcile(context).await;
+            let _ = tx.send(Action::Reconciled { req, result });
+        }
+        Effect::LoadDraft { req, id } => {
+            let result = context.journal.draft(&context.writer.profile, &id);
+            let result = result.map_err(|e| e.to_string());
+            let _ = tx.send(Action::DraftLoaded { req, result });
+        }
+        Effect::SaveDraft {
+            req,
+            id,
+            fields,
+            time,
+        } => {
+            let result = context
+                .journal
+                .save_draft(&context.writer.profile, &id, &fields, time);
+            let result = result.map_err(|e| e.to_string());
+            let _ = tx.send(Action::DraftSaved { req, result });
+        }
+        Effect::DiscardDraft { req, id } => {
+            let result = context.journal.discard_draft(&context.writer.profile, &id);
+            let result = result.map_err(|e| e.to_string());
+            let _ = tx.send(Action::DraftSaved { req, result });
+        }
+        Effect::RecordSession { detail } => {
+            let mut intent = intent(context, "session", "summary", Vec::new());
+            intent.detail = detail;
+            let recorded = recorded(Verdict::Applied, None, Map::new(), None);
+            if let Err(error) = context.journal.record_event(&intent, &recorded) {
+                tracing::error!(%error, "could not journal the triage summary");
+            }
+        }
+    }
+}
+
+/// Fetches pages from 0 until the last, handing each to `deliver`; stops early if it says so.
+async fn page_through<T, F, Fut>(
+    fetch: F,
+    mut deliver: impl FnMut(Vec<T>, bool) -> bool,
+) -> Result<(), ApiError>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Page<T>>,
+{
+    let mut index = 0;
+    loop {
+        let (items, last) = fetch(index).await?;
+        if !deliver(items, last) || last {
+            return Ok(());
+        }
+        index += 1;
+    }
+}

@@ -228,12 +228,15 @@ async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
         Ok(journal) => journal,
         Err(error) => {
             tracing::error!(%error, "the journal cannot be opened; keeping it in memory");
-            state.say(
+            // Shown when loading ends, so "Loaded …" does not hide it.
+            let error = error.to_string();
+            let stop = if error.ends_with('.') { "" } else { "." };
+            state.journal_note = Some((
                 crate::app::state::Level::Error,
                 format!(
-                    "{error} Writes are journaled in memory only: a crash now cannot be checked at the next start."
+                    "{error}{stop} Writes are journaled in memory only: a crash now cannot be checked at the next start."
                 ),
-            );
+            ));
             Journal::in_memory()
         }
     };
@@ -283,10 +286,29 @@ fn init_stderr_logging() {
         .init();
 }
 
-/// The console owns the terminal, so its log goes to `referee.log` in the data folder.
-fn init_file_logging(data_dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
-    let appender = tracing_appender::rolling::never(ensure_dir(data_dir)?, "referee.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+/// The console owns the terminal, so its log goes to `referee.log` in the data folder. A folder that
+/// cannot be written is said once, on stderr before the screen opens, and the console goes on
+/// without a log file (the journal says the same in the status bar).
+fn init_file_logging(
+    data_dir: &Path,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    let opened = std::fs::create_dir_all(data_dir).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("referee.log"))
+    });
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!(
+                "referee: cannot write referee.log in {} ({error}); going on without a log file.",
+                data_dir.display()
+            );
+            return Ok(None);
+        }
+    };
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("REFEREE_LOG")
         .unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
@@ -294,5 +316,5 @@ fn init_file_logging(data_dir: &Path) -> Result<tracing_appender::non_blocking::
         .with_writer(writer)
         .with_ansi(false)
         .init();
-    Ok(guard)
+    Ok(Some(guard))
 }

@@ -306,6 +306,11 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
         "verified",
         "keep mine sends it anyway"
     );
+    assert!(
+        screen_text(&app).contains("status rejected → verified"),
+        "the status bar names the value that was on the server: {}",
+        screen_text(&app)
+    );
     // Status keys right after a form closes are taken for type-ahead and ignored; a second later they act.
     press(&mut app, KeyCode::Char('c'));
     assert!(

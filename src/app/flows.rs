@@ -288,7 +288,7 @@ pub fn retry_failed(state: &mut State) -> Vec<Effect> {
 }
 
 /// `y` in the form's review: the form's changes as a guarded write.
-pub fn send_form(state: &mut State, changes: ChangeSet, guard: bool) -> Vec<Effect> {
+pub fn send_form(state: &mut State, mut changes: ChangeSet, guard: bool) -> Vec<Effect> {
     let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
         return Vec::new();
     };
@@ -299,6 +299,16 @@ pub fn send_form(state: &mut State, changes: ChangeSet, guard: bool) -> Vec<Effe
         );
         return Vec::new();
     };
+    if !guard {
+        // "Keep mine" replaces what the server has now (theirs), not what was first loaded.
+        for change in &mut changes.changes {
+            let now = record.get(&change.key);
+            change.before = match now {
+                serde_json::Value::Null => "(none)".to_string(),
+                value => crate::domain::record::value_text(value),
+            };
+        }
+    }
     let base = base_of(
         state.schema,
         record,

@@ -888,3 +888,36 @@ async fn the_bulk_question_says_when_marked_rows_are_hidden_by_the_filter() {
         "the keys line is not cut off"
     );
 }
+
+#[tokio::test]
+async fn a_triage_decision_firstpromoter_cannot_undo_stands_and_is_counted() {
+    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 40);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('t'));
+    let first = app
+        .state
+        .triage
+        .as_ref()
+        .unwrap()
+        .current()
+        .unwrap()
+        .to_string();
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('u'));
+    settle(&mut app).await;
+    assert!(
+        screen_text(&app).contains("cannot be undone on this backend; it stands"),
+        "{}",
+        screen_text(&app)
+    );
+    assert_ne!(server_record_v2(&base, &first).await["state"], "pending");
+    press(&mut app, KeyCode::Char('q'));
+    assert!(
+        screen_text(&app).contains("Verified  1"),
+        "the console counts what the server holds: {}",
+        screen_text(&app)
+    );
+}

@@ -751,7 +751,7 @@ pub fn triage_undo(state: &mut State) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    let id = decision.id;
+    let id = decision.id.clone();
     let step = state.writes.undo.iter().rposition(|step| {
         step.group.is_none() && step.writes.iter().any(|w| w.ids().contains(&id))
     });
@@ -762,10 +762,21 @@ pub fn triage_undo(state: &mut State) -> Vec<Effect> {
             let write = step.writes[0].clone();
             submit(state, write, Origin::Undo, Some(step.step_ref()))
         }
+        _ if decision.written == Written::Applied => {
+            // The server keeps it: the session must keep counting it, not show it as undecided.
+            if let Some(triage) = state.triage.as_mut() {
+                triage.put_back(decision);
+            }
+            state.say(
+                Level::Error,
+                format!("The last decision on {id} cannot be undone on this backend; it stands."),
+            );
+            Vec::new()
+        }
         _ => {
             state.say(
                 Level::Info,
-                format!("{id} is back in the queue; its change cannot be undone here."),
+                format!("{id} is back in the queue (nothing had been sent for it)."),
             );
             Vec::new()
         }

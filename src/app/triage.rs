@@ -198,6 +198,14 @@ impl Triage {
         Ok(decision)
     }
 
+    /// Undoes `take_back` for a decision that cannot be taken back after all.
+    pub fn put_back(&mut self, decision: Decision) {
+        if self.queue.get(self.position) == Some(&decision.id) {
+            self.queue.remove(self.position);
+        }
+        self.decisions.push(decision);
+    }
+
     /// The session's counts from its outcomes so far.
     pub fn summary(&self, now: Timestamp) -> Summary {
         let count = |rejection: bool| {

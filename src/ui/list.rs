@@ -111,14 +111,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         let x = area.x
             + 2
             + " Referrals ".len() as u16
-            + count_text(state).len() as u16
+            + count_text(state).chars().count() as u16
             + " / ".len() as u16;
         frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
     }
 }
 
 /// `text` cut to `width` columns, ending in "…" when something was cut.
-fn fit(text: &str, width: usize) -> String {
+pub(super) fn fit(text: &str, width: usize) -> String {
     if Span::raw(text).width() <= width {
         return text.to_string();
     }

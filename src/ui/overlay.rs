@@ -401,26 +401,20 @@ fn journal_lines(
             let head = format!("{mark}{when} {:<6} {what} ", intent.why);
             let tail = format!("{verdict}{resend}");
             let room = width.saturating_sub(head.chars().count() + tail.chars().count() + 4);
-            let sent = cut(&sent, room.min(40));
+            let sent = super::list::fit(&sent, room.min(40));
             let rest = width.saturating_sub(
                 head.chars().count() + sent.chars().count() + tail.chars().count() + 4,
             );
             Line::from(vec![
                 Span::raw(format!("{head}{sent}  ")),
                 Span::styled(tail, style),
-                Span::styled(format!("  {}", cut(&message, rest)), theme::dim()),
+                Span::styled(
+                    format!("  {}", super::list::fit(&message, rest)),
+                    theme::dim(),
+                ),
             ])
         })
         .collect()
-}
-
-/// `text` in at most `width` characters, ending in "…" when cut.
-fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
-    format!("{kept}…")
 }
 
 /// `text` broken at spaces into lines of at most `width` characters (longer words are cut), so a

@@ -56,8 +56,12 @@ pub fn journal_loaded(state: &mut State, req: RequestId, result: Result<Vec<Stor
     match result {
         Ok(mut entries) => {
             entries.reverse();
+            let resendable = (0..entries.len())
+                .map(|i| resendable(&entries, i).is_ok())
+                .collect();
             state.overlay = Some(Overlay::Journal {
                 entries,
+                resendable,
                 selected: 0,
             });
         }

@@ -195,7 +195,14 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             }
         }
         (Overlay::Command { .. }, Action::Dismiss) => {}
-        (Overlay::Journal { entries, selected }, Action::Move(motion)) => {
+        (
+            Overlay::Journal {
+                entries,
+                resendable,
+                selected,
+            },
+            Action::Move(motion),
+        ) => {
             let last = entries.len().saturating_sub(1);
             let selected = match motion {
                 Motion::Up => selected.saturating_sub(1),
@@ -205,9 +212,18 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
                 Motion::Top => 0,
                 Motion::Bottom => last,
             };
-            state.overlay = Some(Overlay::Journal { entries, selected });
+            state.overlay = Some(Overlay::Journal {
+                entries,
+                resendable,
+                selected,
+            });
         }
-        (Overlay::Journal { entries, selected }, Action::Resend) => {
+        (
+            Overlay::Journal {
+                entries, selected, ..
+            },
+            Action::Resend,
+        ) => {
             return command::resend(state, &entries, selected);
         }
         (Overlay::Journal { .. }, Action::Dismiss) => {}

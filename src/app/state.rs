@@ -132,6 +132,8 @@ pub enum Overlay {
     /// `:journal`: this profile's newest writes, newest first, and what became of them.
     Journal {
         entries: Vec<crate::store::journal::Stored>,
+        /// Whether `s` may send each entry again, worked out once when the journal is read.
+        resendable: Vec<bool>,
         selected: usize,
     },
     /// The `:` command line.

@@ -231,9 +231,13 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             lines.push(Line::styled(note, theme::dim()));
             popup(frame, area, " Session summary ", lines, 44);
         }
-        Overlay::Journal { entries, selected } => {
+        Overlay::Journal {
+            entries,
+            resendable,
+            selected,
+        } => {
             let width = area.width.min(100);
-            let lines = journal_lines(state, entries, *selected, width as usize - 2);
+            let lines = journal_lines(state, entries, resendable, *selected, width as usize - 2);
             let rows = area.height.saturating_sub(2) as usize;
             let scroll = selected.saturating_sub(rows.saturating_sub(2)) as u16;
             popup_with(
@@ -353,6 +357,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
 fn journal_lines(
     state: &State,
     entries: &[crate::store::journal::Stored],
+    resendable: &[bool],
     selected: usize,
     width: usize,
 ) -> Vec<Line<'static>> {
@@ -393,7 +398,7 @@ fn journal_lines(
                 .and_then(|o| o.message.clone())
                 .unwrap_or_default();
             let mark = if index == selected { "▶ " } else { "  " };
-            let resend = if crate::app::command::resendable(entries, index).is_ok() {
+            let resend = if resendable.get(index).copied().unwrap_or(false) {
                 " · s"
             } else {
                 ""

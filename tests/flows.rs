@@ -168,11 +168,19 @@ async fn quick_keys_verify_and_reject_through_the_same_put_path() {
     app.state
         .move_selection(index as isize - app.state.list.selected as isize);
     let id = app.state.selected_record().unwrap().id.clone();
+    let before_send = jiff::Timestamp::now();
     press(&mut app, KeyCode::Char('v'));
     settle(&mut app).await;
+    let after_send = jiff::Timestamp::now();
     let on_server = server_record(&base, &id).await;
     assert_eq!(on_server["status"], "verified");
-    assert_eq!(on_server["verified_at"], "2026-11-21T10:00:00Z");
+    // "now" is when the PUT left, whole seconds, not the console's (frozen) planning clock.
+    let stamped: jiff::Timestamp = on_server["verified_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(stamped.subsec_nanosecond(), 0);
+    assert!(
+        stamped.as_second() >= before_send.as_second() && stamped <= after_send,
+        "verified_at {stamped} is the sending time ({before_send} .. {after_send})"
+    );
     assert_eq!(on_server["metadata"]["verified_by"], ADMIN);
     assert_eq!(
         app.state.record(&id).unwrap().text("status"),

@@ -403,7 +403,8 @@ fn review(state: &mut State) -> Vec<Effect> {
             {
                 broken.push(problem);
             }
-            let changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
+            let mut changes = diff(state.schema, record, &wanted, state.session.metadata_mode);
+            changes.mark_now(state.schema, &clock.now_rfc3339());
             if let (Some((_, first)), Some(form)) = (broken.first(), state.form.as_mut()) {
                 for (key, message) in &broken {
                     form.place_error(key, message);

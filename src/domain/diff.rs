@@ -22,11 +22,52 @@ pub struct FieldChange {
 pub struct ChangeSet {
     pub changes: Vec<FieldChange>,
     pub body: Map<String, Value>,
+    /// Body keys whose value is "now": set to the moment the write is sent (`stamp`), so a write
+    /// that waited in a queue or a review never carries the time it was planned.
+    pub at_send: Vec<String>,
 }
 
 impl ChangeSet {
     pub fn is_empty(&self) -> bool {
         self.body.is_empty()
+    }
+
+    /// Marks the timestamp fields whose value is `now` (the planning clock's, as sent) to be
+    /// stamped with the sending time.
+    pub fn mark_now(&mut self, schema: &Schema, now: &str) {
+        self.at_send = schema
+            .fields
+            .iter()
+            .filter(|spec| spec.kind == FieldKind::Timestamp)
+            .map(|spec| spec.body_key())
+            .filter(|key| self.body.get(*key).and_then(Value::as_str) == Some(now))
+            .map(str::to_string)
+            .collect();
+        for key in self.at_send.clone() {
+            self.describe_as(schema, &key, "now (when sent)");
+        }
+    }
+
+    /// Sets the fields marked by `mark_now` to `sent` (RFC 3339, whole seconds), in the body and in
+    /// the lines that describe it.
+    pub fn stamp(&mut self, schema: &Schema, sent: &str) {
+        for key in self.at_send.clone() {
+            self.body
+                .insert(key.clone(), Value::String(sent.to_string()));
+            self.describe_as(schema, &key, sent);
+        }
+    }
+
+    fn describe_as(&mut self, schema: &Schema, body_key: &str, after: &str) {
+        let field = schema
+            .fields
+            .iter()
+            .find(|spec| spec.body_key() == body_key);
+        if let Some(change) =
+            field.and_then(|spec| self.changes.iter_mut().find(|c| c.key == spec.key))
+        {
+            change.after = after.to_string();
+        }
     }
 
     /// "status converted → verified · email a@x → b@x" for the status bar; the body's fields when
@@ -248,5 +289,44 @@ mod tests {
         let w = wanted(json!({"metadata": {"location": "Library", "source": "flyer"}}));
         assert!(diff(&V1_SCHEMA, &record(), &w, MetadataMode::Merge).is_empty());
         assert!(diff(&V1_SCHEMA, &record(), &w, MetadataMode::Replace).is_empty());
+    }
+
+    #[test]
+    fn a_now_timestamp_is_marked_and_stamped_with_the_sending_time() {
+        let w = wanted(json!({"status": "verified", "verified_at": "2026-11-21T10:00:00Z"}));
+        let mut set = diff(&V1_SCHEMA, &record(), &w, MetadataMode::Merge);
+        set.mark_now(&V1_SCHEMA, "2026-11-21T10:00:00Z");
+        assert_eq!(set.at_send, vec!["verified_at".to_string()]);
+        let line = |set: &ChangeSet| {
+            set.changes
+                .iter()
+                .find(|c| c.key == "verified_at")
+                .unwrap()
+                .after
+                .clone()
+        };
+        assert_eq!(
+            line(&set),
+            "now (when sent)",
+            "the review says when it is set"
+        );
+        set.stamp(&V1_SCHEMA, "2026-11-21T10:07:31Z");
+        assert_eq!(set.body["verified_at"], json!("2026-11-21T10:07:31Z"));
+        assert_eq!(
+            set.body["status"],
+            json!("verified"),
+            "other fields untouched"
+        );
+        assert_eq!(line(&set), "2026-11-21T10:07:31Z");
+    }
+
+    #[test]
+    fn a_typed_time_that_is_not_now_is_sent_as_typed() {
+        let w = wanted(json!({"verified_at": "2026-01-02T03:04:05Z"}));
+        let mut set = diff(&V1_SCHEMA, &record(), &w, MetadataMode::Merge);
+        set.mark_now(&V1_SCHEMA, "2026-11-21T10:00:00Z");
+        assert!(set.at_send.is_empty());
+        set.stamp(&V1_SCHEMA, "2026-11-21T10:07:31Z");
+        assert_eq!(set.body["verified_at"], json!("2026-01-02T03:04:05Z"));
     }
 }

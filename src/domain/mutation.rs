@@ -70,6 +70,15 @@ impl Mutation {
         }
     }
 
+    /// The same write with its "now" fields set to `sent`, the moment it goes out.
+    pub fn stamped(&self, schema: &Schema, sent: &str) -> Mutation {
+        let mut stamped = self.clone();
+        if let Mutation::Fields(write) = &mut stamped {
+            write.changes.stamp(schema, sent);
+        }
+        stamped
+    }
+
     /// "status converted → verified" or "approve", for the status bar.
     pub fn summary(&self) -> String {
         match self {
@@ -92,6 +101,7 @@ impl FieldWrite {
             changes: ChangeSet {
                 changes: Vec::new(),
                 body: body.as_object()?.clone(),
+                at_send: Vec::new(),
             },
             base: before.clone(),
             guard: true,

@@ -28,6 +28,8 @@ pub async fn mutate(
     why: &str,
     tx: &Answers,
 ) -> Outcome {
+    let sent = crate::domain::clock::to_wire(jiff::Timestamp::now());
+    let mutation = &mutation.stamped(context.schema, &sent);
     let entry = match context
         .journal
         .record_intent(&intent_of(context, mutation, why))

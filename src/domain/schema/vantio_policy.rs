@@ -106,10 +106,11 @@ impl VantioPolicy {
                 .ok_or_else(|| format!("`{field}` is not a field of this backend"))?;
             check_value(spec, value, context.clock).map_err(|e| format!("{}: {e}", spec.label))?;
         }
-        let changes = diff(context.schema, record, &wanted, context.mode);
+        let mut changes = diff(context.schema, record, &wanted, context.mode);
         if changes.is_empty() {
             return Ok(None);
         }
+        changes.mark_now(context.schema, &now);
         let base = base_of(context.schema, record, &changes.body, context.mode);
         Ok(Some(FieldWrite {
             id: record.id.clone(),
@@ -377,6 +378,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(body(&plan, 0), json!({"status": "verified"}));
+        let Mutation::Fields(write) = &plan.mutations[0] else {
+            panic!("a field write")
+        };
+        assert!(
+            write.changes.at_send.is_empty(),
+            "a kept time is not re-stamped"
+        );
+    }
+
+    #[test]
+    fn a_stamped_verified_at_is_set_when_the_write_is_sent() {
+        let records = [record("ref_1", "converted", Value::Null)];
+        let plan = plan(&records, QuickKey::Verify, None, None, MetadataMode::Merge).unwrap();
+        let sent = plan.mutations[0].stamped(&V1_SCHEMA, "2026-11-21T10:09:59Z");
+        let Mutation::Fields(write) = sent else {
+            panic!("a field write")
+        };
+        assert_eq!(
+            write.changes.body["verified_at"],
+            json!("2026-11-21T10:09:59Z")
+        );
     }
 
     #[test]

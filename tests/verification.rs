@@ -921,3 +921,55 @@ async fn a_triage_decision_firstpromoter_cannot_undo_stands_and_is_counted() {
         screen_text(&app)
     );
 }
+
+#[tokio::test]
+async fn a_metadata_conflict_fits_80_by_24_with_one_row_per_key_and_the_keys_visible() {
+    let sb = sandbox(30, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 80, 24);
+    loaded(&mut app).await;
+    let target = first_record(&app, |r| r.text("status") == "converted").id;
+    app.state.select(&target);
+    press(&mut app, KeyCode::Char('e'));
+    let clock = app.state.clock.clone();
+    let form = app.state.form.as_mut().expect("the form is open");
+    let long = "a very long note that cannot fit in a third of eighty columns at all";
+    let mine = json!({"source": "radio", "note": long, "channel": "mine"});
+    assert!(form.restore("metadata", &mine.to_string(), &clock));
+    ctrl(&mut app, 's');
+    put(
+        &base,
+        &target,
+        json!({"metadata": {"source": "poster", "channel": "theirs"}}),
+    )
+    .await;
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let text = screen_text(&app);
+    let lines: Vec<&str> = text.lines().collect();
+    let row = |key: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(&format!("Metadata · {key}")))
+            .unwrap_or_else(|| panic!("a row for {key}: {text}"))
+            .to_string()
+    };
+    assert!(row("source").contains("→ poster │ radio"), "{text}");
+    assert!(row("channel").contains("→ theirs │ mine"), "{text}");
+    assert!(
+        row("note").contains('…'),
+        "a long value is cut to its column: {text}"
+    );
+    assert!(
+        text.contains("k keep mine") && text.contains("t take theirs"),
+        "the keys show at 80×24: {text}"
+    );
+    press(&mut app, KeyCode::Char('t'));
+    let form = app.state.form.as_ref().expect("back in the form");
+    let metadata = form
+        .fields
+        .iter()
+        .find(|f| f.spec.key == "metadata")
+        .unwrap();
+    assert!(metadata.text().contains("poster"), "theirs is taken");
+}

@@ -25,6 +25,26 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             };
             state.overlay = Some(Overlay::Review { changes, scroll });
         }
+        (
+            Overlay::Conflict {
+                changes,
+                clashes,
+                scroll,
+            },
+            Action::Move(motion),
+        ) => {
+            let mode = state.session.metadata_mode;
+            let rows: usize = clashes.iter().map(|c| c.rows(mode).len()).sum();
+            let scroll = match motion {
+                Motion::Up | Motion::PageUp | Motion::Top => scroll.saturating_sub(3),
+                _ => scroll.saturating_add(3).min(rows as u16),
+            };
+            state.overlay = Some(Overlay::Conflict {
+                changes,
+                clashes,
+                scroll,
+            });
+        }
         (Overlay::Review { changes, .. }, Action::Answer(true)) => {
             return flows::send_form(state, changes, true);
         }

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::action::{Effect, RequestId};
 use super::bulk::{Bulk, BulkIntent};
-use super::state::{Clash, Level, Overlay, Question, State};
+use super::clash::Clash;
+use super::state::{Level, Overlay, Question, State};
 use super::text::TextBuffer;
 use super::triage::{Triage, Written};
 use super::writes::{Completion, Origin, StepRef};
@@ -625,6 +626,7 @@ fn form_answered(state: &mut State, req: RequestId, done: &Completion) {
             state.overlay = Some(Overlay::Conflict {
                 changes: write.changes.clone(),
                 clashes,
+                scroll: 0,
             });
             state.say(
                 Level::Error,

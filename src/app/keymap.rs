@@ -164,6 +164,8 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('k') => Some(Action::KeepMine),
             KeyCode::Char('t') => Some(Action::TakeTheirs),
             KeyCode::Char('b') | KeyCode::Esc => Some(Action::Dismiss),
+            KeyCode::Down | KeyCode::PageDown => Some(Action::Move(Motion::Down)),
+            KeyCode::Up | KeyCode::PageUp => Some(Action::Move(Motion::Up)),
             _ => None,
         },
         Overlay::Review { .. }

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod bulk;
+pub mod clash;
 pub mod command;
 mod dialogs;
 pub mod drafts;

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::action::{QuickKey, RequestId};
 use super::bulk::Bulk;
+use super::clash::Clash;
 use super::form::Form;
 use super::text::TextBuffer;
 use super::triage::Triage;
@@ -82,17 +83,6 @@ pub enum Question {
     UndoBulk,
 }
 
-/// One conflicting field for the dialog: what it was, what the server has now, what was wanted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Clash {
-    /// The field's schema key.
-    pub key: String,
-    pub label: String,
-    pub base: serde_json::Value,
-    pub theirs: serde_json::Value,
-    pub mine: serde_json::Value,
-}
-
 /// A modal layer over the screen; it gets every key while shown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
@@ -125,6 +115,8 @@ pub enum Overlay {
     Conflict {
         changes: ChangeSet,
         clashes: Vec<Clash>,
+        /// Lines scrolled past, when the rows do not fit.
+        scroll: u16,
     },
     /// What the verification session just left did (`State::triage_past`), counted as its writes
     /// answer.

@@ -6,10 +6,12 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::list::fit;
 use super::{text_view, theme};
 use crate::api::BatchAction;
 use crate::app::State;
 use crate::app::action::QuickKey;
+use crate::app::clash::{Clash, ClashRow};
 use crate::app::picker;
 use crate::app::state::{Overlay, PickPurpose, Question};
 use crate::app::text::TextBuffer;
@@ -149,42 +151,9 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 &help,
             );
         }
-        Overlay::Conflict { clashes, .. } => {
-            let shown = |v: &serde_json::Value| match v {
-                serde_json::Value::Null => "(none)".to_string(),
-                v => crate::domain::record::value_text(v),
-            };
-            let width = clashes
-                .iter()
-                .map(|c| c.label.chars().count())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            let mut lines = vec![
-                Line::raw("Someone changed this referral since you loaded it. Nothing was sent."),
-                Line::raw(""),
-                Line::styled(
-                    format!("{:<width$}  base → theirs │ mine", "field"),
-                    theme::dim(),
-                ),
-            ];
-            for c in clashes {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{:<width$}  ", c.label), theme::label()),
-                    Span::styled(shown(&c.base), theme::dim()),
-                    Span::raw(" → "),
-                    Span::styled(shown(&c.theirs), Style::new().fg(Color::Yellow)),
-                    Span::raw(" │ "),
-                    Span::styled(shown(&c.mine), Style::new().fg(Color::Green)),
-                ]));
-            }
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "k keep mine (send anyway) · t take theirs · b / Esc back to the form",
-                theme::dim(),
-            ));
-            popup(frame, area, " Conflict ", lines, 78);
-        }
+        Overlay::Conflict {
+            clashes, scroll, ..
+        } => conflict(frame, area, state, clashes, *scroll),
         Overlay::TriageSummary => {
             let Some(triage) = &state.triage_past else {
                 return;
@@ -622,6 +591,72 @@ fn prompt(
 const PROMPT_WIDTH: u16 = 72;
 
 /// Draws a bordered box centred on `area`, sized to its lines, and returns its inner area.
+/// The conflict dialog: one row per field (per metadata key), each value cut to its share of the
+/// width so a row never wraps; the keys sit on the border, so they show at any height.
+fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scroll: u16) {
+    const WIDTH: u16 = 78;
+    /// The columns " → " and " │ " take.
+    const ARROWS: usize = 6;
+    let width = WIDTH.min(area.width);
+    let inner = width.saturating_sub(2) as usize;
+    let rows: Vec<ClashRow> = clashes
+        .iter()
+        .flat_map(|c| c.rows(state.session.metadata_mode))
+        .collect();
+    let label_width = rows
+        .iter()
+        .map(|r| Span::raw(r.label.as_str()).width())
+        .chain([5])
+        .max()
+        .unwrap_or(5)
+        .min(inner / 3);
+    let room = inner.saturating_sub(label_width + 2 + ARROWS);
+    let intro = "Someone changed this referral since you loaded it. Nothing was sent.";
+    let mut lines: Vec<Line> = wrap(intro, inner).into_iter().map(Line::raw).collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("{:<label_width$}  base → theirs │ mine", "field"),
+        theme::dim(),
+    ));
+    for row in rows {
+        let label = fit(&row.label, label_width);
+        let pad = label_width.saturating_sub(Span::raw(label.as_str()).width());
+        let values = [&row.base, &row.theirs, &row.mine];
+        let [base, theirs, mine] = shares(values.map(|v| Span::raw(v.as_str()).width()), room);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label}{}  ", " ".repeat(pad)), theme::label()),
+            Span::styled(fit(&row.base, base), theme::dim()),
+            Span::raw(" → "),
+            Span::styled(fit(&row.theirs, theirs), Style::new().fg(Color::Yellow)),
+            Span::raw(" │ "),
+            Span::styled(fit(&row.mine, mine), Style::new().fg(Color::Green)),
+        ]));
+    }
+    let keys = " k keep mine (send anyway) · t take theirs · b back ";
+    popup_with(
+        frame,
+        area,
+        (" Conflict ", Some(keys)),
+        lines,
+        width,
+        scroll,
+    );
+}
+
+/// Columns for values that need `wanted` columns in `room`: short ones get all they need, the
+/// rest share what is left evenly.
+fn shares<const N: usize>(wanted: [usize; N], room: usize) -> [usize; N] {
+    let mut given = [0; N];
+    let mut order: Vec<usize> = (0..N).collect();
+    order.sort_by_key(|&i| wanted[i]);
+    let mut left = room;
+    for (done, &i) in order.iter().enumerate() {
+        given[i] = wanted[i].min(left / (N - done));
+        left -= given[i];
+    }
+    given
+}
+
 fn popup(
     frame: &mut Frame,
     area: Rect,
@@ -665,4 +700,26 @@ fn popup_with(
         rect,
     );
     inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares;
+
+    #[test]
+    fn short_values_keep_their_width_and_long_ones_share_the_rest() {
+        assert_eq!(shares([5, 6, 5], 60), [5, 6, 5], "all fit");
+        assert_eq!(
+            shares([6, 70, 6], 60),
+            [6, 48, 6],
+            "one long value takes what is left"
+        );
+        assert_eq!(
+            shares([70, 70, 4], 60),
+            [28, 28, 4],
+            "two long ones split it"
+        );
+        assert_eq!(shares([70, 70, 70], 60), [20, 20, 20]);
+        assert_eq!(shares([9, 9, 9], 0), [0, 0, 0]);
+    }
 }

@@ -351,3 +351,85 @@ async fn an_unreadable_success_is_unknown_and_a_server_error_is_not() {
         assert!(!error.outcome_unknown(), "{error:?}");
     }
 }
+
+/// A server that answers every request with a 200 head promising more body than it sends, then
+/// closes the connection.
+async fn breaking_off_server() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n";
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(br#"{"id": "ref_1", "first_na"#).await;
+            drop(socket);
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_answer_that_breaks_off_says_the_server_answered_with_the_url() {
+    let addr = breaking_off_server().await;
+    let error = put_to(&format!("http://{addr}/api/v1"), Duration::from_secs(5)).await;
+    match &error {
+        ApiError::BrokenOff { url, status, .. } => {
+            assert_eq!(*status, 200);
+            assert_eq!(url, &format!("http://{addr}/api/v1/referrals/ref_1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error.outcome_unknown(),
+        "a write whose answer broke off may have landed"
+    );
+    let text = error.user_message();
+    assert!(
+        text.contains("broke off")
+            && text.contains(&format!("http://{addr}/api/v1/referrals/ref_1")),
+        "{text}"
+    );
+    assert!(!text.contains("Could not reach"), "{text}");
+}
+
+#[tokio::test]
+async fn a_403_says_the_key_lacks_rights_and_a_401_says_check_the_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(serde_json::json!({"message": "Forbidden", "code": "forbidden"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/referrals/ref_2"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(
+                serde_json::json!({"message": "Unauthorized", "code": "unauthorized"}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/api/v1", server.uri()), KEY);
+    let forbidden = c.update("ref_1", &verified()).await.unwrap_err();
+    assert!(
+        matches!(forbidden, ApiError::Forbidden { .. }),
+        "{forbidden:?}"
+    );
+    assert_eq!(forbidden.status(), Some(403));
+    assert!(!forbidden.outcome_unknown());
+    let text = forbidden.user_message();
+    assert!(
+        text.contains("lacks the rights") && text.contains("403"),
+        "{text}"
+    );
+    assert!(!text.contains("Check the key"), "{text}");
+    let unauthorized = c.update("ref_2", &verified()).await.unwrap_err();
+    assert!(unauthorized.user_message().contains("Check the key"));
+}

@@ -14,6 +14,9 @@ pub enum ApiError {
     },
     #[error("unauthorized: {message}")]
     Unauthorized { message: String },
+    /// 403: the key is valid but may not do this.
+    #[error("forbidden: {endpoint}: {message}")]
+    Forbidden { endpoint: String, message: String },
     #[error("not found: {endpoint}: {message}")]
     NotFound { endpoint: String, message: String },
     #[error("rate limited")]
@@ -32,6 +35,14 @@ pub enum ApiError {
         message: String,
         sent: bool,
     },
+    /// The server answered `status` (a 2xx) to `url`, but the body broke off before its end (the
+    /// connection closed mid-answer). The request reached the server; what it did is not known.
+    #[error("the answer from {url} (HTTP {status}) broke off: {message}")]
+    BrokenOff {
+        url: String,
+        message: String,
+        status: u16,
+    },
     /// A success answer (`status` is its 2xx) whose body is not what the contract promises.
     #[error("could not read the answer to {endpoint}: {message}")]
     Decode {
@@ -49,9 +60,10 @@ impl ApiError {
             | ApiError::Server { status, .. }
             | ApiError::Refused { status, .. } => Some(*status).filter(|s| *s != 0),
             ApiError::Unauthorized { .. } => Some(401),
+            ApiError::Forbidden { .. } => Some(403),
             ApiError::NotFound { .. } => Some(404),
             ApiError::RateLimited { .. } => Some(429),
-            ApiError::Decode { status, .. } => Some(*status),
+            ApiError::Decode { status, .. } | ApiError::BrokenOff { status, .. } => Some(*status),
             ApiError::Transport { .. } => None,
         }
     }
@@ -63,7 +75,9 @@ impl ApiError {
     pub fn outcome_unknown(&self) -> bool {
         match self {
             ApiError::Transport { sent, .. } => *sent,
-            ApiError::Decode { status, .. } => (200..300).contains(status),
+            ApiError::Decode { status, .. } | ApiError::BrokenOff { status, .. } => {
+                (200..300).contains(status)
+            }
             _ => false,
         }
     }
@@ -76,6 +90,9 @@ impl ApiError {
             }
             ApiError::Unauthorized { message } => format!(
                 "The server refused the API key (401: {message}). Check the key in REFEREE_API_KEY or the profile's api_key_env."
+            ),
+            ApiError::Forbidden { endpoint, message } => format!(
+                "The API key is valid but lacks the rights for this ({endpoint} answered 403: {message}). Ask the account's owner for access; the key itself is fine."
             ),
             ApiError::NotFound { message, .. } => {
                 format!(
@@ -108,6 +125,13 @@ impl ApiError {
                 sent: true,
             } => format!(
                 "No answer to {endpoint}: {message}. The server may have applied it; re-read (r) to see what it holds before trying again."
+            ),
+            ApiError::BrokenOff {
+                url,
+                message,
+                status,
+            } => format!(
+                "The server answered {url} (HTTP {status}) but the answer broke off ({message}). Press r to read it again; a change sent with it may have been applied, so check before sending it again."
             ),
             ApiError::Decode {
                 endpoint,

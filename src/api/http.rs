@@ -493,9 +493,11 @@ impl HttpCore {
                         _ => break result,
                     }
                 }
-                Err(ApiError::Server { .. } | ApiError::Transport { .. })
-                    if method == Method::GET && read_retries < READ_RETRIES =>
-                {
+                Err(
+                    ApiError::Server { .. }
+                    | ApiError::Transport { .. }
+                    | ApiError::BrokenOff { .. },
+                ) if method == Method::GET && read_retries < READ_RETRIES => {
                     read_retries += 1;
                     (READ_BACKOFF * read_retries, READ_RETRIES - read_retries)
                 }
@@ -537,9 +539,10 @@ impl HttpCore {
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
         let in_flight = self.wait_turn().await;
+        let url = self.url(segments);
         let mut request = self
             .client
-            .request(method, self.url(segments))
+            .request(method, url.clone())
             .query(query)
             .timeout(self.limits.request_timeout);
         if let Some(body) = body {
@@ -553,7 +556,19 @@ impl HttpCore {
         let bytes = response.bytes().await;
         // The server has answered, so it counted the request, whether or not the body arrived whole.
         in_flight.answered(&headers);
-        let bytes = bytes.map_err(transport)?;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            // The server answered: its status says what it did, unless it was a success whose
+            // body (the record it left) never arrived whole.
+            Err(e) if status.is_success() => {
+                return Err(ApiError::BrokenOff {
+                    url: url.to_string(),
+                    message: body_break(&e),
+                    status: status.as_u16(),
+                });
+            }
+            Err(_) => Default::default(),
+        };
         tracing::debug!(%endpoint, %status, bytes = bytes.len(), "answer");
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
@@ -585,7 +600,11 @@ impl HttpCore {
                 fields: json.as_ref().map(self.find_fields).unwrap_or_default(),
                 message,
             },
-            401 | 403 => ApiError::Unauthorized { message },
+            401 => ApiError::Unauthorized { message },
+            403 => ApiError::Forbidden {
+                endpoint: endpoint.to_string(),
+                message,
+            },
             404 => ApiError::NotFound {
                 endpoint: endpoint.to_string(),
                 message,
@@ -626,6 +645,15 @@ fn decode_problem(bytes: &[u8], error: &serde_json::Error) -> String {
         "got an empty body".to_string()
     } else {
         error.to_string()
+    }
+}
+
+/// Why an answer's body stopped, in words.
+fn body_break(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "it stopped arriving before the request timed out".to_string()
+    } else {
+        "the connection closed mid-answer".to_string()
     }
 }
 

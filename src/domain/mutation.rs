@@ -356,6 +356,7 @@ pub fn lost_answer(cause: &ApiError) -> String {
     match cause {
         ApiError::Transport { message, .. } => format!("the answer was lost ({message})"),
         ApiError::Decode { message, .. } => format!("the answer could not be read ({message})"),
+        ApiError::BrokenOff { message, .. } => format!("the answer broke off ({message})"),
         ApiError::Server { status, .. } => format!("the server failed (HTTP {status})"),
         ApiError::Refused { status, .. } => {
             format!("the server reported a conflict (HTTP {status})")

@@ -19,6 +19,9 @@ use crate::domain::Clock;
 use crate::effects::{Context, Writer, perform};
 use crate::store::journal::Journal;
 
+/// How long one turn of the loop may spend applying queued answers before it draws and reads keys.
+const ANSWERS_PER_FRAME: Duration = Duration::from_millis(16);
+
 pub struct App<B: Backend> {
     pub state: State,
     pub terminal: Terminal<B>,
@@ -113,6 +116,18 @@ impl<B: Backend> App<B> {
         }
     }
 
+    /// Applies queued answers for at most `budget`, so a flood of them never holds back the next
+    /// key or frame.
+    fn drain_for(&mut self, budget: Duration) {
+        let until = std::time::Instant::now() + budget;
+        while std::time::Instant::now() < until {
+            match self.rx.try_recv() {
+                Ok(action) => self.dispatch(action),
+                Err(_) => return,
+            }
+        }
+    }
+
     /// Waits for the next answer from background work (or `limit`) and applies it.
     pub async fn step(&mut self, limit: Duration) -> bool {
         match tokio::time::timeout(limit, self.rx.recv()).await {
@@ -148,11 +163,8 @@ impl<B: Backend> App<B> {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         while !self.state.should_quit {
             tokio::select! {
+                // Keys first: however fast answers arrive, a key waits at most one turn.
                 biased;
-                Some(action) = self.rx.recv() => {
-                    self.dispatch(action);
-                    self.drain();
-                }
                 event = events.next() => match event {
                     Some(Ok(Event::Key(key))) => self.press(key),
                     Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
@@ -160,6 +172,10 @@ impl<B: Backend> App<B> {
                     Some(Err(e)) => return Err(e),
                     None => break,
                 },
+                Some(action) = self.rx.recv() => {
+                    self.dispatch(action);
+                    self.drain_for(ANSWERS_PER_FRAME);
+                }
                 Ok(()) = net.changed() => {
                     let status = net.borrow_and_update().clone();
                     self.dispatch(Action::Net(status));
@@ -200,5 +216,55 @@ impl<B: Backend> App<B> {
             return;
         }
         tokio::spawn(async move { perform(&context, effect, tx).await });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{BackendKind, Connection};
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use ratatui::backend::TestBackend;
+
+    /// An app on v1 at an address nothing listens on (its loads fail at once).
+    fn app() -> App<TestBackend> {
+        let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/api/v1", unused.local_addr().unwrap());
+        drop(unused);
+        let key = secrecy::SecretString::from("k".to_string());
+        let client = Client::connect(Connection {
+            backend: BackendKind::Vantio,
+            base_url: &base,
+            api_key: &key,
+            account_id: None,
+        })
+        .unwrap();
+        let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        App::new(
+            State::sample(),
+            terminal,
+            client,
+            Arc::new(Journal::in_memory()),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keys_are_read_while_answers_never_stop_coming() {
+        let mut app = app();
+        // Background work that answers without pause, for ever.
+        let flood = app.tx.clone();
+        let flooding = tokio::spawn(async move {
+            while (0..100).all(|_| flood.send(Action::Tick).is_ok()) {
+                tokio::task::yield_now().await;
+            }
+        });
+        let keys = [KeyCode::Char('q'), KeyCode::Char('y')]
+            .map(|code| Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+        // Once the keys are read, the stream stays open (a terminal does not end).
+        let events = futures::stream::iter(keys).chain(futures::stream::pending());
+        let ran = tokio::time::timeout(Duration::from_secs(20), app.run_loop(events)).await;
+        flooding.abort();
+        assert!(ran.is_ok(), "q y was never read while answers kept coming");
+        assert!(app.state.should_quit);
     }
 }

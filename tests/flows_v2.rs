@@ -341,3 +341,35 @@ async fn approving_an_active_referral_says_there_is_nothing_to_do() {
         screen_text(&app)
     );
 }
+
+#[tokio::test]
+async fn emptying_a_text_field_sends_an_empty_string_never_null() {
+    let (_sb, mut app, base) = v2(40).await;
+    let named = first_record(&app, |r| {
+        !r.get("username").is_null() && !r.get("email").is_null()
+    });
+    select(&mut app, &named.id);
+    press(&mut app, KeyCode::Char('e'));
+    while app.state.form.as_ref().unwrap().focused().spec.key != "username" {
+        press(&mut app, KeyCode::Tab);
+    }
+    ctrl(&mut app, 'u');
+    ctrl(&mut app, 's');
+    match &app.state.overlay {
+        Some(referee::app::state::Overlay::Review { changes, .. }) => {
+            assert_eq!(
+                changes.body["username"],
+                serde_json::json!(""),
+                "{changes:?}"
+            )
+        }
+        other => panic!("the review, not {other:?}"),
+    }
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let held = &server_record_v2(&base, &named.id).await["username"];
+    assert!(
+        held.is_null() || held == "",
+        "the server cleared it: {held}"
+    );
+}

@@ -155,6 +155,11 @@ pub fn same(kind: FieldKind, a: &Value, b: &Value) -> bool {
             }
         }
         (FieldKind::Splits, _, _) => splits::rows(a) == splits::rows(b),
+        // A blank text and none mean the same: emptying sends "" where null is not allowed.
+        (FieldKind::Text | FieldKind::Email | FieldKind::Url, Value::Null, Value::String(s))
+        | (FieldKind::Text | FieldKind::Email | FieldKind::Url, Value::String(s), Value::Null) => {
+            s.is_empty()
+        }
         _ => a == b,
     }
 }
@@ -260,6 +265,14 @@ mod tests {
             diff(&V1_SCHEMA, &r, &w, MetadataMode::Merge).body["verified_at"],
             Value::Null
         );
+    }
+
+    #[test]
+    fn a_blank_text_and_none_are_the_same() {
+        assert!(same(FieldKind::Text, &Value::Null, &json!("")));
+        assert!(same(FieldKind::Email, &json!(""), &Value::Null));
+        assert!(!same(FieldKind::Text, &Value::Null, &json!("x")));
+        assert!(!same(FieldKind::Timestamp, &Value::Null, &json!("")));
     }
 
     #[test]

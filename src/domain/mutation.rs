@@ -132,9 +132,11 @@ impl FieldWrite {
             changes
                 .changes
                 .extend(reverted(key, spec.label, now, before));
-            changes
-                .body
-                .insert(spec.body_key().to_string(), before.clone());
+            let restored = match before {
+                Value::Null if spec.blank_is_empty_string => Value::String(String::new()),
+                value => value.clone(),
+            };
+            changes.body.insert(spec.body_key().to_string(), restored);
         }
         FieldWrite {
             id: self.id.clone(),
@@ -440,6 +442,20 @@ mod tests {
             lines.contains(&"metadata.verified_by admin_1 → (none)".to_string()),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn undoing_a_v2_text_field_that_was_empty_sends_an_empty_string() {
+        use crate::domain::schema::V2_SCHEMA;
+        let write = FieldWrite {
+            id: "5001".into(),
+            changes: ChangeSet::default(),
+            base: json!({"username": null}).as_object().unwrap().clone(),
+            guard: true,
+        };
+        let after = json!({"username": "ada"});
+        let undo = write.inverse(&V2_SCHEMA, after.as_object().unwrap());
+        assert_eq!(undo.changes.body["username"], json!(""));
     }
 
     fn transport() -> ApiError {

@@ -1,5 +1,7 @@
 //! Commission splits (FirstPromoter `split_details`): rows of promoter campaign and percentage,
-//! edited as text lines `<promoter campaign id> <percentage>`, adding up to at most 100.
+//! edited as text lines `<promoter campaign id> <percentage>`, adding up to at most 100. The spec
+//! types a percentage as a whole number 0–100: that is what the editor accepts and sends; what a
+//! server holds is read as it is (a number or a numeric string), so nothing it sends is hidden.
 
 use serde_json::{Value, json};
 
@@ -19,13 +21,22 @@ pub fn rows(value: &Value) -> Vec<Split> {
                 .iter()
                 .filter_map(|item| {
                     Some(Split {
-                        promoter_campaign_id: item.get("promoter_campaign_id")?.as_i64()?,
-                        percentage: item.get("percentage")?.as_f64()?,
+                        promoter_campaign_id: number(item.get("promoter_campaign_id")?)? as i64,
+                        percentage: number(item.get("percentage")?)?,
                     })
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A JSON number, or a string holding one (`"25.0"`, `"1004"`).
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 pub fn total(rows: &[Split]) -> f64 {
@@ -79,21 +90,16 @@ pub fn parse(text: &str) -> Result<Value, String> {
         let id: i64 = id.parse().map_err(|_| {
             format!("Line {number}: `{id}` is not a promoter campaign id (a whole number).")
         })?;
-        let pct: f64 = pct
-            .parse()
-            .ok()
-            .filter(|p: &f64| (0.0..=100.0).contains(p))
-            .ok_or_else(|| {
-                format!("Line {number}: the percentage must be a number from 0 to 100.")
-            })?;
+        let pct: u8 = pct.parse().ok().filter(|p| *p <= 100).ok_or_else(|| {
+            format!("Line {number}: the percentage must be a whole number from 0 to 100.")
+        })?;
         parsed.push(Split {
             promoter_campaign_id: id,
-            percentage: pct,
+            percentage: f64::from(pct),
         });
     }
     let sum = total(&parsed);
-    // A hair of tolerance: 0.2 + 83.9 + 15.9 adds up to 100.00000000000001 in floating point.
-    if sum > 100.0 + 1e-9 {
+    if sum > 100.0 {
         return Err(format!(
             "The percentages add up to {}%: at most 100.",
             percent(sum)
@@ -102,7 +108,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
     Ok(Value::Array(
         parsed
             .iter()
-            .map(|r| json!({"promoter_campaign_id": r.promoter_campaign_id, "percentage": r.percentage}))
+            .map(|r| json!({"promoter_campaign_id": r.promoter_campaign_id, "percentage": r.percentage as u8}))
             .collect(),
     ))
 }
@@ -116,7 +122,7 @@ mod tests {
         let value = parse("1004 50\n\n1007: 30%").unwrap();
         assert_eq!(
             value,
-            json!([{"promoter_campaign_id": 1004, "percentage": 50.0}, {"promoter_campaign_id": 1007, "percentage": 30.0}])
+            json!([{"promoter_campaign_id": 1004, "percentage": 50}, {"promoter_campaign_id": 1007, "percentage": 30}])
         );
         assert_eq!(to_text(&value), "1004 50\n1007 30");
         assert_eq!(summary(&value), "1004 50% · 1007 30%");
@@ -136,9 +142,31 @@ mod tests {
             parse("1004 70\n1007 40").unwrap_err(),
             "The percentages add up to 110%: at most 100."
         );
+        assert!(parse("1 60\n2 40").is_ok(), "exactly 100 is allowed");
+    }
+
+    #[test]
+    fn percentages_are_whole_numbers_sent_as_integers() {
+        for fraction in ["1004 33.5", "1004 25.0", "1004 -1", "1004 1e2"] {
+            assert!(
+                parse(fraction).unwrap_err().contains("whole number"),
+                "{fraction}"
+            );
+        }
+        let sent = parse("1004 25").unwrap();
         assert!(
-            parse("1 0.2\n2 83.9\n3 15.9").is_ok(),
-            "exactly 100 in decimals is allowed"
+            sent[0]["percentage"].is_u64(),
+            "an integer on the wire: {sent}"
         );
+    }
+
+    #[test]
+    fn what_a_server_holds_is_read_as_it_is() {
+        let held = json!([
+            {"promoter_campaign_id": "1004", "percentage": "25.0"},
+            {"promoter_campaign_id": 1007, "percentage": 12.5},
+            {"percentage": 10}
+        ]);
+        assert_eq!(summary(&held), "1004 25% · 1007 12.5%");
     }
 }

@@ -13,10 +13,10 @@ use super::splits;
 pub fn parse_input(spec: &FieldSpec, text: &str, clock: &Clock) -> Result<Value, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() && !matches!(spec.kind, FieldKind::JsonObject | FieldKind::Splits) {
-        return if spec.required {
-            Err("Must not be empty.".into())
-        } else {
-            Ok(Value::Null)
+        return match (spec.required, spec.blank_is_empty_string) {
+            (true, _) => Err("Must not be empty.".into()),
+            (false, true) => Ok(Value::String(String::new())),
+            (false, false) => Ok(Value::Null),
         };
     }
     match spec.kind {
@@ -157,6 +157,15 @@ mod tests {
     fn names_are_required_and_trimmed() {
         assert_eq!(parse("first_name", "  Ada ").unwrap(), "Ada");
         assert!(parse("last_name", "   ").is_err());
+    }
+
+    #[test]
+    fn an_emptied_v2_text_field_is_an_empty_string_and_a_v1_one_is_null() {
+        let v2 = |key| crate::domain::schema::V2_SCHEMA.field(key).unwrap();
+        for key in ["email", "uid", "username"] {
+            assert_eq!(parse_input(v2(key), "  ", &clock()).unwrap(), "", "{key}");
+        }
+        assert_eq!(parse("profile_picture", " ").unwrap(), Value::Null);
     }
 
     #[test]

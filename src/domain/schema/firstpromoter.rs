@@ -51,8 +51,11 @@ const fn looking(mut column: Column, look: Look) -> Column {
 
 /// "Email or uid is required": the API refuses a referral left with neither.
 fn email_or_uid(record: &Record, wanted: &Map<String, Value>) -> Vec<(&'static str, String)> {
-    let after = |key: &str| wanted.get(key).unwrap_or_else(|| record.get(key)).is_null();
-    if after("email") && after("uid") {
+    let blank = |key: &str| {
+        let value = wanted.get(key).unwrap_or_else(|| record.get(key));
+        value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty())
+    };
+    if blank("email") && blank("uid") {
         vec![(
             "email",
             "Email or uid is required: give at least one.".to_string(),
@@ -66,9 +69,10 @@ pub static V2_SCHEMA: Schema = Schema {
     backend: "firstpromoter",
     fields: &[
         field("id", "ID", FieldKind::Text),
-        editable("email", "Email", FieldKind::Email, false),
-        editable("uid", "UID", FieldKind::Text, false),
-        editable("username", "Username", FieldKind::Text, false),
+        // The spec types these as strings: emptying one sends "", never null.
+        editable("email", "Email", FieldKind::Email, false).blank_as_empty_string(),
+        editable("uid", "UID", FieldKind::Text, false).blank_as_empty_string(),
+        editable("username", "Username", FieldKind::Text, false).blank_as_empty_string(),
         field("state", "State", FieldKind::Enum(V2_STATES)),
         editable(
             "fraud_check",

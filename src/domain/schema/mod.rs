@@ -64,6 +64,8 @@ pub struct FieldSpec {
     pub required: bool,
     /// The body key a change is sent under, when it differs from `key`.
     pub sent_as: Option<&'static str>,
+    /// Emptying the field sends `""` instead of null (the API types it as a string, never null).
+    pub blank_is_empty_string: bool,
 }
 
 impl FieldSpec {
@@ -76,6 +78,11 @@ impl FieldSpec {
         self.sent_as = Some(key);
         self
     }
+
+    pub const fn blank_as_empty_string(mut self) -> Self {
+        self.blank_is_empty_string = true;
+        self
+    }
 }
 
 pub const fn field(key: &'static str, label: &'static str, kind: FieldKind) -> FieldSpec {
@@ -86,6 +93,7 @@ pub const fn field(key: &'static str, label: &'static str, kind: FieldKind) -> F
         editable: false,
         required: false,
         sent_as: None,
+        blank_is_empty_string: false,
     }
 }
 
@@ -102,6 +110,7 @@ pub const fn editable(
         editable: true,
         required,
         sent_as: None,
+        blank_is_empty_string: false,
     }
 }
 

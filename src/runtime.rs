@@ -53,6 +53,7 @@ impl<B: Backend> App<B> {
                 admin_id: session.admin_id.clone(),
             },
             journal,
+            batch_wait: crate::effects::BATCH_POLL_LIMIT,
         });
         App {
             state,
@@ -69,6 +70,13 @@ impl<B: Backend> App<B> {
     /// Keeps the clock at what the state says, for tests.
     pub fn freeze_clock(&mut self) {
         self.frozen_clock = true;
+    }
+
+    /// Follows backend batch actions for `wait` instead of the usual two minutes (tests).
+    pub fn set_batch_wait(&mut self, wait: Duration) {
+        if let Some(context) = Arc::get_mut(&mut self.context) {
+            context.batch_wait = wait;
+        }
     }
 
     /// Starts the first loads.

@@ -373,3 +373,73 @@ async fn emptying_a_text_field_sends_an_empty_string_never_null() {
         "the server cleared it: {held}"
     );
 }
+
+/// A v2 server with two pending referrals whose approve batch is accepted and then never moves.
+async fn server_with_a_stuck_batch() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let referral = |id: i64| serde_json::json!({"id": id, "email": format!("r{id}@example.com"), "state": "pending"});
+    let both = serde_json::json!([referral(5001), referral(5002)]);
+    Mock::given(method("GET"))
+        .and(path("/api/v2/company/referrals"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(both.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/company/referrals"))
+        .and(query_param("ids[]", "5001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(both))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/company/referrals"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/company/promoter_campaigns"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    let stuck = serde_json::json!({"id": 77, "status": "pending", "total": 2, "processed_count": 0,
+        "failed_count": 0, "progress": 0, "processing_errors": []});
+    Mock::given(method("POST"))
+        .and(path("/api/v2/company/referrals/approve"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(stuck.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/company/batch_processes/77"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(stuck))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_open() {
+    let server = server_with_a_stuck_batch().await;
+    let base = format!("{}/api/v2/company", server.uri());
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 35);
+    app.set_batch_wait(Duration::from_secs(1));
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('a'));
+    press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Char('y'));
+    assert!(
+        app.settle(Duration::from_secs(30)).await,
+        "polling stopped on its own"
+    );
+    app.draw().unwrap();
+    let text = screen_text(&app);
+    assert!(
+        text.contains("still running on the server after 1 s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("failed"),
+        "an open batch is never called failed: {text}"
+    );
+}

@@ -7,7 +7,7 @@ mod reconcile;
 mod write;
 
 pub use reconcile::{Reconciliation, recent_reasons, reconcile};
-pub use write::mutate;
+pub use write::{BATCH_POLL_LIMIT, mutate};
 use write::{intent, recorded};
 
 use std::sync::Arc;
@@ -39,6 +39,8 @@ pub struct Context {
     pub writer: Writer,
     /// Where writes are recorded before and after they are sent.
     pub journal: Arc<Journal>,
+    /// How long a backend batch action is followed before it is reported as still running.
+    pub batch_wait: std::time::Duration,
 }
 
 type Answers = mpsc::UnboundedSender<Action>;

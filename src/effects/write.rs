@@ -18,7 +18,7 @@ use crate::store::journal::{Intent, Recorded, Verdict};
 /// How long to wait between polls of a running batch.
 const BATCH_POLL_INTERVAL: Duration = Duration::from_millis(400);
 /// A batch still running after this long is reported as such, not waited for any more.
-const BATCH_POLL_LIMIT: Duration = Duration::from_secs(120);
+pub const BATCH_POLL_LIMIT: Duration = Duration::from_secs(120);
 
 /// Journals, sends and decides one write.
 pub async fn mutate(
@@ -200,7 +200,7 @@ fn with_left_out(outcome: Outcome, sent: &[String], moved: Vec<Record>) -> Outco
     }
 }
 
-/// Starts an action, polls it until it ends (or for at most `BATCH_POLL_LIMIT`), then re-reads
+/// Starts an action, polls it until it ends (or for at most `context.batch_wait`), then re-reads
 /// every referral: one counts as applied only if its watched field changed.
 async fn send_action(
     context: &Context,
@@ -223,7 +223,7 @@ async fn send_action(
             None
         }
     };
-    let deadline = tokio::time::Instant::now() + BATCH_POLL_LIMIT;
+    let deadline = tokio::time::Instant::now() + context.batch_wait;
     while let Some(running) = batch.as_ref().filter(|b| !b.is_finished()) {
         let _ = tx.send(Action::WriteProgress {
             req,
@@ -245,8 +245,8 @@ async fn send_action(
         .map(crate::domain::record::value_text);
     let message = match (still_running, problem) {
         (true, _) => Some(format!(
-            "still running on the server after {} min; r reloads to see the rest",
-            BATCH_POLL_LIMIT.as_secs() / 60
+            "still running on the server after {}; r reloads to see the rest",
+            waited(context.batch_wait)
         )),
         (false, problem) => problem,
     };
@@ -264,6 +264,14 @@ async fn send_action(
                 write.action.path()
             ),
         },
+    }
+}
+
+/// "2 min" or "3 s": how long a batch was followed.
+fn waited(time: Duration) -> String {
+    match time.as_secs() {
+        seconds if seconds >= 60 && seconds % 60 == 0 => format!("{} min", seconds / 60),
+        seconds => format!("{} s", seconds.max(1)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The FirstPromoter API v2 (`firstpromoter`) referral: fields (nested promoter campaign included),
-//! list columns, and the rule that a referral keeps an email or a uid.
+//! list columns, and the rules checked before sending: a referral keeps an email or a uid, and its
+//! split lists only the partners who share with its promoter.
 
 use serde_json::{Map, Value};
 
@@ -47,6 +48,40 @@ const fn flexible(mut column: Column) -> Column {
 const fn looking(mut column: Column, look: Look) -> Column {
     column.look = look;
     column
+}
+
+/// Every rule a v2 change is checked against before it is sent.
+fn v2_checks(record: &Record, wanted: &Map<String, Value>) -> Vec<(&'static str, String)> {
+    let mut problems = email_or_uid(record, wanted);
+    problems.extend(split_names_partners_only(record, wanted));
+    problems
+}
+
+/// The split's entries are the *other* promoters: the referral's own promoter campaign keeps
+/// the remainder, so it may not be listed.
+fn split_names_partners_only(
+    record: &Record,
+    wanted: &Map<String, Value>,
+) -> Vec<(&'static str, String)> {
+    let own = record.get("promoter_campaign.id");
+    let own = wanted.get("promoter_campaign.id").unwrap_or(own);
+    let Some(own) = own.as_i64().or_else(|| own.as_str()?.parse().ok()) else {
+        return Vec::new();
+    };
+    let listed = wanted
+        .get("split_details")
+        .map(crate::domain::splits::rows)
+        .unwrap_or_default();
+    if listed.iter().any(|row| row.promoter_campaign_id == own) {
+        vec![(
+            "split_details",
+            format!(
+                "{own} is this referral's own promoter campaign: it keeps the remainder, so list only the partners who share."
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
 }
 
 /// "Email or uid is required": the API refuses a referral left with neither.
@@ -136,6 +171,55 @@ pub static V2_SCHEMA: Schema = Schema {
     status_field: "state",
     moves_between_promoters: true,
     policy: &super::firstpromoter_policy::FirstPromoterPolicy,
-    cross_check: Some(email_or_uid),
+    cross_check: Some(v2_checks),
     triage_default: ("state", "pending"),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn referral(values: Value) -> Record {
+        Record {
+            id: "5001".into(),
+            values: values.as_object().unwrap().clone(),
+        }
+    }
+
+    fn wanted(values: Value) -> Map<String, Value> {
+        values.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn each_rule_before_sending() {
+        let own =
+            referral(json!({"email": "a@x.io", "uid": null, "promoter_campaign": {"id": 1004}}));
+        let table: &[(Value, Option<&str>)] = &[
+            (json!({"email": ""}), Some("email")),
+            (json!({"email": "", "uid": "u-1"}), None),
+            (
+                json!({"split_details": [{"promoter_campaign_id": 1004, "percentage": 20}]}),
+                Some("split_details"),
+            ),
+            (
+                json!({"split_details": [{"promoter_campaign_id": 1007, "percentage": 20}]}),
+                None,
+            ),
+            // Moving to another promoter campaign in the same change: the new one is the own.
+            (
+                json!({"promoter_campaign.id": 1007,
+                    "split_details": [{"promoter_campaign_id": 1004, "percentage": 20}]}),
+                None,
+            ),
+        ];
+        for (change, field) in table {
+            let problems = v2_checks(&own, &wanted(change.clone()));
+            assert_eq!(
+                problems.first().map(|(key, _)| *key),
+                *field,
+                "{change}: {problems:?}"
+            );
+        }
+    }
+}

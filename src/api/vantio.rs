@@ -1,85 +1,103 @@
-//! Referral API v1 (`vantio`): strict wire types for referrals, users and impressions, and the calls
-//! the console makes. Paging is limit/offset; the last page is the first one shorter than the limit.
+//! Referral API v1 (`vantio`): the documented shapes of referrals, users and impressions (read
+//! leniently, see `lenient`), and the calls the console makes. Paging is limit/offset; the last page
+//! is the first one shorter than the limit.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::http::{HttpCore, Limits, NetStatus};
-use super::{Backend, Connection, Page};
+use super::lenient::{Documented, Entry, Field, One, Rows, Shape};
+use super::{Backend, Connection, PageResult};
 use crate::domain::Record;
 use crate::domain::schema::RefKind;
 
 /// Page size the client asks for: the API's maximum.
 pub const PAGE_SIZE: usize = 100;
 
-/// A referral as the contract documents it. Unknown extra fields are ignored; missing documented
-/// ones are a decode error, except those a real server may leave out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireReferral {
-    pub id: String,
-    pub impression_id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_picture: Option<String>,
-    pub status: String,
-    pub program_id: String,
-    pub student_id: String,
-    pub created_at: String,
-    #[serde(default)]
-    pub verified_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-}
+/// A referral as the contract documents it. Only `id` is needed; ids and the other documented
+/// strings are text (a number is read as its digits), `metadata` a free-form object.
+pub struct Referral;
 
-impl From<WireReferral> for Record {
-    fn from(wire: WireReferral) -> Record {
-        let id = wire.id.clone();
-        let values = match serde_json::to_value(wire) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        Record { id, values }
-    }
+impl Documented for Referral {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Text),
+        ("impression_id", Shape::Text),
+        ("first_name", Shape::Text),
+        ("last_name", Shape::Text),
+        ("email", Shape::Text),
+        ("profile_picture", Shape::Text),
+        ("status", Shape::Text),
+        ("program_id", Shape::Text),
+        ("student_id", Shape::Text),
+        ("created_at", Shape::Text),
+        ("verified_at", Shape::Text),
+        ("updated_at", Shape::Text),
+        ("metadata", Shape::AnyObject),
+    ];
 }
 
 #[derive(Deserialize)]
 struct ReferralList {
-    referrals: Vec<WireReferral>,
+    referrals: Rows<Referral>,
 }
 
-#[derive(Deserialize)]
-struct WireUser {
-    id: String,
-    first_name: String,
-    last_name: String,
+/// An ambassador, for names.
+struct User;
+
+impl Documented for User {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Text),
+        ("first_name", Shape::Text),
+        ("last_name", Shape::Text),
+    ];
 }
 
 #[derive(Deserialize)]
 struct UserList {
-    users: Vec<WireUser>,
+    users: Rows<User>,
 }
 
-#[derive(Deserialize)]
-struct WireImpression {
-    id: String,
-    #[serde(default)]
-    poster_id: Option<String>,
-    #[serde(default)]
-    location: Option<String>,
+/// The QR scan a referral came from, for its poster and location.
+struct Impression;
+
+impl Documented for Impression {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Text),
+        ("poster_id", Shape::Text),
+        ("location", Shape::Text),
+    ];
 }
 
 #[derive(Deserialize)]
 struct ImpressionList {
-    impressions: Vec<WireImpression>,
+    impressions: Rows<Impression>,
+}
+
+/// An entry as (id, the texts at `keys` that are there joined with `between`), or its id alone
+/// when none is.
+fn named(entry: Entry, keys: &[&str], between: &str) -> (String, String) {
+    let record = Record::from(entry);
+    let parts: Vec<String> = keys
+        .iter()
+        .map(|key| record.text(key))
+        .filter(|text| !text.is_empty())
+        .collect();
+    let name = if parts.is_empty() {
+        record.id.clone()
+    } else {
+        parts.join(between)
+    };
+    (record.id, name)
+}
+
+/// Whether a page of `sent` entries is the last: the first one shorter than the limit.
+fn is_last(sent: usize) -> bool {
+    sent < PAGE_SIZE
 }
 
 /// v1 names the field first in its message: `Invalid email: ...`, `Invalid status value. ...`.
@@ -118,68 +136,49 @@ impl VantioClient {
         VantioClient { http }
     }
 
-    /// Page `index` (from 0) of referrals, and whether it is the last one.
-    pub async fn referrals_page(&self, index: usize) -> Result<(Vec<Record>, bool), ApiError> {
+    /// Page `index` (from 0) of referrals.
+    pub async fn referrals_page(&self, index: usize) -> PageResult<Record> {
         let list: ReferralList = self
             .http
             .get(&["referrals"], &page_query(index * PAGE_SIZE))
             .await?;
-        let last = list.referrals.len() < PAGE_SIZE;
-        Ok((list.referrals.into_iter().map(Record::from).collect(), last))
+        let last = is_last(list.referrals.sent);
+        Ok(list.referrals.page(last, Record::from))
     }
 
     pub async fn referral(&self, id: &str) -> Result<Record, ApiError> {
-        self.http
-            .get::<WireReferral>(&["referrals", id], &[])
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.get(&["referrals", id], &[]).await?;
+        Ok(one.entry.into())
     }
 
     pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
         let body = Value::Object(body.clone());
-        self.http
-            .put::<WireReferral>(&["referrals", id], &body)
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.put(&["referrals", id], &body).await?;
+        Ok(one.entry.into())
     }
 
     /// Page `index` of ambassadors as (id, "First Last").
-    pub async fn users_page(
-        &self,
-        index: usize,
-    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+    pub async fn users_page(&self, index: usize) -> PageResult<(String, String)> {
         let list: UserList = self
             .http
             .get(&["users"], &page_query(index * PAGE_SIZE))
             .await?;
-        let last = list.users.len() < PAGE_SIZE;
-        let names = list
+        let last = is_last(list.users.sent);
+        Ok(list
             .users
-            .into_iter()
-            .map(|u| (u.id, format!("{} {}", u.first_name, u.last_name)))
-            .collect();
-        Ok((names, last))
+            .page(last, |e| named(e, &["first_name", "last_name"], " ")))
     }
 
     /// Page `index` of impressions as (id, "location · poster").
-    pub async fn impressions_page(
-        &self,
-        index: usize,
-    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+    pub async fn impressions_page(&self, index: usize) -> PageResult<(String, String)> {
         let list: ImpressionList = self
             .http
             .get(&["impressions"], &page_query(index * PAGE_SIZE))
             .await?;
-        let last = list.impressions.len() < PAGE_SIZE;
-        let names = list
+        let last = is_last(list.impressions.sent);
+        Ok(list
             .impressions
-            .into_iter()
-            .map(|i| {
-                let parts: Vec<String> = [i.location, i.poster_id].into_iter().flatten().collect();
-                (i.id, parts.join(" · "))
-            })
-            .collect();
-        Ok((names, last))
+            .page(last, |e| named(e, &["location", "poster_id"], " · ")))
     }
 }
 
@@ -201,7 +200,7 @@ impl Backend for VantioClient {
         self.http.net_status()
     }
 
-    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>> {
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, PageResult<Record>> {
         Box::pin(VantioClient::referrals_page(self, index))
     }
 
@@ -221,7 +220,11 @@ impl Backend for VantioClient {
         &[RefKind::User, RefKind::Impression]
     }
 
-    fn lookup_page(&self, kind: RefKind, index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+    fn lookup_page(
+        &self,
+        kind: RefKind,
+        index: usize,
+    ) -> BoxFuture<'_, PageResult<(String, String)>> {
         match kind {
             RefKind::User => Box::pin(self.users_page(index)),
             RefKind::Impression => Box::pin(self.impressions_page(index)),

@@ -191,8 +191,9 @@ pub struct State {
     /// The missing admin id has been pointed out this session.
     pub admin_noted: bool,
     pub message: Option<Message>,
-    /// What the journal found of the last run, held until loading ends so it is not overwritten.
-    pub journal_note: Option<(Level, String)>,
+    /// Messages that arrived while referrals were loading (what the journal found of the last
+    /// run, lookups that had trouble), held until loading ends so "Loaded …" does not hide them.
+    pub held_notes: Vec<(Level, String)>,
     pub clock: Clock,
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
@@ -238,7 +239,7 @@ impl State {
             quit_when_idle: false,
             admin_noted: false,
             message: None,
-            journal_note: None,
+            held_notes: Vec::new(),
             clock,
             viewport: (80, 24),
             next_request: 1,
@@ -339,6 +340,15 @@ impl State {
             text: text.into(),
             level,
         });
+    }
+
+    /// Says `text` now, or when loading ends if referrals are loading (`held_notes`).
+    pub fn say_after_load(&mut self, level: Level, text: String) {
+        if matches!(self.load, LoadState::Loading { .. }) {
+            self.held_notes.push((level, text));
+        } else {
+            self.say(level, text);
+        }
     }
 
     /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.

@@ -7,10 +7,12 @@ use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Questi
 use super::text::TextBuffer;
 use super::{command, dialogs, drafts, flows};
 use crate::api::ApiError;
+use crate::api::error::capitalise;
 use crate::domain::Record;
 use crate::domain::diff::diff;
 use crate::domain::policy::QuickKey;
 use crate::domain::schema::{FieldKind, RefKind};
+use crate::effects::PagingReport;
 
 /// Starts loading referrals and the lookups names come from.
 pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
@@ -69,12 +71,7 @@ fn reconciled(
         if checked == 1 { "" } else { "s" },
         parts.join(", ")
     );
-    if matches!(state.load, LoadState::Loading { .. }) {
-        // Shown when loading ends, so "Loaded …" does not hide it.
-        state.journal_note = Some((level, note));
-    } else {
-        state.say(level, note);
-    }
+    state.say_after_load(level, note);
 }
 
 fn load_referrals(state: &mut State) -> Vec<Effect> {
@@ -99,15 +96,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.viewport = (width, height);
             state.move_selection(0);
         }
-        Action::ReferralsPage { req, records, last } => page_arrived(state, req, records, last),
-        Action::LookupPage { req, entries, last } => {
-            if let Some(Pending::Lookup(kind)) = state.pending.get(&req).cloned() {
-                state.lookups.entry(kind).or_default().extend(entries);
-                if last {
-                    state.pending.remove(&req);
-                }
-            }
-        }
+        Action::ReferralsPage { req, records, end } => page_arrived(state, req, records, end),
+        Action::LookupPage { req, entries, end } => lookup_arrived(state, req, entries, end),
         Action::Written { req, outcome } => return flows::written(state, req, outcome),
         Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
         Action::Reconciled { req, result } => reconciled(state, req, result),
@@ -429,9 +419,10 @@ fn review(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label.
+/// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label,
+/// and a heading and a line each for unreadable values no field line shows.
 fn detail_lines(state: &State, record: &Record) -> usize {
-    state
+    let fields: usize = state
         .schema
         .fields
         .iter()
@@ -443,10 +434,19 @@ fn detail_lines(state: &State, record: &Record) -> usize {
             }
             _ => 1,
         })
-        .sum()
+        .sum();
+    match record.unplaced_unreadable(state.schema).len() {
+        0 => fields,
+        unplaced => fields + 1 + unplaced,
+    }
 }
 
-fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: bool) {
+fn page_arrived(
+    state: &mut State,
+    req: RequestId,
+    records: Vec<Record>,
+    end: Option<PagingReport>,
+) {
     let LoadState::Loading {
         req: current,
         loaded,
@@ -463,20 +463,75 @@ fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: b
     }
     let loaded = loaded + records.len();
     state.records.extend(records);
-    state.load = if last {
-        state.pending.remove(&req);
-        match state.journal_note.take() {
-            Some((level, note)) => state.say(level, format!("Loaded {loaded} referrals. {note}")),
-            None => state.say(Level::Info, format!("Loaded {loaded} referrals.")),
+    let last = end.is_some();
+    state.load = match end {
+        Some(report) => {
+            state.pending.remove(&req);
+            say_loaded(state, loaded, &report);
+            LoadState::Loaded
         }
-        LoadState::Loaded
-    } else {
-        LoadState::Loading { req, loaded }
+        None => LoadState::Loading { req, loaded },
     };
     state.refilter();
     if last {
         // The referral the cursor followed is gone from the server: stay where the list put it.
         state.list.follow = None;
+    }
+}
+
+/// "Loaded 198 referrals.", then what went wrong while paging, referrals with values that could
+/// not be read, and the notes held while loading; in red if any of that is trouble.
+fn say_loaded(state: &mut State, loaded: usize, report: &PagingReport) {
+    let mut trouble = report.sentences(("referral", "referrals"));
+    let odd = state
+        .records
+        .iter()
+        .filter(|r| !r.unreadable.is_empty())
+        .count();
+    match odd {
+        0 => {}
+        1 => trouble.push(
+            "1 referral has values that could not be read: its detail pane shows them.".into(),
+        ),
+        n => trouble.push(format!(
+            "{n} referrals have values that could not be read: their detail panes show them."
+        )),
+    }
+    let mut level = if trouble.is_empty() {
+        Level::Info
+    } else {
+        Level::Error
+    };
+    let mut parts = vec![format!("Loaded {loaded} referrals.")];
+    parts.extend(trouble);
+    for (note_level, note) in std::mem::take(&mut state.held_notes) {
+        if note_level == Level::Error {
+            level = Level::Error;
+        }
+        parts.push(note);
+    }
+    state.say(level, parts.join(" "));
+}
+
+/// Names for a kind of referenced resource; trouble paging through them is said when it ends.
+fn lookup_arrived(
+    state: &mut State,
+    req: RequestId,
+    entries: Vec<(String, String)>,
+    end: Option<PagingReport>,
+) {
+    let Some(Pending::Lookup(kind)) = state.pending.get(&req).cloned() else {
+        return;
+    };
+    state.lookups.entry(kind).or_default().extend(entries);
+    let Some(report) = end else {
+        return;
+    };
+    state.pending.remove(&req);
+    if !report.is_empty() {
+        let said = report.sentences(("entry", "entries")).join(" ");
+        let note = format!("{}: {said}", capitalise(kind.noun()));
+        state.say_after_load(Level::Error, note);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The detail pane: every field of the selected referral, with names for referenced ids, local
-//! times, and metadata pretty-printed.
+//! times, and metadata pretty-printed. A value the server sent that could not be read is shown as
+//! such, with what it was, on its field's line or, when no line shows it, at the end.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -53,13 +54,35 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
             lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
             continue;
         }
-        let text = shown_value(state, spec, value, Room::Detail);
-        let styled = if spec.key == state.schema.status_field {
-            Span::styled(text.clone(), theme::status_style(state.schema, &text))
-        } else {
-            Span::raw(text)
-        };
-        lines.push(Line::from(vec![label, styled]));
+        let notes: Vec<String> = record
+            .unreadable_under(spec.key)
+            .map(|u| u.note(spec.key))
+            .collect();
+        let mut spans = vec![label];
+        if notes.is_empty() || !value.is_null() {
+            let text = shown_value(state, spec, value, Room::Detail);
+            spans.push(if spec.key == state.schema.status_field {
+                Span::styled(text.clone(), theme::status_style(state.schema, &text))
+            } else {
+                Span::raw(text)
+            });
+            if !notes.is_empty() {
+                spans.push(Span::raw(" "));
+            }
+        }
+        if !notes.is_empty() {
+            spans.push(Span::styled(notes.join(" "), theme::error()));
+        }
+        lines.push(Line::from(spans));
+    }
+    let unplaced = record.unplaced_unreadable(state.schema);
+    if !unplaced.is_empty() {
+        lines.push(Line::from(Span::styled("Also sent", theme::label())));
+        lines.extend(
+            unplaced
+                .iter()
+                .map(|u| Line::from(Span::styled(format!("  {}", u.note("")), theme::error()))),
+        );
     }
     lines
 }

@@ -1,5 +1,6 @@
 //! The FirstPromoter API v2 (`firstpromoter`) referral: fields (nested promoter campaign included),
-//! list columns, and the rule that a referral keeps an email or a uid.
+//! list columns, and the rule that a referral keeps an email or a uid. The name, website, comment
+//! and expiry the vendor's spec documents are shown, not edited: the PUT does not take them.
 
 use serde_json::{Map, Value};
 
@@ -66,6 +67,8 @@ pub static V2_SCHEMA: Schema = Schema {
     backend: "firstpromoter",
     fields: &[
         field("id", "ID", FieldKind::Text),
+        field("first_name", "First name", FieldKind::Text),
+        field("last_name", "Last name", FieldKind::Text),
         editable("email", "Email", FieldKind::Email, false),
         editable("uid", "UID", FieldKind::Text, false),
         editable("username", "Username", FieldKind::Text, false),
@@ -99,6 +102,9 @@ pub static V2_SCHEMA: Schema = Schema {
             "Campaign",
             FieldKind::Text,
         ),
+        field("website", "Website", FieldKind::Url),
+        field("comment", "Comment", FieldKind::Text),
+        field("is_expired", "Expired", FieldKind::Text),
         field("entry_source", "Entry source", FieldKind::Text),
         field("created_at", "Created", FieldKind::Timestamp),
         field("customer_since", "Customer since", FieldKind::Timestamp),
@@ -106,7 +112,12 @@ pub static V2_SCHEMA: Schema = Schema {
         field("metadata", "Metadata", FieldKind::JsonObject),
     ],
     columns: &[
-        flexible(column("Email", &["email"], 22, 1)),
+        flexible(column(
+            "Name / email",
+            &["first_name", "last_name", "email"],
+            22,
+            1,
+        )),
         column("UID", &["uid"], 12, 5),
         looking(column("State", &["state"], 10, 0), Look::Status),
         flexible(column(
@@ -127,8 +138,15 @@ pub static V2_SCHEMA: Schema = Schema {
         column("Created", &["created_at"], 16, 7),
         column("Customer since", &["customer_since"], 16, 8),
     ],
-    title_fields: &["email"],
-    filter_fields: &["email", "uid", "username"],
+    title_fields: &["first_name", "last_name", "email"],
+    filter_fields: &[
+        "first_name",
+        "last_name",
+        "email",
+        "uid",
+        "username",
+        "website",
+    ],
     status_field: "state",
     moves_between_promoters: true,
     policy: &super::firstpromoter_policy::FirstPromoterPolicy,

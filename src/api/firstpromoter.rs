@@ -418,6 +418,263 @@ impl Backend for FirstPromoterClient {
 mod tests {
     use super::*;
 
+    /// A referral as the sandbox sends it, to break one way per case.
+    fn referral() -> Value {
+        json!({
+            "id": 5002, "email": "ada@example.org", "uid": null, "username": "ada",
+            "state": "active", "metadata": {}, "entry_source": "api",
+            "created_at": "2026-01-02T10:00:00Z", "customer_since": null,
+            "promoter_campaign": {
+                "id": 1004, "campaign_id": 3, "promoter_id": 7,
+                "promoter": {"id": 7, "email": "felix@example.org", "name": "Felix Sullivan"},
+                "campaign": {"id": 3, "name": "Affiliates 2026", "color": "#3b82f6"}
+            },
+            "fraud_check": "no_suspicion",
+            "split_details": [{"promoter_campaign_id": 1007, "promoter_id": 9, "percentage": 25}]
+        })
+    }
+
+    fn with(change: impl FnOnce(&mut Value)) -> Value {
+        let mut value = referral();
+        change(&mut value);
+        value
+    }
+
+    fn read(value: Value) -> Result<Record, String> {
+        Entry::read(value, Referral::FIELDS).map(Record::from)
+    }
+
+    /// One case per rule the vendor's spec implies (nothing but `id` is required): the referral is
+    /// read, what it holds at a path, and where the values that could not be read were.
+    #[test]
+    fn a_referral_is_read_with_whatever_it_lacks() {
+        let cases: Vec<(&str, Value, &str, Value, &[&str])> = vec![
+            (
+                "as documented",
+                referral(),
+                "split_details",
+                json!([{"promoter_campaign_id": 1007, "promoter_id": 9, "percentage": 25.0}]),
+                &[],
+            ),
+            (
+                "missing state",
+                with(|v| {
+                    v.as_object_mut().unwrap().remove("state");
+                }),
+                "state",
+                Value::Null,
+                &[],
+            ),
+            (
+                "split entry without promoter_campaign_id",
+                with(|v| v["split_details"] = json!([{"promoter_id": 9, "percentage": 25}])),
+                "split_details",
+                json!([{"promoter_id": 9, "percentage": 25.0}]),
+                &[],
+            ),
+            (
+                "promoter campaign without its id",
+                with(|v| {
+                    v["promoter_campaign"].as_object_mut().unwrap().remove("id");
+                }),
+                "promoter_campaign.promoter.name",
+                json!("Felix Sullivan"),
+                &[],
+            ),
+            (
+                "promoter without its id",
+                with(|v| {
+                    v["promoter_campaign"]["promoter"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("id");
+                }),
+                "promoter_campaign.promoter.email",
+                json!("felix@example.org"),
+                &[],
+            ),
+            (
+                "id as a string",
+                with(|v| v["id"] = json!("5002")),
+                "id",
+                json!(5002),
+                &[],
+            ),
+            (
+                "nested id as a string",
+                with(|v| v["promoter_campaign"]["id"] = json!("1004")),
+                "promoter_campaign.id",
+                json!(1004),
+                &[],
+            ),
+            (
+                "percentage as a string",
+                with(|v| v["split_details"][0]["percentage"] = json!("25.0")),
+                "split_details",
+                json!([{"promoter_campaign_id": 1007, "promoter_id": 9, "percentage": 25.0}]),
+                &[],
+            ),
+            (
+                "percentage that is no number",
+                with(|v| v["split_details"][0]["percentage"] = json!({"of": 100})),
+                "split_details",
+                json!([{"promoter_campaign_id": 1007, "promoter_id": 9}]),
+                &["split_details[0].percentage"],
+            ),
+            (
+                "state that is no text",
+                with(|v| v["state"] = json!(["active"])),
+                "state",
+                Value::Null,
+                &["state"],
+            ),
+            (
+                "uid-only referral with a null email",
+                with(|v| {
+                    v["email"] = Value::Null;
+                    v["uid"] = json!("cus_1");
+                }),
+                "uid",
+                json!("cus_1"),
+                &[],
+            ),
+            (
+                "the fields the spec adds",
+                with(|v| {
+                    v["first_name"] = json!("Ada");
+                    v["website"] = json!("https://ada.dev");
+                    v["is_expired"] = json!(false);
+                }),
+                "is_expired",
+                json!(false),
+                &[],
+            ),
+        ];
+        for (rule, sent, path, held, bad) in cases {
+            let record = read(sent).unwrap_or_else(|e| panic!("{rule}: {e}"));
+            assert_eq!(record.id, "5002", "{rule}");
+            assert_eq!(record.get(path), &held, "{rule}");
+            let paths: Vec<&str> = record.unreadable.iter().map(|u| u.path.as_str()).collect();
+            assert_eq!(paths, bad, "{rule}");
+        }
+    }
+
+    #[test]
+    fn a_page_skips_and_counts_the_referrals_it_cannot_read() {
+        let sent = json!([referral(), {"email": "no-id@example.org"}, "5003", with(|v| v["id"] = json!("5004"))]);
+        let rows: Rows<Referral> = serde_json::from_value(sent).unwrap();
+        let page = rows.page(false, Record::from);
+        let ids: Vec<&str> = page.items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["5002", "5004"]);
+        assert_eq!(
+            page.skipped,
+            ["entry 2: no id", r#"entry 3: not an object: got "5003""#]
+        );
+    }
+
+    #[test]
+    fn one_bad_promoter_campaign_does_not_fail_the_picker() {
+        let sent = json!([
+            {"id": 1004, "promoter": {"name": "Felix Sullivan"}, "campaign": {"name": "Affiliates 2026"}},
+            {"promoter": {"name": "No id"}},
+            {"id": "1005", "promoter": {"email": "ben@example.org"}, "campaign": "Partner Program"},
+        ]);
+        let rows: Rows<PromoterCampaign> = serde_json::from_value(sent).unwrap();
+        let page = rows.page(false, promoter_campaign_name);
+        assert_eq!(
+            page.items,
+            [
+                (
+                    "1004".to_string(),
+                    "Felix Sullivan · Affiliates 2026".to_string()
+                ),
+                ("1005".to_string(), "ben@example.org · ?".to_string()),
+            ]
+        );
+        assert_eq!(page.skipped.len(), 1);
+    }
+
+    /// One case per rule: a batch is read whatever its counters, status, errors and id look like.
+    #[test]
+    fn a_batch_is_read_leniently() {
+        let batch = |v: Value| serde_json::from_value::<Batch>(v);
+        let cases: Vec<(&str, Value, Batch)> = vec![
+            (
+                "as documented",
+                json!({"id": 12, "status": "in_progress", "total": 7, "processed_count": 3, "failed_count": 0, "progress": 42, "processing_errors": []}),
+                Batch {
+                    id: Some(12),
+                    status: "in_progress".into(),
+                    total: 7,
+                    processed_count: 3,
+                    failed_count: 0,
+                    progress: 42,
+                    processing_errors: vec![],
+                },
+            ),
+            (
+                "null and negative counters, null errors",
+                json!({"id": 12, "status": "pending", "total": null, "processed_count": -3, "failed_count": "2", "progress": 250, "processing_errors": null}),
+                Batch {
+                    id: Some(12),
+                    status: "pending".into(),
+                    total: 0,
+                    processed_count: 0,
+                    failed_count: 2,
+                    progress: 100,
+                    processing_errors: vec![],
+                },
+            ),
+            (
+                "an unknown status, a string id, one error that is no list",
+                json!({"id": "12", "status": "queued", "processing_errors": "5003 is locked"}),
+                Batch {
+                    id: Some(12),
+                    status: "queued".into(),
+                    total: 0,
+                    processed_count: 0,
+                    failed_count: 0,
+                    progress: 0,
+                    processing_errors: vec![json!("5003 is locked")],
+                },
+            ),
+            (
+                "no id at all",
+                json!({"status": "completed", "total": 2, "processed_count": 2}),
+                Batch {
+                    id: None,
+                    status: "completed".into(),
+                    total: 2,
+                    processed_count: 2,
+                    failed_count: 0,
+                    progress: 0,
+                    processing_errors: vec![],
+                },
+            ),
+        ];
+        for (rule, sent, expected) in cases {
+            assert_eq!(
+                batch(sent).unwrap_or_else(|e| panic!("{rule}: {e}")),
+                expected,
+                "{rule}"
+            );
+        }
+        assert!(
+            !batch(json!({"id": 1, "status": "queued"}))
+                .unwrap()
+                .is_finished()
+        );
+        assert!(
+            batch(json!({"id": 1, "status": "stopped"}))
+                .unwrap()
+                .is_finished()
+        );
+        assert!(
+            batch(json!([1])).is_err(),
+            "a batch that is no object is unreadable"
+        );
+    }
+
     #[test]
     fn errors_map_to_fields() {
         let body = json!({"message": "Validation failed", "errors": {"email": ["has already been taken"], "split_details": ["a", "b"]}});

@@ -238,6 +238,108 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn referral() -> Value {
+        json!({
+            "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
+            "email": "ada@example.org", "status": "converted", "program_id": "prog_1",
+            "student_id": "user_1", "created_at": "2026-01-01T10:00:00Z", "verified_at": null
+        })
+    }
+
+    /// One case per rule: a v1 referral missing what a real server may leave out is still read.
+    #[test]
+    fn a_referral_is_read_with_whatever_it_lacks() {
+        // (rule, the field changed, its new value or None to leave it out, the value read,
+        // where unreadable values were)
+        let cases: &[(&str, &str, Option<Value>, Value, &[&str])] = &[
+            (
+                "missing impression_id",
+                "impression_id",
+                None,
+                Value::Null,
+                &[],
+            ),
+            ("missing last_name", "last_name", None, Value::Null, &[]),
+            (
+                "null last_name",
+                "last_name",
+                Some(Value::Null),
+                Value::Null,
+                &[],
+            ),
+            ("missing verified_at", "verified_at", None, Value::Null, &[]),
+            (
+                "a number where text belongs",
+                "program_id",
+                Some(json!(7)),
+                json!("7"),
+                &[],
+            ),
+            ("an id as a number", "id", Some(json!(5)), json!("5"), &[]),
+            (
+                "metadata that is no object",
+                "metadata",
+                Some(json!("{\"a\": 1}")),
+                Value::Null,
+                &["metadata"],
+            ),
+            (
+                "status that is no text",
+                "status",
+                Some(json!(true)),
+                Value::Null,
+                &["status"],
+            ),
+        ];
+        for (rule, key, value, held, bad) in cases {
+            let mut sent = referral();
+            match value {
+                Some(value) => sent[*key] = value.clone(),
+                None => drop(sent.as_object_mut().unwrap().remove(*key)),
+            }
+            let record = Record::from(
+                Entry::read(sent, Referral::FIELDS).unwrap_or_else(|e| panic!("{rule}: {e}")),
+            );
+            assert_eq!(record.get(key), held, "{rule}");
+            assert_eq!(record.text("first_name"), "Ada", "{rule}: the rest is kept");
+            let paths: Vec<&str> = record.unreadable.iter().map(|u| u.path.as_str()).collect();
+            assert_eq!(paths, *bad, "{rule}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_required_but_a_bad_referral_in_it_is_skipped() {
+        let list: ReferralList =
+            serde_json::from_value(json!({"referrals": [referral(), {"first_name": "No id"}]}))
+                .unwrap();
+        assert_eq!(list.referrals.sent, 2);
+        let page = list.referrals.page(false, Record::from);
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.skipped, ["entry 2: no id"]);
+        assert!(serde_json::from_value::<ReferralList>(json!([referral()])).is_err());
+    }
+
+    #[test]
+    fn lookups_name_what_they_can_and_fall_back_to_the_id() {
+        let users: UserList = serde_json::from_value(json!({"users": [
+            {"id": "user_1", "first_name": "Ada", "last_name": null},
+            {"id": "user_2"},
+            {"first_name": "No id"}
+        ]}))
+        .unwrap();
+        let page = users
+            .users
+            .page(false, |e| named(e, &["first_name", "last_name"], " "));
+        assert_eq!(
+            page.items,
+            [
+                ("user_1".to_string(), "Ada".to_string()),
+                ("user_2".to_string(), "user_2".to_string())
+            ]
+        );
+        assert_eq!(page.skipped.len(), 1);
+    }
+
     #[test]
     fn the_field_is_read_from_the_start_of_the_message() {
         let f = |m: &str| field_from_message(&json!({"error": "Bad Request", "message": m}));

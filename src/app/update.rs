@@ -559,3 +559,177 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
         Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::record::Unreadable;
+    use crate::effects::Stop;
+
+    fn started(state: &mut State) -> (RequestId, RequestId) {
+        let effects = start(state, &[RefKind::User]);
+        let req = |wanted: fn(&Effect) -> Option<RequestId>| {
+            effects
+                .iter()
+                .find_map(wanted)
+                .expect("the effect is asked for")
+        };
+        (
+            req(|e| match e {
+                Effect::LoadReferrals { req } => Some(*req),
+                _ => None,
+            }),
+            req(|e| match e {
+                Effect::LoadLookup { req, .. } => Some(*req),
+                _ => None,
+            }),
+        )
+    }
+
+    fn record(id: &str) -> Record {
+        Record::new(
+            id,
+            json!({"first_name": "Ada"}).as_object().unwrap().clone(),
+        )
+    }
+
+    fn message(state: &State) -> (String, Option<Level>) {
+        state
+            .message
+            .as_ref()
+            .map(|m| (m.text.clone(), Some(m.level)))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn loading_ends_saying_what_paging_could_not_do_and_what_lookups_held_back() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let troubled = PagingReport {
+            unreadable: vec![(1, 1)],
+            ..PagingReport::default()
+        };
+        update(
+            &mut state,
+            Action::LookupPage {
+                req: users,
+                entries: vec![("user_1".into(), "Ada Lovelace".into())],
+                end: Some(troubled),
+            },
+        );
+        assert_eq!(state.lookup(RefKind::User, "user_1"), Some("Ada Lovelace"));
+        assert_eq!(state.held_notes.len(), 1, "held while referrals load");
+        let page = |records, end| Action::ReferralsPage {
+            req: load,
+            records,
+            end,
+        };
+        update(
+            &mut state,
+            page(vec![record("ref_1"), record("ref_2")], None),
+        );
+        assert!(matches!(state.load, LoadState::Loading { loaded: 2, .. }));
+        let stopped = PagingReport {
+            unreadable: vec![(1, 2)],
+            duplicates: 0,
+            stopped: Some(Stop::Repeated { page: 2, kept: 2 }),
+        };
+        update(&mut state, page(vec![], Some(stopped)));
+        assert_eq!(state.load, LoadState::Loaded);
+        assert!(
+            !state
+                .pending
+                .values()
+                .any(|p| matches!(p, Pending::Load | Pending::Lookup(_))),
+            "no load is left pending"
+        );
+        assert_eq!(
+            message(&state),
+            (
+                "Loaded 2 referrals. 2 referrals on page 1 could not be read. The server sent page 1 again as page 2: stopped at 2 referrals — it may not support paging. Ambassador names: 1 entry on page 1 could not be read.".to_string(),
+                Some(Level::Error)
+            )
+        );
+        assert!(state.held_notes.is_empty());
+    }
+
+    #[test]
+    fn a_clean_load_is_plain_and_referrals_with_unreadable_values_are_counted() {
+        let mut state = State::sample();
+        let (load, _) = started(&mut state);
+        let end = Some(PagingReport::default());
+        let records = vec![record("ref_1")];
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records,
+                end,
+            },
+        );
+        assert_eq!(
+            message(&state),
+            ("Loaded 1 referrals.".to_string(), Some(Level::Info))
+        );
+
+        let mut odd = record("ref_2");
+        odd.unreadable.push(Unreadable {
+            path: "status".into(),
+            expected: "text",
+            raw: json!(["x"]),
+        });
+        let effects = update(&mut state, Action::Reload);
+        let Some(Effect::LoadReferrals { req }) = effects.first().cloned() else {
+            panic!("a reload loads: {effects:?}");
+        };
+        let end = Some(PagingReport::default());
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req,
+                records: vec![odd],
+                end,
+            },
+        );
+        assert_eq!(
+            message(&state),
+            (
+                "Loaded 1 referrals. 1 referral has values that could not be read: its detail pane shows them.".to_string(),
+                Some(Level::Error)
+            )
+        );
+    }
+
+    #[test]
+    fn lookup_trouble_after_loading_is_said_at_once() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let end = Some(PagingReport::default());
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records: vec![],
+                end,
+            },
+        );
+        let report = PagingReport {
+            stopped: Some(Stop::NothingNew { page: 3, kept: 200 }),
+            ..PagingReport::default()
+        };
+        update(
+            &mut state,
+            Action::LookupPage {
+                req: users,
+                entries: vec![],
+                end: Some(report),
+            },
+        );
+        assert_eq!(
+            message(&state).0,
+            "Ambassador names: Page 3 brought only entries already loaded: stopped at 200 entries — the server may not support paging."
+        );
+    }
+}

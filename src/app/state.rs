@@ -191,8 +191,9 @@ pub struct State {
     /// The missing admin id has been pointed out this session.
     pub admin_noted: bool,
     pub message: Option<Message>,
-    /// Messages that arrived while referrals were loading (what the journal found of the last
-    /// run, lookups that had trouble), held until loading ends so "Loaded …" does not hide them.
+    /// Messages that arrived while referrals or names were loading (what the journal found of the
+    /// last run, lookups that had trouble, "Loaded …" itself), said together when loading ends so
+    /// none hides another.
     pub held_notes: Vec<(Level, String)>,
     pub clock: Clock,
     /// Terminal size (columns, rows), for paging.
@@ -342,13 +343,34 @@ impl State {
         });
     }
 
-    /// Says `text` now, or when loading ends if referrals are loading (`held_notes`).
+    /// Whether referrals, or the names shown with them, are still loading.
+    pub fn loading(&self) -> bool {
+        matches!(self.load, LoadState::Loading { .. })
+            || self
+                .pending
+                .values()
+                .any(|p| matches!(p, Pending::Lookup(_)))
+    }
+
+    /// Says `text` now, or once loading ends if it is under way (`held_notes`).
     pub fn say_after_load(&mut self, level: Level, text: String) {
-        if matches!(self.load, LoadState::Loading { .. }) {
-            self.held_notes.push((level, text));
-        } else {
-            self.say(level, text);
+        self.held_notes.push((level, text));
+        self.release_held_notes();
+    }
+
+    /// Once nothing is loading, says the held notes as one message, in red if any of them is.
+    pub fn release_held_notes(&mut self) {
+        if self.loading() || self.held_notes.is_empty() {
+            return;
         }
+        let notes = std::mem::take(&mut self.held_notes);
+        let level = if notes.iter().any(|(level, _)| *level == Level::Error) {
+            Level::Error
+        } else {
+            notes[0].0
+        };
+        let text: Vec<String> = notes.into_iter().map(|(_, text)| text).collect();
+        self.say(level, text.join(" "));
     }
 
     /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.

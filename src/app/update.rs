@@ -463,26 +463,24 @@ fn page_arrived(
     }
     let loaded = loaded + records.len();
     state.records.extend(records);
-    let last = end.is_some();
-    state.load = match end {
-        Some(report) => {
-            state.pending.remove(&req);
-            say_loaded(state, loaded, &report);
-            LoadState::Loaded
-        }
-        None => LoadState::Loading { req, loaded },
+    let Some(report) = end else {
+        state.load = LoadState::Loading { req, loaded };
+        state.refilter();
+        return;
     };
+    state.pending.remove(&req);
+    state.load = LoadState::Loaded;
+    say_loaded(state, loaded, &report);
     state.refilter();
-    if last {
-        // The referral the cursor followed is gone from the server: stay where the list put it.
-        state.list.follow = None;
-    }
+    // The referral the cursor followed is gone from the server: stay where the list put it.
+    state.list.follow = None;
 }
 
-/// "Loaded 198 referrals.", then what went wrong while paging, referrals with values that could
-/// not be read, and the notes held while loading; in red if any of that is trouble.
+/// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could
+/// not be read, in red if any of that is trouble; said with the other held notes once names loaded.
 fn say_loaded(state: &mut State, loaded: usize, report: &PagingReport) {
-    let mut trouble = report.sentences(("referral", "referrals"));
+    let mut parts = vec![format!("Loaded {loaded} referrals.")];
+    parts.extend(report.sentences(("referral", "referrals")));
     let odd = state
         .records
         .iter()
@@ -490,27 +488,20 @@ fn say_loaded(state: &mut State, loaded: usize, report: &PagingReport) {
         .count();
     match odd {
         0 => {}
-        1 => trouble.push(
+        1 => parts.push(
             "1 referral has values that could not be read: its detail pane shows them.".into(),
         ),
-        n => trouble.push(format!(
+        n => parts.push(format!(
             "{n} referrals have values that could not be read: their detail panes show them."
         )),
     }
-    let mut level = if trouble.is_empty() {
-        Level::Info
-    } else {
+    let level = if parts.len() > 1 {
         Level::Error
+    } else {
+        Level::Info
     };
-    let mut parts = vec![format!("Loaded {loaded} referrals.")];
-    parts.extend(trouble);
-    for (note_level, note) in std::mem::take(&mut state.held_notes) {
-        if note_level == Level::Error {
-            level = Level::Error;
-        }
-        parts.push(note);
-    }
-    state.say(level, parts.join(" "));
+    state.held_notes.insert(0, (level, parts.join(" ")));
+    state.release_held_notes();
 }
 
 /// Names for a kind of referenced resource; trouble paging through them is said when it ends.
@@ -528,7 +519,9 @@ fn lookup_arrived(
         return;
     };
     state.pending.remove(&req);
-    if !report.is_empty() {
+    if report.is_empty() {
+        state.release_held_notes();
+    } else {
         let said = report.sentences(("entry", "entries")).join(" ");
         let note = format!("{}: {said}", capitalise(kind.noun()));
         state.say_after_load(Level::Error, note);
@@ -550,10 +543,8 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
         // A failed load already explains the same problem; do not bury it.
         Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {}
         Pending::Lookup(kind) => {
-            state.say(
-                Level::Error,
-                format!("Could not load {}. {}", kind.noun(), error.user_message()),
-            );
+            let note = format!("Could not load {}. {}", kind.noun(), error.user_message());
+            state.say_after_load(Level::Error, note);
         }
         // These answer with their own Actions, errors included.
         Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
@@ -658,7 +649,10 @@ mod tests {
     #[test]
     fn a_clean_load_is_plain_and_referrals_with_unreadable_values_are_counted() {
         let mut state = State::sample();
-        let (load, _) = started(&mut state);
+        let Some(Effect::LoadReferrals { req: load }) = update(&mut state, Action::Reload).pop()
+        else {
+            panic!("a reload loads");
+        };
         let end = Some(PagingReport::default());
         let records = vec![record("ref_1")];
         update(
@@ -703,7 +697,7 @@ mod tests {
     }
 
     #[test]
-    fn lookup_trouble_after_loading_is_said_at_once() {
+    fn loaded_waits_for_the_names_and_is_said_with_their_trouble() {
         let mut state = State::sample();
         let (load, users) = started(&mut state);
         let end = Some(PagingReport::default());
@@ -715,6 +709,8 @@ mod tests {
                 end,
             },
         );
+        assert_eq!(state.load, LoadState::Loaded);
+        assert_eq!(state.message, None, "said once the names are in too");
         let report = PagingReport {
             stopped: Some(Stop::NothingNew { page: 3, kept: 200 }),
             ..PagingReport::default()
@@ -728,8 +724,39 @@ mod tests {
             },
         );
         assert_eq!(
-            message(&state).0,
-            "Ambassador names: Page 3 brought only entries already loaded: stopped at 200 entries — the server may not support paging."
+            message(&state),
+            (
+                "Loaded 0 referrals. Ambassador names: Page 3 brought only entries already loaded: stopped at 200 entries — the server may not support paging.".to_string(),
+                Some(Level::Error)
+            )
         );
+    }
+
+    #[test]
+    fn names_that_fail_to_load_are_said_with_loaded_not_under_it() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let error = ApiError::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        update(&mut state, Action::RequestFailed { req: users, error });
+        assert_eq!(state.message, None, "held while referrals load");
+        let end = Some(PagingReport::default());
+        let records = vec![record("ref_1")];
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records,
+                end,
+            },
+        );
+        let (text, level) = message(&state);
+        assert!(
+            text.starts_with("Loaded 1 referrals. Could not load ambassador names."),
+            "{text}"
+        );
+        assert_eq!(level, Some(Level::Error));
     }
 }

@@ -251,7 +251,14 @@ mod tests {
     fn a_referral_is_read_with_whatever_it_lacks() {
         // (rule, the field changed, its new value or None to leave it out, the value read,
         // where unreadable values were)
-        let cases: &[(&str, &str, Option<Value>, Value, &[&str])] = &[
+        type Case = (
+            &'static str,
+            &'static str,
+            Option<Value>,
+            Value,
+            &'static [&'static str],
+        );
+        let cases: &[Case] = &[
             (
                 "missing impression_id",
                 "impression_id",

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use crate::api::{ApiError, Page, PageResult};
 
 /// Pages fetched at most, whatever the server says: a listing that seems endless is cut here.
-pub const MAX_PAGES: usize = 10_000;
+const MAX_PAGES: usize = 10_000;
 
 /// Why paging stopped before the server said it was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl PagingReport {
             None => {}
             Some(Stop::Repeated { page, kept }) => sentences.push(format!(
                 "The server sent page {} again as page {page}: stopped at {kept} {many} — it may not support paging.",
-                page - 1
+                page.saturating_sub(1)
             )),
             Some(Stop::NothingNew { page, kept }) => sentences.push(format!(
                 "Page {page} brought only {many} already loaded: stopped at {kept} {many} — the server may not support paging."
@@ -86,17 +86,19 @@ impl PagingReport {
 
 /// The stop rule, page by page: which items of each page are new, and whether to fetch another.
 #[derive(Debug, Default)]
-pub struct Pager {
+struct Pager {
     /// Pages taken so far; the next page to fetch has this index (from 0).
-    pub pages: usize,
+    pages: usize,
+    /// Every id delivered so far.
     seen: HashSet<String>,
+    /// The fingerprint of the page before, to notice it sent again.
     previous: Option<u64>,
-    pub report: PagingReport,
+    report: PagingReport,
 }
 
 impl Pager {
     /// Takes the next page: its items whose ids were not seen before, and whether to fetch more.
-    pub fn take<T>(&mut self, page: Page<T>, id: fn(&T) -> &str) -> (Vec<T>, bool) {
+    fn take<T>(&mut self, page: Page<T>, id: fn(&T) -> &str) -> (Vec<T>, bool) {
         self.pages += 1;
         let number = self.pages;
         if !page.skipped.is_empty() {

@@ -231,7 +231,7 @@ async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
             // Shown when loading ends, so "Loaded …" does not hide it.
             let error = error.to_string();
             let stop = if error.ends_with('.') { "" } else { "." };
-            state.journal_note = Some((
+            state.held_notes.push((
                 crate::app::state::Level::Error,
                 format!(
                     "{error}{stop} Writes are journaled in memory only: a crash now cannot be checked at the next start."

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use referee::api::{ApiError, Client};
+use referee::api::{ApiError, Client, Page};
 use referee::domain::MetadataMode;
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{method, path};
@@ -14,7 +14,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn all_pages(client: &Client) -> Vec<usize> {
     let mut sizes = Vec::new();
     for index in 0.. {
-        let (records, last) = client.referrals_page(index).await.unwrap();
+        let Page {
+            items: records,
+            last,
+            ..
+        } = client.referrals_page(index).await.unwrap();
         sizes.push(records.len());
         if last {
             break;
@@ -46,7 +50,9 @@ async fn lists_every_page_until_a_short_one() {
 async fn lookups_give_names_for_ambassadors_and_impressions() {
     let sb = sandbox(20, 1000, MetadataMode::Merge).await;
     let c = client(&sb.server.v1_base_url(), KEY);
-    let (users, last) = c
+    let Page {
+        items: users, last, ..
+    } = c
         .lookup_page(referee::domain::schema::RefKind::User, 0)
         .await
         .unwrap();
@@ -56,7 +62,11 @@ async fn lookups_give_names_for_ambassadors_and_impressions() {
             .iter()
             .all(|(id, name)| id.starts_with("user_") && name.contains(' '))
     );
-    let (impressions, _) = c
+    let Page {
+        items: impressions,
+        last: _,
+        ..
+    } = c
         .lookup_page(referee::domain::schema::RefKind::Impression, 0)
         .await
         .unwrap();
@@ -71,7 +81,11 @@ async fn lookups_give_names_for_ambassadors_and_impressions() {
 async fn updates_each_field_and_returns_the_servers_record() {
     let sb = sandbox(10, 1000, MetadataMode::Merge).await;
     let c = client(&sb.server.v1_base_url(), KEY);
-    let (records, _) = c.referrals_page(0).await.unwrap();
+    let Page {
+        items: records,
+        last: _,
+        ..
+    } = c.referrals_page(0).await.unwrap();
     let id = records[0].id.clone();
     let cases = [
         ("first_name", json!("Grace")),
@@ -103,7 +117,11 @@ async fn each_server_error_is_decoded_into_its_kind() {
     let sb = sandbox(10, 1000, MetadataMode::Merge).await;
     let base = sb.server.v1_base_url();
     let c = client(&base, KEY);
-    let (records, _) = c.referrals_page(0).await.unwrap();
+    let Page {
+        items: records,
+        last: _,
+        ..
+    } = c.referrals_page(0).await.unwrap();
     let id = records[0].id.clone();
 
     match c.update(&id, &body(json!({"email": "nope"}))).await {
@@ -271,7 +289,11 @@ async fn a_read_that_fails_once_is_tried_again() {
         .expect(1)
         .mount(&server)
         .await;
-    let (records, last) = client(&format!("{}/api/v1", server.uri()), KEY)
+    let Page {
+        items: records,
+        last,
+        ..
+    } = client(&format!("{}/api/v1", server.uri()), KEY)
         .referrals_page(0)
         .await
         .unwrap();

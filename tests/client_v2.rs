@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use referee::api::{ApiError, BackendKind, BatchAction, Client, Connection};
+use referee::api::{ApiError, BackendKind, BatchAction, Client, Connection, Page};
 use referee::domain::MetadataMode;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
@@ -26,7 +26,11 @@ async fn pages_until_an_empty_page() {
     let c = v2_client(&sb.server.v2_base_url());
     let mut sizes = Vec::new();
     for index in 0.. {
-        let (records, last) = c.referrals_page(index).await.unwrap();
+        let Page {
+            items: records,
+            last,
+            ..
+        } = c.referrals_page(index).await.unwrap();
         sizes.push(records.len());
         assert!(
             records.iter().all(|r| r.id.parse::<i64>().is_ok()),
@@ -68,7 +72,11 @@ async fn without_an_account_id_the_client_refuses_to_start_and_a_wrong_one_is_un
 async fn finds_by_email_with_characters_that_need_encoding() {
     let sb = sandbox(10, 10_000, MetadataMode::Merge).await;
     let c = v2_client(&sb.server.v2_base_url());
-    let (records, _) = c.referrals_page(0).await.unwrap();
+    let Page {
+        items: records,
+        last: _,
+        ..
+    } = c.referrals_page(0).await.unwrap();
     let id = records[0].id.clone();
     let updated = c
         .update(&id, &body(json!({"email": "a+b/c@example.org"})))
@@ -88,7 +96,11 @@ async fn finds_by_email_with_characters_that_need_encoding() {
 async fn updates_fields_and_decodes_422_errors_per_field() {
     let sb = sandbox(10, 10_000, MetadataMode::Merge).await;
     let c = v2_client(&sb.server.v2_base_url());
-    let (records, _) = c.referrals_page(0).await.unwrap();
+    let Page {
+        items: records,
+        last: _,
+        ..
+    } = c.referrals_page(0).await.unwrap();
     let mut with_email = records.iter().filter(|r| !r.get("email").is_null());
     let (a, b) = (with_email.next().unwrap(), with_email.next().unwrap());
     let r = c
@@ -129,7 +141,11 @@ async fn updates_fields_and_decodes_422_errors_per_field() {
 async fn a_large_batch_is_polled_until_it_completes() {
     let sb = sandbox(40, 10_000, MetadataMode::Merge).await;
     let c = v2_client(&sb.server.v2_base_url());
-    let (records, _) = c.referrals_page(0).await.unwrap();
+    let Page {
+        items: records,
+        last: _,
+        ..
+    } = c.referrals_page(0).await.unwrap();
     let ids: Vec<String> = records.iter().take(7).map(|r| r.id.clone()).collect();
     let mut batch = c.start_batch(BatchAction::Disable, &ids).await.unwrap();
     assert!(
@@ -138,7 +154,10 @@ async fn a_large_batch_is_polled_until_it_completes() {
     );
     while !batch.is_finished() {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        batch = c.batch(batch.id).await.unwrap();
+        batch = c
+            .batch(batch.id.expect("the batch has an id"))
+            .await
+            .unwrap();
     }
     assert_eq!(
         (batch.status.as_str(), batch.processed_count, batch.total),
@@ -168,7 +187,11 @@ async fn a_429_is_waited_out_and_tried_again() {
         .await;
     let started = Instant::now();
     let c = v2_client(&format!("{}/api/v2/company", server.uri()));
-    let (records, last) = c.referrals_page(0).await.unwrap();
+    let Page {
+        items: records,
+        last,
+        ..
+    } = c.referrals_page(0).await.unwrap();
     assert!(records.is_empty() && last);
     assert!(
         started.elapsed() >= Duration::from_secs(1),

@@ -13,7 +13,7 @@ use common::fault_proxy::{Fate, FaultProxy};
 use common::*;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
-use referee::api::BackendKind;
+use referee::api::{BackendKind, Page};
 use referee::app::bulk::RowResult;
 use referee::domain::MetadataMode;
 use referee::runtime::App;
@@ -373,7 +373,11 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
     let direct = client(&base, KEY);
     let mut before: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     for page in 0..20 {
-        let (records, last) = direct.referrals_page(page).await.unwrap();
+        let Page {
+            items: records,
+            last,
+            ..
+        } = direct.referrals_page(page).await.unwrap();
         for r in records {
             before.insert(r.id.clone(), serde_json::Value::Object(r.values.clone()));
         }
@@ -395,7 +399,11 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
     let verified_now = || async {
         let mut ids = BTreeSet::new();
         for page in 0..20 {
-            let (records, last) = direct.referrals_page(page).await.unwrap();
+            let Page {
+                items: records,
+                last,
+                ..
+            } = direct.referrals_page(page).await.unwrap();
             for r in records {
                 if r.text("status") == "verified" && r.get("metadata")["verified_by"] == ADMIN {
                     ids.insert(r.id.clone());

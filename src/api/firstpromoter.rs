@@ -1,17 +1,19 @@
-//! FirstPromoter API v2 (`firstpromoter`): wire types, the calls the console makes, and batch
-//! state actions. Ids are integers; lists are bare arrays paged until an empty page; every request
-//! carries `Account-ID` and is paced under the documented 400 requests a minute.
+//! FirstPromoter API v2 (`firstpromoter`): the shapes its spec documents (read leniently, see
+//! `lenient`), the calls the console makes, and batch state actions. Ids are integers (a string of
+//! digits is read as one); lists are bare arrays paged until an empty page; every request carries
+//! `Account-ID` and is paced under the documented 400 requests a minute.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::http::{HttpCore, Limits, NetStatus};
-use super::{Backend, Connection, Page};
+use super::lenient::{self, Documented, Entry, Field, One, Rows, Shape};
+use super::{Backend, Connection, PageResult};
 use crate::domain::Record;
 use crate::domain::schema::RefKind;
 
@@ -20,104 +22,143 @@ pub const PAGE_SIZE: usize = 100;
 /// The documented limit per account.
 pub const REQUESTS_PER_MINUTE: u32 = 400;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WirePerson {
-    pub id: i64,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
+const PERSON: Shape = Shape::Object(&[
+    ("id", Shape::Integer),
+    ("email", Shape::Text),
+    ("name", Shape::Text),
+]);
+
+const CAMPAIGN: Shape = Shape::Object(&[
+    ("id", Shape::Integer),
+    ("name", Shape::Text),
+    ("color", Shape::Text),
+]);
+
+/// A promoter campaign: the link between a promoter and a campaign that referrals belong to.
+const PROMOTER_CAMPAIGN: &[Field] = &[
+    ("id", Shape::Integer),
+    ("campaign_id", Shape::Integer),
+    ("promoter_id", Shape::Integer),
+    ("created_at", Shape::Text),
+    ("state", Shape::Text),
+    ("promoter", PERSON),
+    ("campaign", CAMPAIGN),
+];
+
+const SPLIT: Shape = Shape::Object(&[
+    ("promoter_campaign_id", Shape::Integer),
+    ("promoter_id", Shape::Integer),
+    ("percentage", Shape::Number),
+]);
+
+/// A referral as the vendor's spec documents it. Nothing but `id` is required.
+pub struct Referral;
+
+impl Documented for Referral {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Integer),
+        ("email", Shape::Text),
+        ("uid", Shape::Text),
+        ("username", Shape::Text),
+        ("first_name", Shape::Text),
+        ("last_name", Shape::Text),
+        ("website", Shape::Text),
+        ("comment", Shape::Text),
+        ("is_expired", Shape::Flag),
+        ("state", Shape::Text),
+        ("metadata", Shape::AnyObject),
+        ("entry_source", Shape::Text),
+        ("created_at", Shape::Text),
+        ("customer_since", Shape::Text),
+        ("promoter_campaign", Shape::Object(PROMOTER_CAMPAIGN)),
+        ("fraud_check", Shape::Text),
+        ("created_by_user_email", Shape::Text),
+        ("split_details", Shape::List(&SPLIT)),
+    ];
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireCampaign {
-    pub id: i64,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub color: Option<String>,
+/// An entry of `GET /promoter_campaigns`, for the picker and for names.
+pub struct PromoterCampaign;
+
+impl Documented for PromoterCampaign {
+    const FIELDS: &'static [Field] = PROMOTER_CAMPAIGN;
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WirePromoterCampaign {
-    pub id: i64,
-    #[serde(default)]
-    pub campaign_id: Option<i64>,
-    #[serde(default)]
-    pub promoter_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default)]
-    pub promoter: Option<WirePerson>,
-    #[serde(default)]
-    pub campaign: Option<WireCampaign>,
+/// A promoter campaign as (link id, "Promoter · Campaign"), "?" for a part it does not name.
+fn promoter_campaign_name(entry: Entry) -> (String, String) {
+    let link = Record::from(entry);
+    let part = |keys: &[&str]| {
+        keys.iter()
+            .map(|key| link.text(key))
+            .find(|text| !text.is_empty())
+            .unwrap_or_else(|| "?".into())
+    };
+    let name = format!(
+        "{} · {}",
+        part(&["promoter.name", "promoter.email"]),
+        part(&["campaign.name"])
+    );
+    (link.id, name)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireSplit {
-    pub promoter_campaign_id: i64,
-    #[serde(default)]
-    pub promoter_id: Option<i64>,
-    pub percentage: f64,
-}
-
-/// A referral as documented. Only `id` and `state` are required; the rest may be null or absent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireReferral {
-    pub id: i64,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub uid: Option<String>,
-    #[serde(default)]
-    pub username: Option<String>,
-    pub state: String,
-    #[serde(default)]
-    pub metadata: Option<Value>,
-    #[serde(default)]
-    pub entry_source: Option<String>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub customer_since: Option<String>,
-    #[serde(default)]
-    pub promoter_campaign: Option<WirePromoterCampaign>,
-    #[serde(default)]
-    pub fraud_check: Option<String>,
-    #[serde(default)]
-    pub created_by_user_email: Option<String>,
-    #[serde(default)]
-    pub split_details: Option<Vec<WireSplit>>,
-}
-
-impl From<WireReferral> for Record {
-    fn from(wire: WireReferral) -> Record {
-        let id = wire.id.to_string();
-        let values = match serde_json::to_value(wire) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        Record { id, values }
-    }
-}
-
-/// A batch process: what a state action is doing, polled until it completes or fails.
+/// A batch process: what a state action is doing, polled until it completes or fails. Read
+/// leniently: an unknown status is kept (it is not finished), counters that are missing, null,
+/// negative or text are read as what they can be (0 at worst), `processing_errors` may be null.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Value")]
 pub struct Batch {
-    pub id: i64,
+    /// None when the server's answer names no batch to poll.
+    pub id: Option<i64>,
     pub status: String,
-    #[serde(default)]
     pub total: u64,
-    #[serde(default)]
     pub processed_count: u64,
-    #[serde(default)]
     pub failed_count: u64,
-    #[serde(default)]
+    /// Percent done, 0 to 100.
     pub progress: u64,
-    #[serde(default)]
     pub processing_errors: Vec<Value>,
+}
+
+impl TryFrom<Value> for Batch {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Batch, String> {
+        let Value::Object(mut map) = value else {
+            return Err(format!(
+                "a batch must be an object, got {}",
+                crate::domain::record::quote(&value)
+            ));
+        };
+        let count = |key: &str| {
+            map.get(key)
+                .and_then(lenient::integer)
+                .map_or(0, |n| n.max(0) as u64)
+        };
+        let (total, processed_count, failed_count) = (
+            count("total"),
+            count("processed_count"),
+            count("failed_count"),
+        );
+        let progress = count("progress").min(100);
+        let id = map.get("id").and_then(lenient::integer);
+        let status = match map.get("status") {
+            Some(Value::String(status)) => status.clone(),
+            _ => String::new(),
+        };
+        let processing_errors = match map.remove("processing_errors") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(errors)) => errors,
+            Some(other) => vec![other],
+        };
+        Ok(Batch {
+            id,
+            status,
+            total,
+            processed_count,
+            failed_count,
+            progress,
+            processing_errors,
+        })
+    }
 }
 
 impl Batch {
@@ -228,48 +269,45 @@ impl FirstPromoterClient {
         FirstPromoterClient { http }
     }
 
-    /// Page `index` (from 0) and whether it was the last: the end is an empty page.
-    pub async fn referrals_page(&self, index: usize) -> Result<(Vec<Record>, bool), ApiError> {
-        let list: Vec<WireReferral> = self.http.get(&["referrals"], &page_query(index)).await?;
-        let last = list.is_empty();
-        Ok((list.into_iter().map(Record::from).collect(), last))
+    /// Page `index` (from 0): the end is an empty page.
+    pub async fn referrals_page(&self, index: usize) -> PageResult<Record> {
+        let rows: Rows<Referral> = self.http.get(&["referrals"], &page_query(index)).await?;
+        let last = rows.sent == 0;
+        Ok(rows.page(last, Record::from))
     }
 
-    /// The referrals with these ids, fresh from the server.
+    /// The referrals with these ids, fresh from the server; one that cannot be read is left out.
     pub async fn referrals_by_id(&self, ids: &[String]) -> Result<Vec<Record>, ApiError> {
         let mut records = Vec::with_capacity(ids.len());
         // A page holds at most PAGE_SIZE, so ask for that many ids at a time.
         for chunk in ids.chunks(PAGE_SIZE) {
             let mut query = vec![("per_page", PAGE_SIZE.to_string())];
             query.extend(chunk.iter().map(|id| ("ids[]", id.clone())));
-            let list: Vec<WireReferral> = self.http.get(&["referrals"], &query).await?;
-            records.extend(list.into_iter().map(Record::from));
+            let rows: Rows<Referral> = self.http.get(&["referrals"], &query).await?;
+            for why in &rows.skipped {
+                tracing::warn!("a re-read referral could not be read: {why}");
+            }
+            records.extend(rows.entries.into_iter().map(Record::from));
         }
         Ok(records)
     }
 
     pub async fn referral(&self, id: &str) -> Result<Record, ApiError> {
-        self.http
-            .get::<WireReferral>(&["referrals", id], &[])
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.get(&["referrals", id], &[]).await?;
+        Ok(one.entry.into())
     }
 
     /// One referral by an email, uid or username (`find_by`).
     pub async fn find(&self, by: &str, value: &str) -> Result<Record, ApiError> {
         let query = [("find_by", by.to_string())];
-        self.http
-            .get::<WireReferral>(&["referrals", value], &query)
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.get(&["referrals", value], &query).await?;
+        Ok(one.entry.into())
     }
 
     pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
         let body = Value::Object(body.clone());
-        self.http
-            .put::<WireReferral>(&["referrals", id], &body)
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.put(&["referrals", id], &body).await?;
+        Ok(one.entry.into())
     }
 
     pub async fn start_batch(
@@ -289,30 +327,13 @@ impl FirstPromoterClient {
     }
 
     /// Page `index` of promoter campaigns as (link id, "Promoter · Campaign").
-    pub async fn promoter_campaigns_page(
-        &self,
-        index: usize,
-    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
-        let list: Vec<WirePromoterCampaign> = self
+    pub async fn promoter_campaigns_page(&self, index: usize) -> PageResult<(String, String)> {
+        let rows: Rows<PromoterCampaign> = self
             .http
             .get(&["promoter_campaigns"], &page_query(index))
             .await?;
-        let last = list.is_empty();
-        let names = list
-            .into_iter()
-            .map(|pc| {
-                let promoter = pc
-                    .promoter
-                    .and_then(|p| p.name.or(p.email))
-                    .unwrap_or_else(|| "?".into());
-                let campaign = pc
-                    .campaign
-                    .and_then(|c| c.name)
-                    .unwrap_or_else(|| "?".into());
-                (pc.id.to_string(), format!("{promoter} · {campaign}"))
-            })
-            .collect();
-        Ok((names, last))
+        let last = rows.sent == 0;
+        Ok(rows.page(last, promoter_campaign_name))
     }
 }
 
@@ -337,7 +358,7 @@ impl Backend for FirstPromoterClient {
         self.http.net_status()
     }
 
-    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>> {
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, PageResult<Record>> {
         Box::pin(FirstPromoterClient::referrals_page(self, index))
     }
 
@@ -381,7 +402,11 @@ impl Backend for FirstPromoterClient {
         &[RefKind::PromoterCampaign]
     }
 
-    fn lookup_page(&self, kind: RefKind, index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+    fn lookup_page(
+        &self,
+        kind: RefKind,
+        index: usize,
+    ) -> BoxFuture<'_, PageResult<(String, String)>> {
         match kind {
             RefKind::PromoterCampaign => Box::pin(self.promoter_campaigns_page(index)),
             other => super::unsupported_future(other.noun()),
@@ -392,6 +417,263 @@ impl Backend for FirstPromoterClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A referral as the sandbox sends it, to break one way per case.
+    fn referral() -> Value {
+        json!({
+            "id": 5002, "email": "ada@example.org", "uid": null, "username": "ada",
+            "state": "active", "metadata": {}, "entry_source": "api",
+            "created_at": "2026-01-02T10:00:00Z", "customer_since": null,
+            "promoter_campaign": {
+                "id": 1004, "campaign_id": 3, "promoter_id": 7,
+                "promoter": {"id": 7, "email": "felix@example.org", "name": "Felix Sullivan"},
+                "campaign": {"id": 3, "name": "Affiliates 2026", "color": "#3b82f6"}
+            },
+            "fraud_check": "no_suspicion",
+            "split_details": [{"promoter_campaign_id": 1007, "promoter_id": 9, "percentage": 25}]
+        })
+    }
+
+    fn with(change: impl FnOnce(&mut Value)) -> Value {
+        let mut value = referral();
+        change(&mut value);
+        value
+    }
+
+    fn read(value: Value) -> Result<Record, String> {
+        Entry::read(value, Referral::FIELDS).map(Record::from)
+    }
+
+    /// One case per rule the vendor's spec implies (nothing but `id` is required): the referral is
+    /// read, what it holds at a path, and where the values that could not be read were.
+    #[test]
+    fn a_referral_is_read_with_whatever_it_lacks() {
+        let cases: Vec<(&str, Value, &str, Value, &[&str])> = vec![
+            (
+                "as documented",
+                referral(),
+                "split_details",
+                json!([{"promoter_campaign_id": 1007, "promoter_id": 9, "percentage": 25.0}]),
+                &[],
+            ),
+            (
+                "missing state",
+                with(|v| {
+                    v.as_object_mut().unwrap().remove("state");
+                }),
+                "state",
+                Value::Null,
+                &[],
+            ),
+            (
+                "split entry without promoter_campaign_id",
+                with(|v| v["split_details"] = json!([{"promoter_id": 9, "percentage": 25}])),
+                "split_details",
+                json!([{"promoter_id": 9, "percentage": 25.0}]),
+                &[],
+            ),
+            (
+                "promoter campaign without its id",
+                with(|v| {
+                    v["promoter_campaign"].as_object_mut().unwrap().remove("id");
+                }),
+                "promoter_campaign.promoter.name",
+                json!("Felix Sullivan"),
+                &[],
+            ),
+            (
+                "promoter without its id",
+                with(|v| {
+                    v["promoter_campaign"]["promoter"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("id");
+                }),
+                "promoter_campaign.promoter.email",
+                json!("felix@example.org"),
+                &[],
+            ),
+            (
+                "id as a string",
+                with(|v| v["id"] = json!("5002")),
+                "id",
+                json!(5002),
+                &[],
+            ),
+            (
+                "nested id as a string",
+                with(|v| v["promoter_campaign"]["id"] = json!("1004")),
+                "promoter_campaign.id",
+                json!(1004),
+                &[],
+            ),
+            (
+                "percentage as a string",
+                with(|v| v["split_details"][0]["percentage"] = json!("25.0")),
+                "split_details",
+                json!([{"promoter_campaign_id": 1007, "promoter_id": 9, "percentage": 25.0}]),
+                &[],
+            ),
+            (
+                "percentage that is no number",
+                with(|v| v["split_details"][0]["percentage"] = json!({"of": 100})),
+                "split_details",
+                json!([{"promoter_campaign_id": 1007, "promoter_id": 9}]),
+                &["split_details[0].percentage"],
+            ),
+            (
+                "state that is no text",
+                with(|v| v["state"] = json!(["active"])),
+                "state",
+                Value::Null,
+                &["state"],
+            ),
+            (
+                "uid-only referral with a null email",
+                with(|v| {
+                    v["email"] = Value::Null;
+                    v["uid"] = json!("cus_1");
+                }),
+                "uid",
+                json!("cus_1"),
+                &[],
+            ),
+            (
+                "the fields the spec adds",
+                with(|v| {
+                    v["first_name"] = json!("Ada");
+                    v["website"] = json!("https://ada.dev");
+                    v["is_expired"] = json!(false);
+                }),
+                "is_expired",
+                json!(false),
+                &[],
+            ),
+        ];
+        for (rule, sent, path, held, bad) in cases {
+            let record = read(sent).unwrap_or_else(|e| panic!("{rule}: {e}"));
+            assert_eq!(record.id, "5002", "{rule}");
+            assert_eq!(record.get(path), &held, "{rule}");
+            let paths: Vec<&str> = record.unreadable.iter().map(|u| u.path.as_str()).collect();
+            assert_eq!(paths, bad, "{rule}");
+        }
+    }
+
+    #[test]
+    fn a_page_skips_and_counts_the_referrals_it_cannot_read() {
+        let sent = json!([referral(), {"email": "no-id@example.org"}, "5003", with(|v| v["id"] = json!("5004"))]);
+        let rows: Rows<Referral> = serde_json::from_value(sent).unwrap();
+        let page = rows.page(false, Record::from);
+        let ids: Vec<&str> = page.items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["5002", "5004"]);
+        assert_eq!(
+            page.skipped,
+            ["entry 2: no id", r#"entry 3: not an object: got "5003""#]
+        );
+    }
+
+    #[test]
+    fn one_bad_promoter_campaign_does_not_fail_the_picker() {
+        let sent = json!([
+            {"id": 1004, "promoter": {"name": "Felix Sullivan"}, "campaign": {"name": "Affiliates 2026"}},
+            {"promoter": {"name": "No id"}},
+            {"id": "1005", "promoter": {"email": "ben@example.org"}, "campaign": "Partner Program"},
+        ]);
+        let rows: Rows<PromoterCampaign> = serde_json::from_value(sent).unwrap();
+        let page = rows.page(false, promoter_campaign_name);
+        assert_eq!(
+            page.items,
+            [
+                (
+                    "1004".to_string(),
+                    "Felix Sullivan · Affiliates 2026".to_string()
+                ),
+                ("1005".to_string(), "ben@example.org · ?".to_string()),
+            ]
+        );
+        assert_eq!(page.skipped.len(), 1);
+    }
+
+    /// One case per rule: a batch is read whatever its counters, status, errors and id look like.
+    #[test]
+    fn a_batch_is_read_leniently() {
+        let batch = |v: Value| serde_json::from_value::<Batch>(v);
+        let cases: Vec<(&str, Value, Batch)> = vec![
+            (
+                "as documented",
+                json!({"id": 12, "status": "in_progress", "total": 7, "processed_count": 3, "failed_count": 0, "progress": 42, "processing_errors": []}),
+                Batch {
+                    id: Some(12),
+                    status: "in_progress".into(),
+                    total: 7,
+                    processed_count: 3,
+                    failed_count: 0,
+                    progress: 42,
+                    processing_errors: vec![],
+                },
+            ),
+            (
+                "null and negative counters, null errors",
+                json!({"id": 12, "status": "pending", "total": null, "processed_count": -3, "failed_count": "2", "progress": 250, "processing_errors": null}),
+                Batch {
+                    id: Some(12),
+                    status: "pending".into(),
+                    total: 0,
+                    processed_count: 0,
+                    failed_count: 2,
+                    progress: 100,
+                    processing_errors: vec![],
+                },
+            ),
+            (
+                "an unknown status, a string id, one error that is no list",
+                json!({"id": "12", "status": "queued", "processing_errors": "5003 is locked"}),
+                Batch {
+                    id: Some(12),
+                    status: "queued".into(),
+                    total: 0,
+                    processed_count: 0,
+                    failed_count: 0,
+                    progress: 0,
+                    processing_errors: vec![json!("5003 is locked")],
+                },
+            ),
+            (
+                "no id at all",
+                json!({"status": "completed", "total": 2, "processed_count": 2}),
+                Batch {
+                    id: None,
+                    status: "completed".into(),
+                    total: 2,
+                    processed_count: 2,
+                    failed_count: 0,
+                    progress: 0,
+                    processing_errors: vec![],
+                },
+            ),
+        ];
+        for (rule, sent, expected) in cases {
+            assert_eq!(
+                batch(sent).unwrap_or_else(|e| panic!("{rule}: {e}")),
+                expected,
+                "{rule}"
+            );
+        }
+        assert!(
+            !batch(json!({"id": 1, "status": "queued"}))
+                .unwrap()
+                .is_finished()
+        );
+        assert!(
+            batch(json!({"id": 1, "status": "stopped"}))
+                .unwrap()
+                .is_finished()
+        );
+        assert!(
+            batch(json!([1])).is_err(),
+            "a batch that is no object is unreadable"
+        );
+    }
 
     #[test]
     fn errors_map_to_fields() {

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod firstpromoter;
 pub mod http;
+pub mod lenient;
 pub mod vantio;
 
 use std::sync::Arc;
@@ -91,8 +92,20 @@ impl BackendKind {
     }
 }
 
-/// One page of a paged listing and whether it was the last.
-pub type Page<T> = Result<(Vec<T>, bool), ApiError>;
+/// One page of a paged listing: the entries that could be read, and what paging needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The server's sign that nothing follows (v1: a short page, v2: an empty one).
+    pub last: bool,
+    /// Why each entry that could not be read at all was skipped.
+    pub skipped: Vec<String>,
+    /// A hash of the page as sent, to notice a server sending the same page again.
+    pub fingerprint: u64,
+}
+
+/// A page, or why it could not be had.
+pub type PageResult<T> = Result<Page<T>, ApiError>;
 
 /// Where and how to connect.
 pub struct Connection<'a> {
@@ -110,7 +123,7 @@ pub trait Backend: Send + Sync {
     fn net_status(&self) -> watch::Receiver<NetStatus>;
 
     /// Page `index` (from 0) of referrals, and whether it is the last.
-    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>>;
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, PageResult<Record>>;
 
     /// One referral by id.
     fn referral<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Record, ApiError>>;
@@ -159,7 +172,11 @@ pub trait Backend: Send + Sync {
     }
 
     /// Page `index` of (id, display name) for a kind of referenced resource.
-    fn lookup_page(&self, kind: RefKind, _index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+    fn lookup_page(
+        &self,
+        kind: RefKind,
+        _index: usize,
+    ) -> BoxFuture<'_, PageResult<(String, String)>> {
         unsupported_future(kind.noun())
     }
 }
@@ -183,7 +200,7 @@ impl Client {
         self.0.net_status()
     }
 
-    pub async fn referrals_page(&self, index: usize) -> Page<Record> {
+    pub async fn referrals_page(&self, index: usize) -> PageResult<Record> {
         self.0.referrals_page(index).await
     }
 
@@ -214,7 +231,7 @@ impl Client {
     }
 
     /// Page `index` of (id, display name) for a kind of referenced resource.
-    pub async fn lookup_page(&self, kind: RefKind, index: usize) -> Page<(String, String)> {
+    pub async fn lookup_page(&self, kind: RefKind, index: usize) -> PageResult<(String, String)> {
         if !self.lookup_kinds().contains(&kind) {
             return Err(unsupported(kind.noun()));
         }

@@ -1,85 +1,103 @@
-//! Referral API v1 (`vantio`): strict wire types for referrals, users and impressions, and the calls
-//! the console makes. Paging is limit/offset; the last page is the first one shorter than the limit.
+//! Referral API v1 (`vantio`): the documented shapes of referrals, users and impressions (read
+//! leniently, see `lenient`), and the calls the console makes. Paging is limit/offset; the last page
+//! is the first one shorter than the limit.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::http::{HttpCore, Limits, NetStatus};
-use super::{Backend, Connection, Page};
+use super::lenient::{Documented, Entry, Field, One, Rows, Shape};
+use super::{Backend, Connection, PageResult};
 use crate::domain::Record;
 use crate::domain::schema::RefKind;
 
 /// Page size the client asks for: the API's maximum.
 pub const PAGE_SIZE: usize = 100;
 
-/// A referral as the contract documents it. Unknown extra fields are ignored; missing documented
-/// ones are a decode error, except those a real server may leave out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireReferral {
-    pub id: String,
-    pub impression_id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_picture: Option<String>,
-    pub status: String,
-    pub program_id: String,
-    pub student_id: String,
-    pub created_at: String,
-    #[serde(default)]
-    pub verified_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-}
+/// A referral as the contract documents it. Only `id` is needed; ids and the other documented
+/// strings are text (a number is read as its digits), `metadata` a free-form object.
+pub struct Referral;
 
-impl From<WireReferral> for Record {
-    fn from(wire: WireReferral) -> Record {
-        let id = wire.id.clone();
-        let values = match serde_json::to_value(wire) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        Record { id, values }
-    }
+impl Documented for Referral {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Text),
+        ("impression_id", Shape::Text),
+        ("first_name", Shape::Text),
+        ("last_name", Shape::Text),
+        ("email", Shape::Text),
+        ("profile_picture", Shape::Text),
+        ("status", Shape::Text),
+        ("program_id", Shape::Text),
+        ("student_id", Shape::Text),
+        ("created_at", Shape::Text),
+        ("verified_at", Shape::Text),
+        ("updated_at", Shape::Text),
+        ("metadata", Shape::AnyObject),
+    ];
 }
 
 #[derive(Deserialize)]
 struct ReferralList {
-    referrals: Vec<WireReferral>,
+    referrals: Rows<Referral>,
 }
 
-#[derive(Deserialize)]
-struct WireUser {
-    id: String,
-    first_name: String,
-    last_name: String,
+/// An ambassador, for names.
+struct User;
+
+impl Documented for User {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Text),
+        ("first_name", Shape::Text),
+        ("last_name", Shape::Text),
+    ];
 }
 
 #[derive(Deserialize)]
 struct UserList {
-    users: Vec<WireUser>,
+    users: Rows<User>,
 }
 
-#[derive(Deserialize)]
-struct WireImpression {
-    id: String,
-    #[serde(default)]
-    poster_id: Option<String>,
-    #[serde(default)]
-    location: Option<String>,
+/// The QR scan a referral came from, for its poster and location.
+struct Impression;
+
+impl Documented for Impression {
+    const FIELDS: &'static [Field] = &[
+        ("id", Shape::Text),
+        ("poster_id", Shape::Text),
+        ("location", Shape::Text),
+    ];
 }
 
 #[derive(Deserialize)]
 struct ImpressionList {
-    impressions: Vec<WireImpression>,
+    impressions: Rows<Impression>,
+}
+
+/// An entry as (id, the texts at `keys` that are there joined with `between`), or its id alone
+/// when none is.
+fn named(entry: Entry, keys: &[&str], between: &str) -> (String, String) {
+    let record = Record::from(entry);
+    let parts: Vec<String> = keys
+        .iter()
+        .map(|key| record.text(key))
+        .filter(|text| !text.is_empty())
+        .collect();
+    let name = if parts.is_empty() {
+        record.id.clone()
+    } else {
+        parts.join(between)
+    };
+    (record.id, name)
+}
+
+/// Whether a page of `sent` entries is the last: the first one shorter than the limit.
+fn is_last(sent: usize) -> bool {
+    sent < PAGE_SIZE
 }
 
 /// v1 names the field first in its message: `Invalid email: ...`, `Invalid status value. ...`.
@@ -118,68 +136,49 @@ impl VantioClient {
         VantioClient { http }
     }
 
-    /// Page `index` (from 0) of referrals, and whether it is the last one.
-    pub async fn referrals_page(&self, index: usize) -> Result<(Vec<Record>, bool), ApiError> {
+    /// Page `index` (from 0) of referrals.
+    pub async fn referrals_page(&self, index: usize) -> PageResult<Record> {
         let list: ReferralList = self
             .http
             .get(&["referrals"], &page_query(index * PAGE_SIZE))
             .await?;
-        let last = list.referrals.len() < PAGE_SIZE;
-        Ok((list.referrals.into_iter().map(Record::from).collect(), last))
+        let last = is_last(list.referrals.sent);
+        Ok(list.referrals.page(last, Record::from))
     }
 
     pub async fn referral(&self, id: &str) -> Result<Record, ApiError> {
-        self.http
-            .get::<WireReferral>(&["referrals", id], &[])
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.get(&["referrals", id], &[]).await?;
+        Ok(one.entry.into())
     }
 
     pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
         let body = Value::Object(body.clone());
-        self.http
-            .put::<WireReferral>(&["referrals", id], &body)
-            .await
-            .map(Record::from)
+        let one: One<Referral> = self.http.put(&["referrals", id], &body).await?;
+        Ok(one.entry.into())
     }
 
     /// Page `index` of ambassadors as (id, "First Last").
-    pub async fn users_page(
-        &self,
-        index: usize,
-    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+    pub async fn users_page(&self, index: usize) -> PageResult<(String, String)> {
         let list: UserList = self
             .http
             .get(&["users"], &page_query(index * PAGE_SIZE))
             .await?;
-        let last = list.users.len() < PAGE_SIZE;
-        let names = list
+        let last = is_last(list.users.sent);
+        Ok(list
             .users
-            .into_iter()
-            .map(|u| (u.id, format!("{} {}", u.first_name, u.last_name)))
-            .collect();
-        Ok((names, last))
+            .page(last, |e| named(e, &["first_name", "last_name"], " ")))
     }
 
     /// Page `index` of impressions as (id, "location · poster").
-    pub async fn impressions_page(
-        &self,
-        index: usize,
-    ) -> Result<(Vec<(String, String)>, bool), ApiError> {
+    pub async fn impressions_page(&self, index: usize) -> PageResult<(String, String)> {
         let list: ImpressionList = self
             .http
             .get(&["impressions"], &page_query(index * PAGE_SIZE))
             .await?;
-        let last = list.impressions.len() < PAGE_SIZE;
-        let names = list
+        let last = is_last(list.impressions.sent);
+        Ok(list
             .impressions
-            .into_iter()
-            .map(|i| {
-                let parts: Vec<String> = [i.location, i.poster_id].into_iter().flatten().collect();
-                (i.id, parts.join(" · "))
-            })
-            .collect();
-        Ok((names, last))
+            .page(last, |e| named(e, &["location", "poster_id"], " · ")))
     }
 }
 
@@ -201,7 +200,7 @@ impl Backend for VantioClient {
         self.http.net_status()
     }
 
-    fn referrals_page(&self, index: usize) -> BoxFuture<'_, Page<Record>> {
+    fn referrals_page(&self, index: usize) -> BoxFuture<'_, PageResult<Record>> {
         Box::pin(VantioClient::referrals_page(self, index))
     }
 
@@ -221,7 +220,11 @@ impl Backend for VantioClient {
         &[RefKind::User, RefKind::Impression]
     }
 
-    fn lookup_page(&self, kind: RefKind, index: usize) -> BoxFuture<'_, Page<(String, String)>> {
+    fn lookup_page(
+        &self,
+        kind: RefKind,
+        index: usize,
+    ) -> BoxFuture<'_, PageResult<(String, String)>> {
         match kind {
             RefKind::User => Box::pin(self.users_page(index)),
             RefKind::Impression => Box::pin(self.impressions_page(index)),
@@ -234,6 +237,115 @@ impl Backend for VantioClient {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn referral() -> Value {
+        json!({
+            "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
+            "email": "ada@example.org", "status": "converted", "program_id": "prog_1",
+            "student_id": "user_1", "created_at": "2026-01-01T10:00:00Z", "verified_at": null
+        })
+    }
+
+    /// One case per rule: a v1 referral missing what a real server may leave out is still read.
+    #[test]
+    fn a_referral_is_read_with_whatever_it_lacks() {
+        // (rule, the field changed, its new value or None to leave it out, the value read,
+        // where unreadable values were)
+        type Case = (
+            &'static str,
+            &'static str,
+            Option<Value>,
+            Value,
+            &'static [&'static str],
+        );
+        let cases: &[Case] = &[
+            (
+                "missing impression_id",
+                "impression_id",
+                None,
+                Value::Null,
+                &[],
+            ),
+            ("missing last_name", "last_name", None, Value::Null, &[]),
+            (
+                "null last_name",
+                "last_name",
+                Some(Value::Null),
+                Value::Null,
+                &[],
+            ),
+            ("missing verified_at", "verified_at", None, Value::Null, &[]),
+            (
+                "a number where text belongs",
+                "program_id",
+                Some(json!(7)),
+                json!("7"),
+                &[],
+            ),
+            ("an id as a number", "id", Some(json!(5)), json!("5"), &[]),
+            (
+                "metadata that is no object",
+                "metadata",
+                Some(json!("{\"a\": 1}")),
+                Value::Null,
+                &["metadata"],
+            ),
+            (
+                "status that is no text",
+                "status",
+                Some(json!(true)),
+                Value::Null,
+                &["status"],
+            ),
+        ];
+        for (rule, key, value, held, bad) in cases {
+            let mut sent = referral();
+            match value {
+                Some(value) => sent[*key] = value.clone(),
+                None => drop(sent.as_object_mut().unwrap().remove(*key)),
+            }
+            let record = Record::from(
+                Entry::read(sent, Referral::FIELDS).unwrap_or_else(|e| panic!("{rule}: {e}")),
+            );
+            assert_eq!(record.get(key), held, "{rule}");
+            assert_eq!(record.text("first_name"), "Ada", "{rule}: the rest is kept");
+            let paths: Vec<&str> = record.unreadable.iter().map(|u| u.path.as_str()).collect();
+            assert_eq!(paths, *bad, "{rule}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_required_but_a_bad_referral_in_it_is_skipped() {
+        let list: ReferralList =
+            serde_json::from_value(json!({"referrals": [referral(), {"first_name": "No id"}]}))
+                .unwrap();
+        assert_eq!(list.referrals.sent, 2);
+        let page = list.referrals.page(false, Record::from);
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.skipped, ["entry 2: no id"]);
+        assert!(serde_json::from_value::<ReferralList>(json!([referral()])).is_err());
+    }
+
+    #[test]
+    fn lookups_name_what_they_can_and_fall_back_to_the_id() {
+        let users: UserList = serde_json::from_value(json!({"users": [
+            {"id": "user_1", "first_name": "Ada", "last_name": null},
+            {"id": "user_2"},
+            {"first_name": "No id"}
+        ]}))
+        .unwrap();
+        let page = users
+            .users
+            .page(false, |e| named(e, &["first_name", "last_name"], " "));
+        assert_eq!(
+            page.items,
+            [
+                ("user_1".to_string(), "Ada".to_string()),
+                ("user_2".to_string(), "user_2".to_string())
+            ]
+        );
+        assert_eq!(page.skipped.len(), 1);
+    }
 
     #[test]
     fn the_field_is_read_from_the_start_of_the_message() {

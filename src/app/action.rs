@@ -96,15 +96,18 @@ pub enum Action {
     KeepMine,
     TakeTheirs,
     // Answers from background work.
+    /// A page of referrals not seen before; `end` is set on the last one, with what went wrong
+    /// while paging (entries that could not be read, why paging stopped early).
     ReferralsPage {
         req: RequestId,
         records: Vec<Record>,
-        last: bool,
+        end: Option<crate::effects::PagingReport>,
     },
+    /// A page of (id, name) for a kind of referenced resource; `end` as for `ReferralsPage`.
     LookupPage {
         req: RequestId,
         entries: Vec<(String, String)>,
-        last: bool,
+        end: Option<crate::effects::PagingReport>,
     },
     /// A write's outcome, decided by the runner (re-reading the referral when the answer was lost).
     Written {

@@ -242,10 +242,7 @@ mod tests {
             ),
             (
                 Outcome::Conflict {
-                    theirs: crate::domain::Record {
-                        id: "a".into(),
-                        values: Map::new(),
-                    },
+                    theirs: crate::domain::Record::new("a", Map::new()),
                     fields: vec![],
                 },
                 RowResult::Conflict,

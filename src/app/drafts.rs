@@ -358,10 +358,7 @@ mod tests {
     fn record(id: &str) -> Record {
         let v = json!({"id": id, "first_name": "Ada", "last_name": "Lovelace",
             "email": "ada@x.io", "status": "converted", "verified_at": null, "metadata": {}});
-        Record {
-            id: id.into(),
-            values: v.as_object().unwrap().clone(),
-        }
+        Record::new(id, v.as_object().unwrap().clone())
     }
 
     fn state() -> State {

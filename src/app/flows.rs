@@ -832,10 +832,7 @@ mod tests {
     fn record(id: &str, status: &str) -> Record {
         let v = json!({"id": id, "first_name": "Ada", "last_name": "L", "email": "ada@x.io",
             "status": status, "verified_at": null, "metadata": {}});
-        Record {
-            id: id.into(),
-            values: v.as_object().unwrap().clone(),
-        }
+        Record::new(id, v.as_object().unwrap().clone())
     }
 
     fn state() -> State {

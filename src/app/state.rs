@@ -191,8 +191,10 @@ pub struct State {
     /// The missing admin id has been pointed out this session.
     pub admin_noted: bool,
     pub message: Option<Message>,
-    /// What the journal found of the last run, held until loading ends so it is not overwritten.
-    pub journal_note: Option<(Level, String)>,
+    /// Messages that arrived while referrals or names were loading (what the journal found of the
+    /// last run, lookups that had trouble, "Loaded …" itself), said together when loading ends so
+    /// none hides another.
+    pub held_notes: Vec<(Level, String)>,
     pub clock: Clock,
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
@@ -238,7 +240,7 @@ impl State {
             quit_when_idle: false,
             admin_noted: false,
             message: None,
-            journal_note: None,
+            held_notes: Vec::new(),
             clock,
             viewport: (80, 24),
             next_request: 1,
@@ -339,6 +341,36 @@ impl State {
             text: text.into(),
             level,
         });
+    }
+
+    /// Whether referrals, or the names shown with them, are still loading.
+    pub fn loading(&self) -> bool {
+        matches!(self.load, LoadState::Loading { .. })
+            || self
+                .pending
+                .values()
+                .any(|p| matches!(p, Pending::Lookup(_)))
+    }
+
+    /// Says `text` now, or once loading ends if it is under way (`held_notes`).
+    pub fn say_after_load(&mut self, level: Level, text: String) {
+        self.held_notes.push((level, text));
+        self.release_held_notes();
+    }
+
+    /// Once nothing is loading, says the held notes as one message, in red if any of them is.
+    pub fn release_held_notes(&mut self) {
+        if self.loading() || self.held_notes.is_empty() {
+            return;
+        }
+        let notes = std::mem::take(&mut self.held_notes);
+        let level = if notes.iter().any(|(level, _)| *level == Level::Error) {
+            Level::Error
+        } else {
+            notes[0].0
+        };
+        let text: Vec<String> = notes.into_iter().map(|(_, text)| text).collect();
+        self.say(level, text.join(" "));
     }
 
     /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.

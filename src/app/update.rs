@@ -7,10 +7,12 @@ use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Questi
 use super::text::TextBuffer;
 use super::{command, dialogs, drafts, flows};
 use crate::api::ApiError;
+use crate::api::error::capitalise;
 use crate::domain::Record;
 use crate::domain::diff::diff;
 use crate::domain::policy::QuickKey;
 use crate::domain::schema::{FieldKind, RefKind};
+use crate::effects::PagingReport;
 
 /// Starts loading referrals and the lookups names come from.
 pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
@@ -69,12 +71,7 @@ fn reconciled(
         if checked == 1 { "" } else { "s" },
         parts.join(", ")
     );
-    if matches!(state.load, LoadState::Loading { .. }) {
-        // Shown when loading ends, so "Loaded …" does not hide it.
-        state.journal_note = Some((level, note));
-    } else {
-        state.say(level, note);
-    }
+    state.say_after_load(level, note);
 }
 
 fn load_referrals(state: &mut State) -> Vec<Effect> {
@@ -99,15 +96,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.viewport = (width, height);
             state.move_selection(0);
         }
-        Action::ReferralsPage { req, records, last } => page_arrived(state, req, records, last),
-        Action::LookupPage { req, entries, last } => {
-            if let Some(Pending::Lookup(kind)) = state.pending.get(&req).cloned() {
-                state.lookups.entry(kind).or_default().extend(entries);
-                if last {
-                    state.pending.remove(&req);
-                }
-            }
-        }
+        Action::ReferralsPage { req, records, end } => page_arrived(state, req, records, end),
+        Action::LookupPage { req, entries, end } => lookup_arrived(state, req, entries, end),
         Action::Written { req, outcome } => return flows::written(state, req, outcome),
         Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
         Action::Reconciled { req, result } => reconciled(state, req, result),
@@ -429,9 +419,10 @@ fn review(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label.
+/// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label,
+/// and a heading and a line each for unreadable values no field line shows.
 fn detail_lines(state: &State, record: &Record) -> usize {
-    state
+    let fields: usize = state
         .schema
         .fields
         .iter()
@@ -443,10 +434,19 @@ fn detail_lines(state: &State, record: &Record) -> usize {
             }
             _ => 1,
         })
-        .sum()
+        .sum();
+    match record.unplaced_unreadable(state.schema).len() {
+        0 => fields,
+        unplaced => fields + 1 + unplaced,
+    }
 }
 
-fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: bool) {
+fn page_arrived(
+    state: &mut State,
+    req: RequestId,
+    records: Vec<Record>,
+    end: Option<PagingReport>,
+) {
     let LoadState::Loading {
         req: current,
         loaded,
@@ -463,20 +463,68 @@ fn page_arrived(state: &mut State, req: RequestId, records: Vec<Record>, last: b
     }
     let loaded = loaded + records.len();
     state.records.extend(records);
-    state.load = if last {
-        state.pending.remove(&req);
-        match state.journal_note.take() {
-            Some((level, note)) => state.say(level, format!("Loaded {loaded} referrals. {note}")),
-            None => state.say(Level::Info, format!("Loaded {loaded} referrals.")),
-        }
-        LoadState::Loaded
-    } else {
-        LoadState::Loading { req, loaded }
+    let Some(report) = end else {
+        state.load = LoadState::Loading { req, loaded };
+        state.refilter();
+        return;
     };
+    state.pending.remove(&req);
+    state.load = LoadState::Loaded;
+    say_loaded(state, loaded, &report);
     state.refilter();
-    if last {
-        // The referral the cursor followed is gone from the server: stay where the list put it.
-        state.list.follow = None;
+    // The referral the cursor followed is gone from the server: stay where the list put it.
+    state.list.follow = None;
+}
+
+/// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could
+/// not be read, in red if any of that is trouble; said with the other held notes once names loaded.
+fn say_loaded(state: &mut State, loaded: usize, report: &PagingReport) {
+    let mut parts = vec![format!("Loaded {loaded} referrals.")];
+    parts.extend(report.sentences(("referral", "referrals")));
+    let odd = state
+        .records
+        .iter()
+        .filter(|r| !r.unreadable.is_empty())
+        .count();
+    match odd {
+        0 => {}
+        1 => parts.push(
+            "1 referral has values that could not be read: its detail pane shows them.".into(),
+        ),
+        n => parts.push(format!(
+            "{n} referrals have values that could not be read: their detail panes show them."
+        )),
+    }
+    let level = if parts.len() > 1 {
+        Level::Error
+    } else {
+        Level::Info
+    };
+    state.held_notes.insert(0, (level, parts.join(" ")));
+    state.release_held_notes();
+}
+
+/// Names for a kind of referenced resource; trouble paging through them is said when it ends.
+fn lookup_arrived(
+    state: &mut State,
+    req: RequestId,
+    entries: Vec<(String, String)>,
+    end: Option<PagingReport>,
+) {
+    let Some(Pending::Lookup(kind)) = state.pending.get(&req).cloned() else {
+        return;
+    };
+    state.lookups.entry(kind).or_default().extend(entries);
+    let Some(report) = end else {
+        return;
+    };
+    state.pending.remove(&req);
+    if report.is_empty() {
+        state.release_held_notes();
+    } else {
+        let said = report.sentences(("entry", "entries")).join(" ");
+        let note = format!("{}: {said}", capitalise(kind.noun()));
+        state.say_after_load(Level::Error, note);
     }
 }
 
@@ -495,12 +543,220 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
         // A failed load already explains the same problem; do not bury it.
         Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {}
         Pending::Lookup(kind) => {
-            state.say(
-                Level::Error,
-                format!("Could not load {}. {}", kind.noun(), error.user_message()),
-            );
+            let note = format!("Could not load {}. {}", kind.noun(), error.user_message());
+            state.say_after_load(Level::Error, note);
         }
         // These answer with their own Actions, errors included.
         Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::record::Unreadable;
+    use crate::effects::Stop;
+
+    fn started(state: &mut State) -> (RequestId, RequestId) {
+        let effects = start(state, &[RefKind::User]);
+        let req = |wanted: fn(&Effect) -> Option<RequestId>| {
+            effects
+                .iter()
+                .find_map(wanted)
+                .expect("the effect is asked for")
+        };
+        (
+            req(|e| match e {
+                Effect::LoadReferrals { req } => Some(*req),
+                _ => None,
+            }),
+            req(|e| match e {
+                Effect::LoadLookup { req, .. } => Some(*req),
+                _ => None,
+            }),
+        )
+    }
+
+    fn record(id: &str) -> Record {
+        Record::new(
+            id,
+            json!({"first_name": "Ada"}).as_object().unwrap().clone(),
+        )
+    }
+
+    fn message(state: &State) -> (String, Option<Level>) {
+        state
+            .message
+            .as_ref()
+            .map(|m| (m.text.clone(), Some(m.level)))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn loading_ends_saying_what_paging_could_not_do_and_what_lookups_held_back() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let troubled = PagingReport {
+            unreadable: vec![(1, 1)],
+            ..PagingReport::default()
+        };
+        update(
+            &mut state,
+            Action::LookupPage {
+                req: users,
+                entries: vec![("user_1".into(), "Ada Lovelace".into())],
+                end: Some(troubled),
+            },
+        );
+        assert_eq!(state.lookup(RefKind::User, "user_1"), Some("Ada Lovelace"));
+        assert_eq!(state.held_notes.len(), 1, "held while referrals load");
+        let page = |records, end| Action::ReferralsPage {
+            req: load,
+            records,
+            end,
+        };
+        update(
+            &mut state,
+            page(vec![record("ref_1"), record("ref_2")], None),
+        );
+        assert!(matches!(state.load, LoadState::Loading { loaded: 2, .. }));
+        let stopped = PagingReport {
+            unreadable: vec![(1, 2)],
+            duplicates: 0,
+            stopped: Some(Stop::Repeated { page: 2, kept: 2 }),
+        };
+        update(&mut state, page(vec![], Some(stopped)));
+        assert_eq!(state.load, LoadState::Loaded);
+        assert!(
+            !state
+                .pending
+                .values()
+                .any(|p| matches!(p, Pending::Load | Pending::Lookup(_))),
+            "no load is left pending"
+        );
+        assert_eq!(
+            message(&state),
+            (
+                "Loaded 2 referrals. 2 referrals on page 1 could not be read. The server sent page 1 again as page 2: stopped at 2 referrals — it may not support paging. Ambassador names: 1 entry on page 1 could not be read.".to_string(),
+                Some(Level::Error)
+            )
+        );
+        assert!(state.held_notes.is_empty());
+    }
+
+    #[test]
+    fn a_clean_load_is_plain_and_referrals_with_unreadable_values_are_counted() {
+        let mut state = State::sample();
+        let Some(Effect::LoadReferrals { req: load }) = update(&mut state, Action::Reload).pop()
+        else {
+            panic!("a reload loads");
+        };
+        let end = Some(PagingReport::default());
+        let records = vec![record("ref_1")];
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records,
+                end,
+            },
+        );
+        assert_eq!(
+            message(&state),
+            ("Loaded 1 referrals.".to_string(), Some(Level::Info))
+        );
+
+        let mut odd = record("ref_2");
+        odd.unreadable.push(Unreadable {
+            path: "status".into(),
+            expected: "text",
+            raw: json!(["x"]),
+        });
+        let effects = update(&mut state, Action::Reload);
+        let Some(Effect::LoadReferrals { req }) = effects.first().cloned() else {
+            panic!("a reload loads: {effects:?}");
+        };
+        let end = Some(PagingReport::default());
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req,
+                records: vec![odd],
+                end,
+            },
+        );
+        assert_eq!(
+            message(&state),
+            (
+                "Loaded 1 referrals. 1 referral has values that could not be read: its detail pane shows them.".to_string(),
+                Some(Level::Error)
+            )
+        );
+    }
+
+    #[test]
+    fn loaded_waits_for_the_names_and_is_said_with_their_trouble() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let end = Some(PagingReport::default());
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records: vec![],
+                end,
+            },
+        );
+        assert_eq!(state.load, LoadState::Loaded);
+        assert_eq!(state.message, None, "said once the names are in too");
+        let report = PagingReport {
+            stopped: Some(Stop::NothingNew { page: 3, kept: 200 }),
+            ..PagingReport::default()
+        };
+        update(
+            &mut state,
+            Action::LookupPage {
+                req: users,
+                entries: vec![],
+                end: Some(report),
+            },
+        );
+        assert_eq!(
+            message(&state),
+            (
+                "Loaded 0 referrals. Ambassador names: Page 3 brought only entries already loaded: stopped at 200 entries — the server may not support paging.".to_string(),
+                Some(Level::Error)
+            )
+        );
+    }
+
+    #[test]
+    fn names_that_fail_to_load_are_said_with_loaded_not_under_it() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let error = ApiError::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        update(&mut state, Action::RequestFailed { req: users, error });
+        assert_eq!(state.message, None, "held while referrals load");
+        let end = Some(PagingReport::default());
+        let records = vec![record("ref_1")];
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records,
+                end,
+            },
+        );
+        let (text, level) = message(&state);
+        assert!(
+            text.starts_with("Loaded 1 referrals. Could not load ambassador names."),
+            "{text}"
+        );
+        assert_eq!(level, Some(Level::Error));
     }
 }

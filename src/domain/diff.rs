@@ -231,10 +231,7 @@ mod tests {
             "status": "converted", "verified_at": null,
             "metadata": {"source": "flyer", "location": "Library"}
         });
-        Record {
-            id: "ref_1".into(),
-            values: values.as_object().unwrap().clone(),
-        }
+        Record::new("ref_1", values.as_object().unwrap().clone())
     }
 
     fn wanted(v: Value) -> Map<String, Value> {

@@ -1,11 +1,14 @@
 //! The effects runner: the I/O behind each Effect, run as a tokio task, answering with Actions on
 //! the app's queue. Every write is journaled before it is sent and after it is decided; an answer
 //! that does not say whether a write landed is settled by re-reading the referral, never guessed.
-//! `write` runs one write; `reconcile` settles what an earlier run left open.
+//! `write` runs one write; `reconcile` settles what an earlier run left open; `paging` pages through
+//! a listing until it really ends.
 
+mod paging;
 mod reconcile;
 mod write;
 
+pub use paging::{PagingReport, Stop};
 pub use reconcile::{Reconciliation, recent_reasons, reconcile};
 pub use write::{BATCH_POLL_LIMIT, mutate};
 use write::{intent, recorded};
@@ -15,9 +18,9 @@ use std::sync::Arc;
 use serde_json::Map;
 use tokio::sync::mpsc;
 
-use crate::api::{ApiError, Client, Page};
+use crate::api::Client;
 use crate::app::{Action, Effect};
-use crate::domain::{MetadataMode, Schema};
+use crate::domain::{MetadataMode, Record, Schema};
 use crate::store::journal::{Journal, Verdict};
 
 /// The newest journal entries `:journal` shows.
@@ -50,19 +53,18 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
     let client = &context.client;
     match effect {
         Effect::LoadReferrals { req } => {
-            let deliver = |records, last| {
-                tx.send(Action::ReferralsPage { req, records, last })
-                    .is_ok()
-            };
-            if let Err(error) = page_through(|i| client.referrals_page(i), deliver).await {
+            let deliver =
+                |records, end| tx.send(Action::ReferralsPage { req, records, end }).is_ok();
+            let fetch = |i| client.referrals_page(i);
+            if let Err(error) = paging::page_through("referrals", fetch, record_id, deliver).await {
                 tracing::warn!(%error, "loading referrals failed");
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
         }
         Effect::LoadLookup { req, kind } => {
-            let deliver =
-                |entries, last| tx.send(Action::LookupPage { req, entries, last }).is_ok();
-            if let Err(error) = page_through(|i| client.lookup_page(kind, i), deliver).await {
+            let deliver = |entries, end| tx.send(Action::LookupPage { req, entries, end }).is_ok();
+            let fetch = |i| client.lookup_page(kind, i);
+            if let Err(error) = paging::page_through(kind.noun(), fetch, entry_id, deliver).await {
                 tracing::warn!(%error, ?kind, "loading names failed");
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
@@ -139,21 +141,12 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
     }
 }
 
-/// Fetches pages from 0 until the last, handing each to `deliver`; stops early if it says so.
-async fn page_through<T, F, Fut>(
-    fetch: F,
-    mut deliver: impl FnMut(Vec<T>, bool) -> bool,
-) -> Result<(), ApiError>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = Page<T>>,
-{
-    let mut index = 0;
-    loop {
-        let (items, last) = fetch(index).await?;
-        if !deliver(items, last) || last {
-            return Ok(());
-        }
-        index += 1;
-    }
+/// What paging knows a referral by.
+fn record_id(record: &Record) -> &str {
+    &record.id
+}
+
+/// What paging knows a looked-up (id, name) by.
+fn entry_id((id, _): &(String, String)) -> &str {
+    id
 }

@@ -233,7 +233,9 @@ async fn send_action(
             break;
         }
         tokio::time::sleep(BATCH_POLL_INTERVAL).await;
-        match client.batch(running.id).await {
+        // A batch the server named no id for cannot be polled; its referrals are re-read below.
+        let Some(id) = running.id else { break };
+        match client.batch(id).await {
             Ok(next) => batch = Some(next),
             Err(error) => tracing::warn!(%error, "polling a batch failed; trying again"),
         }

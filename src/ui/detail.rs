@@ -1,5 +1,6 @@
 //! The detail pane: every field of the selected referral, with names for referenced ids, local
-//! times, and metadata pretty-printed.
+//! times, and metadata pretty-printed. A value the server sent that could not be read is shown as
+//! such, with what it was, on its field's line or, when no line shows it, at the end.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -53,13 +54,116 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
             lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
             continue;
         }
-        let text = shown_value(state, spec, value, Room::Detail);
-        let styled = if spec.key == state.schema.status_field {
-            Span::styled(text.clone(), theme::status_style(state.schema, &text))
-        } else {
-            Span::raw(text)
-        };
-        lines.push(Line::from(vec![label, styled]));
+        let notes: Vec<String> = record
+            .unreadable_under(spec.key)
+            .map(|u| u.note(spec.key))
+            .collect();
+        let mut spans = vec![label];
+        if notes.is_empty() || !value.is_null() {
+            let text = shown_value(state, spec, value, Room::Detail);
+            spans.push(if spec.key == state.schema.status_field {
+                Span::styled(text.clone(), theme::status_style(state.schema, &text))
+            } else {
+                Span::raw(text)
+            });
+            if !notes.is_empty() {
+                spans.push(Span::raw(" "));
+            }
+        }
+        if !notes.is_empty() {
+            spans.push(Span::styled(notes.join(" "), theme::error()));
+        }
+        lines.push(Line::from(spans));
+    }
+    let unplaced = record.unplaced_unreadable(state.schema);
+    if !unplaced.is_empty() {
+        lines.push(Line::from(Span::styled("Also sent", theme::label())));
+        lines.extend(
+            unplaced
+                .iter()
+                .map(|u| Line::from(Span::styled(format!("  {}", u.note("")), theme::error()))),
+        );
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::record::Unreadable;
+    use crate::domain::schema::V2_SCHEMA;
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn unreadable_values_are_shown_as_such_on_their_line_or_at_the_end() {
+        let mut state = State::sample();
+        state.schema = &V2_SCHEMA;
+        let values = json!({
+            "id": 5002, "first_name": "Ada", "last_name": "Lovelace", "is_expired": true,
+            "split_details": [{"promoter_campaign_id": 1007, "percentage": 50.0}, {"promoter_id": 9}]
+        });
+        let mut record = Record::new("5002", values.as_object().unwrap().clone());
+        let bad = |path: &str, expected, raw| Unreadable {
+            path: path.into(),
+            expected,
+            raw,
+        };
+        record.unreadable = vec![
+            bad("state", "text", json!({"code": 3})),
+            bad("split_details[1].percentage", "a number", json!("lots")),
+            bad("promoter_campaign", "an object", json!("1004")),
+        ];
+        let lines = text(&field_lines(&state, &record));
+        let line = |label: &str| {
+            lines
+                .iter()
+                .find(|l| l.starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} line in {lines:#?}"))
+                .clone()
+        };
+        assert!(line("First name").ends_with(" Ada"));
+        assert!(line("Last name").ends_with(" Lovelace"));
+        assert!(line("Expired").ends_with(" yes"));
+        assert!(
+            line("State").ends_with(r#" (unreadable: expected text, got {"code":3})"#),
+            "{lines:#?}"
+        );
+        assert!(
+            line("Split details").ends_with(
+                r#" 1007 50% + promoter 9 ?% (unreadable [1].percentage: expected a number, got "lots")"#
+            ),
+            "{lines:#?}"
+        );
+        let end = &lines[lines.len() - 2..];
+        assert_eq!(
+            end,
+            [
+                "Also sent".to_string(),
+                r#"  (unreadable promoter_campaign: expected an object, got "1004")"#.to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_unreadable_value_is_cut() {
+        let state = State::sample();
+        let mut record = Record::new("ref_1", serde_json::Map::new());
+        record.unreadable.push(Unreadable {
+            path: "email".into(),
+            expected: "text",
+            raw: json!({"text": "x".repeat(500)}),
+        });
+        let lines = text(&field_lines(&state, &record));
+        let email = lines.iter().find(|l| l.starts_with("Email")).unwrap();
+        assert!(email.ends_with("…)"), "{email}");
+        assert!(email.chars().count() < 120, "{email}");
+    }
 }

@@ -66,6 +66,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                                 .field(key)
                                 .map(|spec| shown_value(state, spec, record.get(key), Room::Cell))
                         })
+                        .filter(|text| !text.is_empty())
                         .collect::<Vec<_>>()
                         .join(" ");
                     let shown = fit(&text, *width as usize);

@@ -10,7 +10,6 @@ use crate::domain::Schema;
 use crate::domain::policy::Tone;
 use crate::domain::record::value_text;
 use crate::domain::schema::{FieldKind, FieldSpec, RefKind};
-use crate::domain::splits;
 
 /// A status word of `schema`'s backend in the colour of what it means.
 pub fn status_style(schema: &Schema, word: &str) -> Style {
@@ -86,17 +85,37 @@ pub enum Room {
     Detail,
 }
 
-/// "Felix Sullivan · Affiliates 2026 50% + …" for split details, "—" when there are none.
+/// "Felix Sullivan · Affiliates 2026 50% + …" for split details, "—" when there are none. An entry
+/// without a promoter campaign names its promoter ("promoter 7"), or "?"; a missing percentage is "?".
 fn splits_text(state: &State, value: &Value) -> String {
-    let rows = splits::rows(value);
-    if rows.is_empty() {
+    let entries = value.as_array().map(Vec::as_slice).unwrap_or_default();
+    if entries.is_empty() {
         return "—".into();
     }
-    rows.iter()
-        .map(|r| {
-            let id = r.promoter_campaign_id.to_string();
-            let name = state.lookup(RefKind::PromoterCampaign, &id).unwrap_or(&id);
-            format!("{name} {}%", r.percentage)
+    let number = |entry: &Value, key: &str| {
+        entry
+            .get(key)
+            .filter(|v| v.is_number())
+            .map(Value::to_string)
+    };
+    entries
+        .iter()
+        .map(|entry| {
+            let name = match (
+                number(entry, "promoter_campaign_id"),
+                number(entry, "promoter_id"),
+            ) {
+                (Some(id), _) => state
+                    .lookup(RefKind::PromoterCampaign, &id)
+                    .map_or(id.clone(), str::to_string),
+                (None, Some(promoter)) => format!("promoter {promoter}"),
+                (None, None) => "?".into(),
+            };
+            let share = entry
+                .get("percentage")
+                .and_then(Value::as_f64)
+                .map_or("?".into(), |p| p.to_string());
+            format!("{name} {share}%")
         })
         .collect::<Vec<_>>()
         .join(" + ")
@@ -106,6 +125,9 @@ fn splits_text(state: &State, value: &Value) -> String {
 pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -> String {
     if spec.kind == FieldKind::Splits {
         return splits_text(state, value);
+    }
+    if let Value::Bool(flag) = value {
+        return if *flag { "yes" } else { "no" }.into();
     }
     let text = value_text(value);
     if text.is_empty() {

@@ -1,6 +1,7 @@
 //! The FirstPromoter API v2 (`firstpromoter`) referral: fields (nested promoter campaign included),
 //! list columns, and the rules checked before sending: a referral keeps an email or a uid, and its
-//! split lists only the partners who share with its promoter.
+//! split lists only the partners who share with its promoter. The name, website, comment and expiry
+//! the vendor's spec documents are shown, not edited: the PUT does not take them.
 
 use serde_json::{Map, Value};
 
@@ -104,6 +105,8 @@ pub static V2_SCHEMA: Schema = Schema {
     backend: "firstpromoter",
     fields: &[
         field("id", "ID", FieldKind::Text),
+        field("first_name", "First name", FieldKind::Text),
+        field("last_name", "Last name", FieldKind::Text),
         // The spec types these as strings: emptying one sends "", never null.
         editable("email", "Email", FieldKind::Email, false).blank_as_empty_string(),
         editable("uid", "UID", FieldKind::Text, false).blank_as_empty_string(),
@@ -138,6 +141,9 @@ pub static V2_SCHEMA: Schema = Schema {
             "Campaign",
             FieldKind::Text,
         ),
+        field("website", "Website", FieldKind::Url),
+        field("comment", "Comment", FieldKind::Text),
+        field("is_expired", "Expired", FieldKind::Text),
         field("entry_source", "Entry source", FieldKind::Text),
         field("created_at", "Created", FieldKind::Timestamp),
         field("customer_since", "Customer since", FieldKind::Timestamp),
@@ -145,7 +151,12 @@ pub static V2_SCHEMA: Schema = Schema {
         field("metadata", "Metadata", FieldKind::JsonObject),
     ],
     columns: &[
-        flexible(column("Email", &["email"], 22, 1)),
+        flexible(column(
+            "Name / email",
+            &["first_name", "last_name", "email"],
+            22,
+            1,
+        )),
         column("UID", &["uid"], 12, 5),
         looking(column("State", &["state"], 10, 0), Look::Status),
         flexible(column(
@@ -166,8 +177,15 @@ pub static V2_SCHEMA: Schema = Schema {
         column("Created", &["created_at"], 16, 7),
         column("Customer since", &["customer_since"], 16, 8),
     ],
-    title_fields: &["email"],
-    filter_fields: &["email", "uid", "username"],
+    title_fields: &["first_name", "last_name", "email"],
+    filter_fields: &[
+        "first_name",
+        "last_name",
+        "email",
+        "uid",
+        "username",
+        "website",
+    ],
     status_field: "state",
     moves_between_promoters: true,
     policy: &super::firstpromoter_policy::FirstPromoterPolicy,
@@ -181,10 +199,7 @@ mod tests {
     use serde_json::json;
 
     fn referral(values: Value) -> Record {
-        Record {
-            id: "5001".into(),
-            values: values.as_object().unwrap().clone(),
-        }
+        Record::new("5001", values.as_object().unwrap().clone())
     }
 
     fn wanted(values: Value) -> Map<String, Value> {

@@ -178,10 +178,7 @@ mod tests {
 
     fn record(id: &str, state: &str) -> Record {
         let v = json!({"state": state, "promoter_campaign": {"id": 7}});
-        Record {
-            id: id.into(),
-            values: v.as_object().unwrap().clone(),
-        }
+        Record::new(id, v.as_object().unwrap().clone())
     }
 
     fn plan(records: &[Record], key: QuickKey) -> Result<Plan, String> {

@@ -249,10 +249,7 @@ mod tests {
     fn record(id: &str, status: &str, verified_at: Value) -> Record {
         let v =
             json!({"status": status, "verified_at": verified_at, "metadata": {"source": "flyer"}});
-        Record {
-            id: id.into(),
-            values: v.as_object().unwrap().clone(),
-        }
+        Record::new(id, v.as_object().unwrap().clone())
     }
 
     fn plan(

@@ -13,8 +13,11 @@
 //! - list parameters with empty values count as absent, unknown ones are ignored;
 //! - a 422 names every failing field at once (query parameters by their full name, e.g.
 //!   `filters[state]`);
-//! - `PUT` ignores fields it does not document (`state`, `metadata`, ...): state changes are the
-//!   batch actions' business.
+//! - `PUT` ignores fields its body does not document (`state`, `metadata`, `first_name`,
+//!   `website`, `is_expired`, ...): state changes are the batch actions' business;
+//! - `cancelled_at` is stored (set for cancelled and refunded customers, kept by later batch
+//!   actions) so `filters[cancelled_at]` can work, but not answered: the spec's referral object
+//!   has no such field.
 
 mod actions;
 mod batch;
@@ -35,7 +38,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use super::background::Background;
-use super::db::Db;
+use super::db::{self, Db};
 use super::rate_limit::RateLimiter;
 use super::writes::Writes;
 use error::ApiError;
@@ -55,9 +58,19 @@ pub struct V2State {
 }
 
 /// Creates the v2 tables if missing, marks batches a previous run left unfinished as stopped
-/// and, when there are no referrals yet, generates `seed` demo ones.
-pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
+/// and, when there are no referrals yet, generates `seed` demo ones. Tables an older referee made
+/// lack columns this one needs: they are refused, with what to do, rather than converted.
+pub fn prepare(db: &Db, seed: usize) -> anyhow::Result<()> {
     let mut conn = db.lock();
+    for (table, newest_column) in [("v2_referrals", "cancelled_at"), ("v2_batches", "meta")] {
+        let columns = db::columns(&conn, table)?;
+        anyhow::ensure!(
+            columns.is_empty() || columns.iter().any(|c| c == newest_column),
+            "the sandbox database was made by an older referee: its table {table} has no \
+             {newest_column} column. Delete the file to start afresh (for --demo: \
+             referee --demo --reset-demo)"
+        );
+    }
     store::create_schema(&conn)?;
     batch::create_schema(&conn)?;
     batch::stop_unfinished(&conn)?;

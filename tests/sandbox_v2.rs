@@ -5,10 +5,11 @@ mod sandbox_common;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use referee::sandbox::Quirk;
 use referee::sandbox::SandboxConfig;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use sandbox_common::{
-    ACCOUNT, Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, send,
+    ACCOUNT, Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, send, send_partial,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -90,13 +91,7 @@ const OTHER_ACCOUNT: Auth = Auth {
 };
 
 impl Sandbox {
-    async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        auth: Auth,
-        body: Option<String>,
-    ) -> Answer {
+    fn builder(&self, method: Method, path: &str, auth: Auth) -> RequestBuilder {
         let url = format!("{}{path}", self.running.v2_base_url());
         let mut request = self.client.request(method, url);
         if let Some(key) = auth.key {
@@ -105,7 +100,17 @@ impl Sandbox {
         if let Some(account) = auth.account {
             request = request.header("Account-ID", account);
         }
-        send(request, body).await
+        request
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth,
+        body: Option<String>,
+    ) -> Answer {
+        send(self.builder(method, path, auth), body).await
     }
 
     async fn get(&self, path: &str) -> Answer {
@@ -1760,4 +1765,300 @@ async fn a_database_from_an_older_referee_is_refused_with_what_to_do() {
             && message.contains("--reset-demo"),
         "{message}"
     );
+}
+
+// `--quirks`: each test starts a plain sandbox and a quirky one from the same seed (the same data)
+// and compares what they answer.
+
+#[tokio::test]
+async fn quirk_nulls_leaves_the_gaps_the_spec_allows() {
+    let plain = Sandbox::start(40).await;
+    let quirky = Sandbox::with_quirks(40, &[Quirk::Nulls]).await;
+    let (expected, rows) = (
+        plain.get("/referrals").await.array(),
+        quirky.get("/referrals").await.array(),
+    );
+    assert_eq!(ids(&rows), ids(&expected));
+    let without = |referral: &Value, key: &str| {
+        let mut referral = referral.as_object().unwrap().clone();
+        referral.shift_remove(key);
+        Value::Object(referral)
+    };
+    let first_shares_gapped = |referral: &Value| {
+        let mut referral = referral.clone();
+        for share in referral["split_details"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .step_by(2)
+        {
+            share
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("promoter_campaign_id");
+        }
+        referral
+    };
+    for (plain_row, row) in expected.iter().zip(&rows) {
+        let mut want = first_shares_gapped(plain_row);
+        match id(plain_row) % 4 {
+            1 => {
+                want["email"] = Value::Null;
+                want["username"] = Value::Null;
+            }
+            2 => want = without(&want, "state"),
+            3 => want["promoter_campaign"] = without(&want["promoter_campaign"], "id"),
+            _ => {}
+        }
+        assert_eq!(row, &want, "{}", id(plain_row));
+    }
+    assert!(!rows[1].as_object().unwrap().contains_key("state"), "5002");
+    assert_eq!(quirky.referral(5001).await["email"], Value::Null);
+    assert!(
+        !quirky.referral(5003).await["promoter_campaign"]
+            .as_object()
+            .unwrap()
+            .contains_key("id")
+    );
+
+    let partners: Vec<Value> = quirky
+        .links()
+        .await
+        .into_iter()
+        .filter(|l| l["id"] != expected[3]["promoter_campaign"]["id"])
+        .take(2)
+        .collect();
+    let split = json!({"split_details": [
+        {"promoter_campaign_id": partners[0]["id"], "percentage": 20},
+        {"promoter_campaign_id": partners[1]["id"], "percentage": 30},
+    ]});
+    let after = quirky.put("/referrals/5004", split).await.ok();
+    assert_eq!(
+        after["split_details"],
+        json!([{"promoter_id": partners[0]["promoter_id"], "percentage": 20},
+               {"promoter_campaign_id": partners[1]["id"],
+                "promoter_id": partners[1]["promoter_id"], "percentage": 30}]),
+        "the first share has no promoter_campaign_id, the second has"
+    );
+}
+
+#[tokio::test]
+async fn quirk_string_ids_answers_ids_and_percentages_as_strings() {
+    let plain = Sandbox::start(60).await;
+    let quirky = Sandbox::with_quirks(60, &[Quirk::StringIds]).await;
+    let rows = quirky.get("/referrals?per_page=100").await.array();
+    let expected = plain.get("/referrals?per_page=100").await.array();
+    let text = |value: &Value| Value::String(value.to_string());
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row["id"], text(&want["id"]));
+        let (link, want_link) = (&row["promoter_campaign"], &want["promoter_campaign"]);
+        for key in ["id", "campaign_id", "promoter_id"] {
+            assert_eq!(link[key], text(&want_link[key]), "{key}");
+        }
+        assert_eq!(link["promoter"]["id"], text(&want_link["promoter"]["id"]));
+        assert_eq!(link["campaign"]["id"], text(&want_link["campaign"]["id"]));
+        assert_eq!(row["email"], want["email"], "other fields as they were");
+    }
+    let with_split = first(&rows, |r| {
+        !r["split_details"].as_array().unwrap().is_empty()
+    });
+    let share = &with_split["split_details"][0];
+    assert!(
+        share["promoter_campaign_id"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .is_ok()
+    );
+    assert!(share["promoter_id"].is_string());
+    let percentage = share["percentage"].as_str().unwrap();
+    assert!(percentage.ends_with(".0"), "{percentage}");
+
+    let batch = quirky
+        .post("/referrals/disable", json!({"ids": ["5001", 5002]}))
+        .await
+        .ok();
+    assert_eq!((&batch["id"], &batch["total"]), (&json!("1"), &json!(2)));
+    assert_eq!(quirky.get("/batch_processes/1").await.ok()["id"], "1");
+    assert_eq!(quirky.links().await[0]["id"], "1001");
+    assert_eq!(quirky.referral(5001).await["id"], "5001");
+}
+
+#[tokio::test]
+async fn quirk_no_paging_answers_the_first_page_every_time() {
+    let sandbox = Sandbox::with_quirks(45, &[Quirk::NoPaging]).await;
+    let first_page = sandbox.get("/referrals").await.array();
+    assert_eq!(ids(&first_page), (5001..5021).collect::<Vec<_>>());
+    for query in ["page=2", "page=3&per_page=5", "per_page=100", "page=9"] {
+        let rows = sandbox.get(&format!("/referrals?{query}")).await.array();
+        assert_eq!(rows, first_page, "{query}");
+    }
+    let filtered = sandbox
+        .get("/referrals?page=2&filters[type]=lead")
+        .await
+        .array();
+    assert!(
+        filtered.iter().all(|r| r["customer_since"].is_null()) && !filtered.is_empty(),
+        "other parameters still count"
+    );
+    let links = sandbox.get("/promoter_campaigns").await.array();
+    assert_eq!(
+        sandbox.get("/promoter_campaigns?page=2").await.array(),
+        links
+    );
+}
+
+#[tokio::test]
+async fn quirk_broken_rows_makes_one_referral_per_page_unreadable() {
+    let sandbox = Sandbox::with_quirks(30, &[Quirk::BrokenRows]).await;
+    for page in [1, 2] {
+        let rows = sandbox
+            .get(&format!("/referrals?per_page=10&page={page}"))
+            .await
+            .array();
+        let first_id = 5001 + (page - 1) * 10;
+        assert_eq!(rows[1]["id"], json!({"id": first_id + 1}), "page {page}");
+        for (n, row) in rows.iter().enumerate().filter(|(n, _)| *n != 1) {
+            assert_eq!(row["id"], json!(first_id + n as i64), "page {page}");
+        }
+    }
+    let one = sandbox.get("/referrals?ids[]=5007").await.array();
+    assert_eq!(
+        one[0]["id"],
+        json!({"id": 5007}),
+        "a one-row page breaks its row"
+    );
+    assert!(sandbox.get("/referrals?page=9").await.array().is_empty());
+    assert_eq!(
+        sandbox.referral(5002).await["id"],
+        5002,
+        "a single GET is fine"
+    );
+}
+
+#[tokio::test]
+async fn quirk_slow_batches_stay_pending_with_odd_counters() {
+    let sandbox = Sandbox::with_quirks(30, &[Quirk::SlowBatches]).await;
+    let before = sandbox.all_referrals().await;
+    let small = sandbox
+        .post("/referrals/disable", json!({"ids": [5001, 5002]}))
+        .await;
+    assert_eq!(small.status, StatusCode::OK, "a 200 may be pending");
+    assert_eq!(
+        (
+            &small.body["status"],
+            &small.body["processed_count"],
+            &small.body["processing_errors"]
+        ),
+        (&json!("pending"), &Value::Null, &Value::Null)
+    );
+    let big = sandbox
+        .post(
+            "/referrals/disable",
+            json!({"ids": (5001..5011).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(big.status, StatusCode::ACCEPTED);
+    assert_eq!(big.body["status"], "pending");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for batch in [&small.body, &big.body] {
+        let polled = sandbox
+            .get(&format!("/batch_processes/{}", id(batch)))
+            .await
+            .ok();
+        assert_eq!(
+            (
+                &polled["status"],
+                &polled["processed_count"],
+                &polled["processing_errors"],
+                &polled["progress"]
+            ),
+            (&json!("pending"), &json!(-1), &Value::Null, &json!(0))
+        );
+    }
+    assert_eq!(sandbox.all_referrals().await, before, "nothing ran");
+}
+
+#[tokio::test]
+async fn quirk_forbidden_writes_answers_403_and_changes_nothing() {
+    let sandbox = Sandbox::with_quirks(10, &[Quirk::ForbiddenWrites]).await;
+    let before = sandbox.all_referrals().await;
+    let writes = [
+        (Method::PUT, "/referrals/5001", json!({"username": "nope"})),
+        (Method::POST, "/referrals/approve", json!({"ids": [5001]})),
+        (Method::POST, "/referrals/disable", json!({"ids": [5001]})),
+        (Method::POST, "/referrals/enable", json!({"ids": [5001]})),
+        (
+            Method::POST,
+            "/referrals/move_to_promoter",
+            json!({"ids": [5001], "promoter_campaign_id": 1002}),
+        ),
+    ];
+    for (method, path, body) in writes {
+        sandbox
+            .request(method, path, GOOD, Some(body.to_string()))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "Forbidden", "forbidden");
+    }
+    assert_eq!(sandbox.all_referrals().await, before);
+    sandbox
+        .request(
+            Method::PUT,
+            "/referrals/5001",
+            OTHER_ACCOUNT,
+            Some("{}".into()),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "Unauthorized", "unauthorized");
+    sandbox
+        .request(Method::POST, "/referrals", GOOD, Some("{}".into()))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "Not found", "not_found");
+}
+
+#[tokio::test]
+async fn quirk_truncated_cuts_list_answers_off_halfway() {
+    let plain = Sandbox::start(30).await;
+    let quirky = Sandbox::with_quirks(30, &[Quirk::Truncated]).await;
+    for path in ["/referrals?per_page=30", "/promoter_campaigns"] {
+        let whole = plain.get(path).await.body.to_string().into_bytes();
+        let cut = send_partial(quirky.builder(Method::GET, path, GOOD)).await;
+        assert_eq!(cut.status, StatusCode::OK, "{path}");
+        assert_eq!(cut.declared, Some(whole.len() as u64), "{path}");
+        assert!(cut.cut, "{path}: reading the body fails");
+        assert_eq!(cut.received, whole[..whole.len() / 2], "{path}");
+    }
+    let single = send_partial(quirky.builder(Method::GET, "/referrals/5001", GOOD)).await;
+    assert!(!single.cut, "a single referral is whole");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&single.received).unwrap(),
+        plain.referral(5001).await
+    );
+}
+
+#[tokio::test]
+async fn quirks_combine() {
+    let quirky = Sandbox::with_quirks(
+        30,
+        &[
+            Quirk::Nulls,
+            Quirk::BrokenRows,
+            Quirk::StringIds,
+            Quirk::NoPaging,
+        ],
+    )
+    .await;
+    let rows = quirky.get("/referrals?page=2&per_page=3").await.array();
+    assert_eq!(rows.len(), 20, "the first page at the default size");
+    assert_eq!(rows[0]["id"], "5001");
+    assert_eq!(rows[0]["email"], Value::Null);
+    assert_eq!(rows[1]["id"], json!({"id": "5002"}));
+    assert!(!rows[1].as_object().unwrap().contains_key("state"));
+    assert!(
+        !rows[2]["promoter_campaign"]
+            .as_object()
+            .unwrap()
+            .contains_key("id")
+    );
+    assert!(rows[2]["promoter_campaign"]["campaign_id"].is_string());
 }

@@ -5,7 +5,8 @@
 //! in `selected_total`), and for `move_to_promoter` also `promoter_campaign_id` (required) and
 //! `move_associated_commissions` (a boolean if given; the sandbox has no commissions to move, the
 //! batch's `meta` records it). Up to [`AT_ONCE`] ids run before the answer (200, `completed`);
-//! more answer 202 with the `pending` batch and run in the background.
+//! more answer 202 with the `pending` batch and run in the background. Under the `slow-batches`
+//! quirk a batch is stored but never run, and answered `pending` with the same 200 or 202.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -18,6 +19,7 @@ use super::V2State;
 use super::batch::{self, Batch, Change};
 use super::body::{integer, json_object, link};
 use super::error::{ApiError, FieldErrors};
+use crate::sandbox::quirks::Quirk;
 
 /// The most ids a batch may have and still run before the answer.
 const AT_ONCE: usize = 5;
@@ -96,7 +98,16 @@ fn start(state: &V2State, change: Change, ids: Ids) -> Answer {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let mut conn = state.db.lock();
     let mut batch = batch::create(&conn, &change, count(ids.len()), count(selected))?;
-    if ids.len() <= AT_ONCE {
+    let at_once = ids.len() <= AT_ONCE;
+    if state.quirks.has(Quirk::SlowBatches) {
+        let status = if at_once {
+            StatusCode::OK
+        } else {
+            StatusCode::ACCEPTED
+        };
+        return Ok((status, Json(batch)));
+    }
+    if at_once {
         batch::run_now(&mut conn, &mut batch, &change, &ids)?;
         return Ok((StatusCode::OK, Json(batch)));
     }

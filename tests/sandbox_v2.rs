@@ -619,7 +619,7 @@ async fn filters_narrow_the_list() {
 }
 
 #[tokio::test]
-async fn q_searches_email_uid_and_username_ignoring_case() {
+async fn q_searches_email_uid_username_and_website_ignoring_case() {
     let sandbox = Sandbox::start(200).await;
     let all = sandbox.all_referrals().await;
     let search = |q: String| {
@@ -630,7 +630,7 @@ async fn q_searches_email_uid_and_username_ignoring_case() {
         let needle = needle.to_lowercase();
         all.iter()
             .filter(|r| {
-                ["email", "uid", "username"].iter().any(|field| {
+                ["email", "uid", "username", "website"].iter().any(|field| {
                     r[*field]
                         .as_str()
                         .is_some_and(|v| v.to_lowercase().contains(&needle))
@@ -659,6 +659,14 @@ async fn q_searches_email_uid_and_username_ignoring_case() {
         .unwrap()
         .to_owned();
     assert_eq!(search(username.clone()).await, matching(&username));
+    let site = first(&all, |r| r["website"].is_string())["website"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("https://")
+        .to_uppercase();
+    let by_site = search(site.clone()).await;
+    assert_eq!(by_site, matching(&site));
+    assert!(!by_site.is_empty());
     assert!(search("gmail.com".into()).await.len() > 20);
     assert!(search("no-such-person-xyz".into()).await.is_empty());
     assert!(search("%".into()).await.is_empty(), "no LIKE wildcards");

@@ -84,7 +84,7 @@ JOIN v2_campaigns c ON c.id = pc.campaign_id";
 /// Referral list filters; `None` means any.
 #[derive(Debug, Default, PartialEq)]
 pub struct ReferralFilter {
-    /// Case-insensitive substring of email, uid or username.
+    /// Case-insensitive substring of email, uid, username or website.
     pub q: Option<String>,
     pub ids: Option<Vec<i64>>,
     /// `Some(true)` for customers (customer_since set), `Some(false)` for leads.
@@ -141,7 +141,8 @@ pub fn list_referrals(
         "{REFERRAL_SELECT}
          WHERE (?1 IS NULL OR instr(lower(coalesce(r.email, '')), lower(?1)) > 0
                 OR instr(lower(coalesce(r.uid, '')), lower(?1)) > 0
-                OR instr(lower(coalesce(r.username, '')), lower(?1)) > 0)
+                OR instr(lower(coalesce(r.username, '')), lower(?1)) > 0
+                OR instr(lower(coalesce(r.website, '')), lower(?1)) > 0)
            AND (?2 IS NULL OR r.id IN (SELECT value FROM json_each(?2)))
            AND (?3 IS NULL OR ?3 = (r.customer_since IS NOT NULL))
            AND (?4 IS NULL OR r.state = ?4)

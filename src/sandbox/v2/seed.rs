@@ -11,7 +11,8 @@
 //! `cancelled_at` after their `customer_since`.
 //!
 //! The names, website, comment, expiry and cancellation come from a second generator, so adding
-//! them left every other field as earlier versions generated it.
+//! them changed no other field (splits changed on their own: they used to list the referral's own
+//! link too, which the spec leaves out).
 
 use std::collections::HashSet;
 

@@ -15,7 +15,7 @@ use crate::app::state::Session;
 use crate::config::{self, Overrides, Paths, Profile};
 use crate::domain::{Clock, MetadataMode};
 use crate::runtime::App;
-use crate::sandbox::{self, SandboxConfig};
+use crate::sandbox::{self, Quirk, Quirks, SandboxConfig};
 use crate::store::audit;
 use crate::store::journal::Journal;
 use std::sync::Arc;
@@ -93,6 +93,10 @@ struct ServeArgs {
     /// Probability (0 to 1) that a write fails with a 500, to try error handling by hand.
     #[arg(long, default_value_t = 0.0)]
     chaos: f64,
+    /// Answer like a real server may (comma-separated), to test clients against awkward but
+    /// valid answers.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "QUIRK,...")]
+    quirks: Vec<Quirk>,
 }
 
 const DEMO_API_KEY: &str = "sk_demo";
@@ -139,6 +143,7 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         Some(path) => path,
         None => ensure_dir(&paths.data_dir)?.join("sandbox.sqlite"),
     };
+    let quirks: Quirks = args.quirks.into_iter().collect();
     let config = SandboxConfig {
         db_path: db_path.clone(),
         api_key: args.api_key,
@@ -149,10 +154,11 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         write_delay: Duration::ZERO,
         chaos: args.chaos,
         rate_window: Duration::from_secs(60),
+        quirks,
     };
     let server = sandbox::start(config, args.addr).await?;
     eprintln!(
-        "referee sandbox: {} and {} (database {}; Ctrl-c stops)",
+        "referee sandbox: {} and {} (database {}; quirks: {quirks}; Ctrl-c stops)",
         server.v1_base_url(),
         server.v2_base_url(),
         db_path.display()
@@ -186,6 +192,7 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         write_delay: Duration::ZERO,
         chaos: 0.0,
         rate_window: Duration::from_secs(60),
+        quirks: Quirks::default(),
     };
     let server = sandbox::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let profile = Profile {
@@ -317,4 +324,51 @@ fn init_file_logging(
         .with_ansi(false)
         .init();
     Ok(Some(guard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, ValueEnum};
+
+    fn serve_args(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["referee", "serve"].iter().chain(args))?;
+        match cli.command {
+            Some(Command::Serve(args)) => Ok(args),
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_takes_a_comma_separated_list_of_quirks() {
+        assert!(serve_args(&[]).unwrap().quirks.is_empty());
+        let args = serve_args(&["--quirks", "nulls,string-ids", "--quirks", "truncated"]).unwrap();
+        assert_eq!(
+            args.quirks,
+            [Quirk::Nulls, Quirk::StringIds, Quirk::Truncated]
+        );
+        let unknown = serve_args(&["--quirks", "nulls,slow"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("invalid value 'slow'") && unknown.contains("slow-batches"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn serve_help_explains_every_quirk() {
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for quirk in Quirk::value_variants() {
+            let value = quirk.to_possible_value().unwrap();
+            let line = format!("- {}:", value.get_name());
+            assert!(help.contains(&line), "{line} missing from\n{help}");
+            assert!(value.get_help().is_some(), "{line} has no help");
+        }
+    }
 }

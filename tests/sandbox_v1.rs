@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use referee::domain::MetadataMode;
-use referee::sandbox::{SandboxConfig, start};
-use reqwest::{Method, StatusCode};
+use referee::sandbox::{Quirk, SandboxConfig, start};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use sandbox_common::{
-    Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, local, send,
+    Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, local, send, send_partial,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -18,6 +18,15 @@ const STATUS_MESSAGE: &str =
     "Invalid status value. Must be one of: pending, converted, verified, rejected";
 
 impl Sandbox {
+    fn builder(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
+        let url = format!("{}{path}", self.running.v1_base_url());
+        let request = self.client.request(method, url);
+        match key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    }
+
     async fn request(
         &self,
         method: Method,
@@ -25,12 +34,7 @@ impl Sandbox {
         key: Option<&str>,
         body: Option<String>,
     ) -> Answer {
-        let url = format!("{}{path}", self.running.v1_base_url());
-        let mut request = self.client.request(method, url);
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        send(request, body).await
+        send(self.builder(method, path, key), body).await
     }
 
     async fn get(&self, path: &str) -> Answer {
@@ -1165,4 +1169,153 @@ async fn shutdown_stops_serving() {
         .send()
         .await;
     assert!(after.is_err());
+}
+
+// `--quirks`: each test compares a quirky sandbox with a plain one from the same seed (the same
+// data), or looks at what the quirk did on its own.
+
+/// `referral` as the `nulls` quirk answers it.
+fn with_v1_gaps(referral: &Value) -> Value {
+    let mut referral = referral.as_object().unwrap().clone();
+    referral.shift_remove("impression_id");
+    referral.shift_remove("updated_at");
+    referral.insert("last_name".into(), Value::Null);
+    Value::Object(referral)
+}
+
+#[tokio::test]
+async fn quirk_nulls_leaves_optional_looking_fields_out() {
+    let plain = Sandbox::start(30).await;
+    let quirky = Sandbox::with_quirks(30, &[Quirk::Nulls]).await;
+    let rows = quirky.get("/referrals").await.list("referrals");
+    let expected = plain.get("/referrals").await.list("referrals");
+    assert_eq!(rows.len(), 30);
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row, &with_v1_gaps(want));
+    }
+    let id = ids(&expected)[4].to_owned();
+    let path = format!("/referrals/{id}");
+    assert_eq!(quirky.get(&path).await.ok(), with_v1_gaps(&expected[4]));
+    let changed = quirky.put(&path, json!({"first_name": "Robin"})).await.ok();
+    assert_eq!(changed["first_name"], "Robin");
+    assert!(!changed.as_object().unwrap().contains_key("updated_at"));
+    let impression = quirky.first("impressions").await;
+    let created = quirky
+        .post(new_referral(
+            impression["id"].as_str().unwrap(),
+            "robin@example.org",
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert_eq!(created.body["last_name"], Value::Null);
+    assert!(
+        !created
+            .body
+            .as_object()
+            .unwrap()
+            .contains_key("impression_id")
+    );
+}
+
+#[tokio::test]
+async fn quirk_no_paging_ignores_offset_but_keeps_limit() {
+    let sandbox = Sandbox::with_quirks(30, &[Quirk::NoPaging]).await;
+    let first_page = sandbox.get("/referrals?limit=10").await.list("referrals");
+    assert_eq!(first_page.len(), 10);
+    for offset in [10, 20, 500] {
+        let rows = sandbox
+            .get(&format!("/referrals?limit=10&offset={offset}"))
+            .await
+            .list("referrals");
+        assert_eq!(rows, first_page, "offset {offset}");
+    }
+    let users = sandbox.get("/users?limit=3").await.list("users");
+    assert_eq!(
+        sandbox.get("/users?limit=3&offset=3").await.list("users"),
+        users
+    );
+}
+
+#[tokio::test]
+async fn quirk_broken_rows_leaves_the_id_out_of_one_referral_per_page() {
+    let plain = Sandbox::start(30).await;
+    let quirky = Sandbox::with_quirks(30, &[Quirk::BrokenRows]).await;
+    for offset in [0, 10] {
+        let query = format!("/referrals?limit=10&offset={offset}");
+        let rows = quirky.get(&query).await.list("referrals");
+        let mut expected = plain.get(&query).await.list("referrals");
+        expected[1].as_object_mut().unwrap().shift_remove("id");
+        assert_eq!(rows, expected, "offset {offset}");
+    }
+    let last = quirky
+        .get("/referrals?limit=10&offset=29")
+        .await
+        .list("referrals");
+    assert!(
+        !last[0].as_object().unwrap().contains_key("id"),
+        "a one-row page"
+    );
+}
+
+#[tokio::test]
+async fn quirk_forbidden_writes_answers_403_and_changes_nothing() {
+    let sandbox = Sandbox::with_quirks(10, &[Quirk::ForbiddenWrites]).await;
+    let before = sandbox.all_referrals().await;
+    let id = before[0]["id"].as_str().unwrap();
+    let impression = sandbox.first("impressions").await;
+    let refused = [
+        sandbox
+            .put(&format!("/referrals/{id}"), json!({"first_name": "Nope"}))
+            .await,
+        sandbox
+            .post(new_referral(
+                impression["id"].as_str().unwrap(),
+                "nope@example.org",
+            ))
+            .await,
+    ];
+    for answer in refused {
+        answer.assert_error(
+            StatusCode::FORBIDDEN,
+            "This API key may not change referrals",
+        );
+    }
+    assert_eq!(sandbox.all_referrals().await, before);
+    let wrong_key = sandbox
+        .request(
+            Method::PUT,
+            "/referrals/x",
+            Some("sk_wrong"),
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(
+        wrong_key.status,
+        StatusCode::UNAUTHORIZED,
+        "the key check comes first"
+    );
+}
+
+#[tokio::test]
+async fn quirk_truncated_cuts_list_answers_off_halfway() {
+    let plain = Sandbox::start(20).await;
+    let quirky = Sandbox::with_quirks(20, &[Quirk::Truncated]).await;
+    for path in ["/referrals", "/users", "/impressions?limit=5"] {
+        let whole = plain.get(path).await.body.to_string().into_bytes();
+        let cut = send_partial(quirky.builder(Method::GET, path, Some(KEY))).await;
+        assert_eq!(
+            (cut.status, cut.declared, cut.cut),
+            (StatusCode::OK, Some(whole.len() as u64), true),
+            "{path}"
+        );
+        assert_eq!(cut.received, whole[..whole.len() / 2], "{path}");
+    }
+    let referral = plain.first("referrals").await;
+    let path = format!("/referrals/{}", referral["id"].as_str().unwrap());
+    let single = send_partial(quirky.builder(Method::GET, &path, Some(KEY))).await;
+    assert!(!single.cut, "a single referral is whole");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&single.received).unwrap(),
+        referral
+    );
 }

@@ -2,23 +2,29 @@
 
 mod sandbox_common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use referee::sandbox::Quirk;
 use referee::sandbox::SandboxConfig;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use sandbox_common::{
-    ACCOUNT, Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, send,
+    ACCOUNT, Answer, KEY, Sandbox, assert_put_waits_but_not_reads, config, keys, send, send_partial,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const REFERRAL_KEYS: [&str; 13] = [
+const REFERRAL_KEYS: [&str; 18] = [
     "id",
     "email",
     "uid",
     "username",
+    "first_name",
+    "last_name",
+    "website",
+    "comment",
     "state",
+    "is_expired",
     "metadata",
     "entry_source",
     "created_at",
@@ -27,6 +33,23 @@ const REFERRAL_KEYS: [&str; 13] = [
     "fraud_check",
     "created_by_user_email",
     "split_details",
+];
+
+/// A batch process: the spec's keys in its order, then the sandbox's `action`.
+const BATCH_KEYS: [&str; 13] = [
+    "id",
+    "status",
+    "total",
+    "selected_total",
+    "processed_count",
+    "failed_count",
+    "action_label",
+    "created_at",
+    "updated_at",
+    "meta",
+    "progress",
+    "processing_errors",
+    "action",
 ];
 
 /// A promoter-campaign link as nested in a referral.
@@ -68,13 +91,7 @@ const OTHER_ACCOUNT: Auth = Auth {
 };
 
 impl Sandbox {
-    async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        auth: Auth,
-        body: Option<String>,
-    ) -> Answer {
+    fn builder(&self, method: Method, path: &str, auth: Auth) -> RequestBuilder {
         let url = format!("{}{path}", self.running.v2_base_url());
         let mut request = self.client.request(method, url);
         if let Some(key) = auth.key {
@@ -83,7 +100,17 @@ impl Sandbox {
         if let Some(account) = auth.account {
             request = request.header("Account-ID", account);
         }
-        send(request, body).await
+        request
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth,
+        body: Option<String>,
+    ) -> Answer {
+        send(self.builder(method, path, auth), body).await
     }
 
     async fn get(&self, path: &str) -> Answer {
@@ -291,6 +318,157 @@ async fn referrals_are_a_bare_array_of_documented_objects() {
         keys(&split["split_details"][0]),
         ["promoter_campaign_id", "promoter_id", "percentage"]
     );
+    for r in &all {
+        for share in r["split_details"].as_array().unwrap() {
+            assert!(share["percentage"].is_u64(), "{share}");
+            assert_ne!(
+                share["promoter_campaign_id"], r["promoter_campaign"]["id"],
+                "the own promoter campaign keeps the rest, it is not a partner"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn referrals_carry_names_website_comment_and_expiry() {
+    let sandbox = Sandbox::start(200).await;
+    let all = sandbox.all_referrals().await;
+    for r in &all {
+        for field in ["first_name", "last_name", "website", "comment"] {
+            assert!(
+                r[field].is_null() || r[field].as_str().is_some_and(|t| !t.is_empty()),
+                "{field} of {}",
+                id(r)
+            );
+        }
+        assert!(r["is_expired"].is_boolean(), "{}", id(r));
+        assert!(
+            r["website"].is_null() || r["website"].as_str().unwrap().starts_with("https://"),
+            "{}",
+            r["website"]
+        );
+        assert!(
+            r["first_name"].is_string() || r["last_name"].is_null(),
+            "a last name comes with a first one"
+        );
+    }
+    let count = |test: &dyn Fn(&Value) -> bool| all.iter().filter(|r| test(r)).count();
+    assert!(count(&|r| r["first_name"].is_string() && r["last_name"].is_string()) > 130);
+    assert!(count(&|r| r["first_name"].is_null()) > 0);
+    assert!(count(&|r| r["first_name"].is_string() && r["last_name"].is_null()) > 0);
+    assert!(count(&|r| r["website"].is_string()) > 10);
+    assert!(count(&|r| r["comment"].is_string()) > 10);
+    assert!((1..40).contains(&count(&|r| r["is_expired"] == true)));
+
+    let named = first(&all, |r| {
+        r["website"].is_string() && r["first_name"].is_string()
+    });
+    let path = format!("/referrals/{}", id(named));
+    assert_eq!(&sandbox.get(&path).await.ok(), named);
+    let after = sandbox
+        .put(
+            &path,
+            json!({"first_name": "Changed", "website": null, "comment": "new",
+                   "is_expired": named["is_expired"] == false, "username": "profile_kept"}),
+        )
+        .await
+        .ok();
+    for field in [
+        "first_name",
+        "last_name",
+        "website",
+        "comment",
+        "is_expired",
+    ] {
+        assert_eq!(after[field], named[field], "{field} is not a PUT field");
+    }
+    assert_eq!(after["username"], "profile_kept");
+    assert_eq!(sandbox.get(&path).await.ok(), after);
+}
+
+/// Each referral's stored `cancelled_at` (not answered: the spec has no such referral field).
+fn stored_cancelled_at(sandbox: &Sandbox) -> HashMap<i64, Option<String>> {
+    let conn = rusqlite::Connection::open(sandbox.dir.path().join("sandbox.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, cancelled_at FROM v2_referrals")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn customer_since_and_cancelled_at_filters_take_inclusive_days() {
+    let sandbox = Sandbox::start(300).await;
+    let all = sandbox.all_referrals().await;
+    let cancelled_at = stored_cancelled_at(&sandbox);
+    for r in &all {
+        let cancelled = matches!(r["state"].as_str(), Some("cancelled" | "refunded"));
+        assert_eq!(cancelled_at[&id(r)].is_some(), cancelled, "{}", id(r));
+        assert!(!r.as_object().unwrap().contains_key("cancelled_at"));
+    }
+    let day_of = |text: Option<&str>| text.map(|t| t[..10].to_owned());
+    let since = |r: &Value| day_of(r["customer_since"].as_str());
+    let cancelled = |r: &Value| day_of(cancelled_at[&id(r)].as_deref());
+    let expect = |day: &dyn Fn(&Value) -> Option<String>, from: &str, to: &str| -> Vec<i64> {
+        all.iter()
+            .filter(|r| day(r).is_some_and(|d| from <= d.as_str() && d.as_str() <= to))
+            .map(id)
+            .collect()
+    };
+
+    let spring = sandbox
+        .all_matching(
+            "filters[customer_since][from]=2026-04-01&filters[customer_since][to]=2026-06-30",
+        )
+        .await;
+    let expected = expect(&since, "2026-04-01", "2026-06-30");
+    assert_eq!(ids(&spring), expected);
+    assert!(!expected.is_empty());
+    let customers = all.iter().filter(|r| since(r).is_some()).count();
+    assert!(expected.len() < customers);
+    let day = first(&all, |r| since(r).is_some()).clone();
+    let day = since(&day).unwrap();
+    let one_day = sandbox
+        .all_matching(&format!(
+            "filters[customer_since][from]={day}&filters[customer_since][to]={day}"
+        ))
+        .await;
+    assert_eq!(ids(&one_day), expect(&since, &day, &day));
+    assert!(!one_day.is_empty(), "bounds are inclusive");
+    let leads_never = sandbox
+        .all_matching("filters[customer_since][to]=2099-12-31&filters[type]=lead")
+        .await;
+    assert!(
+        leads_never.is_empty(),
+        "a lead has no customer_since to match"
+    );
+
+    let from_july = sandbox
+        .all_matching("filters[cancelled_at][from]=2026-07-01")
+        .await;
+    let expected = expect(&cancelled, "2026-07-01", "9999-12-31");
+    assert_eq!(ids(&from_july), expected);
+    assert!(!expected.is_empty());
+    let until_july = sandbox
+        .all_matching("filters[cancelled_at][to]=2026-06-30")
+        .await;
+    let expected = expect(&cancelled, "0000-01-01", "2026-06-30");
+    assert_eq!(ids(&until_july), expected);
+    assert!(!expected.is_empty());
+    let refunded_ever = sandbox
+        .all_matching("filters[cancelled_at][from]=2000-01-01&filters[state]=refunded")
+        .await;
+    assert_eq!(
+        ids(&refunded_ever),
+        ids(&all
+            .iter()
+            .filter(|r| r["state"] == "refunded")
+            .cloned()
+            .collect::<Vec<_>>())
+    );
+    assert!(!refunded_ever.is_empty());
 }
 
 #[tokio::test]
@@ -340,6 +518,22 @@ async fn bad_list_parameters_are_422_naming_each() {
         (
             "filters[created_at][to]=01/02/2026",
             "filters[created_at][to]",
+        ),
+        (
+            "filters[customer_since][from]=2026-02-30",
+            "filters[customer_since][from]",
+        ),
+        (
+            "filters[customer_since][to]=today",
+            "filters[customer_since][to]",
+        ),
+        (
+            "filters[cancelled_at][from]=2026-1-5",
+            "filters[cancelled_at][from]",
+        ),
+        (
+            "filters[cancelled_at][to]=2026-05-01T00:00:00Z",
+            "filters[cancelled_at][to]",
         ),
     ] {
         let errors = sandbox
@@ -425,7 +619,7 @@ async fn filters_narrow_the_list() {
 }
 
 #[tokio::test]
-async fn q_searches_email_uid_and_username_ignoring_case() {
+async fn q_searches_email_uid_username_and_website_ignoring_case() {
     let sandbox = Sandbox::start(200).await;
     let all = sandbox.all_referrals().await;
     let search = |q: String| {
@@ -436,7 +630,7 @@ async fn q_searches_email_uid_and_username_ignoring_case() {
         let needle = needle.to_lowercase();
         all.iter()
             .filter(|r| {
-                ["email", "uid", "username"].iter().any(|field| {
+                ["email", "uid", "username", "website"].iter().any(|field| {
                     r[*field]
                         .as_str()
                         .is_some_and(|v| v.to_lowercase().contains(&needle))
@@ -465,6 +659,14 @@ async fn q_searches_email_uid_and_username_ignoring_case() {
         .unwrap()
         .to_owned();
     assert_eq!(search(username.clone()).await, matching(&username));
+    let site = first(&all, |r| r["website"].is_string())["website"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("https://")
+        .to_uppercase();
+    let by_site = search(site.clone()).await;
+    assert_eq!(by_site, matching(&site));
+    assert!(!by_site.is_empty());
     assert!(search("gmail.com".into()).await.len() > 20);
     assert!(search("no-such-person-xyz".into()).await.is_empty());
     assert!(search("%".into()).await.is_empty(), "no LIKE wildcards");
@@ -559,18 +761,20 @@ async fn put_changes_only_the_fields_sent() {
         .iter()
         .find(|l| l["id"] != before["promoter_campaign"]["id"])
         .unwrap();
-    let second = links
+    // Split partners: neither the referral's promoter campaign before nor after the move.
+    let partners: Vec<&Value> = links
         .iter()
-        .find(|l| l["id"] != other["id"] && l["id"] != before["promoter_campaign"]["id"])
-        .unwrap();
+        .filter(|l| l["id"] != other["id"] && l["id"] != before["promoter_campaign"]["id"])
+        .take(2)
+        .collect();
     let steps = [
         json!({"email": "renamed@example.org"}),
         json!({"uid": "cus_sandbox_1"}),
         json!({"username": "renamed_user"}),
         json!({"promoter_campaign_id": other["id"]}),
         json!({"split_details": [
-            {"promoter_campaign_id": other["id"], "percentage": 70},
-            {"promoter_campaign_id": second["id"], "percentage": 30},
+            {"promoter_campaign_id": partners[0]["id"], "percentage": 70},
+            {"promoter_campaign_id": partners[1]["id"], "percentage": 30},
         ]}),
         json!({"fraud_check": "ad_source"}),
     ];
@@ -591,10 +795,10 @@ async fn put_changes_only_the_fields_sent() {
             }
             "split_details" => {
                 expected[field] = json!([
-                    {"promoter_campaign_id": other["id"], "promoter_id": other["promoter_id"],
-                     "percentage": 70},
-                    {"promoter_campaign_id": second["id"], "promoter_id": second["promoter_id"],
-                     "percentage": 30},
+                    {"promoter_campaign_id": partners[0]["id"],
+                     "promoter_id": partners[0]["promoter_id"], "percentage": 70},
+                    {"promoter_campaign_id": partners[1]["id"],
+                     "promoter_id": partners[1]["promoter_id"], "percentage": 30},
                 ]);
             }
             _ => expected[field] = value.clone(),
@@ -806,22 +1010,14 @@ async fn approve_up_to_five_runs_at_once() {
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     let batch = answer.body;
-    assert_eq!(
-        keys(&batch),
-        [
-            "id",
-            "status",
-            "total",
-            "processed_count",
-            "failed_count",
-            "progress",
-            "processing_errors",
-            "action",
-            "created_at"
-        ]
-    );
+    assert_eq!(keys(&batch), BATCH_KEYS);
     assert_eq!(batch["status"], "completed");
     assert_eq!(batch["action"], "approve");
+    assert_eq!(batch["action_label"], "Approve referrals");
+    assert_eq!(batch["meta"], json!({}));
+    assert_eq!(batch["selected_total"], 5);
+    assert!(is_timestamp(&batch["updated_at"]));
+    assert!(batch["updated_at"].as_str() >= batch["created_at"].as_str());
     assert_eq!(
         (
             &batch["total"],
@@ -846,13 +1042,20 @@ async fn approve_up_to_five_runs_at_once() {
         .ok();
     assert_eq!(stored, batch);
 
-    let failed = sandbox
+    let all_unknown = sandbox
         .post("/referrals/approve", json!({"ids": [999_998, 999_999]}))
         .await
         .ok();
-    assert_eq!(failed["status"], "failed");
-    assert_eq!(failed["failed_count"], 2);
-    assert!(id(&failed) > id(&batch));
+    assert_eq!(
+        all_unknown["status"], "completed",
+        "a 200 is pending or completed, never failed"
+    );
+    assert_eq!(all_unknown["failed_count"], 2);
+    assert_eq!(
+        all_unknown["processing_errors"].as_array().unwrap().len(),
+        2
+    );
+    assert!(id(&all_unknown) > id(&batch));
 }
 
 #[tokio::test]
@@ -960,7 +1163,17 @@ async fn disable_enable_and_move_to_promoter() {
         )
         .await
         .ok();
-    assert_eq!(moved["action"], "move_to_promoter");
+    assert_eq!(
+        (&moved["action"], &moved["action_label"]),
+        (
+            &json!("move_to_promoter"),
+            &json!("Move referrals to promoter")
+        )
+    );
+    assert_eq!(
+        moved["meta"],
+        json!({"promoter_campaign_id": target["id"], "move_associated_commissions": true})
+    );
     let after = sandbox.referral(id(customer)).await;
     assert_eq!(after["promoter_campaign"]["id"], target["id"]);
     assert_eq!(after["promoter_campaign"]["promoter"], target["promoter"]);
@@ -1027,7 +1240,11 @@ async fn batch_bodies_are_checked() {
         .post("/referrals/disable", json!({"ids": [5001, "5001", 5002]}))
         .await
         .ok();
-    assert_eq!(repeated["total"], 2, "repeats count once");
+    assert_eq!(
+        (&repeated["total"], &repeated["selected_total"]),
+        (&json!(2), &json!(3)),
+        "repeats count once in total, every time in selected_total"
+    );
 
     for path in ["/batch_processes/424242", "/batch_processes/abc"] {
         sandbox.get(path).await.assert_error(
@@ -1101,6 +1318,191 @@ async fn promoter_campaigns_list_and_search() {
         "{by_name:?}"
     );
     assert!(search("nobody-at-all").await.is_empty());
+    for path in [
+        "/promoter_campaigns/search",
+        "/promoter_campaigns/search?q=",
+    ] {
+        let errors = sandbox.get(path).await.field_errors();
+        assert_eq!(
+            errors,
+            json!({"q": ["can't be blank: say what to search for"]}),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn split_percentages_are_whole_numbers() {
+    let sandbox = Sandbox::start(30).await;
+    let before = sandbox.referral(5002).await;
+    let partners: Vec<Value> = sandbox
+        .links()
+        .await
+        .into_iter()
+        .filter(|l| l["id"] != before["promoter_campaign"]["id"])
+        .take(2)
+        .collect();
+    let share = |link: &Value, percentage: Value| json!({"promoter_campaign_id": link["id"], "percentage": percentage});
+    for bad in [json!(33.5), json!(0.5), json!(99.99), json!("25")] {
+        let errors = sandbox
+            .put(
+                "/referrals/5002",
+                json!({"split_details": [share(&partners[0], bad.clone())]}),
+            )
+            .await
+            .field_errors();
+        assert_eq!(
+            errors,
+            json!({"split_details": ["percentage must be a whole number"]}),
+            "{bad}"
+        );
+    }
+    assert_eq!(sandbox.referral(5002).await, before, "nothing changed");
+
+    let body = json!({"split_details": [share(&partners[0], json!(25.0)), share(&partners[1], json!(40))]});
+    let answer = sandbox.put("/referrals/5002", body).await;
+    let text = answer.body.to_string();
+    let after = answer.ok();
+    let percentages: Vec<&Value> = after["split_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["percentage"])
+        .collect();
+    assert_eq!(percentages, [&json!(25), &json!(40)]);
+    assert!(percentages.iter().all(|p| p.is_u64()), "{text}");
+    assert!(!text.contains("25.0"), "answered as an integer: {text}");
+    assert_eq!(sandbox.referral(5002).await, after, "stored as an integer");
+}
+
+#[tokio::test]
+async fn a_split_shares_with_other_promoter_campaigns_only() {
+    let sandbox = Sandbox::start(30).await;
+    let before = sandbox.referral(5004).await;
+    let own = before["promoter_campaign"]["id"].as_i64().unwrap();
+    let others: Vec<i64> = ids(&sandbox.links().await)
+        .into_iter()
+        .filter(|l| *l != own)
+        .take(2)
+        .collect();
+    let (partner, third) = (others[0], others[1]);
+    let own_refused = |link: i64| {
+        json!({"split_details": [format!(
+            "promoter campaign {link} is the referral's own: it keeps what the others do not share"
+        )]})
+    };
+    for split in [
+        json!([{"promoter_campaign_id": own, "percentage": 20}]),
+        json!([{"promoter_campaign_id": partner, "percentage": 20},
+               {"promoter_campaign_id": own, "percentage": 30}]),
+    ] {
+        let errors = sandbox
+            .put("/referrals/5004", json!({"split_details": split}))
+            .await
+            .field_errors();
+        assert_eq!(errors, own_refused(own));
+    }
+    let moving_onto_the_partner = json!({
+        "promoter_campaign_id": partner,
+        "split_details": [{"promoter_campaign_id": partner, "percentage": 10}],
+    });
+    let errors = sandbox
+        .put("/referrals/5004", moving_onto_the_partner)
+        .await
+        .field_errors();
+    assert_eq!(errors, own_refused(partner), "own means after the change");
+    assert_eq!(sandbox.referral(5004).await, before, "nothing changed");
+
+    let swapped = sandbox
+        .put(
+            "/referrals/5004",
+            json!({
+                "promoter_campaign_id": partner,
+                "split_details": [{"promoter_campaign_id": own, "percentage": 10},
+                                  {"promoter_campaign_id": third, "percentage": 5}],
+            }),
+        )
+        .await
+        .ok();
+    assert_eq!(swapped["promoter_campaign"]["id"], partner);
+    let split_links = |r: &Value| -> Vec<i64> {
+        r["split_details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["promoter_campaign_id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(split_links(&swapped), [own, third]);
+
+    let moved_to_third = sandbox
+        .put("/referrals/5004", json!({"promoter_campaign_id": third}))
+        .await
+        .ok();
+    assert_eq!(moved_to_third["promoter_campaign"]["id"], third);
+    assert_eq!(
+        split_links(&moved_to_third),
+        [own],
+        "the partner that became the referral's own leaves the split"
+    );
+
+    let batch = sandbox
+        .post(
+            "/referrals/move_to_promoter",
+            json!({"ids": [5004], "promoter_campaign_id": own}),
+        )
+        .await
+        .ok();
+    assert_eq!(batch["meta"]["move_associated_commissions"], false);
+    let back = sandbox.referral(5004).await;
+    assert_eq!(back["promoter_campaign"]["id"], own);
+    assert_eq!(
+        back["split_details"],
+        json!([]),
+        "a batch move does the same"
+    );
+}
+
+#[tokio::test]
+async fn the_same_fraud_check_cannot_be_set_twice_unless_cleared() {
+    let sandbox = Sandbox::start(10).await;
+    let current = sandbox.referral(5001).await["fraud_check"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = |value: &str| {
+        json!({"fraud_check": [format!(
+            "is already {value}: clear it (null) before setting it again"
+        )]})
+    };
+    let errors = sandbox
+        .put("/referrals/5001", json!({"fraud_check": current}))
+        .await
+        .field_errors();
+    assert_eq!(errors, again(&current));
+    let other = if current == "ad_source" {
+        "same_ip_suspicion"
+    } else {
+        "ad_source"
+    };
+    let set = |value: Value| {
+        let sandbox = &sandbox;
+        async move {
+            sandbox
+                .put("/referrals/5001", json!({"fraud_check": value}))
+                .await
+        }
+    };
+    assert_eq!(set(json!(other)).await.ok()["fraud_check"], other);
+    assert_eq!(set(json!(other)).await.field_errors(), again(other));
+    assert_eq!(set(Value::Null).await.ok()["fraud_check"], Value::Null);
+    assert_eq!(sandbox.referral(5001).await["fraud_check"], Value::Null);
+    assert_eq!(
+        set(Value::Null).await.ok()["fraud_check"],
+        Value::Null,
+        "clearing twice is fine"
+    );
+    assert_eq!(set(json!(other)).await.ok()["fraud_check"], other);
 }
 
 #[tokio::test]
@@ -1350,4 +1752,321 @@ async fn the_same_seed_gives_the_same_data_and_zero_gives_none() {
     let empty = Sandbox::start(0).await;
     assert!(empty.get("/referrals").await.array().is_empty());
     assert!(empty.links().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_database_from_an_older_referee_is_refused_with_what_to_do() {
+    let dir = TempDir::new().unwrap();
+    let config = config(&dir, 5);
+    let old = rusqlite::Connection::open(&config.db_path).unwrap();
+    old.execute_batch("CREATE TABLE v2_referrals (id INTEGER PRIMARY KEY, email TEXT)")
+        .unwrap();
+    drop(old);
+    let err = referee::sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .err()
+        .expect("an older layout is refused");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("made by an older referee")
+            && message.contains("v2_referrals")
+            && message.contains("--reset-demo"),
+        "{message}"
+    );
+}
+
+// `--quirks`: each test starts a plain sandbox and a quirky one from the same seed (the same data)
+// and compares what they answer.
+
+#[tokio::test]
+async fn quirk_nulls_leaves_the_gaps_the_spec_allows() {
+    let plain = Sandbox::start(40).await;
+    let quirky = Sandbox::with_quirks(40, &[Quirk::Nulls]).await;
+    let (expected, rows) = (
+        plain.get("/referrals").await.array(),
+        quirky.get("/referrals").await.array(),
+    );
+    assert_eq!(ids(&rows), ids(&expected));
+    let without = |referral: &Value, key: &str| {
+        let mut referral = referral.as_object().unwrap().clone();
+        referral.shift_remove(key);
+        Value::Object(referral)
+    };
+    let first_shares_gapped = |referral: &Value| {
+        let mut referral = referral.clone();
+        for share in referral["split_details"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .step_by(2)
+        {
+            share
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("promoter_campaign_id");
+        }
+        referral
+    };
+    for (plain_row, row) in expected.iter().zip(&rows) {
+        let mut want = first_shares_gapped(plain_row);
+        match id(plain_row) % 4 {
+            1 => {
+                want["email"] = Value::Null;
+                want["username"] = Value::Null;
+            }
+            2 => want = without(&want, "state"),
+            3 => want["promoter_campaign"] = without(&want["promoter_campaign"], "id"),
+            _ => {}
+        }
+        assert_eq!(row, &want, "{}", id(plain_row));
+    }
+    assert!(!rows[1].as_object().unwrap().contains_key("state"), "5002");
+    assert_eq!(quirky.referral(5001).await["email"], Value::Null);
+    assert!(
+        !quirky.referral(5003).await["promoter_campaign"]
+            .as_object()
+            .unwrap()
+            .contains_key("id")
+    );
+
+    let partners: Vec<Value> = quirky
+        .links()
+        .await
+        .into_iter()
+        .filter(|l| l["id"] != expected[3]["promoter_campaign"]["id"])
+        .take(2)
+        .collect();
+    let split = json!({"split_details": [
+        {"promoter_campaign_id": partners[0]["id"], "percentage": 20},
+        {"promoter_campaign_id": partners[1]["id"], "percentage": 30},
+    ]});
+    let after = quirky.put("/referrals/5004", split).await.ok();
+    assert_eq!(
+        after["split_details"],
+        json!([{"promoter_id": partners[0]["promoter_id"], "percentage": 20},
+               {"promoter_campaign_id": partners[1]["id"],
+                "promoter_id": partners[1]["promoter_id"], "percentage": 30}]),
+        "the first share has no promoter_campaign_id, the second has"
+    );
+}
+
+#[tokio::test]
+async fn quirk_string_ids_answers_ids_and_percentages_as_strings() {
+    let plain = Sandbox::start(60).await;
+    let quirky = Sandbox::with_quirks(60, &[Quirk::StringIds]).await;
+    let rows = quirky.get("/referrals?per_page=100").await.array();
+    let expected = plain.get("/referrals?per_page=100").await.array();
+    let text = |value: &Value| Value::String(value.to_string());
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row["id"], text(&want["id"]));
+        let (link, want_link) = (&row["promoter_campaign"], &want["promoter_campaign"]);
+        for key in ["id", "campaign_id", "promoter_id"] {
+            assert_eq!(link[key], text(&want_link[key]), "{key}");
+        }
+        assert_eq!(link["promoter"]["id"], text(&want_link["promoter"]["id"]));
+        assert_eq!(link["campaign"]["id"], text(&want_link["campaign"]["id"]));
+        assert_eq!(row["email"], want["email"], "other fields as they were");
+    }
+    let with_split = first(&rows, |r| {
+        !r["split_details"].as_array().unwrap().is_empty()
+    });
+    let share = &with_split["split_details"][0];
+    assert!(
+        share["promoter_campaign_id"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .is_ok()
+    );
+    assert!(share["promoter_id"].is_string());
+    let percentage = share["percentage"].as_str().unwrap();
+    assert!(percentage.ends_with(".0"), "{percentage}");
+
+    let batch = quirky
+        .post("/referrals/disable", json!({"ids": ["5001", 5002]}))
+        .await
+        .ok();
+    assert_eq!((&batch["id"], &batch["total"]), (&json!("1"), &json!(2)));
+    assert_eq!(quirky.get("/batch_processes/1").await.ok()["id"], "1");
+    assert_eq!(quirky.links().await[0]["id"], "1001");
+    assert_eq!(quirky.referral(5001).await["id"], "5001");
+}
+
+#[tokio::test]
+async fn quirk_no_paging_answers_the_first_page_every_time() {
+    let sandbox = Sandbox::with_quirks(45, &[Quirk::NoPaging]).await;
+    let first_page = sandbox.get("/referrals").await.array();
+    assert_eq!(ids(&first_page), (5001..5021).collect::<Vec<_>>());
+    for query in ["page=2", "page=3&per_page=5", "per_page=100", "page=9"] {
+        let rows = sandbox.get(&format!("/referrals?{query}")).await.array();
+        assert_eq!(rows, first_page, "{query}");
+    }
+    let filtered = sandbox
+        .get("/referrals?page=2&filters[type]=lead")
+        .await
+        .array();
+    assert!(
+        filtered.iter().all(|r| r["customer_since"].is_null()) && !filtered.is_empty(),
+        "other parameters still count"
+    );
+    let links = sandbox.get("/promoter_campaigns").await.array();
+    assert_eq!(
+        sandbox.get("/promoter_campaigns?page=2").await.array(),
+        links
+    );
+}
+
+#[tokio::test]
+async fn quirk_broken_rows_makes_one_referral_per_page_unreadable() {
+    let sandbox = Sandbox::with_quirks(30, &[Quirk::BrokenRows]).await;
+    for page in [1, 2] {
+        let rows = sandbox
+            .get(&format!("/referrals?per_page=10&page={page}"))
+            .await
+            .array();
+        let first_id = 5001 + (page - 1) * 10;
+        assert_eq!(rows[1]["id"], json!({"id": first_id + 1}), "page {page}");
+        for (n, row) in rows.iter().enumerate().filter(|(n, _)| *n != 1) {
+            assert_eq!(row["id"], json!(first_id + n as i64), "page {page}");
+        }
+    }
+    let one = sandbox.get("/referrals?ids[]=5007").await.array();
+    assert_eq!(
+        one[0]["id"],
+        json!({"id": 5007}),
+        "a one-row page breaks its row"
+    );
+    assert!(sandbox.get("/referrals?page=9").await.array().is_empty());
+    assert_eq!(
+        sandbox.referral(5002).await["id"],
+        5002,
+        "a single GET is fine"
+    );
+}
+
+#[tokio::test]
+async fn quirk_slow_batches_stay_pending_with_odd_counters() {
+    let sandbox = Sandbox::with_quirks(30, &[Quirk::SlowBatches]).await;
+    let before = sandbox.all_referrals().await;
+    let small = sandbox
+        .post("/referrals/disable", json!({"ids": [5001, 5002]}))
+        .await;
+    assert_eq!(small.status, StatusCode::OK, "a 200 may be pending");
+    assert_eq!(
+        (
+            &small.body["status"],
+            &small.body["processed_count"],
+            &small.body["processing_errors"]
+        ),
+        (&json!("pending"), &Value::Null, &Value::Null)
+    );
+    let big = sandbox
+        .post(
+            "/referrals/disable",
+            json!({"ids": (5001..5011).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(big.status, StatusCode::ACCEPTED);
+    assert_eq!(big.body["status"], "pending");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for batch in [&small.body, &big.body] {
+        let polled = sandbox
+            .get(&format!("/batch_processes/{}", id(batch)))
+            .await
+            .ok();
+        assert_eq!(
+            (
+                &polled["status"],
+                &polled["processed_count"],
+                &polled["processing_errors"],
+                &polled["progress"]
+            ),
+            (&json!("pending"), &json!(-1), &Value::Null, &json!(0))
+        );
+    }
+    assert_eq!(sandbox.all_referrals().await, before, "nothing ran");
+}
+
+#[tokio::test]
+async fn quirk_forbidden_writes_answers_403_and_changes_nothing() {
+    let sandbox = Sandbox::with_quirks(10, &[Quirk::ForbiddenWrites]).await;
+    let before = sandbox.all_referrals().await;
+    let writes = [
+        (Method::PUT, "/referrals/5001", json!({"username": "nope"})),
+        (Method::POST, "/referrals/approve", json!({"ids": [5001]})),
+        (Method::POST, "/referrals/disable", json!({"ids": [5001]})),
+        (Method::POST, "/referrals/enable", json!({"ids": [5001]})),
+        (
+            Method::POST,
+            "/referrals/move_to_promoter",
+            json!({"ids": [5001], "promoter_campaign_id": 1002}),
+        ),
+    ];
+    for (method, path, body) in writes {
+        sandbox
+            .request(method, path, GOOD, Some(body.to_string()))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "Forbidden", "forbidden");
+    }
+    assert_eq!(sandbox.all_referrals().await, before);
+    sandbox
+        .request(
+            Method::PUT,
+            "/referrals/5001",
+            OTHER_ACCOUNT,
+            Some("{}".into()),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "Unauthorized", "unauthorized");
+    sandbox
+        .request(Method::POST, "/referrals", GOOD, Some("{}".into()))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "Not found", "not_found");
+}
+
+#[tokio::test]
+async fn quirk_truncated_cuts_list_answers_off_halfway() {
+    let plain = Sandbox::start(30).await;
+    let quirky = Sandbox::with_quirks(30, &[Quirk::Truncated]).await;
+    for path in ["/referrals?per_page=30", "/promoter_campaigns"] {
+        let whole = plain.get(path).await.body.to_string().into_bytes();
+        let cut = send_partial(quirky.builder(Method::GET, path, GOOD)).await;
+        assert_eq!(cut.status, StatusCode::OK, "{path}");
+        assert_eq!(cut.declared, Some(whole.len() as u64), "{path}");
+        assert!(cut.cut, "{path}: reading the body fails");
+        assert_eq!(cut.received, whole[..whole.len() / 2], "{path}");
+    }
+    let single = send_partial(quirky.builder(Method::GET, "/referrals/5001", GOOD)).await;
+    assert!(!single.cut, "a single referral is whole");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&single.received).unwrap(),
+        plain.referral(5001).await
+    );
+}
+
+#[tokio::test]
+async fn quirks_combine() {
+    let quirky = Sandbox::with_quirks(
+        30,
+        &[
+            Quirk::Nulls,
+            Quirk::BrokenRows,
+            Quirk::StringIds,
+            Quirk::NoPaging,
+        ],
+    )
+    .await;
+    let rows = quirky.get("/referrals?page=2&per_page=3").await.array();
+    assert_eq!(rows.len(), 20, "the first page at the default size");
+    assert_eq!(rows[0]["id"], "5001");
+    assert_eq!(rows[0]["email"], Value::Null);
+    assert_eq!(rows[1]["id"], json!({"id": "5002"}));
+    assert!(!rows[1].as_object().unwrap().contains_key("state"));
+    assert!(
+        !rows[2]["promoter_campaign"]
+            .as_object()
+            .unwrap()
+            .contains_key("id")
+    );
+    assert!(rows[2]["promoter_campaign"]["campaign_id"].is_string());
 }

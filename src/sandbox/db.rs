@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
 use jiff::Timestamp;
-use rusqlite::Connection;
+use rusqlite::{Connection, Row};
 
 /// One connection behind a mutex: every query is a short indexed lookup, so handlers take turns.
 #[derive(Clone)]
@@ -40,9 +40,33 @@ pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> rusqlite::Result<St
     serde_json::to_string(value).map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))
 }
 
+/// A JSON text column that must hold `T`; anything else is a conversion error, not a panic.
+pub fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> rusqlite::Result<T> {
+    let value: serde_json::Value = row.get(index)?;
+    serde_json::from_value(value).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, err.into())
+    })
+}
+
+/// The names of `table`'s columns, in order; none when there is no such table.
+pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT name FROM pragma_table_info(?1)")?
+        .query_map([table], |row| row.get(0))?
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_listed_in_order_and_none_for_a_missing_table() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (b TEXT, a INTEGER)")
+            .unwrap();
+        assert_eq!(columns(&conn, "t").unwrap(), ["b", "a"]);
+        assert!(columns(&conn, "missing").unwrap().is_empty());
+    }
 
     #[test]
     fn timestamps_drop_fractions_and_use_utc() {

@@ -4,7 +4,8 @@
 //!
 //! Served: Referral API v1 under `/api/v1` (see [`v1`]) and FirstPromoter API v2 under
 //! `/api/v2/company` (see [`v2`]), each with its own rate limiter and `v1_`/`v2_` tables, and
-//! sharing the delay and chaos every write goes through (see [`writes`]).
+//! sharing the delay and chaos every write goes through (see [`writes`]) and the quirks that make
+//! its answers awkward on purpose (see [`quirks`]).
 //! Shutting down stops background batch work too, and waits for it.
 
 mod background;
@@ -14,6 +15,7 @@ mod email;
 mod names;
 mod prng;
 mod query;
+mod quirks;
 mod rate_limit;
 mod text_enum;
 mod v1;
@@ -39,6 +41,8 @@ use db::Db;
 use rate_limit::RateLimiter;
 use writes::Writes;
 
+pub use quirks::{Quirk, Quirks};
+
 pub struct SandboxConfig {
     /// SQLite file, created if missing; tables are created at start when absent.
     pub db_path: PathBuf,
@@ -60,6 +64,8 @@ pub struct SandboxConfig {
     pub chaos: f64,
     /// Length of one rate-limit window; one minute normally, shorter in tests; not zero.
     pub rate_window: Duration,
+    /// Awkward but valid answers to send on purpose (`--quirks`); none normally.
+    pub quirks: Quirks,
 }
 
 /// A server running in a spawned task. Dropping it stops the server too, without waiting.
@@ -115,6 +121,7 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         write_delay,
         chaos,
         rate_window,
+        quirks,
     } = config;
     anyhow::ensure!(!api_key.is_empty(), "the sandbox API key must not be empty");
     anyhow::ensure!(
@@ -149,6 +156,7 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         limiter: Arc::new(RateLimiter::new(rate_limit, rate_window)),
         writes: writes.clone(),
         metadata_mode,
+        quirks,
     };
     let v2_state = v2::V2State {
         db,
@@ -157,6 +165,7 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         limiter: Arc::new(RateLimiter::new(rate_limit, rate_window)),
         writes: writes.clone(),
         background,
+        quirks,
     };
     let app = Router::new()
         .nest("/api/v1", v1::router(v1_state))

@@ -14,7 +14,7 @@ use referee::app::State;
 use referee::app::state::Session;
 use referee::domain::{Clock, MetadataMode};
 use referee::runtime::App;
-use referee::sandbox::{self, RunningSandbox, SandboxConfig};
+use referee::sandbox::{self, Quirks, RunningSandbox, SandboxConfig};
 use referee::store::journal::Journal;
 use secrecy::SecretString;
 
@@ -49,6 +49,7 @@ pub async fn sandbox_tuned(
         write_delay: Duration::ZERO,
         chaos: 0.0,
         rate_window: Duration::from_secs(60),
+        quirks: Quirks::default(),
     };
     tune(&mut config);
     let server = sandbox::start(config, "127.0.0.1:0".parse().unwrap())

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use referee::domain::MetadataMode;
-use referee::sandbox::{RunningSandbox, SandboxConfig, start};
+use referee::sandbox::{Quirk, Quirks, RunningSandbox, SandboxConfig, start};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
@@ -42,6 +42,7 @@ pub fn config(dir: &TempDir, seed: usize) -> SandboxConfig {
         write_delay: Duration::ZERO,
         chaos: 0.0,
         rate_window: Duration::from_secs(60),
+        quirks: Quirks::default(),
     }
 }
 
@@ -63,6 +64,15 @@ impl Sandbox {
     ) -> Sandbox {
         let dir = TempDir::new().unwrap();
         Sandbox::start_with(change(config(&dir, seed)), dir).await
+    }
+
+    /// A sandbox with [`config`] and `quirks`, on a new temporary directory.
+    pub async fn with_quirks(seed: usize, quirks: &[Quirk]) -> Sandbox {
+        Sandbox::start_changed(seed, |base| SandboxConfig {
+            quirks: quirks.iter().copied().collect(),
+            ..base
+        })
+        .await
     }
 
     /// `dir` is the one `config.db_path` is in; the sandbox keeps it alive.
@@ -92,6 +102,37 @@ pub async fn send(mut request: RequestBuilder, body: Option<String>) -> Answer {
         status,
         headers,
         body,
+    }
+}
+
+/// An answer whose body may break off: what arrived before it did.
+pub struct Partial {
+    pub status: StatusCode,
+    /// What `Content-Length` promised.
+    pub declared: Option<u64>,
+    pub received: Vec<u8>,
+    /// Whether reading the body ended in an error rather than at its end.
+    pub cut: bool,
+}
+
+/// Sends `request` and reads its body chunk by chunk until it ends or breaks off.
+pub async fn send_partial(request: RequestBuilder) -> Partial {
+    let mut response = request.send().await.unwrap();
+    let status = response.status();
+    let declared = response.content_length();
+    let mut received = Vec::new();
+    let cut = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => break false,
+            Err(_) => break true,
+        }
+    };
+    Partial {
+        status,
+        declared,
+        received,
+        cut,
     }
 }
 

@@ -50,6 +50,14 @@ impl ApiError {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
     }
 
+    /// The `forbidden-writes` quirk's answer: v1 documents no 403, clients must tolerate one.
+    pub fn forbidden() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This API key may not change referrals",
+        )
+    }
+
     pub fn method_not_allowed() -> ApiError {
         ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -26,13 +26,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use serde::Serialize;
 
 pub use error::ApiError;
 
 use super::db::Db;
+use super::quirks::{Quirks, Shape};
 use super::rate_limit::RateLimiter;
 use super::writes::Writes;
 use crate::domain::MetadataMode;
@@ -47,6 +48,8 @@ pub struct V1State {
     pub writes: Arc<Writes>,
     /// What a `metadata` object in a PUT does to the stored one.
     pub metadata_mode: MetadataMode,
+    /// Applied to every route's requests and answers by the router.
+    pub quirks: Quirks,
 }
 
 /// Creates the v1 tables if missing and, when there are no referrals yet, `seed` demo ones.
@@ -61,15 +64,30 @@ pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
 
 /// The v1 routes, to be nested at `/api/v1`; unknown paths and methods answer in the v1 error shape.
 pub fn router(state: V1State) -> Router {
+    let quirks = state.quirks;
     Router::new()
-        .route("/referrals", get(referrals::list).post(referrals::create))
+        .route(
+            "/referrals",
+            quirks
+                .wrap(get(referrals::list), Shape::V1Referrals)
+                .merge(quirks.wrap(post(referrals::create), Shape::V1Referral)),
+        )
         .route(
             "/referrals/{id}",
-            get(referrals::get).put(referrals::update),
+            quirks.wrap(
+                get(referrals::get).put(referrals::update),
+                Shape::V1Referral,
+            ),
         )
-        .route("/users", get(directory::list_users))
+        .route(
+            "/users",
+            quirks.wrap(get(directory::list_users), Shape::V1List),
+        )
         .route("/users/{id}", get(directory::get_user))
-        .route("/impressions", get(directory::list_impressions))
+        .route(
+            "/impressions",
+            quirks.wrap(get(directory::list_impressions), Shape::V1List),
+        )
         .route("/impressions/{id}", get(directory::get_impression))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(|| async { ApiError::route_not_found() })

@@ -2,16 +2,22 @@
 //! referral, the stored progress record of each batch (`v2_batches`, so a restart keeps them) and
 //! running a batch, either at once or in the background at a pace a person can watch.
 //!
+//! `total` counts the distinct ids, `selected_total` every id the request sent (repeats too);
 //! `processed_count` counts every id handled so far, failed ones included; `failed_count` the ones
 //! that failed (unknown ids), each with a line in `processing_errors`; `progress` is
-//! `processed_count * 100 / total`, rounded down. A finished batch is `completed` when at least one
-//! id succeeded, else `failed`; a batch cut short by the server shutting down (or found unfinished
-//! at start) is `stopped`.
+//! `processed_count * 100 / total`, rounded down. A finished batch is `completed`, even when every
+//! id failed (`failed_count` says so): the spec's 200 answer is `pending` or `completed`, so
+//! `failed` is left for a background batch the sandbox itself could not finish (a database
+//! error). A batch cut short by the server shutting down (or found unfinished at start) is
+//! `stopped`. `updated_at` moves whenever the batch is saved; `meta` holds the action's
+//! parameters (`move_to_promoter`'s target and commissions flag, `{}` for the others).
 
 use std::time::Duration;
 
+use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use super::records::{ReferralLink, State};
 use super::store;
@@ -32,7 +38,11 @@ CREATE TABLE IF NOT EXISTS v2_batches (
     -- JSON array of strings
     processing_errors TEXT NOT NULL,
     action TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    selected_total INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    -- JSON object text
+    meta TEXT NOT NULL
 );
 ";
 
@@ -55,19 +65,25 @@ text_enum! {
     }
 }
 
+/// A batch process, keys in the spec's order; `action` (last) is the sandbox's own addition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Batch {
     pub id: i64,
     pub status: Status,
     pub total: u32,
+    pub selected_total: u32,
     pub processed_count: u32,
     pub failed_count: u32,
+    /// What the dashboard calls the action, from `action`.
+    pub action_label: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    pub meta: Map<String, Value>,
     /// 0-100, from processed_count and total.
     pub progress: u32,
     /// One line per failed id, naming it and why.
     pub processing_errors: Vec<String>,
     pub action: Action,
-    pub created_at: String,
 }
 
 /// What a batch does to each referral.
@@ -76,7 +92,22 @@ pub enum Change {
     Approve,
     Disable,
     Enable,
-    MoveTo(ReferralLink),
+    MoveTo {
+        link: ReferralLink,
+        /// As sent; the sandbox has no commissions to move, the batch's `meta` records it.
+        with_commissions: bool,
+    },
+}
+
+impl Action {
+    fn label(self) -> &'static str {
+        match self {
+            Action::Approve => "Approve referrals",
+            Action::Disable => "Disable referrals",
+            Action::Enable => "Enable referrals",
+            Action::MoveToPromoter => "Move referrals to promoter",
+        }
+    }
 }
 
 impl Change {
@@ -85,7 +116,26 @@ impl Change {
             Change::Approve => Action::Approve,
             Change::Disable => Action::Disable,
             Change::Enable => Action::Enable,
-            Change::MoveTo(_) => Action::MoveToPromoter,
+            Change::MoveTo { .. } => Action::MoveToPromoter,
+        }
+    }
+
+    /// The batch's `meta`: the parameters the action was started with.
+    fn meta(&self) -> Map<String, Value> {
+        match self {
+            Change::MoveTo {
+                link,
+                with_commissions,
+            } => {
+                let mut meta = Map::new();
+                meta.insert("promoter_campaign_id".into(), json!(link.id));
+                meta.insert(
+                    "move_associated_commissions".into(),
+                    json!(with_commissions),
+                );
+                meta
+            }
+            _ => Map::new(),
         }
     }
 }
@@ -102,36 +152,50 @@ pub fn stop_unfinished(conn: &Connection) -> rusqlite::Result<usize> {
     )
 }
 
-/// Stores a new `pending` batch of `total` ids.
+/// Stores a new `pending` batch of `total` distinct ids out of `selected_total` sent.
 pub fn create(
     conn: &Connection,
-    action: Action,
+    change: &Change,
     total: u32,
-    created_at: String,
+    selected_total: u32,
 ) -> rusqlite::Result<Batch> {
+    let action = change.action();
+    let meta = change.meta();
+    let created_at = db::timestamp(Timestamp::now());
     conn.prepare_cached(
         "INSERT INTO v2_batches (status, total, processed_count, failed_count,
-             processing_errors, action, created_at)
-         VALUES (?1, ?2, 0, 0, '[]', ?3, ?4)",
+             processing_errors, action, created_at, selected_total, updated_at, meta)
+         VALUES (?1, ?2, 0, 0, '[]', ?3, ?4, ?5, ?4, ?6)",
     )?
-    .execute(params![Status::Pending, total, action, created_at])?;
+    .execute(params![
+        Status::Pending,
+        total,
+        action,
+        created_at,
+        selected_total,
+        db::json_text(&meta)?
+    ])?;
     Ok(Batch {
         id: conn.last_insert_rowid(),
         status: Status::Pending,
         total,
+        selected_total,
         processed_count: 0,
         failed_count: 0,
+        action_label: action.label(),
+        updated_at: created_at.clone(),
+        created_at,
+        meta,
         progress: 0,
         processing_errors: Vec::new(),
         action,
-        created_at,
     })
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Batch>> {
     conn.prepare_cached(
         "SELECT id, status, total, processed_count, failed_count, processing_errors, action,
-             created_at
+             created_at, selected_total, updated_at, meta
          FROM v2_batches WHERE id = ?1",
     )?
     .query_row([id], batch_from_row)
@@ -165,7 +229,7 @@ pub fn run_in_background(
         if let Err(err) = run_paced(&db, &mut batch, &change, &ids, stop).await {
             tracing::error!(%err, batch = batch.id, "batch process failed");
             batch.status = Status::Failed;
-            if let Err(err) = save(&db.lock(), &batch) {
+            if let Err(err) = save(&db.lock(), &mut batch) {
                 tracing::error!(%err, batch = batch.id, "could not record the failed batch");
             }
         }
@@ -220,7 +284,7 @@ fn change_one(conn: &Connection, change: &Change, id: i64) -> rusqlite::Result<R
             referral.state = State::approved(customer);
         }
         (Change::Disable, _) => referral.state = State::Denied,
-        (Change::MoveTo(link), _) => referral.promoter_campaign = link.clone(),
+        (Change::MoveTo { link, .. }, _) => referral.move_to(link.clone()),
         (Change::Approve | Change::Enable, _) => return Ok(Ok(())),
     }
     store::update_referral(conn, &referral)?;
@@ -237,12 +301,9 @@ impl Batch {
         self.progress = percent(self.processed_count, self.total);
     }
 
+    /// Every id has been handled: the batch is `completed` however many failed.
     fn finish(&mut self) {
-        self.status = if self.failed_count < self.total {
-            Status::Completed
-        } else {
-            Status::Failed
-        };
+        self.status = Status::Completed;
     }
 }
 
@@ -252,11 +313,13 @@ fn percent(part: u32, total: u32) -> u32 {
         .map_or(100, |p| p.min(100) as u32)
 }
 
-fn save(conn: &Connection, batch: &Batch) -> rusqlite::Result<()> {
+/// Stores the batch's progress, stamping `updated_at` with the time of saving.
+fn save(conn: &Connection, batch: &mut Batch) -> rusqlite::Result<()> {
+    batch.updated_at = db::timestamp(Timestamp::now());
     let errors = db::json_text(&batch.processing_errors)?;
     conn.prepare_cached(
         "UPDATE v2_batches SET status = ?2, processed_count = ?3, failed_count = ?4,
-             processing_errors = ?5
+             processing_errors = ?5, updated_at = ?6
          WHERE id = ?1",
     )?
     .execute(params![
@@ -264,7 +327,8 @@ fn save(conn: &Connection, batch: &Batch) -> rusqlite::Result<()> {
         batch.status,
         batch.processed_count,
         batch.failed_count,
-        errors
+        errors,
+        batch.updated_at,
     ])?;
     Ok(())
 }
@@ -272,20 +336,21 @@ fn save(conn: &Connection, batch: &Batch) -> rusqlite::Result<()> {
 fn batch_from_row(row: &Row) -> rusqlite::Result<Batch> {
     let total: u32 = row.get(2)?;
     let processed_count: u32 = row.get(3)?;
-    let errors: String = row.get(5)?;
-    let processing_errors = serde_json::from_str(&errors).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, err.into())
-    })?;
+    let action: Action = row.get(6)?;
     Ok(Batch {
         id: row.get(0)?,
         status: row.get(1)?,
         total,
+        selected_total: row.get(8)?,
         processed_count,
         failed_count: row.get(4)?,
-        progress: percent(processed_count, total),
-        processing_errors,
-        action: row.get(6)?,
+        action_label: action.label(),
         created_at: row.get(7)?,
+        updated_at: row.get(9)?,
+        meta: db::json_column(row, 10)?,
+        progress: percent(processed_count, total),
+        processing_errors: db::json_column(row, 5)?,
+        action,
     })
 }
 
@@ -305,16 +370,19 @@ mod tests {
     fn batches_round_trip_and_unfinished_ones_stop() {
         let conn = Connection::open_in_memory().unwrap();
         create_schema(&conn).unwrap();
-        let mut batch = create(&conn, Action::Disable, 2, "2026-03-01T00:00:00Z".into()).unwrap();
+        let mut batch = create(&conn, &Change::Disable, 2, 3).unwrap();
         assert_eq!(get(&conn, batch.id).unwrap().as_ref(), Some(&batch));
+        assert_eq!(batch.updated_at, batch.created_at);
         // Referral tables are missing here, so only failures can be recorded without them.
         batch.record(Err("Referral 7 not found".into()));
-        save(&conn, &batch).unwrap();
+        save(&conn, &mut batch).unwrap();
         let stored = get(&conn, batch.id).unwrap().unwrap();
+        assert_eq!(stored, batch);
         assert_eq!(
             (stored.processed_count, stored.failed_count, stored.progress),
             (1, 1, 50)
         );
+        assert_eq!((stored.total, stored.selected_total), (2, 3));
         assert_eq!(stored.processing_errors, ["Referral 7 not found"]);
         assert_eq!(stop_unfinished(&conn).unwrap(), 1);
         assert_eq!(
@@ -322,27 +390,5 @@ mod tests {
             Status::Stopped
         );
         assert_eq!(get(&conn, batch.id + 1).unwrap(), None);
-    }
-
-    #[test]
-    fn finished_batches_fail_only_when_every_id_failed() {
-        let mut batch = Batch {
-            id: 1,
-            status: Status::InProgress,
-            total: 2,
-            processed_count: 0,
-            failed_count: 0,
-            progress: 0,
-            processing_errors: Vec::new(),
-            action: Action::Approve,
-            created_at: String::new(),
-        };
-        batch.record(Err("Referral 1 not found".into()));
-        batch.record(Ok(()));
-        batch.finish();
-        assert_eq!(batch.status, Status::Completed);
-        batch.failed_count = 2;
-        batch.finish();
-        assert_eq!(batch.status, Status::Failed);
     }
 }

@@ -45,6 +45,11 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "unauthorized")
     }
 
+    /// A valid key without the right to do this (the spec's 403, not a 401).
+    pub fn forbidden() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "Forbidden", "forbidden")
+    }
+
     pub fn rate_limited() -> ApiError {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -13,8 +13,11 @@
 //! - list parameters with empty values count as absent, unknown ones are ignored;
 //! - a 422 names every failing field at once (query parameters by their full name, e.g.
 //!   `filters[state]`);
-//! - `PUT` ignores fields it does not document (`state`, `metadata`, ...): state changes are the
-//!   batch actions' business.
+//! - `PUT` ignores fields its body does not document (`state`, `metadata`, `first_name`,
+//!   `website`, `is_expired`, ...): state changes are the batch actions' business;
+//! - `cancelled_at` is stored (set for cancelled and refunded customers, kept by later batch
+//!   actions) so `filters[cancelled_at]` can work, but not answered: the spec's referral object
+//!   has no such field.
 
 mod actions;
 mod batch;
@@ -31,14 +34,15 @@ mod store;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Router, middleware};
 
 use super::background::Background;
-use super::db::Db;
+use super::db::{self, Db};
+use super::quirks::{Quirks, Shape};
 use super::rate_limit::RateLimiter;
 use super::writes::Writes;
-use error::ApiError;
+pub use error::ApiError;
 
 #[derive(Clone)]
 pub struct V2State {
@@ -52,12 +56,24 @@ pub struct V2State {
     pub writes: Arc<Writes>,
     /// Runs batches of more than five ids after their 202 answer.
     pub background: Background,
+    /// Applied to every route by the router; `slow-batches` also stops batches from running.
+    pub quirks: Quirks,
 }
 
 /// Creates the v2 tables if missing, marks batches a previous run left unfinished as stopped
-/// and, when there are no referrals yet, generates `seed` demo ones.
-pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
+/// and, when there are no referrals yet, generates `seed` demo ones. Tables an older referee made
+/// lack columns this one needs: they are refused, with what to do, rather than converted.
+pub fn prepare(db: &Db, seed: usize) -> anyhow::Result<()> {
     let mut conn = db.lock();
+    for (table, newest_column) in [("v2_referrals", "cancelled_at"), ("v2_batches", "meta")] {
+        let columns = db::columns(&conn, table)?;
+        anyhow::ensure!(
+            columns.is_empty() || columns.iter().any(|c| c == newest_column),
+            "the sandbox database was made by an older referee: its table {table} has no \
+             {newest_column} column. Delete the file to start afresh (for --demo: \
+             referee --demo --reset-demo)"
+        );
+    }
     store::create_schema(&conn)?;
     batch::create_schema(&conn)?;
     batch::stop_unfinished(&conn)?;
@@ -69,24 +85,38 @@ pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
 
 /// The v2 routes, to be nested at `/api/v2/company`; anything else answers 404 in the v2 shape.
 pub fn router(state: V2State) -> Router {
+    let quirks = state.quirks;
+    let batch = |action: MethodRouter<V2State>| quirks.wrap(action, Shape::V2Batch);
     Router::new()
-        .route("/referrals", get(referrals::list))
+        .route(
+            "/referrals",
+            quirks.wrap(get(referrals::list), Shape::V2Referrals),
+        )
         .route(
             "/referrals/{id}",
-            get(referrals::get).put(referrals::update),
+            quirks.wrap(
+                get(referrals::get).put(referrals::update),
+                Shape::V2Referral,
+            ),
         )
-        .route("/referrals/approve", post(actions::approve))
-        .route("/referrals/disable", post(actions::disable))
-        .route("/referrals/enable", post(actions::enable))
+        .route("/referrals/approve", batch(post(actions::approve)))
+        .route("/referrals/disable", batch(post(actions::disable)))
+        .route("/referrals/enable", batch(post(actions::enable)))
         .route(
             "/referrals/move_to_promoter",
-            post(actions::move_to_promoter),
+            batch(post(actions::move_to_promoter)),
         )
-        .route("/batch_processes/{id}", get(actions::get_batch))
-        .route("/promoter_campaigns", get(promoter_campaigns::list))
+        .route(
+            "/batch_processes/{id}",
+            quirks.wrap(get(actions::get_batch), Shape::V2Batch),
+        )
+        .route(
+            "/promoter_campaigns",
+            quirks.wrap(get(promoter_campaigns::list), Shape::V2Links),
+        )
         .route(
             "/promoter_campaigns/search",
-            get(promoter_campaigns::search),
+            quirks.wrap(get(promoter_campaigns::search), Shape::V2Links),
         )
         .method_not_allowed_fallback(|| async { ApiError::route_not_found() })
         .fallback(|| async { ApiError::route_not_found() })

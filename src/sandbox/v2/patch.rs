@@ -3,12 +3,18 @@
 //!
 //! Blank strings clear `email`, `uid` and `username` like null does. Ids may be sent as numbers or
 //! digit strings. `split_details` takes an array of `{promoter_campaign_id, percentage}`, or the
-//! flat keys `split_details[promoter_campaign_id]` / `split_details[percentage]` (one share, each
-//! defaulting to 0 as the vendor documents); null or `[]` removes the split. When `split_details`
-//! itself is present the flat keys are ignored.
+//! flat keys `split_details[promoter_campaign_id]` / `split_details[percentage]` that the vendor's
+//! docs page shows (one share, each defaulting to 0); null or `[]` removes the split. When
+//! `split_details` itself is present the flat keys are ignored.
+//!
+//! The spec's rules: a split names the *other* promoter campaigns sharing with the referral's own
+//! (after this change), which keeps the remainder, so naming the own one is refused; percentages
+//! are whole numbers from 0 to 100 adding up to at most 100 (`25.0` counts as the whole number it
+//! is, as JSON Schema's `integer` does; `33.5` is refused); `fraud_check` cannot be set to the
+//! value it already has (null clears it, and then any value may be set).
 
 use rusqlite::Connection;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::body::{integer, link};
 use super::error::{ApiError, FieldErrors};
@@ -30,7 +36,7 @@ pub struct ReferralPatch {
     username: Option<Option<String>>,
     promoter_campaign: Option<ReferralLink>,
     split_details: Option<Vec<Split>>,
-    fraud_check: Option<FraudCheck>,
+    fraud_check: Option<Option<FraudCheck>>,
 }
 
 impl ReferralPatch {
@@ -75,14 +81,14 @@ impl ReferralPatch {
             None => None,
             Some(value) => link(conn, value, &mut errors)?,
         };
-        let split_details = splits(body, conn, &mut errors)?;
-        let fraud_check = body.get("fraud_check").and_then(|value| {
-            let check = value.as_str().and_then(FraudCheck::parse);
-            if check.is_none() {
-                errors.add("fraud_check", "is not included in the list");
-            }
-            check
-        });
+        let own = promoter_campaign
+            .as_ref()
+            .unwrap_or(&referral.promoter_campaign)
+            .id;
+        let split_details = splits(body, conn, own, &mut errors)?;
+        let fraud_check = body
+            .get("fraud_check")
+            .and_then(|value| fraud_check(value, referral.fraud_check, &mut errors));
         errors.or_value(ReferralPatch {
             email,
             uid,
@@ -105,7 +111,9 @@ impl ReferralPatch {
         replace(&mut referral.email, email);
         replace(&mut referral.uid, uid);
         replace(&mut referral.username, username);
-        replace(&mut referral.promoter_campaign, promoter_campaign);
+        if let Some(link) = promoter_campaign {
+            referral.move_to(link);
+        }
         replace(&mut referral.split_details, split_details);
         replace(&mut referral.fraud_check, fraud_check);
     }
@@ -117,10 +125,39 @@ fn replace<T>(slot: &mut T, new: Option<T>) {
     }
 }
 
-/// The new split, from `split_details` or the flat keys; `None` when neither was sent.
+/// The new `fraud_check`: `Some(None)` clears it; `None` when refused (the error is added).
+fn fraud_check(
+    value: &Value,
+    current: Option<FraudCheck>,
+    errors: &mut FieldErrors,
+) -> Option<Option<FraudCheck>> {
+    const FIELD: &str = "fraud_check";
+    if value.is_null() {
+        return Some(None);
+    }
+    let Some(check) = value.as_str().and_then(FraudCheck::parse) else {
+        errors.add(FIELD, "is not included in the list");
+        return None;
+    };
+    if current == Some(check) {
+        errors.add(
+            FIELD,
+            format!(
+                "is already {}: clear it (null) before setting it again",
+                check.as_str()
+            ),
+        );
+        return None;
+    }
+    Some(Some(check))
+}
+
+/// The new split, from `split_details` or the flat keys; `None` when neither was sent. `own` is
+/// the promoter campaign the referral will belong to, which no share may name.
 fn splits(
     body: &Object,
     conn: &Connection,
+    own: i64,
     errors: &mut FieldErrors,
 ) -> rusqlite::Result<Option<Vec<Split>>> {
     const FIELD: &str = "split_details";
@@ -156,25 +193,29 @@ fn splits(
         None => return Ok(None),
     };
     let mut split = Vec::with_capacity(shares.len());
-    let mut total = 0.0;
+    let mut total = 0;
     for (link_id, percentage) in shares {
-        let percentage = match percentage {
-            Value::Number(n) if n.as_f64().is_some_and(|p| (0.0..=100.0).contains(&p)) => {
-                Some(n.clone())
-            }
-            Value::Number(_) => {
-                errors.add(FIELD, "percentage must be between 0 and 100");
-                None
-            }
-            _ => {
-                errors.add(FIELD, "percentage must be a number");
+        let percentage = match whole_percentage(percentage) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                errors.add(FIELD, message);
                 None
             }
         };
-        total += percentage.as_ref().and_then(Number::as_f64).unwrap_or(0.0);
+        total += percentage.map_or(0, u32::from);
         let link = match integer(link_id) {
             None => {
                 errors.add(FIELD, "promoter_campaign_id must be an integer");
+                None
+            }
+            Some(id) if id == own => {
+                errors.add(
+                    FIELD,
+                    format!(
+                        "promoter campaign {id} is the referral's own: it keeps what the \
+                         others do not share"
+                    ),
+                );
                 None
             }
             Some(id) => {
@@ -193,9 +234,56 @@ fn splits(
             });
         }
     }
-    // A hair of tolerance so 33.3 + 33.3 + 33.4 is not "more than 100".
-    if total > 100.0 + 1e-9 {
+    if total > 100 {
         errors.add(FIELD, "percentages must not add up to more than 100");
     }
     Ok(Some(split))
+}
+
+/// A share's percentage: a JSON number with no fraction (`25` or `25.0`) from 0 to 100.
+fn whole_percentage(value: &Value) -> Result<u8, &'static str> {
+    match value.as_f64() {
+        Some(p) if p.fract() != 0.0 => Err("percentage must be a whole number"),
+        Some(p) if (0.0..=100.0).contains(&p) => Ok(p as u8),
+        Some(_) => Err("percentage must be between 0 and 100"),
+        None => Err("percentage must be a whole number"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn percentages_are_whole_numbers_from_0_to_100() {
+        for (sent, expected) in [
+            (json!(0), 0),
+            (json!(25), 25),
+            (json!(25.0), 25),
+            (json!(100), 100),
+        ] {
+            assert_eq!(whole_percentage(&sent), Ok(expected), "{sent}");
+        }
+        for bad in [
+            json!(33.5),
+            json!(0.1),
+            json!("25"),
+            json!(null),
+            json!(-0.5),
+        ] {
+            assert_eq!(
+                whole_percentage(&bad),
+                Err("percentage must be a whole number"),
+                "{bad}"
+            );
+        }
+        for bad in [json!(-1), json!(101), json!(1e300)] {
+            assert_eq!(
+                whole_percentage(&bad),
+                Err("percentage must be between 0 and 100"),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! `/promoter_campaigns` handlers: the paged list and the short search the console's
-//! "move to promoter" picker is built on. A search without `q` answers the first links.
+//! "move to promoter" picker is built on. The spec makes `q` required: a search without it (or
+//! with an empty one) is a 422 naming `q`.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -32,7 +33,11 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<PromoterCampaign>>, ApiError> {
     let params = Params::parse(raw.as_deref());
-    let q = params.get("q").unwrap_or_default();
+    let Some(q) = params.get("q") else {
+        let mut errors = FieldErrors::default();
+        errors.add("q", "can't be blank: say what to search for");
+        return Err(errors.into_error());
+    };
     Ok(Json(store::search_promoter_campaigns(
         &state.db.lock(),
         q,

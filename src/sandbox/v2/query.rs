@@ -5,7 +5,7 @@ use jiff::civil::Date;
 
 use super::error::{ApiError, FieldErrors};
 use super::records::State;
-use super::store::ReferralFilter;
+use super::store::{Days, ReferralFilter};
 use crate::sandbox::query::{Params, count_up_to};
 
 const DEFAULT_PER_PAGE: u32 = 20;
@@ -82,25 +82,34 @@ pub fn referral_list(params: &Params) -> Result<(Page, ReferralFilter), ApiError
         }
         id
     });
-    let mut date = |name: &str| {
-        params.get(name).and_then(|text| {
-            let date = day(text);
-            if date.is_none() {
-                errors.add(name, "must be a date (YYYY-MM-DD)");
-            }
-            date
-        })
+    let mut days = |field: &str| {
+        let mut date = |bound: &str| {
+            let name = format!("filters[{field}][{bound}]");
+            params.get(&name).and_then(|text| {
+                let date = day(text);
+                if date.is_none() {
+                    errors.add(&name, "must be a date (YYYY-MM-DD)");
+                }
+                date
+            })
+        };
+        Days {
+            from: date("from"),
+            to: date("to"),
+        }
     };
-    let created_from = date("filters[created_at][from]");
-    let created_to = date("filters[created_at][to]");
+    let created_at = days("created_at");
+    let customer_since = days("customer_since");
+    let cancelled_at = days("cancelled_at");
     let filter = ReferralFilter {
         q: params.get("q").map(str::to_owned),
         ids: (!ids.is_empty()).then_some(ids),
         customer,
         state,
         promoter_id,
-        created_from,
-        created_to,
+        created_at,
+        customer_since,
+        cancelled_at,
     };
     errors.or_value((page, filter))
 }
@@ -141,7 +150,8 @@ mod tests {
         let (_, filter) = parse(
             "q=Ann&ids[]=5001&ids%5B%5D=5003&filters[type]=lead&filters[state]=denied\
              &filters[promoter_id]=201&filters[created_at][from]=2026-02-01\
-             &filters[created_at][to]=2026-02-28",
+             &filters[created_at][to]=2026-02-28&filters[customer_since][from]=2026-03-01\
+             &filters[cancelled_at][to]=2026-09-30",
         )
         .unwrap();
         assert_eq!(
@@ -152,8 +162,18 @@ mod tests {
                 customer: Some(false),
                 state: Some(State::Denied),
                 promoter_id: Some(201),
-                created_from: Some("2026-02-01".into()),
-                created_to: Some("2026-02-28".into()),
+                created_at: Days {
+                    from: Some("2026-02-01".into()),
+                    to: Some("2026-02-28".into()),
+                },
+                customer_since: Days {
+                    from: Some("2026-03-01".into()),
+                    to: None,
+                },
+                cancelled_at: Days {
+                    from: None,
+                    to: Some("2026-09-30".into()),
+                },
             }
         );
     }
@@ -163,7 +183,8 @@ mod tests {
         let all = errors(
             "page=0&per_page=x&ids[]=a&filters[type]=vip&filters[state]=gone\
              &filters[promoter_id]=1.5&filters[created_at][from]=2026-2-1\
-             &filters[created_at][to]=2026-02-30",
+             &filters[created_at][to]=2026-02-30&filters[customer_since][from]=yesterday\
+             &filters[cancelled_at][to]=2026-09-31",
         );
         for field in [
             "\"page\"",
@@ -174,6 +195,8 @@ mod tests {
             "\"filters[promoter_id]\"",
             "\"filters[created_at][from]\"",
             "\"filters[created_at][to]\"",
+            "\"filters[customer_since][from]\"",
+            "\"filters[cancelled_at][to]\"",
         ] {
             assert!(all.contains(field), "{field} missing from {all}");
         }

@@ -5,13 +5,20 @@
 //! 2025-12-15, referrals from 2026-01-05 to 2026-10-30), never from the clock. Ids: campaigns
 //! 11-14, promoters from 201, links from 1001, referrals from 5001 in created_at order. Referral
 //! emails are unique in the account; about 30% have a `cus_...` uid (a few of those no email),
-//! 20% a username, 10% a two-way split, 10% a fraud flag; `manual_admin` ones name the admin.
+//! 20% a username, 10% a partner sharing the commission, 10% a fraud flag; `manual_admin` ones
+//! name the admin. About 85% have both names (a few only a first name), 20% a website, 15% an
+//! admin's comment, 8% an expired attribution; cancelled and refunded customers have a
+//! `cancelled_at` after their `customer_since`.
+//!
+//! The names, website, comment, expiry and cancellation come from a second generator, so adding
+//! them changed no other field (splits changed on their own: they used to list the referral's own
+//! link too, which the spec leaves out).
 
 use std::collections::HashSet;
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::records::{
     Campaign, EntrySource, FraudCheck, Promoter, Referral, ReferralLink, Split, State,
@@ -22,6 +29,8 @@ use crate::sandbox::names::{self, FIRST_NAMES, LAST_NAMES, MAIL_DOMAINS};
 use crate::sandbox::prng::Prng;
 
 const SEED: u64 = 0x5EED_0002_2026_0105;
+/// Seed of the second generator (see the module header).
+const PROFILE_SEED: u64 = 0x5EED_0002_2026_1121;
 const PROMOTERS: i64 = 25;
 const FIRST_PROMOTER_ID: i64 = 201;
 const FIRST_LINK_ID: i64 = 1001;
@@ -53,8 +62,17 @@ const ADMINS: &[&str] = &[
 const PLANS: &[&str] = &["starter", "pro", "pro", "team", "enterprise"];
 const LANDING_PAGES: &[&str] = &["/", "/pricing", "/templates", "/blog/launch-week"];
 const UTM_SOURCES: &[&str] = &["youtube", "newsletter", "twitter", "podcast", "blog"];
-/// The shares of a two-way split, the referral's own link first.
-const SPLITS: &[(u64, u64)] = &[(50, 50), (70, 30), (60, 40), (80, 20)];
+/// What a partner's share of a split can be; the referral's own promoter keeps the rest.
+const PARTNER_SHARES: &[u8] = &[50, 30, 40, 20];
+const WEBSITE_ENDINGS: &[&str] = &["com", "dev", "io", "studio", "co.uk"];
+const COMMENTS: &[&str] = &[
+    "Came in through the spring webinar",
+    "Asked for invoices in EUR",
+    "Signed up twice; support merged the accounts",
+    "Wants a call about the team plan",
+    "Referred by a colleague at the same company",
+    "Promoter says this was their cousin",
+];
 
 struct DemoData {
     campaigns: Vec<Campaign>,
@@ -100,9 +118,10 @@ fn generate(count: usize) -> DemoData {
         .collect();
     created.sort();
     let mut taken = Taken::default();
+    let mut profiles = Prng::new(PROFILE_SEED);
     let referrals = (FIRST_REFERRAL_ID..)
         .zip(created)
-        .map(|(id, at)| referral(&mut rng, id, at, &links, &mut taken))
+        .map(|(id, at)| referral(&mut rng, &mut profiles, id, at, &links, &mut taken))
         .collect();
     DemoData {
         campaigns,
@@ -170,8 +189,10 @@ struct Taken {
     usernames: HashSet<String>,
 }
 
+/// `rng` draws what earlier versions drew, in the same order; `profiles` the rest.
 fn referral(
     rng: &mut Prng,
+    profiles: &mut Prng,
     id: i64,
     created: Timestamp,
     links: &[(ReferralLink, &'static str)],
@@ -213,9 +234,8 @@ fn referral(
         State::Signup | State::Pending => false,
         State::Denied | State::Moved => rng.chance(40),
     };
-    let customer_since = customer.then(|| {
-        db::timestamp(created + SignedDuration::from_mins(60 + rng.below(30 * 24 * 60) as i64))
-    });
+    let since =
+        customer.then(|| created + SignedDuration::from_mins(60 + rng.below(30 * 24 * 60) as i64));
     let entry_source = match rng.below(100) {
         0..48 => EntrySource::Cookie,
         48..63 => EntrySource::Coupon,
@@ -236,34 +256,56 @@ fn referral(
     let created_by_user_email =
         (entry_source == EntrySource::ManualAdmin).then(|| rng.pick(ADMINS).to_string());
     let split_details = if rng.chance(10) && links.len() > 1 {
-        let other = (own + 1 + rng.index(links.len() - 1)) % links.len();
-        let (mine, theirs) = *rng.pick(SPLITS);
-        vec![share(&links[own].0, mine), share(&links[other].0, theirs)]
+        let partner = &links[(own + 1 + rng.index(links.len() - 1)) % links.len()].0;
+        vec![Split {
+            promoter_campaign_id: partner.id,
+            promoter_id: partner.promoter_id,
+            percentage: *rng.pick(PARTNER_SHARES),
+        }]
     } else {
         Vec::new()
     };
+    let metadata = metadata(rng);
+
+    let (first_name, last_name) = match profiles.below(100) {
+        0..10 => (None, None),
+        10..16 => (Some(first.to_owned()), None),
+        _ => (Some(first.to_owned()), Some(last.to_owned())),
+    };
+    let website = profiles.chance(20).then(|| {
+        let site = names::plain(&format!("{first}{last}"));
+        format!("https://{site}.{}", profiles.pick(WEBSITE_ENDINGS))
+    });
+    let comment = profiles
+        .chance(15)
+        .then(|| profiles.pick(COMMENTS).to_string());
+    let is_expired = profiles.chance(8);
+    let cancelled_at = since
+        .filter(|_| matches!(state, State::Cancelled | State::Refunded))
+        .map(|since| {
+            let days = 1 + profiles.below(120) as i64;
+            db::timestamp(since + SignedDuration::from_hours(24 * days))
+        });
     Referral {
         id,
         email,
         uid,
         username,
+        first_name,
+        last_name,
+        website,
+        comment,
         state,
-        metadata: metadata(rng),
+        is_expired,
+        metadata,
         entry_source,
         created_at: db::timestamp(created),
-        customer_since,
+        customer_since: since.map(db::timestamp),
         promoter_campaign: links[own].0.clone(),
-        fraud_check,
+        fraud_check: Some(fraud_check),
         created_by_user_email,
         split_details,
-    }
-}
-
-fn share(link: &ReferralLink, percentage: u64) -> Split {
-    Split {
-        promoter_campaign_id: link.id,
-        promoter_id: link.promoter_id,
-        percentage: Number::from(percentage),
+        cancelled_at,
     }
 }
 
@@ -330,7 +372,12 @@ mod tests {
         assert!(share(&|r| r.uid.is_some()).abs_diff(30) <= 4);
         assert!(share(&|r| r.username.is_some()).abs_diff(20) <= 4);
         assert!(share(&|r| !r.split_details.is_empty()).abs_diff(10) <= 3);
-        assert!(share(&|r| r.fraud_check != FraudCheck::NoSuspicion).abs_diff(10) <= 3);
+        assert!(share(&|r| r.fraud_check != Some(FraudCheck::NoSuspicion)).abs_diff(10) <= 3);
+        assert!(share(&|r| r.first_name.is_none()).abs_diff(10) <= 3);
+        assert!(share(&|r| r.first_name.is_some() && r.last_name.is_none()).abs_diff(6) <= 3);
+        assert!(share(&|r| r.website.is_some()).abs_diff(20) <= 4);
+        assert!(share(&|r| r.comment.is_some()).abs_diff(15) <= 4);
+        assert!(share(&|r| r.is_expired).abs_diff(8) <= 3);
         assert!(share(&|r| r.state == State::Active) > share(&|r| r.state == State::Denied));
         for state in State::ALL {
             assert!(
@@ -366,12 +413,24 @@ mod tests {
                 assert!(since > &r.created_at);
             }
             assert!(r.promoter_campaign.created_at < r.created_at);
-            let total: u64 = r
+            let total: u32 = r
                 .split_details
                 .iter()
-                .filter_map(|s| s.percentage.as_u64())
+                .map(|s| u32::from(s.percentage))
                 .sum();
-            assert!(r.split_details.is_empty() || total == 100);
+            assert!(total <= 100, "{}", r.id);
+            assert!(
+                r.split_details
+                    .iter()
+                    .all(|s| s.promoter_campaign_id != r.promoter_campaign.id),
+                "{} shares with itself",
+                r.id
+            );
+            let cancelled = matches!(r.state, State::Cancelled | State::Refunded);
+            assert_eq!(r.cancelled_at.is_some(), cancelled, "{}", r.id);
+            if let (Some(cancelled), Some(since)) = (&r.cancelled_at, &r.customer_since) {
+                assert!(cancelled > since, "{}", r.id);
+            }
         }
     }
 }

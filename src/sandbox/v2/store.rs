@@ -44,10 +44,17 @@ CREATE TABLE IF NOT EXISTS v2_referrals (
     created_at TEXT NOT NULL,
     customer_since TEXT,
     promoter_campaign_id INTEGER NOT NULL REFERENCES v2_promoter_campaigns (id),
-    fraud_check TEXT NOT NULL,
+    -- null once cleared
+    fraud_check TEXT,
     created_by_user_email TEXT,
     -- JSON array of {promoter_campaign_id, promoter_id, percentage}
-    split_details TEXT NOT NULL
+    split_details TEXT NOT NULL,
+    first_name TEXT,
+    last_name TEXT,
+    website TEXT,
+    comment TEXT,
+    is_expired INTEGER NOT NULL,
+    cancelled_at TEXT
 );
 CREATE INDEX IF NOT EXISTS v2_referrals_email ON v2_referrals (email_key);
 CREATE INDEX IF NOT EXISTS v2_referrals_uid ON v2_referrals (uid);
@@ -59,7 +66,8 @@ CREATE INDEX IF NOT EXISTS v2_referrals_username ON v2_referrals (username);
 const REFERRAL_SELECT: &str = "
 SELECT r.id, r.email, r.uid, r.username, r.state, r.metadata, r.entry_source, r.created_at,
        r.customer_since, pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name,
-       c.name, c.color, r.fraud_check, r.created_by_user_email, r.split_details
+       c.name, c.color, r.fraud_check, r.created_by_user_email, r.split_details, r.first_name,
+       r.last_name, r.website, r.comment, r.is_expired, r.cancelled_at
 FROM v2_referrals r
 JOIN v2_promoter_campaigns pc ON pc.id = r.promoter_campaign_id
 JOIN v2_promoters p ON p.id = pc.promoter_id
@@ -76,16 +84,25 @@ JOIN v2_campaigns c ON c.id = pc.campaign_id";
 /// Referral list filters; `None` means any.
 #[derive(Debug, Default, PartialEq)]
 pub struct ReferralFilter {
-    /// Case-insensitive substring of email, uid or username.
+    /// Case-insensitive substring of email, uid, username or website.
     pub q: Option<String>,
     pub ids: Option<Vec<i64>>,
     /// `Some(true)` for customers (customer_since set), `Some(false)` for leads.
     pub customer: Option<bool>,
     pub state: Option<State>,
     pub promoter_id: Option<i64>,
-    /// Inclusive `YYYY-MM-DD` bounds on created_at's UTC date.
-    pub created_from: Option<String>,
-    pub created_to: Option<String>,
+    pub created_at: Days,
+    /// Leads (no customer_since) never match a bound here.
+    pub customer_since: Days,
+    /// Referrals never cancelled never match a bound here.
+    pub cancelled_at: Days,
+}
+
+/// Inclusive `YYYY-MM-DD` bounds on a timestamp's UTC date; `None` means unbounded.
+#[derive(Debug, Default, PartialEq)]
+pub struct Days {
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// Which unique-ish field `find_by` looks a referral up by.
@@ -124,14 +141,19 @@ pub fn list_referrals(
         "{REFERRAL_SELECT}
          WHERE (?1 IS NULL OR instr(lower(coalesce(r.email, '')), lower(?1)) > 0
                 OR instr(lower(coalesce(r.uid, '')), lower(?1)) > 0
-                OR instr(lower(coalesce(r.username, '')), lower(?1)) > 0)
+                OR instr(lower(coalesce(r.username, '')), lower(?1)) > 0
+                OR instr(lower(coalesce(r.website, '')), lower(?1)) > 0)
            AND (?2 IS NULL OR r.id IN (SELECT value FROM json_each(?2)))
            AND (?3 IS NULL OR ?3 = (r.customer_since IS NOT NULL))
            AND (?4 IS NULL OR r.state = ?4)
            AND (?5 IS NULL OR pc.promoter_id = ?5)
            AND (?6 IS NULL OR substr(r.created_at, 1, 10) >= ?6)
            AND (?7 IS NULL OR substr(r.created_at, 1, 10) <= ?7)
-         ORDER BY r.id LIMIT ?8 OFFSET ?9"
+           AND (?8 IS NULL OR substr(r.customer_since, 1, 10) >= ?8)
+           AND (?9 IS NULL OR substr(r.customer_since, 1, 10) <= ?9)
+           AND (?10 IS NULL OR substr(r.cancelled_at, 1, 10) >= ?10)
+           AND (?11 IS NULL OR substr(r.cancelled_at, 1, 10) <= ?11)
+         ORDER BY r.id LIMIT ?12 OFFSET ?13"
     );
     let ids = filter.ids.as_ref().map(db::json_text).transpose()?;
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -142,8 +164,12 @@ pub fn list_referrals(
             filter.customer,
             filter.state,
             filter.promoter_id,
-            filter.created_from,
-            filter.created_to,
+            filter.created_at.from,
+            filter.created_at.to,
+            filter.customer_since.from,
+            filter.customer_since.to,
+            filter.cancelled_at.from,
+            filter.cancelled_at.to,
             page.limit(),
             page.offset(),
         ],
@@ -195,8 +221,10 @@ pub fn insert_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
     conn.prepare_cached(
         "INSERT INTO v2_referrals (id, email, email_key, uid, username, state, metadata,
              entry_source, created_at, customer_since, promoter_campaign_id, fraud_check,
-             created_by_user_email, split_details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             created_by_user_email, split_details, first_name, last_name, website, comment,
+             is_expired, cancelled_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19, ?20)",
     )?
     .execute(params![
         referral.id,
@@ -213,6 +241,12 @@ pub fn insert_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
         referral.fraud_check,
         referral.created_by_user_email,
         db::json_text(&referral.split_details)?,
+        referral.first_name,
+        referral.last_name,
+        referral.website,
+        referral.comment,
+        referral.is_expired,
+        referral.cancelled_at,
     ])?;
     Ok(())
 }
@@ -301,18 +335,10 @@ pub fn insert_link(conn: &Connection, link: &ReferralLink, state: &str) -> rusql
     Ok(())
 }
 
-/// A JSON column that must hold `T`; anything else is a conversion error, not a panic.
-fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> rusqlite::Result<T> {
-    let value: Value = row.get(index)?;
-    serde_json::from_value(value).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, err.into())
-    })
-}
-
 fn referral_from_row(row: &Row) -> rusqlite::Result<Referral> {
     let metadata: Option<Map<String, Value>> = match row.get_ref(5)? {
         rusqlite::types::ValueRef::Null => None,
-        _ => Some(json_column(row, 5)?),
+        _ => Some(db::json_column(row, 5)?),
     };
     Ok(Referral {
         id: row.get(0)?,
@@ -327,7 +353,13 @@ fn referral_from_row(row: &Row) -> rusqlite::Result<Referral> {
         promoter_campaign: nested_link_from_row(row, 9)?,
         fraud_check: row.get(17)?,
         created_by_user_email: row.get(18)?,
-        split_details: json_column::<Vec<Split>>(row, 19)?,
+        split_details: db::json_column::<Vec<Split>>(row, 19)?,
+        first_name: row.get(20)?,
+        last_name: row.get(21)?,
+        website: row.get(22)?,
+        comment: row.get(23)?,
+        is_expired: row.get(24)?,
+        cancelled_at: row.get(25)?,
     })
 }
 

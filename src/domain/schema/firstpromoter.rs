@@ -151,13 +151,9 @@ pub static V2_SCHEMA: Schema = Schema {
         field("metadata", "Metadata", FieldKind::JsonObject),
     ],
     columns: &[
-        flexible(column(
-            "Name / email",
-            &["first_name", "last_name", "email"],
-            22,
-            1,
-        )),
-        column("UID", &["uid"], 12, 5),
+        flexible(column("Name", &["first_name", "last_name"], 14, 5)),
+        flexible(column("Email", &["email"], 22, 1)),
+        column("UID", &["uid"], 12, 6),
         looking(column("State", &["state"], 10, 0), Look::Status),
         flexible(column(
             "Promoter",
@@ -169,13 +165,13 @@ pub static V2_SCHEMA: Schema = Schema {
             column("Campaign", &["promoter_campaign.campaign.name"], 14, 4),
             Look::ColourFrom("promoter_campaign.campaign.color"),
         )),
-        column("Source", &["entry_source"], 16, 6),
+        column("Source", &["entry_source"], 16, 7),
         looking(
             column("Fraud", &["fraud_check"], 5, 2),
             Look::FlagUnless("no_suspicion"),
         ),
-        column("Created", &["created_at"], 16, 7),
-        column("Customer since", &["customer_since"], 16, 8),
+        column("Created", &["created_at"], 16, 8),
+        column("Customer since", &["customer_since"], 16, 9),
     ],
     title_fields: &["first_name", "last_name", "email"],
     filter_fields: &[

@@ -105,14 +105,14 @@ async fn splits_over_100_are_an_inline_error_with_the_running_total() {
     }
     type_text(&mut app, &format!("{} 70", links[0]));
     assert!(
-        screen_text(&app).contains("Total 70%"),
+        screen_text(&app).contains("Shared 70% · the referral's promoter keeps 30%"),
         "{}",
         screen_text(&app)
     );
     press(&mut app, KeyCode::Enter);
     type_text(&mut app, &format!("{} 40", links[1]));
     assert!(
-        screen_text(&app).contains("One row per line"),
+        screen_text(&app).contains("One row per partner"),
         "no total once it is over 100"
     );
     ctrl(&mut app, 's');

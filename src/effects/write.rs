@@ -241,16 +241,21 @@ async fn send_action(
         }
     }
     let still_running = batch.as_ref().is_some_and(|b| !b.is_finished());
+    let unnamed = batch.as_ref().is_some_and(|b| b.id.is_none());
     let problem = batch
         .as_ref()
         .and_then(|b| b.processing_errors.first())
         .map(crate::domain::record::value_text);
-    let message = match (still_running, problem) {
-        (true, _) => Some(format!(
+    let message = match (still_running, unnamed, problem) {
+        (true, true, _) => Some(
+            "accepted by the server, which named no batch to follow; r reloads to see the rest"
+                .to_string(),
+        ),
+        (true, false, _) => Some(format!(
             "still running on the server after {}; r reloads to see the rest",
             waited(context.batch_wait)
         )),
-        (false, problem) => problem,
+        (false, _, problem) => problem,
     };
     match client.refresh(&write.ids).await {
         Ok(records) => changed_outcome(

@@ -201,11 +201,15 @@ fn hint(state: &State, field: &FormField) -> Option<String> {
 /// The running total of a split as typed, with the promoter campaigns' names.
 fn splits_hint(state: &State, text: &str) -> String {
     let Ok(value) = splits::parse(text) else {
-        return "One row per line: `<promoter campaign id> <percentage>`; at most 100 in all."
+        return "One row per partner: `<promoter campaign id> <percentage>`, whole numbers; at most 100 in all."
             .into();
     };
     let rows = splits::rows(&value);
-    let mut hint = format!("Total {}%", splits::total(&rows));
+    let shared = splits::total(&rows);
+    let mut hint = format!(
+        "Shared {shared}% · the referral's promoter keeps {}%",
+        100.0 - shared
+    );
     for row in &rows {
         let id = row.promoter_campaign_id.to_string();
         let name = state

@@ -54,14 +54,43 @@ fn plan(
         clock: &state.clock,
         mode: state.session.metadata_mode,
     };
-    state.schema.policy.plan(&context, &records, key, reason)
+    let mut plan = state.schema.policy.plan(&context, &records, key, reason)?;
+    // A write over a value that could not be read could lose what the server holds.
+    let (kept, unsafe_writes): (Vec<Mutation>, Vec<Mutation>) =
+        plan.mutations.into_iter().partition(|mutation| {
+            let Mutation::Fields(write) = mutation else {
+                return true;
+            };
+            let record = records.iter().find(|r| r.id == write.id);
+            record.is_none_or(|r| write.overwrites_unreadable(state.schema, r).is_none())
+        });
+    plan.mutations = kept;
+    for mutation in unsafe_writes {
+        let id = mutation.ids().remove(0);
+        plan.skipped.push((id, UNREADABLE_SKIP.to_string()));
+    }
+    Ok(plan)
 }
+
+/// Why a referral is left alone when a change would write over a value referee could not read.
+const UNREADABLE_SKIP: &str =
+    "part of what this would change could not be read, so it is left alone (see the detail pane)";
 
 /// "already verified" for one skipped referral, "3 already so" for several.
 fn skipped_note(plan: &Plan) -> String {
+    let unreadable = plan
+        .skipped
+        .iter()
+        .filter(|(_, why)| why == UNREADABLE_SKIP)
+        .count();
     match plan.skipped.as_slice() {
         [(id, why)] => format!("{id} — {why}"),
-        many => format!("{} referrals are already so", many.len()),
+        many if unreadable == 0 => format!("{} referrals are already so", many.len()),
+        many => format!(
+            "{} referrals left alone: {} already so, {unreadable} with values that could not be read",
+            many.len(),
+            many.len() - unreadable
+        ),
     }
 }
 
@@ -925,6 +954,26 @@ mod tests {
             assert_eq!(state.writes.undo.len(), undoable, "{word}");
             assert_eq!(state.writes.count(), 0);
         }
+    }
+
+    #[test]
+    fn a_quick_key_never_writes_over_a_value_that_could_not_be_read() {
+        let mut state = State::sample();
+        let mut odd = record("ref_1", "converted");
+        odd.values.remove("metadata");
+        odd.unreadable.push(crate::domain::record::Unreadable {
+            path: "metadata".into(),
+            expected: "an object",
+            raw: json!([1, 2]),
+        });
+        state.replace_records(vec![odd]);
+        let effects = update(&mut state, Action::Quick(QuickKey::Verify));
+        assert!(sent(&effects).is_empty(), "{effects:?}");
+        assert!(
+            message(&state).contains("could not be read"),
+            "{}",
+            message(&state)
+        );
     }
 
     /// The form's write: applied closes it, a refusal lands under the field, a conflict opens the

@@ -23,6 +23,11 @@ pub enum FieldInput {
         kind: RefKind,
         id: String,
     },
+    /// Not editable here: part of the server's value could not be read, and writing the field
+    /// would lose it. `why` says which part.
+    Locked {
+        why: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +50,7 @@ impl FormField {
                 .map(|i| options[i].to_string())
                 .unwrap_or_else(|| self.original.clone()),
             FieldInput::Pick { id, .. } => id.clone(),
+            FieldInput::Locked { .. } => self.original.clone(),
         }
     }
 
@@ -72,7 +78,14 @@ impl Form {
             .editable_fields()
             .map(|spec| {
                 let original = input_text(spec, record.get(spec.key));
+                let unreadable = record.unreadable_under(spec.key).next();
                 let input = match spec.kind {
+                    _ if unreadable.is_some() => FieldInput::Locked {
+                        why: format!(
+                            "Not editable here: {} — saving it would lose what the server holds.",
+                            unreadable.map(|u| u.note(spec.key)).unwrap_or_default()
+                        ),
+                    },
                     FieldKind::Enum(options) => FieldInput::Choice {
                         options,
                         selected: options.iter().position(|o| *o == original),
@@ -136,6 +149,7 @@ impl Form {
                 }
             }
             FieldInput::Pick { id, .. } => *id = text.to_string(),
+            FieldInput::Locked { .. } => return false,
         }
         self.top_error = None;
         self.check(index, clock);
@@ -264,6 +278,7 @@ impl Form {
                 FieldInput::Text(TextBuffer::multi(&text))
             }
             FieldInput::Text(_) => FieldInput::Text(TextBuffer::single(&text)),
+            FieldInput::Locked { why } => FieldInput::Locked { why: why.clone() },
         };
         field.original = text;
         field.error = None;
@@ -318,5 +333,34 @@ mod tests {
             form.fields[email].error.is_none(),
             "editing the field clears it"
         );
+    }
+
+    #[test]
+    fn a_field_with_an_unreadable_part_is_locked_and_nothing_is_sent_for_it() {
+        let mut record = Record::sample(json!({"email": "a@x.io", "first_name": "Ada"}));
+        record.unreadable.push(crate::domain::record::Unreadable {
+            path: "metadata".into(),
+            expected: "an object",
+            raw: json!("not an object"),
+        });
+        let clock = Clock::fixed(
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            jiff::tz::TimeZone::UTC,
+        );
+        let mut form = Form::open(&V1_SCHEMA, &record);
+        let metadata = form
+            .fields
+            .iter()
+            .position(|f| f.spec.key == "metadata")
+            .unwrap();
+        assert!(
+            matches!(&form.fields[metadata].input, FieldInput::Locked { why } if why.contains("Not editable"))
+        );
+        form.focus = metadata;
+        form.edit(TextEdit::Insert('x'));
+        assert!(!form.restore("metadata", "{}", &clock));
+        assert!(!form.fields[metadata].is_changed());
+        let wanted = form.collect(&clock).unwrap();
+        assert!(!wanted.contains_key("metadata"), "{wanted:?}");
     }
 }

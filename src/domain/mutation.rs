@@ -108,6 +108,20 @@ impl FieldWrite {
         })
     }
 
+    /// A value this write would replace that could not be read from `record`: writing over it
+    /// could lose what the server holds, so such a write is not made.
+    pub fn overwrites_unreadable<'a>(
+        &self,
+        schema: &Schema,
+        record: &'a Record,
+    ) -> Option<&'a crate::domain::record::Unreadable> {
+        schema
+            .fields
+            .iter()
+            .filter(|spec| self.changes.body.contains_key(spec.body_key()))
+            .find_map(|spec| record.unreadable_under(spec.key).next())
+    }
+
     /// The values (schema keys) the server holds once this write is applied, shaped like `base`.
     pub fn wanted(&self, schema: &Schema) -> Map<String, Value> {
         schema

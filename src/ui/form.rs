@@ -139,6 +139,18 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                     ]));
                 }
             }
+            FieldInput::Locked { why } => {
+                let (shown, _) = text_view::window(&field.original, 0, value_width);
+                lines.push(Line::from(vec![
+                    label,
+                    Span::raw(" "),
+                    Span::styled(shown, theme::dim()),
+                ]));
+                lines.push(Line::styled(
+                    format!("{}{why}", " ".repeat(label_width + 2)),
+                    theme::error(),
+                ));
+            }
             FieldInput::Text(buffer) => {
                 let (shown, x) = text_view::window(&buffer.text(), buffer.cursor().1, value_width);
                 if focused {
@@ -174,6 +186,8 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
 fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize {
     let body = match &field.input {
         FieldInput::Text(b) if b.is_multiline() => 1 + editor_lines,
+        // The value and why it cannot be edited.
+        FieldInput::Locked { .. } => 2,
         _ => 1,
     };
     // An error takes the place of the hint.
@@ -186,6 +200,9 @@ fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize 
 }
 
 fn hint(state: &State, field: &FormField) -> Option<String> {
+    if matches!(field.input, FieldInput::Locked { .. }) {
+        return None;
+    }
     match field.spec.kind {
         FieldKind::JsonObject => Some(match state.session.metadata_mode {
             MetadataMode::Merge => "Merge mode: keys you remove are sent as null.".to_string(),

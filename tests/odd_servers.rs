@@ -123,6 +123,18 @@ fn v1_referral(n: usize) -> Value {
     })
 }
 
+/// Empty v1 user and impression lists, so loading ends on the referrals alone.
+async fn serve_no_names(server: &MockServer) {
+    serve(server, "/api/v1/users", None, json!({"users": []})).await;
+    serve(
+        server,
+        "/api/v1/impressions",
+        None,
+        json!({"impressions": []}),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_v1_server_that_ignores_offset_stops_loading_and_says_so() {
     let server = MockServer::start().await;
@@ -133,14 +145,7 @@ async fn a_v1_server_that_ignores_offset_stops_loading_and_says_so() {
         .expect(2)
         .mount(&server)
         .await;
-    serve(&server, "/api/v1/users", None, json!({"users": []})).await;
-    serve(
-        &server,
-        "/api/v1/impressions",
-        None,
-        json!({"impressions": []}),
-    )
-    .await;
+    serve_no_names(&server).await;
 
     let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 160, 35);
     loaded(&mut app).await;
@@ -173,14 +178,7 @@ async fn a_v1_page_of_only_known_referrals_stops_and_new_ones_are_kept_once() {
         .expect(1)
         .mount(&server)
         .await;
-    serve(&server, "/api/v1/users", None, json!({"users": []})).await;
-    serve(
-        &server,
-        "/api/v1/impressions",
-        None,
-        json!({"impressions": []}),
-    )
-    .await;
+    serve_no_names(&server).await;
 
     let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 200, 35);
     loaded(&mut app).await;

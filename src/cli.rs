@@ -133,7 +133,7 @@ pub fn main() -> Result<()> {
             };
             let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
             let _guard = init_file_logging(&paths.data_dir)?;
-            runtime.block_on(console(profile, &paths.data_dir))
+            runtime.block_on(console(profile, &paths.data_dir, Vec::new()))
         }
     }
 }
@@ -173,6 +173,7 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
 async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<()> {
     let backend = backend.unwrap_or_default();
     let db_path = ensure_dir(&paths.data_dir)?.join("demo.sqlite");
+    let mut notes = Vec::new();
     if reset {
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{}{suffix}", db_path.display()));
@@ -181,6 +182,17 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
                     .with_context(|| format!("removing {}", file.display()))?;
             }
         }
+    } else if let Some(problem) = sandbox::outdated_database(&db_path)? {
+        // Demo data from an older referee is kept aside, not lost, and the demo starts afresh.
+        let kept = set_aside(&db_path)?;
+        tracing::warn!(%problem, kept = %kept.display(), "demo database set aside");
+        notes.push((
+            crate::app::state::Level::Info,
+            format!(
+                "The demo data was made by an older referee: it was kept as {} and the demo started afresh.",
+                kept.display()
+            ),
+        ));
     }
     let config = SandboxConfig {
         db_path,
@@ -208,14 +220,34 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         metadata_mode: MetadataMode::Merge,
         concurrency: config::DEFAULT_CONCURRENCY,
     };
-    let result = console(profile, &paths.data_dir).await;
+    let result = console(profile, &paths.data_dir, notes).await;
     server.shutdown().await;
     result
 }
 
+/// Moves a database (and its WAL files) to `<name>.old-<unix time>`, returning the new path.
+fn set_aside(db_path: &Path) -> Result<PathBuf> {
+    let stamp = jiff::Timestamp::now().as_second();
+    let kept = PathBuf::from(format!("{}.old-{stamp}", db_path.display()));
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", db_path.display()));
+        if from.exists() {
+            let to = PathBuf::from(format!("{}{suffix}", kept.display()));
+            std::fs::rename(&from, &to)
+                .with_context(|| format!("moving {} aside", from.display()))?;
+        }
+    }
+    Ok(kept)
+}
+
 /// Opens the console on `profile` and runs it until the user quits; the terminal is restored on
 /// every exit path (ratatui's panic hook restores it on a panic).
-async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
+/// The console on `profile`; `notes` are said when loading ends.
+async fn console(
+    profile: Profile,
+    data_dir: &Path,
+    notes: Vec<(crate::app::state::Level, String)>,
+) -> Result<()> {
     let client = Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
@@ -231,6 +263,7 @@ async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
         concurrency: profile.concurrency,
     };
     let mut state = State::new(session, profile.backend.schema(), Clock::system());
+    state.held_notes.extend(notes);
     let journal = match Journal::open(data_dir) {
         Ok(journal) => journal,
         Err(error) => {

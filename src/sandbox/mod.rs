@@ -43,6 +43,17 @@ use writes::Writes;
 
 pub use quirks::{Quirk, Quirks};
 
+/// Why the sandbox database at `path` was made by an older referee and cannot be used; None when
+/// it can (or does not exist yet).
+pub fn outdated_database(path: &std::path::Path) -> anyhow::Result<Option<String>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    v2::outdated(&conn)
+}
+
 pub struct SandboxConfig {
     /// SQLite file, created if missing; tables are created at start when absent.
     pub db_path: PathBuf,

@@ -65,13 +65,9 @@ pub struct V2State {
 /// lack columns this one needs: they are refused, with what to do, rather than converted.
 pub fn prepare(db: &Db, seed: usize) -> anyhow::Result<()> {
     let mut conn = db.lock();
-    for (table, newest_column) in [("v2_referrals", "cancelled_at"), ("v2_batches", "meta")] {
-        let columns = db::columns(&conn, table)?;
-        anyhow::ensure!(
-            columns.is_empty() || columns.iter().any(|c| c == newest_column),
-            "the sandbox database was made by an older referee: its table {table} has no \
-             {newest_column} column. Delete the file to start afresh (for --demo: \
-             referee --demo --reset-demo)"
+    if let Some(problem) = outdated(&conn)? {
+        anyhow::bail!(
+            "{problem}. Delete the file to start afresh (for --demo: referee --demo --reset-demo)"
         );
     }
     store::create_schema(&conn)?;
@@ -81,6 +77,20 @@ pub fn prepare(db: &Db, seed: usize) -> anyhow::Result<()> {
         seed::insert_demo_data(&mut conn, seed)?;
     }
     Ok(())
+}
+
+/// Why tables an older referee made cannot be used ("… has no cancelled_at column"); None when
+/// they are current or not there yet.
+pub fn outdated(conn: &rusqlite::Connection) -> anyhow::Result<Option<String>> {
+    for (table, newest_column) in [("v2_referrals", "cancelled_at"), ("v2_batches", "meta")] {
+        let columns = db::columns(conn, table)?;
+        if !columns.is_empty() && !columns.iter().any(|c| c == newest_column) {
+            return Ok(Some(format!(
+                "the sandbox database was made by an older referee: its table {table} has no {newest_column} column"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The v2 routes, to be nested at `/api/v2/company`; anything else answers 404 in the v2 shape.

@@ -12,4 +12,5 @@ pub mod effects;
 pub mod runtime;
 pub mod sandbox;
 pub mod store;
+pub mod text_safety;
 pub mod ui;

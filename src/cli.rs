@@ -1,6 +1,7 @@
 //! The command line: `referee` (console on a profile), `referee --demo` (console on an in-process
 //! sandbox), and `referee serve` (the sandbox alone). Also sets up logging for each.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -106,9 +107,11 @@ pub fn main() -> Result<()> {
     let env = |key: &str| std::env::var(key).ok();
     let paths = Paths::discover(&env).map_err(anyhow::Error::msg)?;
     if cli.print_config {
-        println!("# referee reads {}\n", paths.config_file.display());
-        print!("{}", config::EXAMPLE_CONFIG);
-        return Ok(());
+        return print_out(&format!(
+            "# referee reads {}\n\n{}",
+            paths.config_file.display(),
+            config::EXAMPLE_CONFIG
+        ));
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
@@ -151,12 +154,12 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         rate_window: Duration::from_secs(60),
     };
     let server = sandbox::start(config, args.addr).await?;
-    eprintln!(
+    say(&format!(
         "referee sandbox: {} and {} (database {}; Ctrl-c stops)",
         server.v1_base_url(),
         server.v2_base_url(),
         db_path.display()
-    );
+    ));
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-c")?;
@@ -256,20 +259,32 @@ fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     let view = audit::View::read(data_dir);
     for warning in &view.warnings {
-        eprintln!("referee audit: {warning}");
+        say(&format!("referee audit: {warning}"));
     }
     let entries = view.entries(since).map_err(anyhow::Error::msg)?;
     if entries.is_empty() {
-        eprintln!("{}", view.nothing_to_show(since.is_some()));
+        say(&view.nothing_to_show(since.is_some()));
         if args.format == audit::Format::Table {
             return Ok(());
         }
     }
-    print!(
-        "{}",
-        audit::render(&entries, args.format).map_err(anyhow::Error::msg)?
-    );
-    Ok(())
+    print_out(&audit::render(&entries, args.format).map_err(anyhow::Error::msg)?)
+}
+
+/// Writes `text` to stdout. A reader that stopped reading (`referee audit | head -1`) is not a
+/// failure: it has what it wanted, so referee stops quietly.
+fn print_out(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("writing to stdout"),
+    }
+}
+
+/// One line on stderr; a stderr that is gone cannot be told anything, so that is ignored (where
+/// `eprintln!` would panic).
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn ensure_dir(dir: &Path) -> Result<&Path> {
@@ -301,10 +316,10 @@ fn init_file_logging(
     let file = match opened {
         Ok(file) => file,
         Err(error) => {
-            eprintln!(
+            say(&format!(
                 "referee: cannot write referee.log in {} ({error}); going on without a log file.",
                 data_dir.display()
-            );
+            ));
             return Ok(None);
         }
     };

@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
     match referee::cli::main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("referee: {error:#}");
+            referee::cli::say(&format!("referee: {error:#}"));
             std::process::ExitCode::from(2)
         }
     }

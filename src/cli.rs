@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -15,6 +16,7 @@ use crate::app::State;
 use crate::app::state::Session;
 use crate::config::{self, Overrides, Paths, Profile};
 use crate::domain::{Clock, MetadataMode};
+use crate::interrupt::Interrupts;
 use crate::runtime::App;
 use crate::sandbox::{self, SandboxConfig};
 use crate::store::audit;
@@ -102,23 +104,30 @@ const DEMO_ACCOUNT_ID: &str = "acc_demo";
 const DEMO_RATE_LIMIT: u32 = 1200;
 const DEMO_SEED: usize = 500;
 
-pub fn main() -> Result<()> {
+/// Runs the command line; the status to exit with when nothing failed (a signal that ended the
+/// console gives 128 + its number, as if it had ended referee itself).
+pub fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     let env = |key: &str| std::env::var(key).ok();
     let paths = Paths::discover(&env).map_err(anyhow::Error::msg)?;
     if cli.print_config {
-        return print_out(&format!(
+        print_out(&format!(
             "# referee reads {}\n\n{}",
             paths.config_file.display(),
             config::EXAMPLE_CONFIG
-        ));
+        ))?;
+        return Ok(ExitCode::SUCCESS);
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
-        Some(Command::Audit(args)) => print_audit(&args, &paths.data_dir),
+        Some(Command::Audit(args)) => {
+            print_audit(&args, &paths.data_dir).map(|()| ExitCode::SUCCESS)
+        }
         Some(Command::Serve(args)) => {
             init_stderr_logging();
-            runtime.block_on(serve(args, &paths))
+            runtime
+                .block_on(serve(args, &paths))
+                .map(|()| ExitCode::SUCCESS)
         }
         None if cli.demo => {
             let _guard = init_file_logging(&paths.data_dir)?;
@@ -167,7 +176,7 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<()> {
+async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<ExitCode> {
     let backend = backend.unwrap_or_default();
     let db_path = ensure_dir(&paths.data_dir)?.join("demo.sqlite");
     if reset {
@@ -209,9 +218,10 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
     result
 }
 
-/// Opens the console on `profile` and runs it until the user quits; the terminal is restored on
-/// every exit path (ratatui's panic hook restores it on a panic).
-async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
+/// Opens the console on `profile` and runs it until the user quits or a signal ends it; the
+/// terminal is restored on every exit path (ratatui's panic hook, set by `try_init`, restores it on
+/// a panic, then reports the panic).
+async fn console(profile: Profile, data_dir: &Path) -> Result<ExitCode> {
     let client = Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
@@ -243,11 +253,32 @@ async fn console(profile: Profile, data_dir: &Path) -> Result<()> {
             Journal::in_memory()
         }
     };
+    let mut interrupts = Interrupts::listen().context("listening for signals")?;
     let terminal = ratatui::try_init().context("referee needs an interactive terminal")?;
     let mut app = App::new(state, terminal, client, Arc::new(journal));
-    let result = app.run_loop(crossterm::event::EventStream::new()).await;
-    ratatui::restore();
-    result.context("terminal input failed")
+    let ended = tokio::select! {
+        result = app.run_loop(crossterm::event::EventStream::new()) => Ok(result),
+        interrupt = interrupts.next() => Err(interrupt),
+    };
+    // Not `ratatui::restore`: after a SIGHUP there may be no terminal to report a failure on.
+    if let Err(error) = ratatui::try_restore() {
+        tracing::warn!(%error, "could not restore the terminal");
+    }
+    match ended {
+        Ok(result) => result
+            .context("terminal input failed")
+            .map(|()| ExitCode::SUCCESS),
+        Err(interrupt) => {
+            let unsettled = app.state.pending_writes();
+            tracing::warn!(
+                unsettled,
+                "interrupted by {}: writes in flight are checked with the server at the next start",
+                interrupt.name
+            );
+            say(&format!("referee: interrupted by {}", interrupt.name));
+            Ok(ExitCode::from(interrupt.exit_status()))
+        }
+    }
 }
 
 fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod effects;
+pub mod interrupt;
 pub mod runtime;
 pub mod sandbox;
 pub mod store;

@@ -2,7 +2,7 @@
 
 fn main() -> std::process::ExitCode {
     match referee::cli::main() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(error) => {
             referee::cli::say(&format!("referee: {error:#}"));
             std::process::ExitCode::from(2)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod effects;
 pub mod interrupt;
+pub mod redact;
 pub mod runtime;
 pub mod sandbox;
 pub mod store;

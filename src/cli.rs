@@ -47,6 +47,14 @@ pub struct Cli {
     /// Which API the server speaks.
     #[arg(long, value_enum)]
     backend: Option<BackendKind>,
+    /// Bulk writes in flight at once, 1 to 32 (default 4; also REFEREE_CONCURRENCY or the profile's
+    /// `concurrency`).
+    #[arg(long, value_name = "N", conflicts_with = "demo")]
+    concurrency: Option<String>,
+    /// Send the API key over plain http:// to a host that is not this machine (it travels in clear
+    /// text; only on a network you trust).
+    #[arg(long, conflicts_with = "demo")]
+    allow_insecure_http: bool,
     /// Print a commented example config.toml and where referee looks for it.
     #[arg(long)]
     print_config: bool,
@@ -138,6 +146,8 @@ pub fn main() -> Result<ExitCode> {
                 profile: cli.profile,
                 base_url: cli.base_url,
                 backend: cli.backend,
+                concurrency: cli.concurrency,
+                allow_insecure_http: cli.allow_insecure_http,
             };
             let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
             let _guard = init_file_logging(&paths.data_dir)?;

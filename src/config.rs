@@ -22,7 +22,7 @@ pub const EXAMPLE_CONFIG: &str = include_str!("../assets/config.example.toml");
 
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// The most bulk writes in flight at once.
-pub const MAX_CONCURRENCY: usize = 32;
+const MAX_CONCURRENCY: usize = 32;
 
 /// How long `api_key_cmd` may take to print the key.
 const KEY_CMD_LIMIT: Duration = Duration::from_secs(10);
@@ -337,7 +337,7 @@ fn key_from_command(cmd: &str, limit: Duration) -> Result<String, String> {
         return Ok(key);
     }
     let err = String::from_utf8_lossy(&err);
-    let said = err.lines().map(str::trim).filter(|l| !l.is_empty()).last();
+    let said = err.lines().map(str::trim).rfind(|l| !l.is_empty());
     Err(match said {
         Some(line) => format!("printed no key ({status}): {}", mask_words(line, cmd)),
         None => format!("printed no key ({status})"),

@@ -68,21 +68,20 @@ fn marked(cluster: &str) -> impl Iterator<Item = (char, bool)> + '_ {
     })
 }
 
-fn has_hidden(cluster: &str) -> bool {
-    marked(cluster).any(|(_, hidden)| hidden)
-}
-
 /// `cluster` (one grapheme, as a screen cell holds) without its hidden characters.
 pub fn strip(cluster: &str) -> Cow<'_, str> {
-    if !has_hidden(cluster) {
+    if !cluster.chars().any(is_hidden) {
         return Cow::Borrowed(cluster);
     }
-    Cow::Owned(
-        marked(cluster)
-            .filter(|(_, hidden)| !hidden)
-            .map(|(c, _)| c)
-            .collect(),
-    )
+    let kept: String = marked(cluster)
+        .filter(|(_, hidden)| !hidden)
+        .map(|(c, _)| c)
+        .collect();
+    if kept == cluster {
+        Cow::Borrowed(cluster)
+    } else {
+        Cow::Owned(kept)
+    }
 }
 
 /// `text` with every hidden character written as `⟨U+XXXX⟩`, so the text stays on one line and
@@ -232,6 +231,7 @@ mod tests {
             assert_eq!(strip(cell), want, "{}", cell.escape_unicode());
         }
         assert!(matches!(strip("plain"), Cow::Borrowed(_)));
+        assert!(matches!(strip("👩\u{200D}💻"), Cow::Borrowed(_)));
     }
 
     #[test]

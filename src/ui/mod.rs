@@ -64,11 +64,7 @@ pub fn render(state: &State, frame: &mut Frame) {
 /// before it (tables, titles), and from there would reach the terminal.
 fn scrub(buffer: &mut Buffer) {
     for cell in &mut buffer.content {
-        let symbol = cell.symbol();
-        if symbol.is_ascii() && !symbol.bytes().any(|b| b.is_ascii_control()) {
-            continue;
-        }
-        if let std::borrow::Cow::Owned(clean) = crate::text_safety::strip(symbol) {
+        if let std::borrow::Cow::Owned(clean) = crate::text_safety::strip(cell.symbol()) {
             cell.set_symbol(if clean.is_empty() { " " } else { &clean });
         }
     }

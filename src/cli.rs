@@ -1,8 +1,10 @@
 //! The command line: `referee` (console on a profile), `referee --demo` (console on an in-process
 //! sandbox), and `referee serve` (the sandbox alone). Also sets up logging for each.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -14,6 +16,7 @@ use crate::app::State;
 use crate::app::state::Session;
 use crate::config::{self, Overrides, Paths, Profile};
 use crate::domain::{Clock, MetadataMode};
+use crate::interrupt::Interrupts;
 use crate::runtime::App;
 use crate::sandbox::{self, Quirk, Quirks, SandboxConfig};
 use crate::store::audit;
@@ -44,6 +47,14 @@ pub struct Cli {
     /// Which API the server speaks.
     #[arg(long, value_enum)]
     backend: Option<BackendKind>,
+    /// Bulk writes in flight at once, 1 to 32 (default 4; also REFEREE_CONCURRENCY or the profile's
+    /// `concurrency`).
+    #[arg(long, value_name = "N", conflicts_with = "demo")]
+    concurrency: Option<String>,
+    /// Send the API key over plain http:// to a host that is not this machine (it travels in clear
+    /// text; only on a network you trust).
+    #[arg(long, conflicts_with = "demo")]
+    allow_insecure_http: bool,
     /// Print a commented example config.toml and where referee looks for it.
     #[arg(long)]
     print_config: bool,
@@ -105,21 +116,30 @@ const DEMO_ACCOUNT_ID: &str = "acc_demo";
 const DEMO_RATE_LIMIT: u32 = 1200;
 const DEMO_SEED: usize = 500;
 
-pub fn main() -> Result<()> {
+/// Runs the command line; the status to exit with when nothing failed (a signal that ended the
+/// console gives 128 + its number, as if it had ended referee itself).
+pub fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     let env = |key: &str| std::env::var(key).ok();
     let paths = Paths::discover(&env).map_err(anyhow::Error::msg)?;
     if cli.print_config {
-        println!("# referee reads {}\n", paths.config_file.display());
-        print!("{}", config::EXAMPLE_CONFIG);
-        return Ok(());
+        print_out(&format!(
+            "# referee reads {}\n\n{}",
+            paths.config_file.display(),
+            config::EXAMPLE_CONFIG
+        ))?;
+        return Ok(ExitCode::SUCCESS);
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
-        Some(Command::Audit(args)) => print_audit(&args, &paths.data_dir),
+        Some(Command::Audit(args)) => {
+            print_audit(&args, &paths.data_dir).map(|()| ExitCode::SUCCESS)
+        }
         Some(Command::Serve(args)) => {
             init_stderr_logging();
-            runtime.block_on(serve(args, &paths))
+            runtime
+                .block_on(serve(args, &paths))
+                .map(|()| ExitCode::SUCCESS)
         }
         None if cli.demo => {
             let _guard = init_file_logging(&paths.data_dir)?;
@@ -130,6 +150,8 @@ pub fn main() -> Result<()> {
                 profile: cli.profile,
                 base_url: cli.base_url,
                 backend: cli.backend,
+                concurrency: cli.concurrency,
+                allow_insecure_http: cli.allow_insecure_http,
             };
             let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
             let _guard = init_file_logging(&paths.data_dir)?;
@@ -157,12 +179,12 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
         quirks,
     };
     let server = sandbox::start(config, args.addr).await?;
-    eprintln!(
+    say(&format!(
         "referee sandbox: {} and {} (database {}; quirks: {quirks}; Ctrl-c stops)",
         server.v1_base_url(),
         server.v2_base_url(),
         db_path.display()
-    );
+    ));
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-c")?;
@@ -170,7 +192,7 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<()> {
+async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<ExitCode> {
     let backend = backend.unwrap_or_default();
     let db_path = ensure_dir(&paths.data_dir)?.join("demo.sqlite");
     let mut notes = Vec::new();
@@ -240,14 +262,14 @@ fn set_aside(db_path: &Path) -> Result<PathBuf> {
     Ok(kept)
 }
 
-/// Opens the console on `profile` and runs it until the user quits; the terminal is restored on
-/// every exit path (ratatui's panic hook restores it on a panic).
-/// The console on `profile`; `notes` are said when loading ends.
+/// Opens the console on `profile` and runs it until the user quits or a signal ends it; `notes`
+/// are said when loading ends. The terminal is restored on every exit path (ratatui's panic hook,
+/// set by `try_init`, restores it on a panic, then reports the panic).
 async fn console(
     profile: Profile,
     data_dir: &Path,
     notes: Vec<(crate::app::state::Level, String)>,
-) -> Result<()> {
+) -> Result<ExitCode> {
     let client = Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
@@ -280,11 +302,32 @@ async fn console(
             Journal::in_memory()
         }
     };
+    let mut interrupts = Interrupts::listen().context("listening for signals")?;
     let terminal = ratatui::try_init().context("referee needs an interactive terminal")?;
     let mut app = App::new(state, terminal, client, Arc::new(journal));
-    let result = app.run_loop(crossterm::event::EventStream::new()).await;
-    ratatui::restore();
-    result.context("terminal input failed")
+    let ended = tokio::select! {
+        result = app.run_loop(crossterm::event::EventStream::new()) => Ok(result),
+        interrupt = interrupts.next() => Err(interrupt),
+    };
+    // Not `ratatui::restore`: after a SIGHUP there may be no terminal to report a failure on.
+    if let Err(error) = ratatui::try_restore() {
+        tracing::warn!(%error, "could not restore the terminal");
+    }
+    match ended {
+        Ok(result) => result
+            .context("terminal input failed")
+            .map(|()| ExitCode::SUCCESS),
+        Err(interrupt) => {
+            let unsettled = app.state.pending_writes();
+            tracing::warn!(
+                unsettled,
+                "interrupted by {}: writes in flight are checked with the server at the next start",
+                interrupt.name
+            );
+            say(&format!("referee: interrupted by {}", interrupt.name));
+            Ok(ExitCode::from(interrupt.exit_status()))
+        }
+    }
 }
 
 fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
@@ -296,20 +339,32 @@ fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     let view = audit::View::read(data_dir);
     for warning in &view.warnings {
-        eprintln!("referee audit: {warning}");
+        say(&format!("referee audit: {warning}"));
     }
     let entries = view.entries(since).map_err(anyhow::Error::msg)?;
     if entries.is_empty() {
-        eprintln!("{}", view.nothing_to_show(since.is_some()));
+        say(&view.nothing_to_show(since.is_some()));
         if args.format == audit::Format::Table {
             return Ok(());
         }
     }
-    print!(
-        "{}",
-        audit::render(&entries, args.format).map_err(anyhow::Error::msg)?
-    );
-    Ok(())
+    print_out(&audit::render(&entries, args.format).map_err(anyhow::Error::msg)?)
+}
+
+/// Writes `text` to stdout. A reader that stopped reading (`referee audit | head -1`) is not a
+/// failure: it has what it wanted, so referee stops quietly.
+fn print_out(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("writing to stdout"),
+    }
+}
+
+/// One line on stderr; a stderr that is gone cannot be told anything, so that is ignored (where
+/// `eprintln!` would panic).
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn ensure_dir(dir: &Path) -> Result<&Path> {
@@ -341,10 +396,10 @@ fn init_file_logging(
     let file = match opened {
         Ok(file) => file,
         Err(error) => {
-            eprintln!(
+            say(&format!(
                 "referee: cannot write referee.log in {} ({error}); going on without a log file.",
                 data_dir.display()
-            );
+            ));
             return Ok(None);
         }
     };

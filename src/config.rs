@@ -1,8 +1,15 @@
 //! Where referee keeps its files and which server it talks to: `config.toml` with named profiles,
-//! overridden by `REFEREE_*` environment variables, overridden by command-line flags.
+//! overridden by `REFEREE_*` environment variables, overridden by command-line flags. `resolve` is
+//! the one place that order is applied, and each setting has one rule and one message whichever of
+//! the three it comes from.
+//!
+//! Two rules guard the key: it is not sent in clear text (plain `http://` to another machine) unless
+//! the profile allows it, and a key command that hangs is stopped after `KEY_CMD_LIMIT`. Messages
+//! never quote the key command or a base URL's secrets.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -14,6 +21,11 @@ use crate::domain::MetadataMode;
 pub const EXAMPLE_CONFIG: &str = include_str!("../assets/config.example.toml");
 
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// The most bulk writes in flight at once.
+const MAX_CONCURRENCY: usize = 32;
+
+/// How long `api_key_cmd` may take to print the key.
+const KEY_CMD_LIMIT: Duration = Duration::from_secs(10);
 
 /// Files referee reads and writes. `REFEREE_HOME` puts them all under one folder (tests use it).
 #[derive(Debug, Clone)]
@@ -61,8 +73,10 @@ struct FileProfile {
     account_id: Option<String>,
     admin_id: Option<String>,
     metadata_mode: Option<MetadataMode>,
-    /// Bulk writes in flight at once.
-    concurrency: Option<usize>,
+    /// Bulk writes in flight at once; any integer is read, so that `concurrency_from` judges it.
+    concurrency: Option<i64>,
+    /// Send the key over plain http:// to a host that is not this machine.
+    allow_insecure_http: Option<bool>,
 }
 
 /// Everything needed to connect and to write the way this server expects.
@@ -86,6 +100,10 @@ pub struct Overrides {
     pub profile: Option<String>,
     pub base_url: Option<String>,
     pub backend: Option<BackendKind>,
+    /// As typed, so that the one rule (`concurrency_from`) judges it.
+    pub concurrency: Option<String>,
+    /// `--allow-insecure-http`: only ever turns it on.
+    pub allow_insecure_http: bool,
 }
 
 /// Reads the config file (if any), applies the environment and flags, and resolves the API key.
@@ -154,17 +172,35 @@ pub fn resolve(
                 paths.config_file.display()
             )
         })?;
-    let concurrency = match env_value("REFEREE_CONCURRENCY") {
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=32).contains(n))
-            .ok_or_else(|| bad_env("REFEREE_CONCURRENCY", &v, "a number from 1 to 32"))?,
-        None => from_file
-            .concurrency
-            .unwrap_or(DEFAULT_CONCURRENCY)
-            .clamp(1, 32),
+    let in_file = || format!("profile `{name}` in {}", paths.config_file.display());
+    let concurrency = match (
+        &flags.concurrency,
+        env_value("REFEREE_CONCURRENCY"),
+        from_file.concurrency,
+    ) {
+        (Some(v), _, _) => concurrency_from(v, "--concurrency")?,
+        (None, Some(v), _) => concurrency_from(&v, "REFEREE_CONCURRENCY")?,
+        (None, None, Some(n)) => concurrency_from(&n.to_string(), &in_file())?,
+        (None, None, None) => DEFAULT_CONCURRENCY,
     };
+    let allow_insecure_http = flags.allow_insecure_http
+        || match env_value("REFEREE_ALLOW_INSECURE_HTTP") {
+            Some(v) => match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad_env("REFEREE_ALLOW_INSECURE_HTTP", &v, "true or false")),
+            },
+            None => from_file.allow_insecure_http.unwrap_or(false),
+        };
+    if !allow_insecure_http && sends_key_in_clear(&base_url) {
+        return Err(format!(
+            "refusing to send the API key to {} over plain http://: it would travel in clear text, \
+             readable by anyone on the network between here and the server. Use https://, or if \
+             that network is trusted allow it with allow_insecure_http = true in the profile, \
+             --allow-insecure-http or REFEREE_ALLOW_INSECURE_HTTP=true",
+            crate::redact::url(&base_url)
+        ));
+    }
     let api_key = api_key(&name, &from_file, env)?;
     Ok(Profile {
         name,
@@ -176,6 +212,40 @@ pub fn resolve(
         metadata_mode,
         concurrency,
     })
+}
+
+/// The one rule for `concurrency`, wherever it is set (`source` says where, for the message).
+fn concurrency_from(value: &str, source: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "concurrency {value} (from {source}) is not valid: it is how many bulk writes are in \
+                 flight at once, a whole number from 1 to {MAX_CONCURRENCY}"
+            )
+        })
+}
+
+/// Whether a key sent to `base_url` would cross a network in clear text: plain http:// to a host
+/// other than this machine (127.0.0.0/8, ::1, `localhost`). A URL that does not parse is left to
+/// the client, which refuses it with its own message.
+fn sends_key_in_clear(base_url: &str) -> bool {
+    use url::Host;
+    let Ok(url) = url::Url::parse(base_url) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(Host::Domain(name)) => matches!(name, "localhost" | "localhost."),
+        Some(Host::Ipv4(address)) => address.is_loopback(),
+        Some(Host::Ipv6(address)) => {
+            address.is_loopback() || address.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    };
+    url.scheme() == "http" && !loopback
 }
 
 fn load_file(path: &Path) -> Result<FileConfig, String> {
@@ -216,24 +286,89 @@ fn api_key(
             });
     }
     if let Some(cmd) = &file.api_key_cmd {
-        let out = std::process::Command::new("sh")
-            .args(["-c", cmd])
-            .output()
-            .map_err(|e| format!("profile `{profile}`: could not run api_key_cmd `{cmd}`: {e}"))?;
-        let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if !out.status.success() || key.is_empty() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(format!(
-                "profile `{profile}`: api_key_cmd `{cmd}` printed no key ({}) {}",
-                out.status,
-                stderr.trim()
-            ));
-        }
-        return Ok(SecretString::from(key));
+        return key_from_command(cmd, KEY_CMD_LIMIT)
+            .map(SecretString::from)
+            .map_err(|why| format!("profile `{profile}`: api_key_cmd {why}"));
     }
     Err(format!(
         "no API key for profile `{profile}`: set REFEREE_API_KEY, or api_key_env / api_key_cmd in the profile"
     ))
+}
+
+/// Runs `cmd` with `sh -c` and returns the key it prints, or why there is none. It gets `limit` to
+/// finish, then it is stopped. The reasons never quote the command: it may hold a key (and what it
+/// says on stderr has the command's words masked for the same reason).
+fn key_from_command(cmd: &str, limit: Duration) -> Result<String, String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sh")
+        .args(["-c", cmd])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not be started: {e}"))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let deadline = Instant::now() + limit;
+    let timed_out = || {
+        format!(
+            "printed no key within {} s and was stopped (is it waiting for a password or a prompt?)",
+            limit.as_secs_f32()
+        )
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(timed_out());
+            }
+        }
+    };
+    // Something it started in the background may hold the pipes open after it has ended.
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let (Ok(out), Ok(err)) = (stdout.recv_timeout(left()), stderr.recv_timeout(left())) else {
+        return Err(timed_out());
+    };
+    let key = String::from_utf8_lossy(&out).trim().to_string();
+    if status.success() && !key.is_empty() {
+        return Ok(key);
+    }
+    let err = String::from_utf8_lossy(&err);
+    let said = err.lines().map(str::trim).rfind(|l| !l.is_empty());
+    Err(match said {
+        Some(line) => format!("printed no key ({status}): {}", mask_words(line, cmd)),
+        None => format!("printed no key ({status})"),
+    })
+}
+
+/// Reads `pipe` to its end on a thread of its own; the bytes arrive on the channel.
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        let _ = tx.send(bytes);
+    });
+    rx
+}
+
+/// `text` with every word of `cmd` of 4 characters or more masked, longest first (a shell's error
+/// can quote the command line: `sh: 1: sk_live_…: not found`).
+fn mask_words(text: &str, cmd: &str) -> String {
+    let mut words: Vec<&str> = cmd
+        .split_whitespace()
+        .map(|w| w.trim_matches(['\'', '"']))
+        .filter(|w| w.chars().count() >= 4)
+        .collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    words
+        .into_iter()
+        .fold(text.to_string(), |text, word| text.replace(word, "***"))
 }
 
 #[cfg(test)]
@@ -252,7 +387,7 @@ mod tests {
         (dir, paths)
     }
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -305,26 +440,26 @@ api_key_cmd = "echo sk_from_cmd"
         let (_d, paths) = setup(TWO);
         let env = env_of(&[
             ("REFEREE_API_KEY", "sk_env"),
-            ("REFEREE_BASE_URL", "http://env/api/v1"),
+            ("REFEREE_BASE_URL", "https://env/api/v1"),
             ("REFEREE_ADMIN_ID", "admin_env"),
             ("REFEREE_METADATA_MODE", "merge"),
         ]);
         let p = resolve(&paths, &Overrides::default(), &env).unwrap();
         assert_eq!(
             (p.base_url.as_str(), p.api_key.expose_secret()),
-            ("http://env/api/v1", "sk_env")
+            ("https://env/api/v1", "sk_env")
         );
         assert_eq!(
             (p.admin_id.as_deref(), p.metadata_mode),
             (Some("admin_env"), MetadataMode::Merge)
         );
         let flags = Overrides {
-            base_url: Some("http://flag/api/v1".into()),
+            base_url: Some("https://flag/api/v1".into()),
             ..Default::default()
         };
         assert_eq!(
             resolve(&paths, &flags, &env).unwrap().base_url,
-            "http://flag/api/v1"
+            "https://flag/api/v1"
         );
     }
 
@@ -336,7 +471,7 @@ api_key_cmd = "echo sk_from_cmd"
             data_dir: dir.path().into(),
         };
         let flags = Overrides {
-            base_url: Some("http://h:3000/api/v1".into()),
+            base_url: Some("https://h:3000/api/v1".into()),
             ..Default::default()
         };
         let p = resolve(&paths, &flags, &env_of(&[("REFEREE_API_KEY", "k")])).unwrap();
@@ -383,5 +518,197 @@ api_key_cmd = "echo sk_from_cmd"
     fn the_shipped_example_parses() {
         let parsed = parse_file(EXAMPLE_CONFIG).unwrap();
         assert!(!parsed.profiles.is_empty());
+    }
+
+    #[test]
+    fn plain_http_carries_the_key_in_clear_only_beyond_this_machine() {
+        let cases = [
+            ("http://127.0.0.1:3000/api/v1", false),
+            ("http://127.8.9.10/api/v1", false),
+            ("http://[::1]:3000/api/v1", false),
+            ("http://[::ffff:127.0.0.1]/api/v1", false),
+            ("http://localhost:3000/api/v1", false),
+            ("http://LOCALHOST/api/v1", false),
+            ("https://api.example.com/api/v1", false),
+            ("https://10.0.0.5/api/v1", false),
+            ("http://api.example.com/api/v1", true),
+            ("http://10.0.0.5/api/v1", true),
+            ("http://0.0.0.0:3000/api/v1", true),
+            ("http://[::2]/api/v1", true),
+            ("http://localhost.example.com/api/v1", true),
+            ("http://127.0.0.1.nip.io/api/v1", true),
+            ("http://user:pw@api.example.com/api/v1", true),
+            ("not a url", false),
+        ];
+        for (url, clear) in cases {
+            assert_eq!(sends_key_in_clear(url), clear, "{url}");
+        }
+    }
+
+    #[test]
+    fn plain_http_elsewhere_is_refused_unless_the_profile_flag_or_environment_allows_it() {
+        let profile = |allow: &str| {
+            format!(
+                "[profiles.lan]\nbase_url = \"http://10.0.0.5:3000/api/v1?api_key=sk_in_url\"\n{allow}"
+            )
+        };
+        let key = [("REFEREE_API_KEY", "k")];
+        let (_d, paths) = setup(&profile(""));
+        let err = resolve(&paths, &Overrides::default(), &env_of(&key)).unwrap_err();
+        for words in [
+            "clear text",
+            "https://",
+            "allow_insecure_http = true",
+            "--allow-insecure-http",
+            "api_key=***",
+        ] {
+            assert!(err.contains(words), "{words}: {err}");
+        }
+        assert!(!err.contains("sk_in_url"), "{err}");
+
+        let allowed = Overrides {
+            allow_insecure_http: true,
+            ..Default::default()
+        };
+        assert!(resolve(&paths, &allowed, &env_of(&key)).is_ok());
+        let env = env_of(&[key[0], ("REFEREE_ALLOW_INSECURE_HTTP", "true")]);
+        assert!(resolve(&paths, &Overrides::default(), &env).is_ok());
+        let env = env_of(&[key[0], ("REFEREE_ALLOW_INSECURE_HTTP", "yes")]);
+        let err = resolve(&paths, &Overrides::default(), &env).unwrap_err();
+        assert!(err.contains("REFEREE_ALLOW_INSECURE_HTTP"), "{err}");
+
+        let (_d, paths) = setup(&profile("allow_insecure_http = true"));
+        assert!(resolve(&paths, &Overrides::default(), &env_of(&key)).is_ok());
+        // The environment wins over the file, both ways.
+        let env = env_of(&[key[0], ("REFEREE_ALLOW_INSECURE_HTTP", "false")]);
+        assert!(resolve(&paths, &Overrides::default(), &env).is_err());
+    }
+
+    #[test]
+    fn concurrency_has_one_rule_and_one_message_wherever_it_is_set() {
+        for (value, want) in [
+            ("1", Some(1)),
+            ("4", Some(4)),
+            (" 8 ", Some(8)),
+            ("32", Some(32)),
+            ("0", None),
+            ("33", None),
+            ("1000", None),
+            ("-1", None),
+            ("four", None),
+            ("", None),
+        ] {
+            assert_eq!(concurrency_from(value, "test").ok(), want, "{value:?}");
+        }
+
+        let key = ("REFEREE_API_KEY", "k");
+        let (_d, paths) =
+            setup("[profiles.work]\nbase_url = \"https://h/api/v1\"\nconcurrency = 1000\n");
+        let from_file = resolve(&paths, &Overrides::default(), &env_of(&[key])).unwrap_err();
+        let (_e, no_file) = setup("[profiles.work]\nbase_url = \"https://h/api/v1\"\n");
+        let env = env_of(&[key, ("REFEREE_CONCURRENCY", "1000")]);
+        let from_env = resolve(&no_file, &Overrides::default(), &env).unwrap_err();
+        let flag = Overrides {
+            concurrency: Some("1000".into()),
+            ..Default::default()
+        };
+        let from_flag = resolve(&no_file, &flag, &env_of(&[key])).unwrap_err();
+        let source = format!("profile `work` in {}", paths.config_file.display());
+        let same = |err: &str, source: &str| err.replace(source, "SOURCE");
+        assert_eq!(
+            same(&from_file, &source),
+            same(&from_env, "REFEREE_CONCURRENCY")
+        );
+        assert_eq!(
+            same(&from_env, "REFEREE_CONCURRENCY"),
+            same(&from_flag, "--concurrency")
+        );
+        assert!(
+            from_file.contains("1 to 32") && from_file.contains(&source),
+            "{from_file}"
+        );
+
+        // Flags win over the environment, which wins over the file.
+        let (_d, paths) =
+            setup("[profiles.work]\nbase_url = \"https://h/api/v1\"\nconcurrency = 7\n");
+        let env = env_of(&[key, ("REFEREE_CONCURRENCY", "5")]);
+        let flag = Overrides {
+            concurrency: Some("3".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve(&paths, &flag, &env).unwrap().concurrency, 3);
+        assert_eq!(
+            resolve(&paths, &Overrides::default(), &env)
+                .unwrap()
+                .concurrency,
+            5
+        );
+        let file_only = resolve(&paths, &Overrides::default(), &env_of(&[key])).unwrap();
+        assert_eq!(file_only.concurrency, 7);
+        assert_eq!(
+            resolve(&no_file, &Overrides::default(), &env_of(&[key]))
+                .unwrap()
+                .concurrency,
+            DEFAULT_CONCURRENCY
+        );
+    }
+
+    #[test]
+    fn a_key_command_that_hangs_is_stopped_in_time() {
+        let started = Instant::now();
+        let err = key_from_command("sleep 30", Duration::from_millis(300)).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            err.contains("within 0.3 s") && err.contains("stopped"),
+            "{err}"
+        );
+        // Done, but something it left behind keeps its output open.
+        let started = Instant::now();
+        let err =
+            key_from_command("echo sk_1; sleep 30 &", Duration::from_millis(300)).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(err.contains("within"), "{err}");
+        assert_eq!(
+            key_from_command("printf ' sk_1\\n'", KEY_CMD_LIMIT).unwrap(),
+            "sk_1"
+        );
+    }
+
+    #[test]
+    fn a_key_command_error_never_quotes_the_command() {
+        let cases = [
+            // A key pasted where a command belongs: the shell quotes it back.
+            ("sk_live_secret_42", "not found"),
+            // What it says on stderr is shown (words of the command masked).
+            (
+                "echo VAULT_LOCKED | tr A-Z a-z >&2; exit 3 # sk_live_secret_42",
+                "exit status: 3): vault_locked",
+            ),
+            ("true sk_live_secret_42", "printed no key"),
+        ];
+        for (cmd, says) in cases {
+            let (_d, paths) = setup(&format!(
+                "[profiles.p]\nbase_url = \"https://h/api/v1\"\napi_key_cmd = \"{cmd}\"\n"
+            ));
+            let err = resolve(&paths, &Overrides::default(), &env_of(&[])).unwrap_err();
+            assert!(
+                err.contains("api_key_cmd") && err.contains(says),
+                "{cmd}: {err}"
+            );
+            assert!(!err.contains("sk_live_secret_42"), "{cmd}: {err}");
+        }
+        assert_eq!(
+            mask_words("sh: 1: sk_live_secret_42: not found", "'sk_live_secret_42'"),
+            "sh: 1: ***: not found"
+        );
+        assert_eq!(mask_words("a bc", "bc"), "a bc", "short words are left");
     }
 }

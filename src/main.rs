@@ -2,9 +2,9 @@
 
 fn main() -> std::process::ExitCode {
     match referee::cli::main() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(error) => {
-            eprintln!("referee: {error:#}");
+            referee::cli::say(&format!("referee: {error:#}"));
             std::process::ExitCode::from(2)
         }
     }

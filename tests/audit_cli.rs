@@ -1,5 +1,6 @@
 //! `referee audit` on a journal filled through the API, on an old audit.jsonl with a torn last
-//! line, and on data folders that cannot be written or do not exist.
+//! line, and on data folders that cannot be written or do not exist; what a server sent printed
+//! safely in every format; a reader that stops early.
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 struct Run {
     ok: bool,
+    code: Option<i32>,
     stdout: String,
     stderr: String,
 }
@@ -22,6 +24,7 @@ fn referee_audit(home: &Path, args: &[&str]) -> Run {
         .unwrap();
     Run {
         ok: out.status.success(),
+        code: out.status.code(),
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
@@ -131,7 +134,7 @@ fn every_format_prints_the_journal() {
 fn a_since_window_out_of_range_is_an_error_not_a_panic() {
     let home = filled_home();
     let run = referee_audit(home.path(), &["--since", "200000000d"]);
-    assert!(!run.ok);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("out of range"), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     let run = referee_audit(home.path(), &["--since", "soon"]);
@@ -275,4 +278,123 @@ fn an_empty_window_says_what_is_outside_it() {
         "{}",
         run.stderr
     );
+}
+
+/// What a hostile server can put in an id, a value and a message.
+const ESC_ID: &str = "ref_\u{1b}[31mRED";
+
+fn hostile_home() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let journal = Journal::open(&home.path().join("data")).unwrap();
+    let mut write = intent(ESC_ID, 5);
+    write.before = map(json!({"first_name": "Zoë\u{9b}2J\u{202e}evil"}));
+    let entry = journal.record_intent(&write).unwrap();
+    let mut refused = applied();
+    refused.verdict = Verdict::Refused;
+    refused.message = Some("=HYPERLINK(\"http://x\",\"\u{200b}ok\")".into());
+    journal.record_outcome(entry, &refused).unwrap();
+    journal
+        .record_intent(&intent("@SUM(A1)\r-1+\t2", 4))
+        .unwrap();
+    home
+}
+
+/// No character a terminal would obey (or hide) is left raw; `keep` are the layout ones the format
+/// itself writes.
+#[track_caller]
+fn assert_no_raw_hidden(text: &str, keep: &[char]) {
+    let raw: Vec<String> = text
+        .chars()
+        .filter(|c| referee::text_safety::is_hidden(*c) && !keep.contains(c))
+        .map(|c| format!("U+{:04X}", u32::from(c)))
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?} in:\n{text}");
+}
+
+#[test]
+fn server_text_is_printed_visibly_escaped_and_never_as_a_formula() {
+    let home = hostile_home();
+
+    let table = referee_audit(home.path(), &["--format", "table"]);
+    assert!(table.ok, "{}", table.stderr);
+    assert_no_raw_hidden(&table.stdout, &['\n']);
+    assert_eq!(table.stdout.lines().count(), 3, "one line per entry");
+    assert!(
+        table.stdout.contains("ref_⟨U+001B⟩[31mRED"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("⟨U+000D⟩"), "{}", table.stdout);
+    // Values inside JSON columns are escaped as JSON.
+    assert!(
+        table.stdout.contains(r"Zoë\u009b2J\u202eevil"),
+        "{}",
+        table.stdout
+    );
+
+    let csv = referee_audit(home.path(), &["--format", "csv"]);
+    assert!(csv.ok, "{}", csv.stderr);
+    assert_no_raw_hidden(&csv.stdout, &['\n']);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.stdout.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(&rows[0][5], "ref_⟨U+001B⟩[31mRED");
+    assert_eq!(&rows[0][9], r#"{"first_name":"Zoë\u009b2J\u202eevil"}"#);
+    assert!(
+        rows[0][11].starts_with("'=HYPERLINK(") && rows[0][11].contains("⟨U+200B⟩ok"),
+        "{:?}",
+        &rows[0][11]
+    );
+    assert_eq!(&rows[1][5], "'@SUM(A1)⟨U+000D⟩-1+⟨U+0009⟩2");
+
+    for format in ["jsonl", "json"] {
+        let run = referee_audit(home.path(), &["--format", format]);
+        assert!(run.ok, "{}", run.stderr);
+        assert_no_raw_hidden(&run.stdout, &['\n']);
+        for escaped in [r"\u001b[31mRED", r"\u009b2J", r"\u202eevil", r"\u200bok"] {
+            assert!(run.stdout.contains(escaped), "{format}: {}", run.stdout);
+        }
+        // Escaped, not changed: the values read back exactly.
+        let first: Value = match format {
+            "json" => serde_json::from_str::<Value>(&run.stdout).unwrap()[0].clone(),
+            _ => serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap(),
+        };
+        assert_eq!(first["ids"], json!([ESC_ID]));
+        assert_eq!(first["before"]["first_name"], "Zoë\u{9b}2J\u{202e}evil");
+    }
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_referee_quietly() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let journal = Journal::open(&home.path().join("data")).unwrap();
+    // Far more than a pipe holds, so referee is still writing when the reader goes.
+    let long = "x".repeat(2_000);
+    for n in 0..100 {
+        journal
+            .record_intent(&intent(&format!("ref_{n}_{long}"), 5))
+            .unwrap();
+    }
+    drop(journal);
+    for format in ["table", "csv", "jsonl", "json"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_referee"))
+            .env("REFEREE_HOME", home.path())
+            .args(["audit", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -1`: one line, then the pipe closes.
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{format}: {:?} {stderr}", out.status);
+        assert!(stderr.is_empty(), "{format}: {stderr}");
+    }
 }

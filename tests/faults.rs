@@ -4,12 +4,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::fault_proxy::{Fate, FaultProxy};
+use common::pty::{self, Pty};
 use common::*;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
@@ -268,98 +267,16 @@ async fn a_bulk_of_45_under_a_rate_limit_of_60_lands_every_write_once() {
 
 // ---- the real binary in a pseudo-terminal, killed mid-bulk ----
 
-struct Pty {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    keys: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-}
-
-impl Pty {
-    fn text(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    async fn wait_for(&self, needle: &str) -> String {
-        for _ in 0..300 {
-            let text = self.text();
-            if text.contains(needle) {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("`{needle}` never appeared; screen:\n{}", self.text());
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.keys.write_all(bytes).unwrap();
-        self.keys.flush().unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-
-    /// SIGKILL, then reap. (`portable_pty`'s `Child::kill` sends SIGHUP on unix, which a program
-    /// may handle; this must be a hard kill.)
-    async fn kill_hard(&mut self) {
-        let pid = self.child.process_id().expect("a running child");
-        let status = std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -9 {pid} failed");
-        for _ in 0..100 {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("referee did not die after SIGKILL");
-    }
-}
-
 fn spawn_referee(home: &std::path::Path, base: &str) -> Pty {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    const ROWS: u16 = 40;
-    const COLS: u16 = 160;
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: ROWS,
-            cols: COLS,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_referee"));
-    command.args(["--base-url", base, "--backend", "vantio"]);
-    command.env("REFEREE_HOME", home);
-    command.env("REFEREE_API_KEY", KEY);
-    command.env("REFEREE_ADMIN_ID", ADMIN);
-    command.env("TERM", "xterm-256color");
-    let child = pair.slave.spawn_command(command).unwrap();
-    drop(pair.slave);
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        NonZeroU16::new(ROWS).unwrap(),
-        NonZeroU16::new(COLS).unwrap(),
-        0,
-    )));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let sink = parser.clone();
-    // Ends when the pty closes (the child has died and the master is dropped).
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    let keys = pair.master.take_writer().unwrap();
-    Pty {
-        child,
-        keys,
-        parser,
-        _master: pair.master,
-    }
+    pty::spawn(
+        &["--base-url", base, "--backend", "vantio"],
+        &[
+            ("REFEREE_HOME", home.as_os_str()),
+            ("REFEREE_API_KEY", KEY.as_ref()),
+            ("REFEREE_ADMIN_ID", ADMIN.as_ref()),
+        ],
+        (40, 160),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -353,15 +353,21 @@ async fn an_unreadable_success_is_unknown_and_a_server_error_is_not() {
 }
 
 /// A server that answers every request with a 200 head promising more body than it sends, then
-/// closes the connection.
-async fn breaking_off_server() -> std::net::SocketAddr {
+/// closes the connection; it keeps the first line of each request it was sent.
+async fn breaking_off_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let mut buffer = [0; 4096];
-            let _ = socket.read(&mut buffer).await;
+            let n = socket.read(&mut buffer).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buffer[..n]);
+            seen.lock()
+                .unwrap()
+                .push(head.lines().next().unwrap_or_default().to_string());
             let head =
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n";
             let _ = socket.write_all(head.as_bytes()).await;
@@ -369,12 +375,12 @@ async fn breaking_off_server() -> std::net::SocketAddr {
             drop(socket);
         }
     });
-    addr
+    (addr, requests)
 }
 
 #[tokio::test]
 async fn an_answer_that_breaks_off_says_the_server_answered_with_the_url() {
-    let addr = breaking_off_server().await;
+    let (addr, _) = breaking_off_server().await;
     let error = put_to(&format!("http://{addr}/api/v1"), Duration::from_secs(5)).await;
     match &error {
         ApiError::BrokenOff { url, status, .. } => {
@@ -432,4 +438,49 @@ async fn a_403_says_the_key_lacks_rights_and_a_401_says_check_the_key() {
     assert!(!text.contains("Check the key"), "{text}");
     let unauthorized = c.update("ref_2", &verified()).await.unwrap_err();
     assert!(unauthorized.user_message().contains("Check the key"));
+}
+
+#[tokio::test]
+async fn a_key_in_the_base_url_is_sent_but_never_shown() {
+    let (addr, requests) = breaking_off_server().await;
+    let base = format!("http://user:pw_9@{addr}/api/v1?api_key=sk_secret_9&lang=en");
+    let error = put_to(&base, Duration::from_secs(5)).await;
+    let shown = [
+        format!("{error:?}"),
+        error.to_string(),
+        error.user_message(),
+    ];
+    for text in &shown {
+        assert!(
+            !text.contains("sk_secret_9") && !text.contains("pw_9"),
+            "{text}"
+        );
+    }
+    assert!(
+        shown[2].contains(&format!(
+            "http://***@{addr}/api/v1/referrals/ref_1?api_key=***&lang=en"
+        )),
+        "{}",
+        shown[2]
+    );
+    // Only what is shown changes: the request still carries the key as configured.
+    let sent = requests.lock().unwrap().clone();
+    assert_eq!(
+        sent,
+        ["PUT /api/v1/referrals/ref_1?api_key=sk_secret_9&lang=en HTTP/1.1"]
+    );
+
+    let bad = "ftp://h/api?token=sk_secret_9";
+    let refused = Client::connect(referee::api::Connection {
+        backend: referee::api::BackendKind::Vantio,
+        base_url: bad,
+        api_key: &SecretString::from(KEY.to_string()),
+        account_id: None,
+    })
+    .err()
+    .expect("ftp is refused");
+    assert!(
+        refused.contains("token=***") && !refused.contains("sk_secret_9"),
+        "{refused}"
+    );
 }

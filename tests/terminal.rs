@@ -1,117 +1,101 @@
 //! End to end in a real pseudo-terminal: `referee --demo` as a user starts it, read back through a
-//! terminal emulator.
+//! terminal emulator; quitting with keys, and being ended by a signal.
 
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::time::Duration;
 
-const ROWS: u16 = 30;
-const COLS: u16 = 100;
+use common::pty::{self, Pty};
 
-struct Screen(Arc<Mutex<vt100::Parser>>);
+const SIZE: (u16, u16) = (30, 100);
 
-impl Screen {
-    fn text(&self) -> String {
-        self.0.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let text = self.text();
-            if text.contains(needle) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "`{needle}` never appeared; screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+fn demo(home: &std::path::Path) -> Pty {
+    pty::spawn(&["--demo"], &[("REFEREE_HOME", home.as_os_str())], SIZE)
 }
 
-#[test]
-fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     let home = tempfile::tempdir().unwrap();
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: ROWS,
-            cols: COLS,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_referee"));
-    command.arg("--demo");
-    command.env("REFEREE_HOME", home.path());
-    command.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(command).unwrap();
-    drop(pair.slave);
+    let mut screen = demo(home.path());
 
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        NonZeroU16::new(ROWS).unwrap(),
-        NonZeroU16::new(COLS).unwrap(),
-        0,
-    )));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let sink = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    let screen = Screen(parser);
-    let mut keys = pair.master.take_writer().unwrap();
-    let mut send = |bytes: &[u8]| {
-        keys.write_all(bytes).unwrap();
-        keys.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    };
-
-    let first = screen.wait_for("500 loaded");
+    let first = screen.wait_for("500 loaded").await;
     assert!(first.contains("Referrals 500/500"), "{first}");
     assert!(
         first.contains("Name") && first.contains("Status"),
         "{first}"
     );
 
-    send(b"/");
-    send(b"zzzz-no-such-referral");
-    screen.wait_for("Referrals 0/500");
-    send(b"\x1b");
-    screen.wait_for("Referrals 500/500");
+    screen.send(b"/").await;
+    screen.send(b"zzzz-no-such-referral").await;
+    screen.wait_for("Referrals 0/500").await;
+    screen.send(b"\x1b").await;
+    screen.wait_for("Referrals 500/500").await;
 
-    send(b"\r");
-    let detail = screen.wait_for("Ambassador");
+    screen.send(b"\r").await;
+    let detail = screen.wait_for("Ambassador").await;
     assert!(
         detail.contains("Impression") && detail.contains("Created"),
         "{detail}"
     );
 
-    send(b"?");
-    screen.wait_for("any key closes");
-    send(b"q");
-    send(b"q");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "referee did not quit on q");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    screen.send(b"?").await;
+    screen.wait_for("any key closes").await;
+    screen.send(b"q").await;
+    screen.send(b"q").await;
+    let status = screen.exit(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status:?}");
     let log = std::fs::read_to_string(home.path().join("data/referee.log")).unwrap();
     assert!(
         log.contains("GET"),
         "requests are logged to the data folder, not the terminal"
     );
+}
+
+/// The last place `needle` occurs in `haystack`.
+fn last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_restores_the_terminal_and_ends_referee_at_once() {
+    use nix::sys::termios::LocalFlags;
+    const ENTER_ALTERNATE: &[u8] = b"\x1b[?1049h";
+    const LEAVE_ALTERNATE: &[u8] = b"\x1b[?1049l";
+    for (signal, status) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
+        let home = tempfile::tempdir().unwrap();
+        let mut screen = demo(home.path());
+        screen.wait_for("500 loaded").await;
+        assert!(
+            !screen.termios().local_flags.contains(LocalFlags::ICANON),
+            "the console runs raw"
+        );
+        screen.signal(signal);
+        let ended = screen.exit(Duration::from_secs(10)).await;
+        assert_eq!(
+            (ended.exit_code(), ended.signal()),
+            (status, None),
+            "SIG{signal}: {ended:?}"
+        );
+
+        let output = screen.output();
+        let left = last(&output, LEAVE_ALTERNATE)
+            .unwrap_or_else(|| panic!("SIG{signal}: the alternate screen was never left"));
+        assert!(last(&output, ENTER_ALTERNATE) < Some(left), "SIG{signal}");
+        let after = String::from_utf8_lossy(&output[left..]);
+        assert!(
+            after.contains(&format!("referee: interrupted by SIG{signal}")),
+            "SIG{signal}: {after:?}"
+        );
+        let flags = screen.termios().local_flags;
+        assert!(
+            flags.contains(LocalFlags::ICANON | LocalFlags::ECHO),
+            "SIG{signal} left the terminal raw: {flags:?}"
+        );
+        let log = std::fs::read_to_string(home.path().join("data/referee.log")).unwrap();
+        assert!(
+            log.contains(&format!("interrupted by SIG{signal}")),
+            "SIG{signal}: {log}"
+        );
+    }
 }

@@ -337,11 +337,12 @@ impl HttpCore {
         find_fields: FieldFinder,
         limits: Limits,
     ) -> Result<Self, String> {
+        let shown = crate::redact::url(base_url);
         let base = url::Url::parse(base_url.trim_end_matches('/'))
-            .map_err(|e| format!("base_url `{base_url}` is not a URL: {e}"))?;
+            .map_err(|e| format!("base_url `{shown}` is not a URL: {e}"))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(format!(
-                "base_url `{base_url}` must start with http:// or https://"
+                "base_url `{shown}` must start with http:// or https://"
             ));
         }
         let mut headers = HeaderMap::new();
@@ -562,7 +563,7 @@ impl HttpCore {
             // body (the record it left) never arrived whole.
             Err(e) if status.is_success() => {
                 return Err(ApiError::BrokenOff {
-                    url: url.to_string(),
+                    url: crate::redact::url(url.as_str()).into_owned(),
                     message: body_break(&e),
                     status: status.as_u16(),
                 });
@@ -676,7 +677,10 @@ fn transport_error(endpoint: &str, e: &reqwest::Error) -> ApiError {
             text = format!("{text}: {s}");
             source = s.source();
         }
-        text
+        match e.url() {
+            Some(url) => crate::redact::in_message(&text, url.as_str()),
+            None => text,
+        }
     };
     ApiError::Transport {
         endpoint: endpoint.to_string(),

@@ -1,4 +1,6 @@
 //! The audit log, a view of the write journal: `render` prints journal entries for `referee audit`.
+//! What a server sent is printed safely (`text_safety`): control and format characters are shown as
+//! `⟨U+202E⟩` in the table and CSV and escaped in JSON, and no CSV cell starts a formula.
 //!
 //! Also the line format of the old log this view replaces, `audit.jsonl` (`Entry`): the journal
 //! imports those lines once (see `journal::from_audit_entry`); nothing writes them any more.
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::journal::{self, Journal, JournalError, Stored};
+use crate::text_safety::{csv_cell, escape_json, visible};
 
 pub const FILE_NAME: &str = "audit.jsonl";
 
@@ -165,11 +168,16 @@ pub fn to_json(stored: &Stored) -> Value {
     })
 }
 
+/// A value as one line of JSON, its hidden characters escaped.
+fn json_text(value: &Value) -> String {
+    escape_json(&value.to_string()).into_owned()
+}
+
 fn compact(map: &Map<String, Value>) -> String {
     if map.is_empty() {
         String::new()
     } else {
-        Value::Object(map.clone()).to_string()
+        json_text(&Value::Object(map.clone()))
     }
 }
 
@@ -197,7 +205,7 @@ fn columns(stored: &Stored, all_ids: bool) -> [String; 12] {
         if intent.detail.is_null() {
             String::new()
         } else {
-            intent.detail.to_string()
+            json_text(&intent.detail)
         },
     ]
     .into_iter()
@@ -229,19 +237,20 @@ pub fn render(entries: &[Stored], format: Format) -> Result<String, String> {
         Format::Json => {
             let all: Vec<Value> = entries.iter().map(to_json).collect();
             serde_json::to_string_pretty(&all)
-                .map(|s| s + "\n")
+                .map(|s| escape_json(&s).into_owned() + "\n")
                 .map_err(|e| e.to_string())
         }
         Format::Jsonl => Ok(entries
             .iter()
-            .map(|e| to_json(e).to_string() + "\n")
+            .map(|e| json_text(&to_json(e)) + "\n")
             .collect()),
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             writer.write_record(HEADER).map_err(|e| e.to_string())?;
             for entry in entries {
+                let cells = columns(entry, true);
                 writer
-                    .write_record(columns(entry, true))
+                    .write_record(cells.iter().map(|cell| csv_cell(cell).into_owned()))
                     .map_err(|e| e.to_string())?;
             }
             let bytes = writer.into_inner().map_err(|e| e.to_string())?;
@@ -252,13 +261,20 @@ pub fn render(entries: &[Stored], format: Format) -> Result<String, String> {
 }
 
 fn table(entries: &[Stored]) -> String {
-    let rows: Vec<[String; 12]> = entries.iter().map(|e| columns(e, false)).collect();
-    // A cell never spans lines in the table.
-    let one_line = |text: &str| text.replace(['\n', '\r', '\t'], " ");
+    // Hidden characters shown as `⟨U+…⟩`, so a cell never spans lines or moves the cursor either.
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            columns(e, false)
+                .iter()
+                .map(|cell| visible(cell).into_owned())
+                .collect()
+        })
+        .collect();
     let widths: Vec<usize> = (0..HEADER.len())
         .map(|i| {
             rows.iter()
-                .map(|r| one_line(&r[i]).chars().count())
+                .map(|r| r[i].chars().count())
                 .chain([HEADER[i].len()])
                 .max()
                 .unwrap_or(0)
@@ -268,7 +284,7 @@ fn table(entries: &[Stored]) -> String {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{:<w$}", one_line(c)))
+            .map(|(c, w)| format!("{c:<w$}"))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
@@ -276,7 +292,7 @@ fn table(entries: &[Stored]) -> String {
             + "\n"
     };
     std::iter::once(line(HEADER.iter().map(|h| h.to_string()).collect()))
-        .chain(rows.into_iter().map(|r| line(r.to_vec())))
+        .chain(rows.into_iter().map(line))
         .collect()
 }
 /// What `referee audit` can read in a data folder, and what got in the way. Reading never

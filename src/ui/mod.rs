@@ -1,4 +1,6 @@
-//! Rendering: a pure view of `State`. Nothing here changes state or does I/O.
+//! Rendering: a pure view of `State`. Nothing here changes state or does I/O. Every frame ends with
+//! `scrub`, so no control or format character from the data reaches the terminal, whichever
+//! component drew it.
 
 mod detail;
 mod form;
@@ -10,6 +12,7 @@ pub mod theme;
 mod triage;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout};
 
 use crate::app::State;
@@ -52,5 +55,17 @@ pub fn render(state: &State, frame: &mut Frame) {
     status_bar::render(state, frame, status);
     if let Some(overlay) = &state.overlay {
         overlay::render(state, overlay, frame);
+    }
+    scrub(frame.buffer_mut());
+}
+
+/// Takes every hidden character (`text_safety::is_hidden`) out of the drawn cells. ratatui drops a
+/// standalone control, but a zero-width format character rides along in the cell of the character
+/// before it (tables, titles), and from there would reach the terminal.
+fn scrub(buffer: &mut Buffer) {
+    for cell in &mut buffer.content {
+        if let std::borrow::Cow::Owned(clean) = crate::text_safety::strip(cell.symbol()) {
+            cell.set_symbol(if clean.is_empty() { " " } else { &clean });
+        }
     }
 }

@@ -54,6 +54,7 @@ impl<B: Backend> App<B> {
             },
             journal,
             batch_wait: crate::effects::BATCH_POLL_LIMIT,
+            unrecorded: Default::default(),
         });
         App {
             state,

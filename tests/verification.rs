@@ -973,3 +973,52 @@ async fn a_metadata_conflict_fits_80_by_24_with_one_row_per_key_and_the_keys_vis
         .unwrap();
     assert!(metadata.text().contains("poster"), "theirs is taken");
 }
+
+#[tokio::test]
+async fn an_outcome_the_journal_cannot_record_is_said_in_red_and_recorded_later() {
+    let sb = sandbox_tuned(30, 10_000, MetadataMode::Merge, |c| {
+        c.write_delay = Duration::from_millis(500)
+    })
+    .await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut app, journal) = journaled(&base, &logs);
+    loaded(&mut app).await;
+    let converted: Vec<String> = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("status") == "converted")
+        .map(|r| r.id.clone())
+        .take(2)
+        .collect();
+    let db = rusqlite::Connection::open(logs.path().join("referee.db")).unwrap();
+    app.state.select(&converted[0]);
+    press(&mut app, KeyCode::Char('v'));
+    // The intent is journaled and the PUT is on its way; now the journal loses its outcome table.
+    db.execute_batch("ALTER TABLE outcomes RENAME TO outcomes_away")
+        .unwrap();
+    settle(&mut app).await;
+    // The journal's trouble comes right after the outcome.
+    assert!(app.step(Duration::from_secs(5)).await, "a second answer");
+    let said = app.state.message.clone().expect("a message");
+    assert_eq!(said.level, referee::app::state::Level::Error);
+    assert!(
+        said.text
+            .contains("reached the server but could not be recorded"),
+        "{}",
+        said.text
+    );
+    assert_eq!(
+        server_record(&base, &converted[0]).await["status"],
+        "verified"
+    );
+    // The journal comes back; the next write records both outcomes.
+    db.execute_batch("ALTER TABLE outcomes_away RENAME TO outcomes")
+        .unwrap();
+    app.state.clock.now += jiff::SignedDuration::from_secs(2);
+    app.state.select(&converted[1]);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    assert_eq!(count(&journal, "write", Verdict::Applied), 2);
+}

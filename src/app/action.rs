@@ -114,6 +114,10 @@ pub enum Action {
         req: RequestId,
         outcome: Outcome,
     },
+    /// The write just answered could not be recorded in the journal: said in red, at once.
+    Unrecorded {
+        message: String,
+    },
     /// What the journaled writes of an earlier run turned out to be.
     Reconciled {
         req: RequestId,

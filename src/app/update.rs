@@ -99,6 +99,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ReferralsPage { req, records, end } => page_arrived(state, req, records, end),
         Action::LookupPage { req, entries, end } => lookup_arrived(state, req, entries, end),
         Action::Written { req, outcome } => return flows::written(state, req, outcome),
+        Action::Unrecorded { message } => state.say(Level::Error, message),
         Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
         Action::Reconciled { req, result } => reconciled(state, req, result),
         Action::JournalLoaded { req, result } => command::journal_loaded(state, req, result),

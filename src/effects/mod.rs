@@ -44,6 +44,8 @@ pub struct Context {
     pub journal: Arc<Journal>,
     /// How long a backend batch action is followed before it is reported as still running.
     pub batch_wait: std::time::Duration,
+    /// Outcomes the journal could not record yet (entry, outcome), tried again with every write.
+    pub unrecorded: std::sync::Mutex<Vec<(i64, crate::store::journal::Recorded)>>,
 }
 
 type Answers = mpsc::UnboundedSender<Action>;
@@ -74,8 +76,11 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             let _ = tx.send(Action::Found { req, result });
         }
         Effect::Mutate { req, mutation, why } => {
-            let outcome = mutate(context, req, &mutation, why, &tx).await;
+            let (outcome, unrecorded) = mutate(context, req, &mutation, why, &tx).await;
             let _ = tx.send(Action::Written { req, outcome });
+            if let Some(message) = unrecorded {
+                let _ = tx.send(Action::Unrecorded { message });
+            }
         }
         Effect::LoadReasons { req } => {
             let reasons = context

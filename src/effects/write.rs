@@ -20,14 +20,15 @@ const BATCH_POLL_INTERVAL: Duration = Duration::from_millis(400);
 /// A batch still running after this long is reported as such, not waited for any more.
 pub const BATCH_POLL_LIMIT: Duration = Duration::from_secs(120);
 
-/// Journals, sends and decides one write.
+/// Journals, sends and decides one write. The second value, when there is one, says that the
+/// outcome could not be recorded in the journal (it is kept in memory and tried again).
 pub async fn mutate(
     context: &Context,
     req: RequestId,
     mutation: &Mutation,
     why: &str,
     tx: &Answers,
-) -> Outcome {
+) -> (Outcome, Option<String>) {
     let sent = crate::domain::clock::to_wire(jiff::Timestamp::now());
     let mutation = &mutation.stamped(context.schema, &sent);
     let entry = match context
@@ -38,22 +39,52 @@ pub async fn mutate(
         Err(error) => {
             // The write is not sent unrecorded: an admin must be able to see what was done.
             tracing::error!(%error, "could not journal a write; not sent");
-            return Outcome::Failed {
+            let outcome = Outcome::Failed {
                 message: format!("Not sent: the journal could not record it ({error})."),
             };
+            return (outcome, None);
         }
     };
     let outcome = match mutation {
         Mutation::Fields(write) => write_fields(context, write).await,
         Mutation::Action(action) => run_action(context, req, action, tx).await,
     };
-    if let Some(entry) = entry {
+    let unrecorded = entry.and_then(|entry| {
         let record = recorded_of(context, mutation, &outcome);
-        if let Err(error) = context.journal.record_outcome(entry, &record) {
-            tracing::error!(%error, entry, "could not journal a write's outcome");
+        record_outcome(context, entry, record).map(|error| {
+            let what = if outcome.landed() {
+                "reached the server but"
+            } else {
+                "was decided but its outcome"
+            };
+            format!(
+                "{} {what} could not be recorded in the journal ({error}). referee keeps the record in memory and tries again with the next write.",
+                mutation.label()
+            )
+        })
+    });
+    (outcome, unrecorded)
+}
+
+/// Records an outcome in the journal, first retrying those that could not be recorded before;
+/// one that cannot be recorded now is kept for the next try, and the error is returned.
+fn record_outcome(context: &Context, entry: i64, record: Recorded) -> Option<String> {
+    let mut waiting = context
+        .unrecorded
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    waiting.push((entry, record));
+    let mut last_error = None;
+    waiting.retain(|(entry, record)| match context.journal.record_outcome(*entry, record) {
+        Ok(()) => false,
+        Err(error) => {
+            tracing::error!(%error, entry, "could not journal a write's outcome; kept to retry");
+            last_error = Some(error.to_string());
+            true
         }
-    }
-    outcome
+    });
+    // Only this write's own failure is news: older ones were said when they happened.
+    last_error.filter(|_| waiting.iter().any(|(kept, _)| *kept == entry))
 }
 
 /// The conflict guard (a fresh GET compared with the base), the PUT, and a re-read when the answer

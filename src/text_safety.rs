@@ -12,7 +12,9 @@
 //!   order it is stored;
 //! - printed text (the audit table and CSV) shows each one as `⟨U+202E⟩` (`visible`);
 //! - JSON output escapes them (`escape_json`), which keeps every value exactly as it is;
-//! - a CSV cell that a spreadsheet would run as a formula gets a leading `'` (`csv_cell`).
+//! - a CSV cell that a spreadsheet would run as a formula gets a leading `'` (`csv_cell`);
+//! - a huge value is laid out only up to `SHOWN_CHARS` characters, with how much more there is
+//!   (`capped`), so a 20 MB name cannot make every redraw slow.
 //!
 //! Nothing here changes what is stored or sent: these are views.
 
@@ -23,6 +25,24 @@ use unicode_segmentation::UnicodeSegmentation;
 /// ZERO WIDTH JOINER: hidden, except inside one grapheme, where it joins an emoji sequence (👩‍💻)
 /// and taking it out would split one picture into several and shift the rest of the line.
 const ZWJ: char = '\u{200D}';
+
+/// Most characters of one value a view lays out (a list cell, a detail line, a title).
+pub const SHOWN_CHARS: usize = 2_000;
+
+/// `text` cut to `SHOWN_CHARS` characters, ending "… (N more)" when something was cut.
+pub fn capped(text: &str) -> Cow<'_, str> {
+    // Bytes bound characters from above: most values are short and never counted.
+    if text.len() <= SHOWN_CHARS {
+        return Cow::Borrowed(text);
+    }
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => {
+            let more = text[cut..].chars().count();
+            Cow::Owned(format!("{}… ({more} more)", &text[..cut]))
+        }
+    }
+}
 
 /// Whether `c` must not be written to a terminal as it is.
 pub fn is_hidden(c: char) -> bool {
@@ -299,5 +319,21 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(csv_cell(text), want, "{}", text.escape_unicode());
         }
+    }
+
+    #[test]
+    fn a_huge_value_is_cut_with_how_much_more_there_is() {
+        let short = "Ada Lovelace";
+        assert!(matches!(capped(short), Cow::Borrowed(_)));
+        let exact = "é".repeat(SHOWN_CHARS);
+        assert_eq!(capped(&exact), exact, "at the cap nothing is cut");
+        let huge = "é".repeat(SHOWN_CHARS + 5);
+        let shown = capped(&huge);
+        assert!(
+            shown.ends_with("… (5 more)"),
+            "{}",
+            &shown[shown.len() - 20..]
+        );
+        assert_eq!(shown.chars().filter(|c| *c == 'é').count(), SHOWN_CHARS);
     }
 }

@@ -122,11 +122,8 @@ impl Record {
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        if joined.is_empty() {
-            self.id.clone()
-        } else {
-            joined
-        }
+        let title = if joined.is_empty() { &self.id } else { &joined };
+        crate::text_safety::capped(title).into_owned()
     }
 }
 

@@ -51,7 +51,11 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
         if spec.kind == FieldKind::JsonObject && value.is_object() {
             lines.push(Line::from(label));
             let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
-            lines.extend(pretty.lines().map(|l| Line::from(format!("  {l}"))));
+            lines.extend(
+                pretty
+                    .lines()
+                    .map(|l| Line::from(format!("  {}", crate::text_safety::capped(l)))),
+            );
             continue;
         }
         let notes: Vec<String> = record
@@ -100,6 +104,33 @@ mod tests {
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect()
+    }
+
+    #[test]
+    fn a_huge_value_is_laid_out_cut_and_kept_whole() {
+        let state = State::sample();
+        let huge = "A".repeat(5_000_000);
+        let values = json!({"first_name": huge, "metadata": {"note": huge}});
+        let record = Record::new("ref_1", values.as_object().unwrap().clone());
+        let lines = text(&field_lines(&state, &record));
+        let longest = lines.iter().map(|l| l.chars().count()).max().unwrap();
+        assert!(longest < 2_100, "a line of {longest} characters");
+        let name = lines.iter().find(|l| l.starts_with("First name")).unwrap();
+        assert!(
+            name.ends_with("… (4998000 more)"),
+            "{}",
+            &name[name.len() - 30..]
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("more)") && l.contains("\"note\""))
+        );
+        assert_eq!(
+            record.text("first_name").len(),
+            5_000_000,
+            "what is stored is whole"
+        );
     }
 
     #[test]

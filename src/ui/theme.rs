@@ -129,7 +129,7 @@ pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -
     if let Value::Bool(flag) = value {
         return if *flag { "yes" } else { "no" }.into();
     }
-    let text = value_text(value);
+    let text = crate::text_safety::capped(&value_text(value)).into_owned();
     if text.is_empty() {
         return if room == Room::Detail {
             "—".into()

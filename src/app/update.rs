@@ -4,7 +4,7 @@
 use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
-use super::text::TextBuffer;
+use super::text::{TextBuffer, plural};
 use super::{command, dialogs, drafts, flows};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
@@ -99,8 +99,8 @@ fn stop_loading(state: &mut State) -> Vec<Effect> {
     state.load = LoadState::Stopped;
     state.list.follow = None;
     let stopped = format!(
-        "Loading stopped at {} referrals; r loads again.",
-        state.records.len()
+        "Loading stopped at {}; r loads again.",
+        plural(state.records.len(), "referral")
     );
     if state.loading() {
         // Names are still loading: the notes held for the end of loading follow when they end.

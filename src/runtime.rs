@@ -2,6 +2,7 @@
 //! Effects it returns run as tokio tasks, and the screen is drawn once per batch. Generic over the
 //! terminal backend and the input stream so tests drive the real loop on a `TestBackend`.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::api::Client;
 use crate::app::keymap::map_key;
-use crate::app::{Action, Effect, State, update};
+use crate::app::{Action, Effect, RequestId, State, update};
 use crate::domain::Clock;
 use crate::effects::{Context, Writer, perform};
 use crate::store::journal::Journal;
@@ -35,6 +36,9 @@ pub struct App<B: Backend> {
     /// The queue of draft effects and the one worker that performs them in order (started on
     /// the first draft effect).
     drafts: Option<(mpsc::UnboundedSender<Effect>, tokio::task::JoinHandle<()>)>,
+    /// The tasks loading referrals, by the request they answer, so `Effect::StopLoad` can end one
+    /// (finished ones are dropped when the next load starts).
+    loads: HashMap<RequestId, tokio::task::AbortHandle>,
 }
 
 impl<B: Backend> App<B> {
@@ -65,6 +69,7 @@ impl<B: Backend> App<B> {
             clock_zone,
             frozen_clock: false,
             drafts: None,
+            loads: HashMap::new(),
         }
     }
 
@@ -208,6 +213,17 @@ impl<B: Backend> App<B> {
     }
 
     fn run(&mut self, effect: Effect) {
+        let load = match effect {
+            Effect::StopLoad { req } => {
+                // Its request is dropped where it stands; its answers still queued are stale.
+                if let Some(task) = self.loads.remove(&req) {
+                    task.abort();
+                }
+                return;
+            }
+            Effect::LoadReferrals { req } => Some(req),
+            _ => None,
+        };
         let context = self.context.clone();
         let tx = self.tx.clone();
         if effect.is_draft() {
@@ -224,7 +240,11 @@ impl<B: Backend> App<B> {
             let _ = queue.send(effect);
             return;
         }
-        tokio::spawn(async move { perform(&context, effect, tx).await });
+        let task = tokio::spawn(async move { perform(&context, effect, tx).await });
+        if let Some(req) = load {
+            self.loads.retain(|_, task| !task.is_finished());
+            self.loads.insert(req, task.abort_handle());
+        }
     }
 }
 

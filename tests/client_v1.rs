@@ -239,7 +239,7 @@ async fn html_malformed_and_empty_answers_are_clear_errors() {
         Err(ApiError::Decode {
             endpoint, message, ..
         }) => {
-            assert_eq!(endpoint, "GET /referrals");
+            assert_eq!(endpoint, "GET /referrals page 1");
             assert!(message.contains("HTML"), "{message}");
         }
         other => panic!("{other:?}"),

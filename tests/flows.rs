@@ -305,3 +305,40 @@ async fn quitting_with_unsent_changes_asks_first() {
     press(&mut app, KeyCode::Char('q'));
     assert!(app.state.should_quit);
 }
+
+#[tokio::test]
+async fn esc_stops_a_load_the_server_never_answers() {
+    let silent = silent_server().await;
+    let mut app = app(&silent.v1_base_url(), KEY, 120, 20);
+    app.start();
+    let referrals = |h: &Heard| h.line.starts_with("GET /api/v1/referrals?");
+    assert!(silent.heard(|heard| heard.iter().any(referrals)).await);
+    app.draw().unwrap();
+    assert!(
+        screen_text(&app).contains("loading… 0 (Esc stops)"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.state.load, referee::app::state::LoadState::Stopped);
+    let text = screen_text(&app);
+    assert!(
+        text.contains("Loading stopped at 0 referrals; r loads again."),
+        "{text}"
+    );
+    // The request is dropped at once, not left to its 30 s timeout: its connection closes.
+    assert!(
+        silent
+            .heard(|heard| heard.iter().filter(|h| referrals(h)).all(|h| h.closed))
+            .await,
+        "the stopped load's request is still open"
+    );
+    press(&mut app, KeyCode::Char('r'));
+    assert!(
+        matches!(
+            app.state.load,
+            referee::app::state::LoadState::Loading { .. }
+        ),
+        "r loads again"
+    );
+}

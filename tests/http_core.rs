@@ -1,5 +1,6 @@
 //! The shared HTTP core through a client: waiting for a rate limit is not failing, 429s are waited
-//! out, lost answers are told apart from refusals, and what the core waits for is published.
+//! out, lost answers are told apart from refusals, a hung server or host is given up on in time,
+//! and what the core waits for is published.
 
 mod common;
 
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use referee::api::http::{HttpCore, Limits};
 use referee::api::vantio::{VantioClient, field_from_message};
-use referee::api::{ApiError, Client, NetStatus, Retry};
+use referee::api::{ApiError, Attempt, Client, NetStatus};
+use referee::domain::schema::RefKind;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{method, path};
@@ -31,10 +33,16 @@ fn verified() -> Map<String, Value> {
 
 /// A v1 client whose requests time out after `timeout`.
 fn client_with_timeout(base: &str, timeout: Duration) -> Client {
-    let limits = Limits {
-        request_timeout: timeout,
-        ..Limits::default()
-    };
+    client_with_limits(
+        base,
+        Limits {
+            request_timeout: timeout,
+            ..Limits::default()
+        },
+    )
+}
+
+fn client_with_limits(base: &str, limits: Limits) -> Client {
     let core = HttpCore::new(
         base,
         &SecretString::from(KEY.to_string()),
@@ -195,12 +203,13 @@ async fn a_429_on_a_v1_write_is_waited_out_and_sent_again() {
     let from_now = until.as_millisecond() - unix_ms();
     assert!((0..=1100).contains(&from_now), "{from_now} ms");
     assert_eq!(
-        waiting.retry,
-        Some(Retry {
+        waiting.requests,
+        [Attempt {
             endpoint: "PUT /referrals/ref_1".into(),
             attempt: 2,
-            of: 4
-        })
+            of: 4,
+            sent: None,
+        }]
     );
     let record = task.await.unwrap().unwrap();
     assert_eq!(record.id, "ref_1");
@@ -229,15 +238,14 @@ async fn a_retried_read_shows_its_attempt() {
     c.referrals_page(0).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let seen = seen.lock().unwrap();
-    let retries: Vec<_> = seen.iter().filter_map(|s| s.retry.clone()).collect();
-    assert_eq!(
-        retries,
-        [Retry {
-            endpoint: "GET /referrals".into(),
-            attempt: 2,
-            of: 3
-        }]
-    );
+    let mut retries: Vec<_> = seen
+        .iter()
+        .flat_map(|s| &s.requests)
+        .filter(|a| a.attempt > 1)
+        .map(|a| (a.endpoint.as_str(), a.attempt, a.of))
+        .collect();
+    retries.dedup();
+    assert_eq!(retries, [("GET /referrals page 1", 2, 3)]);
     assert!(seen.iter().all(|s| s.rate_wait_until.is_none()), "{seen:?}");
     assert_eq!(seen.last(), Some(&NetStatus::default()));
 }
@@ -483,4 +491,162 @@ async fn a_key_in_the_base_url_is_sent_but_never_shown() {
         refused.contains("token=***") && !refused.contains("sk_secret_9"),
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_shows_the_page_and_attempt_then_gives_up() {
+    let silent = silent_server().await;
+    let c = client_with_timeout(&silent.v1_base_url(), Duration::from_millis(300));
+    let mut status = c.net_status();
+    let load = {
+        let c = c.clone();
+        tokio::spawn(async move { c.referrals_page(2).await })
+    };
+    // While the second attempt is out, the console can say which page, since when and which try.
+    let second = tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| {
+            s.requests
+                .iter()
+                .any(|a| a.attempt == 2 && a.sent.is_some())
+        }),
+    )
+    .await
+    .expect("the second attempt is published")
+    .unwrap()
+    .clone();
+    let [attempt] = &second.requests[..] else {
+        panic!("one request under way: {second:?}");
+    };
+    assert_eq!(
+        (attempt.endpoint.as_str(), attempt.attempt, attempt.of),
+        ("GET /referrals page 3", 2, 3)
+    );
+    let sent = attempt.sent.unwrap();
+    assert!(sent <= jiff::Timestamp::now(), "{sent}");
+
+    let error = load.await.unwrap().unwrap_err();
+    match &error {
+        ApiError::Transport {
+            endpoint,
+            message,
+            sent: true,
+        } => {
+            assert_eq!(endpoint, "GET /referrals page 3");
+            assert!(message.contains("timed out"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        silent
+            .heard(|heard| heard.len() == 3 && heard.iter().all(|h| h.closed))
+            .await,
+        "three attempts, each given up"
+    );
+    assert_eq!(*c.net_status().borrow(), NetStatus::default(), "cleared");
+}
+
+#[test]
+fn a_host_that_never_answers_is_given_up_on_long_before_the_request_timeout() {
+    let limits = Limits::default();
+    assert_eq!(limits.connect_timeout, Duration::from_secs(5));
+    assert_eq!(limits.request_timeout, Duration::from_secs(30));
+}
+
+/// Linux only: it drops connection attempts to a listener whose queue is full without a word, as
+/// a blackholed host does, so the connect timeout can be seen to end the request offline.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_connect_timeout_ends_a_connection_that_is_never_accepted() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    loop {
+        let connect = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(Duration::from_millis(300), connect).await {
+            Ok(stream) => queued.push(stream.unwrap()),
+            Err(_) => break,
+        }
+        assert!(queued.len() < 64, "the listener's queue never filled");
+    }
+    let c = client_with_limits(
+        &format!("http://{addr}/api/v1"),
+        Limits {
+            connect_timeout: Duration::from_millis(200),
+            request_timeout: Duration::from_secs(20),
+            ..Limits::default()
+        },
+    );
+    let started = Instant::now();
+    let error = c.update("ref_1", &verified()).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the connect timeout ended it, not the request timeout"
+    );
+    match &error {
+        ApiError::Transport {
+            message,
+            sent: false,
+            ..
+        } => assert_eq!(message, "could not connect in time"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!error.outcome_unknown(), "nothing reached the server");
+}
+
+#[tokio::test]
+async fn loads_and_lookups_held_by_a_used_up_window_say_until_when() {
+    let server = MockServer::start().await;
+    let reset = jiff::Timestamp::now().as_second() + 2;
+    let used_up = |body: Value| {
+        ResponseTemplate::new(200)
+            .set_body_json(body)
+            .insert_header("X-RateLimit-Limit", "10")
+            .insert_header("X-RateLimit-Remaining", "0")
+            .insert_header("X-RateLimit-Reset", reset.to_string())
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(used_up(json!({"referrals": [referral("ref_1")]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(used_up(json!({"users": []})))
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/api/v1", server.uri()), KEY);
+    c.referrals_page(0).await.unwrap();
+    // The window is used up: the next page and the names wait for it, and say so.
+    let mut status = c.net_status();
+    let (page, names, ()) = futures::join!(
+        c.referrals_page(1),
+        c.lookup_page(RefKind::User, 0),
+        async {
+            let held = tokio::time::timeout(
+                Duration::from_secs(2),
+                status.wait_for(|s| s.rate_wait_until.is_some() && s.requests.len() == 2),
+            )
+            .await
+            .expect("the wait is published")
+            .unwrap()
+            .clone();
+            let until = held.rate_wait_until.unwrap().as_second();
+            assert!((reset..=reset + 1).contains(&until), "{until} for {reset}");
+            let waiting: Vec<_> = held
+                .requests
+                .iter()
+                .map(|a| (a.endpoint.as_str(), a.sent))
+                .collect();
+            assert_eq!(
+                waiting,
+                [("GET /referrals page 2", None), ("GET /users page 1", None)]
+            );
+        }
+    );
+    page.unwrap();
+    names.unwrap();
+    assert_eq!(*c.net_status().borrow(), NetStatus::default(), "cleared");
 }

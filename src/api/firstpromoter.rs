@@ -271,7 +271,10 @@ impl FirstPromoterClient {
 
     /// Page `index` (from 0): the end is an empty page.
     pub async fn referrals_page(&self, index: usize) -> PageResult<Record> {
-        let rows: Rows<Referral> = self.http.get(&["referrals"], &page_query(index)).await?;
+        let rows: Rows<Referral> = self
+            .http
+            .get_page(&["referrals"], &page_query(index), index)
+            .await?;
         let last = rows.sent == 0;
         Ok(rows.page(last, Record::from))
     }
@@ -330,7 +333,7 @@ impl FirstPromoterClient {
     pub async fn promoter_campaigns_page(&self, index: usize) -> PageResult<(String, String)> {
         let rows: Rows<PromoterCampaign> = self
             .http
-            .get(&["promoter_campaigns"], &page_query(index))
+            .get_page(&["promoter_campaigns"], &page_query(index), index)
             .await?;
         let last = rows.sent == 0;
         Ok(rows.page(last, promoter_campaign_name))

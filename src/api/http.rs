@@ -4,8 +4,10 @@
 //!
 //! Waiting is not failing: pacing (the `Pacer` and the rate-limit `Budget`) happens before a request
 //! is sent and never holds a lock while it sleeps; a request's timeout starts when it is sent; an
-//! answer that has arrived is read at once and always used. What the core is waiting for is
-//! published as a `NetStatus` so the console can say it.
+//! answer that has arrived is read at once and always used; connecting has a short timeout of its
+//! own, so a host that does not answer at all is given up on in seconds. What the core is waiting
+//! for (a rate limit, each request under way and its attempt) is published as a `NetStatus` so the
+//! console can say it.
 
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +23,9 @@ use tokio::time::Instant;
 
 use super::error::ApiError;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long making the connection may take, by default: a host that does not answer at all is
+/// given up on in seconds, not after the whole request timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request may take from when it is sent until its answer has been read, by default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -52,6 +56,8 @@ pub struct Limits {
     /// From when a request is sent until its answer has been read. Waits for pacing or a rate
     /// limit happen before sending and never count against it.
     pub request_timeout: Duration,
+    /// How long making the connection may take (part of the request timeout, and never longer).
+    pub connect_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -60,6 +66,7 @@ impl Default for Limits {
             per_minute: None,
             wait_on_429: false,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }
@@ -69,19 +76,23 @@ impl Default for Limits {
 pub struct NetStatus {
     /// Requests are held until this wall-clock time for the server's rate limit.
     pub rate_wait_until: Option<jiff::Timestamp>,
-    /// The latest retried request, while it is being retried.
-    pub retry: Option<Retry>,
+    /// Every request under way, oldest first, from when it is asked for until it ends.
+    pub requests: Vec<Attempt>,
 }
 
-/// A request being sent again.
+/// A request under way: which attempt at it this is, and whether it has been sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retry {
-    /// Method and path, e.g. "GET /referrals/ref_1".
+pub struct Attempt {
+    /// Method and path, and the page for a listing: "GET /referrals/ref_1", "GET /referrals page 3".
     pub endpoint: String,
     /// Which attempt this is: 2 is the first retry.
     pub attempt: u32,
-    /// Out of how many attempts at most.
+    /// Out of how many attempts at most: while it is out, should it get no answer (a read is tried
+    /// again, a write is not); while it waits out a 429, should the server keep refusing.
     pub of: u32,
+    /// When this attempt was sent; None while it waits to be sent (its turn, or the pause before
+    /// it is tried again).
+    pub sent: Option<jiff::Timestamp>,
 }
 
 /// Spaces requests evenly so a per-minute limit is never reached.
@@ -224,15 +235,31 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The `NetStatus` channel, and how many waits hold `rate_wait_until` up.
+/// The `NetStatus` channel, how many waits hold `rate_wait_until` up, and the requests under way.
 struct Status {
     tx: watch::Sender<NetStatus>,
     /// Waits in progress; `rate_wait_until` is cleared when the last one ends.
     waits: Mutex<u32>,
+    underway: Mutex<Underway>,
+}
+
+/// The requests under way, each under a number that tells it apart from the others.
+#[derive(Default)]
+struct Underway {
+    /// The number the next request gets; numbers only grow, so `requests` stays oldest first.
+    next: u64,
+    requests: Vec<(u64, Attempt)>,
 }
 
 /// One published rate-limit wait; ending it (or dropping it) clears the status when it was the last.
 struct Waiting<'a>(&'a Status);
+
+/// A request listed in `NetStatus::requests` until it ends, or is dropped halfway (its task
+/// stopped).
+struct Tracked<'a> {
+    status: &'a Status,
+    number: u64,
+}
 
 impl Status {
     fn hold_until(&self, until: jiff::Timestamp) -> Waiting<'_> {
@@ -248,19 +275,71 @@ impl Status {
         Waiting(self)
     }
 
-    fn retrying(&self, retry: Retry) {
-        self.tx.send_modify(|s| s.retry = Some(retry));
+    /// Lists a request, not sent yet, from now until the returned guard is dropped.
+    fn track(&self, endpoint: String) -> Tracked<'_> {
+        let mut underway = lock(&self.underway);
+        let number = underway.next;
+        underway.next += 1;
+        let first = Attempt {
+            endpoint,
+            attempt: 1,
+            of: 1,
+            sent: None,
+        };
+        underway.requests.push((number, first));
+        self.publish(&underway);
+        Tracked {
+            status: self,
+            number,
+        }
     }
 
-    /// The request `retry` was about ended: clear it unless a later retry replaced it.
-    fn retry_ended(&self, retry: &Retry) {
+    /// Tells the console the requests under way, if they changed.
+    fn publish(&self, underway: &Underway) {
+        let requests: Vec<Attempt> = underway.requests.iter().map(|(_, a)| a.clone()).collect();
         self.tx.send_if_modified(|s| {
-            if s.retry.as_ref() != Some(retry) {
+            if s.requests == requests {
                 return false;
             }
-            s.retry = None;
+            s.requests = requests;
             true
         });
+    }
+}
+
+impl Tracked<'_> {
+    fn change(&self, change: impl FnOnce(&mut Attempt)) {
+        let mut underway = lock(&self.status.underway);
+        if let Some((_, attempt)) = underway
+            .requests
+            .iter_mut()
+            .find(|(n, _)| *n == self.number)
+        {
+            change(attempt);
+        }
+        self.status.publish(&underway);
+    }
+
+    /// Attempt `attempt` of at most `of` waits to be sent.
+    fn waiting(&self, attempt: u32, of: u32) {
+        self.change(|a| {
+            a.attempt = attempt;
+            a.of = of;
+            a.sent = None;
+        });
+    }
+
+    /// The attempt has just been sent.
+    fn sent(&self) {
+        self.change(|a| a.sent = Some(jiff::Timestamp::now()));
+    }
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        let mut underway = lock(&self.status.underway);
+        underway.requests.retain(|(n, _)| *n != self.number);
+        self.status.publish(&underway);
     }
 }
 
@@ -359,7 +438,7 @@ impl HttpCore {
         }
         let client = reqwest::Client::builder()
             .default_headers(headers)
-            .connect_timeout(CONNECT_TIMEOUT.min(limits.request_timeout))
+            .connect_timeout(limits.connect_timeout.min(limits.request_timeout))
             .user_agent(concat!("referee/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not set up HTTP: {e}"))?;
@@ -378,12 +457,13 @@ impl HttpCore {
                 status: Status {
                     tx: watch::channel(NetStatus::default()).0,
                     waits: Mutex::new(0),
+                    underway: Mutex::default(),
                 },
             }),
         })
     }
 
-    /// What this core is waiting for: a rate-limit wait, a retried request. Cleared when it ends.
+    /// What this core is waiting for: a rate-limit wait, the requests under way, as they change.
     pub fn net_status(&self) -> watch::Receiver<NetStatus> {
         self.shared.status.tx.subscribe()
     }
@@ -406,7 +486,21 @@ impl HttpCore {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
-        self.send(Method::GET, segments, query, None).await
+        let endpoint = endpoint(&Method::GET, segments);
+        self.send(Method::GET, endpoint, segments, query, None)
+            .await
+    }
+
+    /// Page `index` (from 0) of a listing; shown and reported as "GET /referrals page 3".
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+        index: usize,
+    ) -> Result<T, ApiError> {
+        let endpoint = format!("{} page {}", endpoint(&Method::GET, segments), index + 1);
+        self.send(Method::GET, endpoint, segments, query, None)
+            .await
     }
 
     pub async fn post<T: DeserializeOwned>(
@@ -414,7 +508,9 @@ impl HttpCore {
         segments: &[&str],
         body: &Value,
     ) -> Result<T, ApiError> {
-        self.send(Method::POST, segments, &[], Some(body)).await
+        let endpoint = endpoint(&Method::POST, segments);
+        self.send(Method::POST, endpoint, segments, &[], Some(body))
+            .await
     }
 
     pub async fn put<T: DeserializeOwned>(
@@ -422,7 +518,9 @@ impl HttpCore {
         segments: &[&str],
         body: &Value,
     ) -> Result<T, ApiError> {
-        self.send(Method::PUT, segments, &[], Some(body)).await
+        let endpoint = endpoint(&Method::PUT, segments);
+        self.send(Method::PUT, endpoint, segments, &[], Some(body))
+            .await
     }
 
     /// Sleeps for `wait`, telling the console that requests are held for the rate limit.
@@ -469,19 +567,29 @@ impl HttpCore {
 
     /// Sends with pacing and retries: reads are retried after passing failures; any request is
     /// sent again after a 429 (the server applied nothing) when it is known how long to wait.
+    /// The request is listed in the `NetStatus` while it is under way.
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
+        endpoint: String,
         segments: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
-        let endpoint = format!("{method} /{}", segments.join("/"));
+        // Reads are tried again after a passing failure (no answer, 5xx); writes are not: they
+        // may have landed.
+        let retry_limit = if method == Method::GET {
+            READ_RETRIES
+        } else {
+            0
+        };
+        let request = self.shared.status.track(endpoint.clone());
         let (mut read_retries, mut rate_retries) = (0, 0);
-        let mut shown: Option<Retry> = None;
-        let result = loop {
+        loop {
+            let attempt = 1 + read_retries + rate_retries;
+            request.waiting(attempt, attempt + retry_limit - read_retries);
             let result = self
-                .send_once(&endpoint, method.clone(), segments, query, body)
+                .send_once(&request, &endpoint, method.clone(), segments, query, body)
                 .await;
             let (wait, left) = match &result {
                 Err(ApiError::RateLimited { retry_after }) if rate_retries < RATE_LIMIT_RETRIES => {
@@ -491,28 +599,22 @@ impl HttpCore {
                             rate_retries += 1;
                             (wait, RATE_LIMIT_RETRIES - rate_retries)
                         }
-                        _ => break result,
+                        _ => return result,
                     }
                 }
                 Err(
                     ApiError::Server { .. }
                     | ApiError::Transport { .. }
                     | ApiError::BrokenOff { .. },
-                ) if method == Method::GET && read_retries < READ_RETRIES => {
+                ) if read_retries < retry_limit => {
                     read_retries += 1;
-                    (READ_BACKOFF * read_retries, READ_RETRIES - read_retries)
+                    (READ_BACKOFF * read_retries, retry_limit - read_retries)
                 }
-                _ => break result,
+                _ => return result,
             };
-            let attempt = 1 + read_retries + rate_retries;
-            let retry = Retry {
-                endpoint: endpoint.clone(),
-                attempt,
-                of: attempt + left,
-            };
-            tracing::info!(?wait, attempt, "retrying {endpoint}");
-            self.shared.status.retrying(retry.clone());
-            shown = Some(retry);
+            let next = 1 + read_retries + rate_retries;
+            tracing::info!(?wait, attempt = next, "retrying {endpoint}");
+            request.waiting(next, next + left);
             if matches!(result, Err(ApiError::RateLimited { .. })) {
                 // Every other request would be refused too: hold them all, then try again.
                 self.shared
@@ -522,17 +624,14 @@ impl HttpCore {
             } else {
                 tokio::time::sleep(wait).await;
             }
-        };
-        if let Some(retry) = shown {
-            self.shared.status.retry_ended(&retry);
         }
-        result
     }
 
     /// One attempt: waits for its turn, sends, reads the whole answer within the request timeout,
     /// and only then does the (never waiting) bookkeeping.
     async fn send_once<T: DeserializeOwned>(
         &self,
+        tracked: &Tracked<'_>,
         endpoint: &str,
         method: Method,
         segments: &[&str],
@@ -551,6 +650,7 @@ impl HttpCore {
         }
         let transport = |e: reqwest::Error| transport_error(endpoint, &e);
         // The timeout starts here, when the request is sent.
+        tracked.sent();
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -687,6 +787,11 @@ fn transport_error(endpoint: &str, e: &reqwest::Error) -> ApiError {
         message,
         sent,
     }
+}
+
+/// "GET /referrals/ref_1": how a request is named in the status bar, errors and the log.
+fn endpoint(method: &Method, segments: &[&str]) -> String {
+    format!("{method} /{}", segments.join("/"))
 }
 
 fn encode_segment(segment: &str) -> String {

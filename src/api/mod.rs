@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 pub use error::ApiError;
 pub use firstpromoter::{Batch, BatchAction};
-pub use http::{NetStatus, Retry};
+pub use http::{Attempt, NetStatus};
 
 use crate::domain::Record;
 use crate::domain::schema::{RefKind, Schema, V1_SCHEMA, V2_SCHEMA};

@@ -140,7 +140,7 @@ impl VantioClient {
     pub async fn referrals_page(&self, index: usize) -> PageResult<Record> {
         let list: ReferralList = self
             .http
-            .get(&["referrals"], &page_query(index * PAGE_SIZE))
+            .get_page(&["referrals"], &page_query(index * PAGE_SIZE), index)
             .await?;
         let last = is_last(list.referrals.sent);
         Ok(list.referrals.page(last, Record::from))
@@ -161,7 +161,7 @@ impl VantioClient {
     pub async fn users_page(&self, index: usize) -> PageResult<(String, String)> {
         let list: UserList = self
             .http
-            .get(&["users"], &page_query(index * PAGE_SIZE))
+            .get_page(&["users"], &page_query(index * PAGE_SIZE), index)
             .await?;
         let last = is_last(list.users.sent);
         Ok(list
@@ -173,7 +173,7 @@ impl VantioClient {
     pub async fn impressions_page(&self, index: usize) -> PageResult<(String, String)> {
         let list: ImpressionList = self
             .http
-            .get(&["impressions"], &page_query(index * PAGE_SIZE))
+            .get_page(&["impressions"], &page_query(index * PAGE_SIZE), index)
             .await?;
         let last = is_last(list.impressions.sent);
         Ok(list

@@ -47,6 +47,8 @@ pub enum Action {
     FilterDone,
     FilterClear,
     Reload,
+    /// Esc in the list while referrals load: stop loading and keep what has arrived.
+    StopLoad,
     Edit,
     Quick(QuickKey),
     Help,
@@ -161,6 +163,9 @@ pub enum Action {
 pub enum Effect {
     /// Page through every referral, answering with one `ReferralsPage` per page.
     LoadReferrals { req: RequestId },
+    /// Stop the load answering `req` (the runner ends its task); answers already on their way for
+    /// it are dropped as stale.
+    StopLoad { req: RequestId },
     /// Page through a kind of referenced resource, answering with `LookupPage`s.
     LoadLookup { req: RequestId, kind: RefKind },
     /// Journal the write, send it (after the conflict guard for a guarded field write), decide its

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Motion, QuickKey};
 use super::form::FieldInput;
-use super::state::{Overlay, Question, State};
+use super::state::{LoadState, Overlay, Question, State};
 use super::text::TextEdit;
 
 pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
@@ -92,6 +92,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         // Any other Ctrl- or Alt-letter is not the plain letter's action (Ctrl-v must not verify).
         KeyCode::Char(_) if ctrl || alt => return None,
         KeyCode::Enter => Action::OpenDetail,
+        KeyCode::Esc if matches!(state.load, LoadState::Loading { .. }) => Action::StopLoad,
         KeyCode::Esc => Action::Back,
         KeyCode::Tab | KeyCode::BackTab => Action::SwitchPane,
         KeyCode::Char('/') => Action::FilterStart,
@@ -275,6 +276,24 @@ mod tests {
             map_key(&state, key('2', KeyModifiers::ALT)),
             None,
             "no second reason"
+        );
+    }
+
+    #[test]
+    fn esc_in_the_list_stops_a_load_and_otherwise_goes_back() {
+        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        let mut list = state();
+        assert_eq!(map_key(&list, esc), Some(Action::Back));
+        list.load = LoadState::Loading {
+            req: crate::app::RequestId(1),
+            loaded: 0,
+        };
+        assert_eq!(map_key(&list, esc), Some(Action::StopLoad));
+        list.list.filtering = true;
+        assert_eq!(
+            map_key(&list, esc),
+            Some(Action::FilterClear),
+            "the filter line has the keyboard"
         );
     }
 }

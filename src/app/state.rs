@@ -27,8 +27,13 @@ pub struct Session {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadState {
-    Loading { req: RequestId, loaded: usize },
+    Loading {
+        req: RequestId,
+        loaded: usize,
+    },
     Loaded,
+    /// The admin stopped the load (Esc): the list holds what had arrived by then.
+    Stopped,
     Failed(String),
 }
 

@@ -4,7 +4,7 @@
 use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
-use super::text::TextBuffer;
+use super::text::{TextBuffer, plural};
 use super::{command, dialogs, drafts, flows};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
@@ -74,11 +74,42 @@ fn reconciled(
     state.say_after_load(level, note);
 }
 
+/// Starts loading referrals afresh, stopping a load still under way.
 fn load_referrals(state: &mut State) -> Vec<Effect> {
+    let mut effects: Vec<Effect> = state
+        .pending
+        .iter()
+        .filter(|(_, p)| **p == Pending::Load)
+        .map(|(req, _)| Effect::StopLoad { req: *req })
+        .collect();
     state.pending.retain(|_, p| *p != Pending::Load);
     let req = state.request(Pending::Load);
     state.load = LoadState::Loading { req, loaded: 0 };
-    vec![Effect::LoadReferrals { req }]
+    effects.push(Effect::LoadReferrals { req });
+    effects
+}
+
+/// Esc while referrals load: the load stops, what has arrived stays, and late pages are dropped
+/// (`page_arrived` takes pages only while `Loading` this request).
+fn stop_loading(state: &mut State) -> Vec<Effect> {
+    let LoadState::Loading { req, .. } = state.load else {
+        return Vec::new();
+    };
+    state.pending.remove(&req);
+    state.load = LoadState::Stopped;
+    state.list.follow = None;
+    let stopped = format!(
+        "Loading stopped at {}; r loads again.",
+        plural(state.records.len(), "referral")
+    );
+    if state.loading() {
+        // Names are still loading: the notes held for the end of loading follow when they end.
+        state.say(Level::Info, stopped);
+    } else {
+        state.held_notes.insert(0, (Level::Info, stopped));
+        state.release_held_notes();
+    }
+    vec![Effect::StopLoad { req }]
 }
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -222,6 +253,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.say(Level::Info, "Reloading…");
             return load_referrals(state);
         }
+        Action::StopLoad => return stop_loading(state),
         Action::Edit => match state.selected_record() {
             Some(record) => {
                 state.form = Some(Form::open(state.schema, record));
@@ -759,5 +791,80 @@ mod tests {
             "{text}"
         );
         assert_eq!(level, Some(Level::Error));
+    }
+
+    #[test]
+    fn esc_while_loading_keeps_what_arrived_and_drops_what_comes_later() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        let page = |records, end| Action::ReferralsPage {
+            req: load,
+            records,
+            end,
+        };
+        update(
+            &mut state,
+            page(vec![record("ref_1"), record("ref_2")], None),
+        );
+        let effects = update(&mut state, Action::StopLoad);
+        assert_eq!(effects, [Effect::StopLoad { req: load }]);
+        assert_eq!(state.load, LoadState::Stopped);
+        assert!(!state.pending.contains_key(&load));
+        assert!(state.pending.contains_key(&users), "names go on loading");
+        let stopped = (
+            "Loading stopped at 2 referrals; r loads again.".to_string(),
+            Some(Level::Info),
+        );
+        assert_eq!(message(&state), stopped);
+
+        // Answers already on their way for the stopped load change nothing.
+        update(
+            &mut state,
+            page(vec![record("ref_3")], Some(PagingReport::default())),
+        );
+        let error = ApiError::Server {
+            status: 503,
+            message: "late".into(),
+        };
+        update(&mut state, Action::RequestFailed { req: load, error });
+        let ids: Vec<&str> = state.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["ref_1", "ref_2"]);
+        assert_eq!(state.list.visible.len(), 2);
+        assert_eq!(state.load, LoadState::Stopped);
+        assert_eq!(message(&state), stopped);
+        assert!(
+            update(&mut state, Action::StopLoad).is_empty(),
+            "nothing is left to stop"
+        );
+
+        // r loads again; a reload while loading stops the load it replaces.
+        let first = update(&mut state, Action::Reload);
+        let [Effect::LoadReferrals { req: again }] = first[..] else {
+            panic!("a reload loads: {first:?}");
+        };
+        let second = update(&mut state, Action::Reload);
+        assert!(
+            matches!(second[..], [Effect::StopLoad { req }, Effect::LoadReferrals { .. }] if req == again),
+            "{second:?}"
+        );
+    }
+
+    #[test]
+    fn a_stop_when_nothing_else_loads_says_the_notes_held_for_the_end_of_loading() {
+        let mut state = State::sample();
+        let Some(Effect::LoadReferrals { .. }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        state.say_after_load(Level::Error, "1 write from the last run: 1 unknown.".into());
+        update(&mut state, Action::StopLoad);
+        assert_eq!(
+            message(&state),
+            (
+                "Loading stopped at 0 referrals; r loads again. 1 write from the last run: 1 unknown."
+                    .to_string(),
+                Some(Level::Error)
+            )
+        );
+        assert!(state.held_notes.is_empty());
     }
 }

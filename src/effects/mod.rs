@@ -71,6 +71,8 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
         }
+        // The runtime stops the load's task itself (`runtime::App::run`); nothing to do here.
+        Effect::StopLoad { .. } => {}
         Effect::Find { req, by, value } => {
             let result = client.find(&by, &value).await;
             let _ = tx.send(Action::Found { req, result });

@@ -1,4 +1,6 @@
-//! The bottom line: profile and backend, what is loaded, requests in flight, and the last message.
+//! The bottom line: profile and backend, what is loaded, requests in flight, what the network is
+//! waiting for (a rate limit and until when, a request with no answer yet and which attempt it is
+//! on), and the last message.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,10 +11,15 @@ use ratatui::widgets::{LineGauge, Paragraph, Wrap};
 use crate::app::bulk::Bulk;
 
 use super::theme;
+use crate::api::{Attempt, NetStatus};
 use crate::app::State;
 use crate::app::state::LoadState;
+use crate::domain::Clock;
 
 const SPINNER: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/// A request without an answer for this long is named, with how long it has waited.
+const SLOW_ANSWER: jiff::SignedDuration = jiff::SignedDuration::from_secs(2);
 
 /// Most lines the bar takes, so a long message never hides the screen.
 const MAX_LINES: u16 = 3;
@@ -41,8 +48,14 @@ fn line(state: &State) -> Line<'static> {
         Span::raw(" "),
     ];
     match &state.load {
-        LoadState::Loading { loaded, .. } => spans.push(Span::raw(format!("loading… {loaded} "))),
+        LoadState::Loading { loaded, .. } => {
+            spans.push(Span::raw(format!("loading… {loaded} (Esc stops) ")))
+        }
         LoadState::Loaded => spans.push(Span::raw(format!("{} loaded ", state.records.len()))),
+        LoadState::Stopped => spans.push(Span::raw(format!(
+            "{} loaded (stopped) ",
+            state.records.len()
+        ))),
         LoadState::Failed(_) => spans.push(Span::styled("load failed ", theme::error())),
     }
     if state.busy() {
@@ -53,19 +66,9 @@ fn line(state: &State) -> Line<'static> {
             state.pending.len() + state.writes.count()
         )));
     }
-    if let Some(until) = state.net.rate_wait_until.filter(|u| *u > state.clock.now) {
-        let seconds = state.clock.now.duration_until(until).as_secs_f64().ceil();
+    for words in net_text(&state.net, &state.clock) {
         spans.push(Span::styled(
-            format!("rate limit: next request in {seconds} s "),
-            theme::level_style(crate::app::state::Level::Info).fg(Color::Yellow),
-        ));
-    }
-    if let Some(retry) = &state.net.retry {
-        spans.push(Span::styled(
-            format!(
-                "{}: attempt {} of {} ",
-                retry.endpoint, retry.attempt, retry.of
-            ),
+            format!("{words} "),
             theme::level_style(crate::app::state::Level::Info).fg(Color::Yellow),
         ));
     }
@@ -95,6 +98,43 @@ fn line(state: &State) -> Line<'static> {
     Line::from(spans)
 }
 
+/// What the network is waiting for, in words: the rate-limit wait and when it ends, then the
+/// request longest without an answer (or, when none is slow, one being tried again).
+fn net_text(net: &NetStatus, clock: &Clock) -> Vec<String> {
+    let mut words = Vec::new();
+    if let Some(until) = net.rate_wait_until.filter(|u| *u > clock.now) {
+        let seconds = clock.now.duration_until(until).as_secs_f64().ceil();
+        let whole = jiff::TimestampRound::new()
+            .smallest(jiff::Unit::Second)
+            .mode(jiff::RoundMode::Ceil);
+        let at = until.round(whole).unwrap_or(until);
+        let at = at.to_zoned(clock.tz.clone()).strftime("%H:%M:%S");
+        words.push(format!("rate limit: next request in {seconds} s (at {at})"));
+    }
+    let slowest = net
+        .requests
+        .iter()
+        .filter_map(|r| Some((r, clock.now.duration_since(r.sent?))))
+        .filter(|(_, waited)| *waited >= SLOW_ANSWER)
+        .max_by_key(|(_, waited)| *waited);
+    if let Some((request, waited)) = slowest {
+        let mut text = format!("{}: no answer for {} s", request.endpoint, waited.as_secs());
+        // A write is sent once: there is no attempt to count.
+        if request.of > 1 {
+            text = format!("{text}, {}", attempt(request));
+        }
+        words.push(text);
+    } else if let Some(retried) = net.requests.iter().find(|r| r.attempt > 1) {
+        words.push(format!("{}: {}", retried.endpoint, attempt(retried)));
+    }
+    words
+}
+
+/// "attempt 2/3".
+fn attempt(request: &Attempt) -> String {
+    format!("attempt {}/{}", request.attempt, request.of)
+}
+
 /// The bulk progress bar: done and failed out of the total, and how to retry.
 pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
     let failed = bulk.failed().len();
@@ -117,8 +157,10 @@ pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
 
 #[cfg(test)]
 mod tests {
+    use jiff::SignedDuration;
+
     use super::*;
-    use crate::api::{NetStatus, Retry};
+    use crate::app::action::RequestId;
 
     fn text(state: &State) -> String {
         line(state)
@@ -129,31 +171,110 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_limit_wait_counts_down_and_a_retry_names_its_attempt() {
+    fn what_the_network_waits_for_is_said_with_the_request_its_attempt_and_the_end() {
+        let clock = State::sample().clock;
+        let now = clock.now;
+        let ago = |seconds| Some(now - SignedDuration::from_secs(seconds));
+        let request = |endpoint: &str, attempt, of, sent| Attempt {
+            endpoint: endpoint.into(),
+            attempt,
+            of,
+            sent,
+        };
+        let under_way = |requests| NetStatus {
+            rate_wait_until: None,
+            requests,
+        };
+        let rate_wait = |millis, requests| NetStatus {
+            rate_wait_until: Some(now + SignedDuration::from_millis(millis)),
+            requests,
+        };
+        let cases = [
+            ("nothing under way", NetStatus::default(), vec![]),
+            (
+                "an answer on its way for a second is not worth a word",
+                under_way(vec![request("GET /referrals page 1", 1, 3, ago(1))]),
+                vec![],
+            ),
+            (
+                "a slow page says which page, how long and which attempt",
+                under_way(vec![request("GET /referrals page 3", 2, 3, ago(12))]),
+                vec!["GET /referrals page 3: no answer for 12 s, attempt 2/3"],
+            ),
+            (
+                "the request waiting longest is the one named",
+                under_way(vec![
+                    request("GET /users page 1", 1, 3, ago(3)),
+                    request("GET /referrals page 2", 1, 3, ago(20)),
+                    request("GET /impressions page 1", 1, 3, None),
+                ]),
+                vec!["GET /referrals page 2: no answer for 20 s, attempt 1/3"],
+            ),
+            (
+                "a write is sent once, so no attempt is counted",
+                under_way(vec![request("PUT /referrals/ref_1", 1, 1, ago(5))]),
+                vec!["PUT /referrals/ref_1: no answer for 5 s"],
+            ),
+            (
+                "a read about to be tried again says which attempt",
+                under_way(vec![request("GET /users page 1", 2, 3, None)]),
+                vec!["GET /users page 1: attempt 2/3"],
+            ),
+            (
+                "a rate-limit wait counts down and says when it ends",
+                rate_wait(41_200, vec![request("GET /referrals page 2", 1, 3, None)]),
+                vec!["rate limit: next request in 42 s (at 10:00:42)"],
+            ),
+            (
+                "a 429 waited out: the wait, and the attempt it holds",
+                rate_wait(11_000, vec![request("PUT /referrals/ref_1", 2, 4, None)]),
+                vec![
+                    "rate limit: next request in 11 s (at 10:00:11)",
+                    "PUT /referrals/ref_1: attempt 2/4",
+                ],
+            ),
+            (
+                "a wait that has ended is not said",
+                rate_wait(-500, vec![]),
+                vec![],
+            ),
+        ];
+        for (case, net, expected) in cases {
+            assert_eq!(net_text(&net, &clock), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_line_says_the_waits_and_how_to_stop_a_load() {
         let mut state = State::sample();
-        let now = state.clock.now;
-        assert!(!text(&state).contains("rate limit"));
+        state.load = LoadState::Loading {
+            req: RequestId(1),
+            loaded: 200,
+        };
         state.net = NetStatus {
-            rate_wait_until: Some(now + jiff::SignedDuration::from_millis(11_200)),
-            retry: Some(Retry {
-                endpoint: "GET /referrals/ref_1".into(),
+            rate_wait_until: None,
+            requests: vec![Attempt {
+                endpoint: "GET /referrals page 3".into(),
                 attempt: 2,
                 of: 3,
-            }),
+                sent: Some(state.clock.now - SignedDuration::from_secs(12)),
+            }],
         };
         let shown = text(&state);
+        assert!(shown.contains("loading… 200 (Esc stops)"), "{shown}");
         assert!(
-            shown.contains("rate limit: next request in 12 s"),
+            shown.contains("GET /referrals page 3: no answer for 12 s, attempt 2/3"),
             "{shown}"
         );
+        state.clock.now += SignedDuration::from_secs(1);
         assert!(
-            shown.contains("GET /referrals/ref_1: attempt 2 of 3"),
-            "{shown}"
+            text(&state).contains("no answer for 13 s"),
+            "it counts up as the clock moves"
         );
-        state.clock.now = now + jiff::SignedDuration::from_secs(12);
-        assert!(
-            !text(&state).contains("rate limit"),
-            "gone once the wait is over"
-        );
+        state.load = LoadState::Stopped;
+        state.net = NetStatus::default();
+        let shown = text(&state);
+        assert!(shown.contains("0 loaded (stopped)"), "{shown}");
+        assert!(!shown.contains("no answer"), "{shown}");
     }
 }

@@ -253,3 +253,62 @@ async fn server_get(base_url: &str, id: &str, headers: &[(&str, &str)]) -> serde
     }
     panic!("the sandbox kept answering 429 for {id}")
 }
+
+/// What a `SilentServer` heard on one connection: the request's first line, and whether the
+/// client has since closed the connection (given up or stopped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heard {
+    pub line: String,
+    pub closed: bool,
+}
+
+/// A hung server: it accepts every connection and reads the request, but never answers.
+pub struct SilentServer {
+    pub addr: std::net::SocketAddr,
+    heard: tokio::sync::watch::Receiver<Vec<Heard>>,
+}
+
+pub async fn silent_server() -> SilentServer {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, heard) = tokio::sync::watch::channel(Vec::<Heard>::new());
+    let tx = std::sync::Arc::new(tx);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buffer = [0; 4096];
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buffer[..n]);
+                let line = head.lines().next().unwrap_or_default().to_string();
+                let mut index = 0;
+                tx.send_modify(|heard| {
+                    index = heard.len();
+                    heard.push(Heard {
+                        line,
+                        closed: false,
+                    });
+                });
+                // Not a word back; the read ends when the client closes the connection.
+                while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
+                tx.send_modify(|heard| heard[index].closed = true);
+            });
+        }
+    });
+    SilentServer { addr, heard }
+}
+
+impl SilentServer {
+    pub fn v1_base_url(&self) -> String {
+        format!("http://{}/api/v1", self.addr)
+    }
+
+    /// Waits (at most 10 s) until what the server heard passes `test`; false if it never does.
+    pub async fn heard(&self, test: impl FnMut(&Vec<Heard>) -> bool) -> bool {
+        let mut heard = self.heard.clone();
+        tokio::time::timeout(Duration::from_secs(10), heard.wait_for(test))
+            .await
+            .is_ok_and(|waited| waited.is_ok())
+    }
+}

@@ -535,13 +535,16 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
     match what {
         Pending::Load => {
             state.load = LoadState::Failed(error.user_message());
-            state.say(
-                Level::Error,
-                format!("Loading failed. {}", error.user_message()),
-            );
+            // Said at once, with the notes held for the end of loading (what the journal found).
+            let failed = format!("Loading failed. {}", error.user_message());
+            state.held_notes.insert(0, (Level::Error, failed));
+            state.say_held_notes();
         }
-        // A failed load already explains the same problem; do not bury it.
-        Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {}
+        // A failed load already explains the same problem; do not bury it. Notes held since are
+        // said once the last lookup ends.
+        Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {
+            state.release_held_notes()
+        }
         Pending::Lookup(kind) => {
             let note = format!("Could not load {}. {}", kind.noun(), error.user_message());
             state.say_after_load(Level::Error, note);
@@ -758,5 +761,80 @@ mod tests {
             "{text}"
         );
         assert_eq!(level, Some(Level::Error));
+    }
+
+    /// Found by `app::fuzz`: notes held for the end of loading were never said when the referrals
+    /// failed to load, nor when the last lookup failed after that.
+    #[test]
+    fn a_failed_load_says_the_notes_held_until_then_and_later_ones_when_names_end() {
+        let mut state = State::sample();
+        let effects = start(&mut state, &[RefKind::User, RefKind::Impression]);
+        let reqs: Vec<RequestId> = effects
+            .iter()
+            .map(|e| match e {
+                Effect::LoadReferrals { req }
+                | Effect::LoadLookup { req, .. }
+                | Effect::Reconcile { req } => *req,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let [load, users, impressions, reconcile] = reqs[..] else {
+            panic!("{effects:?}")
+        };
+        let error = || ApiError::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        update(
+            &mut state,
+            Action::RequestFailed {
+                req: users,
+                error: error(),
+            },
+        );
+        update(
+            &mut state,
+            Action::RequestFailed {
+                req: load,
+                error: error(),
+            },
+        );
+        let (text, level) = message(&state);
+        assert!(
+            text.starts_with("Loading failed. The server failed"),
+            "{text}"
+        );
+        assert!(text.ends_with("Could not load ambassador names. The server failed (HTTP 500: boom). Nothing was saved; try again in a moment."), "{text}");
+        assert_eq!(level, Some(Level::Error));
+        assert!(state.held_notes.is_empty());
+
+        let report = crate::effects::Reconciliation {
+            applied: 1,
+            not_applied: 0,
+            conflicts: 0,
+            unknown: 0,
+            records: vec![],
+        };
+        let result = Ok(report);
+        update(
+            &mut state,
+            Action::Reconciled {
+                req: reconcile,
+                result,
+            },
+        );
+        assert_eq!(state.held_notes.len(), 1, "held while names load");
+        update(
+            &mut state,
+            Action::RequestFailed {
+                req: impressions,
+                error: error(),
+            },
+        );
+        assert!(state.held_notes.is_empty());
+        assert_eq!(
+            message(&state).0,
+            "1 write from the last run: 1 applied — :journal to see and resend."
+        );
     }
 }

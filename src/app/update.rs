@@ -472,8 +472,18 @@ fn page_arrived(
     state.load = LoadState::Loaded;
     say_loaded(state, loaded, &report);
     state.refilter();
+    unmark_unloaded(state);
     // The referral the cursor followed is gone from the server: stay where the list put it.
     state.list.follow = None;
+}
+
+/// Once a load ends, marks on referrals it did not bring are dropped: no key could act on them,
+/// and `r` would not bring them back.
+fn unmark_unloaded(state: &mut State) {
+    let records = &state.records;
+    state
+        .marked
+        .retain(|id| records.iter().any(|r| &r.id == id));
 }
 
 /// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could
@@ -539,6 +549,7 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
             let failed = format!("Loading failed. {}", error.user_message());
             state.held_notes.insert(0, (Level::Error, failed));
             state.say_held_notes();
+            unmark_unloaded(state);
         }
         // A failed load already explains the same problem; do not bury it. Notes held since are
         // said once the last lookup ends.
@@ -836,5 +847,42 @@ mod tests {
             message(&state).0,
             "1 write from the last run: 1 applied — :journal to see and resend."
         );
+    }
+
+    /// Found by `app::fuzz`: a reload that no longer brings a marked referral left it marked, and
+    /// every status key then said to press r, which could not help.
+    #[test]
+    fn a_load_that_ends_without_a_marked_referral_unmarks_it() {
+        let mut state = State::sample();
+        state.replace_records(vec![record("ref_1"), record("ref_2")]);
+        update(&mut state, Action::MarkAll);
+        assert_eq!(state.marked.len(), 2);
+        let Some(Effect::LoadReferrals { req }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        let page = |records, end| Action::ReferralsPage { req, records, end };
+        update(&mut state, page(vec![record("ref_2")], None));
+        assert_eq!(state.marked.len(), 2, "ref_1 may still come");
+        update(&mut state, page(vec![], Some(PagingReport::default())));
+        assert_eq!(state.marked.iter().collect::<Vec<_>>(), ["ref_2"]);
+
+        update(&mut state, Action::MarkAll);
+        let Some(Effect::LoadReferrals { req }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req,
+                records: vec![record("ref_3")],
+                end: None,
+            },
+        );
+        let error = ApiError::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        update(&mut state, Action::RequestFailed { req, error });
+        assert!(state.marked.is_empty(), "{:?}", state.marked);
     }
 }

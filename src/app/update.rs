@@ -1,6 +1,8 @@
 //! `update`: the one place state changes. Pure: it reads no clock and does no I/O; work for the
 //! outside world is returned as Effects, and its answers come back as Actions.
 
+use std::collections::HashMap;
+
 use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
@@ -462,7 +464,25 @@ fn page_arrived(
         state.records.clear();
     }
     let loaded = loaded + records.len();
-    state.records.extend(records);
+    // A write's answer may have brought one of these while the load ran: it is replaced, not doubled.
+    let slots: Vec<Option<usize>> = {
+        let known: HashMap<&str, usize> = state
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        records
+            .iter()
+            .map(|r| known.get(r.id.as_str()).copied())
+            .collect()
+    };
+    for (record, slot) in records.into_iter().zip(slots) {
+        match slot {
+            Some(i) => state.records[i] = record,
+            None => state.records.push(record),
+        }
+    }
     let Some(report) = end else {
         state.load = LoadState::Loading { req, loaded };
         state.refilter();
@@ -884,5 +904,29 @@ mod tests {
         };
         update(&mut state, Action::RequestFailed { req, error });
         assert!(state.marked.is_empty(), "{:?}", state.marked);
+    }
+
+    /// Found by `app::fuzz`: a write answered during a reload brought its referral into the list,
+    /// and the page that brought it again doubled it.
+    #[test]
+    fn a_page_replaces_a_referral_a_write_brought_while_loading() {
+        let mut state = State::sample();
+        let Some(Effect::LoadReferrals { req }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        let page = |records, end| Action::ReferralsPage { req, records, end };
+        update(&mut state, page(vec![record("ref_1")], None));
+        state.replace_records(vec![record("ref_2")]);
+        let mut fresh = record("ref_2");
+        fresh.values.insert("first_name".into(), json!("Grace"));
+        update(&mut state, page(vec![fresh], Some(PagingReport::default())));
+        let names: Vec<(&str, String)> = state
+            .records
+            .iter()
+            .map(|r| (r.id.as_str(), r.text("first_name")))
+            .collect();
+        assert_eq!(names, [("ref_1", "Ada".into()), ("ref_2", "Grace".into())]);
+        assert_eq!(state.list.visible, [0, 1]);
+        assert_eq!(message(&state).0, "Loaded 2 referrals.");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - Opening the form asks for the referral's draft (`Effect::LoadDraft`). Nothing typed is saved
 //!   until that answer came, so an old draft is never overwritten before it is offered.
-//! - A draft that differs from what the form shows is offered once no other overlay is up:
+//! - A draft that differs from what the form shows is offered once no other overlay is up and the
+//!   form's write (if one was sent meanwhile) has answered:
 //!   "Restore the draft from 17:42?" with each differing field (its server value, the draft's
 //!   text). `y` types the draft into the fields, `n` discards it, `Esc` decides later (the draft
 //!   stays until something is typed in this form, which then replaces it).
@@ -273,7 +274,8 @@ pub fn sync(state: &mut State, before: Option<Watched>) -> Vec<Effect> {
     match &form.draft.check {
         DraftCheck::Reading => {}
         DraftCheck::Offering(_) => {
-            if state.overlay.is_none() {
+            // Not while the form's write is out: it may close the form under the question.
+            if state.overlay.is_none() && form.saving.is_none() {
                 state.overlay = Some(Overlay::Confirm(Question::RestoreDraft));
                 state.say(
                     Level::Info,
@@ -709,5 +711,59 @@ mod tests {
         );
         assert!(effects.is_empty());
         assert!(state.overlay.is_none());
+    }
+
+    /// Found by `app::fuzz`: a draft read that answered while the form's write was out opened the
+    /// question over the locked form, and the write's success then closed the form under it — an
+    /// empty question over the list that took every key.
+    #[test]
+    fn a_draft_is_not_offered_while_the_forms_write_is_out() {
+        for outcome in [
+            Outcome::Applied {
+                records: vec![record("ref_1")],
+                note: None,
+            },
+            Outcome::Failed {
+                message: "HTTP 500".into(),
+            },
+        ] {
+            let mut state = state();
+            let effects = update(&mut state, Action::Edit);
+            let [Effect::LoadDraft { req: read, .. }] = effects[..] else {
+                panic!("{effects:?}")
+            };
+            type_in(&mut state, "x");
+            update(&mut state, Action::FormSubmit);
+            let sent = update(&mut state, Action::Answer(true));
+            let Some(Effect::Mutate { req: write, .. }) = sent.first().cloned() else {
+                panic!("{sent:?}")
+            };
+            let fields = json!({"last_name": "Byron"}).as_object().unwrap().clone();
+            let draft = Draft {
+                fields,
+                saved_at: state.clock.now,
+            };
+            let result = Ok(Some(draft));
+            update(&mut state, Action::DraftLoaded { req: read, result });
+            assert_eq!(state.overlay, None, "the form is locked");
+            let applied = matches!(outcome, Outcome::Applied { .. });
+            update(
+                &mut state,
+                Action::Written {
+                    req: write,
+                    outcome,
+                },
+            );
+            if applied {
+                assert!(state.form.is_none());
+                assert_eq!(state.overlay, None, "no question without its form");
+            } else {
+                assert_eq!(
+                    state.overlay,
+                    Some(Overlay::Confirm(Question::RestoreDraft)),
+                    "offered once the form is free"
+                );
+            }
+        }
     }
 }

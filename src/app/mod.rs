@@ -9,6 +9,8 @@ mod dialogs;
 pub mod drafts;
 pub mod flows;
 pub mod form;
+#[cfg(test)]
+mod fuzz;
 pub mod keymap;
 pub mod picker;
 pub mod state;

@@ -365,7 +365,14 @@ impl State {
 
     /// Once nothing is loading, says the held notes as one message, in red if any of them is.
     pub fn release_held_notes(&mut self) {
-        if self.loading() || self.held_notes.is_empty() {
+        if !self.loading() {
+            self.say_held_notes();
+        }
+    }
+
+    /// Says the held notes now, as one message, in red if any of them is.
+    pub fn say_held_notes(&mut self) {
+        if self.held_notes.is_empty() {
             return;
         }
         let notes = std::mem::take(&mut self.held_notes);

@@ -1,6 +1,8 @@
 //! `update`: the one place state changes. Pure: it reads no clock and does no I/O; work for the
 //! outside world is returned as Effects, and its answers come back as Actions.
 
+use std::collections::HashMap;
+
 use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
@@ -98,6 +100,8 @@ fn stop_loading(state: &mut State) -> Vec<Effect> {
     state.pending.remove(&req);
     state.load = LoadState::Stopped;
     state.list.follow = None;
+    // Marks on referrals the stopped load never brought back mean nothing any more.
+    unmark_unloaded(state);
     let stopped = format!(
         "Loading stopped at {}; r loads again.",
         plural(state.records.len(), "referral")
@@ -495,7 +499,25 @@ fn page_arrived(
         state.records.clear();
     }
     let loaded = loaded + records.len();
-    state.records.extend(records);
+    // A write's answer may have brought one of these while the load ran: it is replaced, not doubled.
+    let slots: Vec<Option<usize>> = {
+        let known: HashMap<&str, usize> = state
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        records
+            .iter()
+            .map(|r| known.get(r.id.as_str()).copied())
+            .collect()
+    };
+    for (record, slot) in records.into_iter().zip(slots) {
+        match slot {
+            Some(i) => state.records[i] = record,
+            None => state.records.push(record),
+        }
+    }
     let Some(report) = end else {
         state.load = LoadState::Loading { req, loaded };
         state.refilter();
@@ -505,8 +527,18 @@ fn page_arrived(
     state.load = LoadState::Loaded;
     say_loaded(state, loaded, &report);
     state.refilter();
+    unmark_unloaded(state);
     // The referral the cursor followed is gone from the server: stay where the list put it.
     state.list.follow = None;
+}
+
+/// Once a load ends, marks on referrals it did not bring are dropped: no key could act on them,
+/// and `r` would not bring them back.
+fn unmark_unloaded(state: &mut State) {
+    let records = &state.records;
+    state
+        .marked
+        .retain(|id| records.iter().any(|r| &r.id == id));
 }
 
 /// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could
@@ -568,13 +600,17 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
     match what {
         Pending::Load => {
             state.load = LoadState::Failed(error.user_message());
-            state.say(
-                Level::Error,
-                format!("Loading failed. {}", error.user_message()),
-            );
+            // Said at once, with the notes held for the end of loading (what the journal found).
+            let failed = format!("Loading failed. {}", error.user_message());
+            state.held_notes.insert(0, (Level::Error, failed));
+            state.say_held_notes();
+            unmark_unloaded(state);
         }
-        // A failed load already explains the same problem; do not bury it.
-        Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {}
+        // A failed load already explains the same problem; do not bury it. Notes held since are
+        // said once the last lookup ends.
+        Pending::Lookup(_) if matches!(state.load, LoadState::Failed(_)) => {
+            state.release_held_notes()
+        }
         Pending::Lookup(kind) => {
             let note = format!("Could not load {}. {}", kind.noun(), error.user_message());
             state.say_after_load(Level::Error, note);
@@ -866,5 +902,141 @@ mod tests {
             )
         );
         assert!(state.held_notes.is_empty());
+    }
+
+    /// Found by `app::fuzz`: notes held for the end of loading were never said when the referrals
+    /// failed to load, nor when the last lookup failed after that.
+    #[test]
+    fn a_failed_load_says_the_notes_held_until_then_and_later_ones_when_names_end() {
+        let mut state = State::sample();
+        let effects = start(&mut state, &[RefKind::User, RefKind::Impression]);
+        let reqs: Vec<RequestId> = effects
+            .iter()
+            .map(|e| match e {
+                Effect::LoadReferrals { req }
+                | Effect::LoadLookup { req, .. }
+                | Effect::Reconcile { req } => *req,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let [load, users, impressions, reconcile] = reqs[..] else {
+            panic!("{effects:?}")
+        };
+        let error = || ApiError::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        update(
+            &mut state,
+            Action::RequestFailed {
+                req: users,
+                error: error(),
+            },
+        );
+        update(
+            &mut state,
+            Action::RequestFailed {
+                req: load,
+                error: error(),
+            },
+        );
+        let (text, level) = message(&state);
+        assert!(
+            text.starts_with("Loading failed. The server failed"),
+            "{text}"
+        );
+        assert!(text.ends_with("Could not load ambassador names. The server failed (HTTP 500: boom). Nothing was saved; try again in a moment."), "{text}");
+        assert_eq!(level, Some(Level::Error));
+        assert!(state.held_notes.is_empty());
+
+        let report = crate::effects::Reconciliation {
+            applied: 1,
+            not_applied: 0,
+            conflicts: 0,
+            unknown: 0,
+            records: vec![],
+        };
+        let result = Ok(report);
+        update(
+            &mut state,
+            Action::Reconciled {
+                req: reconcile,
+                result,
+            },
+        );
+        assert_eq!(state.held_notes.len(), 1, "held while names load");
+        update(
+            &mut state,
+            Action::RequestFailed {
+                req: impressions,
+                error: error(),
+            },
+        );
+        assert!(state.held_notes.is_empty());
+        assert_eq!(
+            message(&state).0,
+            "1 write from the last run: 1 applied — :journal to see and resend."
+        );
+    }
+
+    /// Found by `app::fuzz`: a reload that no longer brings a marked referral left it marked, and
+    /// every status key then said to press r, which could not help.
+    #[test]
+    fn a_load_that_ends_without_a_marked_referral_unmarks_it() {
+        let mut state = State::sample();
+        state.replace_records(vec![record("ref_1"), record("ref_2")]);
+        update(&mut state, Action::MarkAll);
+        assert_eq!(state.marked.len(), 2);
+        let Some(Effect::LoadReferrals { req }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        let page = |records, end| Action::ReferralsPage { req, records, end };
+        update(&mut state, page(vec![record("ref_2")], None));
+        assert_eq!(state.marked.len(), 2, "ref_1 may still come");
+        update(&mut state, page(vec![], Some(PagingReport::default())));
+        assert_eq!(state.marked.iter().collect::<Vec<_>>(), ["ref_2"]);
+
+        update(&mut state, Action::MarkAll);
+        let Some(Effect::LoadReferrals { req }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req,
+                records: vec![record("ref_3")],
+                end: None,
+            },
+        );
+        let error = ApiError::Server {
+            status: 500,
+            message: "boom".into(),
+        };
+        update(&mut state, Action::RequestFailed { req, error });
+        assert!(state.marked.is_empty(), "{:?}", state.marked);
+    }
+
+    /// Found by `app::fuzz`: a write answered during a reload brought its referral into the list,
+    /// and the page that brought it again doubled it.
+    #[test]
+    fn a_page_replaces_a_referral_a_write_brought_while_loading() {
+        let mut state = State::sample();
+        let Some(Effect::LoadReferrals { req }) = update(&mut state, Action::Reload).pop() else {
+            panic!("a reload loads");
+        };
+        let page = |records, end| Action::ReferralsPage { req, records, end };
+        update(&mut state, page(vec![record("ref_1")], None));
+        state.replace_records(vec![record("ref_2")]);
+        let mut fresh = record("ref_2");
+        fresh.values.insert("first_name".into(), json!("Grace"));
+        update(&mut state, page(vec![fresh], Some(PagingReport::default())));
+        let names: Vec<(&str, String)> = state
+            .records
+            .iter()
+            .map(|r| (r.id.as_str(), r.text("first_name")))
+            .collect();
+        assert_eq!(names, [("ref_1", "Ada".into()), ("ref_2", "Grace".into())]);
+        assert_eq!(state.list.visible, [0, 1]);
+        assert_eq!(message(&state).0, "Loaded 2 referrals.");
     }
 }

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::api::{BackendKind, Client, Connection};
 use crate::app::State;
-use crate::app::state::Session;
+use crate::app::state::{LoadState, Session};
 use crate::config::{self, Overrides, Paths, Profile};
 use crate::domain::{Clock, MetadataMode};
 use crate::interrupt::Interrupts;
@@ -58,6 +58,10 @@ pub struct Cli {
     /// Print a commented example config.toml and where referee looks for it.
     #[arg(long)]
     print_config: bool,
+    /// Load everything the profile serves as the console does (off screen, no keys), then print
+    /// `loaded N referrals in X s, peak memory Y MB` to stderr and exit (benches/load.sh).
+    #[arg(long, hide = true, conflicts_with = "demo")]
+    exit_after_load: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +159,9 @@ pub fn main() -> Result<ExitCode> {
             };
             let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
             let _guard = init_file_logging(&paths.data_dir)?;
+            if cli.exit_after_load {
+                return runtime.block_on(load_and_exit(profile));
+            }
             runtime.block_on(console(profile, &paths.data_dir, Vec::new()))
         }
     }
@@ -262,14 +269,8 @@ fn set_aside(db_path: &Path) -> Result<PathBuf> {
     Ok(kept)
 }
 
-/// Opens the console on `profile` and runs it until the user quits or a signal ends it; `notes`
-/// are said when loading ends. The terminal is restored on every exit path (ratatui's panic hook,
-/// set by `try_init`, restores it on a panic, then reports the panic).
-async fn console(
-    profile: Profile,
-    data_dir: &Path,
-    notes: Vec<(crate::app::state::Level, String)>,
-) -> Result<ExitCode> {
+/// The client and the starting state for `profile`.
+fn open(profile: &Profile) -> Result<(Client, State)> {
     let client = Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
@@ -284,7 +285,56 @@ async fn console(
         metadata_mode: profile.metadata_mode,
         concurrency: profile.concurrency,
     };
-    let mut state = State::new(session, profile.backend.schema(), Clock::system());
+    Ok((
+        client,
+        State::new(session, profile.backend.schema(), Clock::system()),
+    ))
+}
+
+/// `--exit-after-load`: the real app loop on an off-screen terminal with no keys, until no load
+/// or lookup is under way; then says how many referrals arrived, how long it took and the peak
+/// memory. Nothing is written, so the journal stays in memory.
+async fn load_and_exit(profile: Profile) -> Result<ExitCode> {
+    let (client, state) = open(&profile)?;
+    let terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40))?;
+    let mut app = App::new(state, terminal, client, Arc::new(Journal::in_memory()));
+    let started = std::time::Instant::now();
+    app.run_until(futures::stream::pending(), |state| {
+        !state.busy() && !matches!(state.load, LoadState::Loading { .. })
+    })
+    .await?;
+    let elapsed = started.elapsed();
+    if let LoadState::Failed(error) = &app.state.load {
+        anyhow::bail!("loading failed: {error}");
+    }
+    let peak = peak_memory_kb().map_or("unknown".to_owned(), |kb| {
+        format!("{:.1} MB", kb as f64 / 1024.0)
+    });
+    say(&format!(
+        "loaded {} referrals in {:.2} s, peak memory {peak}",
+        app.state.records.len(),
+        elapsed.as_secs_f64()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// This process's peak resident memory (`VmHWM` in `/proc/self/status`); None where there is
+/// no such file (not Linux).
+fn peak_memory_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Opens the console on `profile` and runs it until the user quits or a signal ends it; `notes`
+/// are said when loading ends. The terminal is restored on every exit path (ratatui's panic hook,
+/// set by `try_init`, restores it on a panic, then reports the panic).
+async fn console(
+    profile: Profile,
+    data_dir: &Path,
+    notes: Vec<(crate::app::state::Level, String)>,
+) -> Result<ExitCode> {
+    let (client, mut state) = open(&profile)?;
     state.held_notes.extend(notes);
     let journal = match Journal::open(data_dir) {
         Ok(journal) => journal,

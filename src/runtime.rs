@@ -167,7 +167,16 @@ impl<B: Backend> App<B> {
     }
 
     /// The interactive loop; returns when the user quits.
-    pub async fn run_loop<S>(&mut self, mut events: S) -> io::Result<()>
+    pub async fn run_loop<S>(&mut self, events: S) -> io::Result<()>
+    where
+        S: Stream<Item = io::Result<Event>> + Unpin,
+    {
+        self.run_until(events, |state| state.should_quit).await
+    }
+
+    /// The interactive loop until `done` says so of the state (checked before each turn) or the
+    /// events end; `--exit-after-load` stops it when everything is loaded.
+    pub async fn run_until<S>(&mut self, mut events: S, done: fn(&State) -> bool) -> io::Result<()>
     where
         S: Stream<Item = io::Result<Event>> + Unpin,
     {
@@ -175,7 +184,7 @@ impl<B: Backend> App<B> {
         self.draw()?;
         let mut net = self.context.client.net_status();
         let mut tick = tokio::time::interval(Duration::from_millis(250));
-        while !self.state.should_quit {
+        while !done(&self.state) {
             tokio::select! {
                 // Keys first: however fast answers arrive, a key waits at most one turn.
                 biased;

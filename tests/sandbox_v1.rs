@@ -1131,6 +1131,55 @@ async fn the_same_seed_gives_the_same_data() {
     assert_eq!(smaller.all_referrals().await.len(), 149);
 }
 
+/// Deep pages (past the first 1,000 rows the sandbox pages by SQL `OFFSET`) are the rows a plain
+/// `LIMIT/OFFSET` query on the file gives, filtered or not, and still after a write.
+#[tokio::test]
+async fn deep_pages_are_the_rows_a_plain_offset_query_gives() {
+    let sandbox = Sandbox::start(2_500).await;
+    let file = rusqlite::Connection::open(sandbox.dir.path().join("sandbox.db")).unwrap();
+    let plain = |sql: &str, status: &str, offset: i64| -> Vec<String> {
+        let sql = format!("{sql} ORDER BY created_at, id LIMIT 100 OFFSET ?2");
+        let mut stmt = file.prepare(&sql).unwrap();
+        let rows = stmt.query_map(rusqlite::params![status, offset], |row| row.get(0));
+        rows.unwrap().map(Result::unwrap).collect()
+    };
+    let check = async |status: &str| {
+        let referrals = "SELECT id FROM v1_referrals WHERE ?1 = '' OR status = ?1";
+        for offset in [999, 1_000, 1_234, 2_450, 2_500] {
+            let path = format!("/referrals?limit=100&offset={offset}&status={status}");
+            let served = sandbox.get(&path).await.list("referrals");
+            assert_eq!(ids(&served), plain(referrals, status, offset), "{path}");
+        }
+    };
+    check("").await;
+    let impressions = "SELECT id FROM v1_impressions WHERE ?1 = ''";
+    for offset in [1_500, 3_100] {
+        let path = format!("/impressions?limit=100&offset={offset}");
+        let served = sandbox.get(&path).await.list("impressions");
+        assert_eq!(ids(&served), plain(impressions, "", offset), "{path}");
+    }
+    let pending = plain(
+        "SELECT id FROM v1_referrals WHERE status = ?1",
+        "pending",
+        0,
+    );
+    for status in ["pending", "converted"] {
+        check(status).await;
+    }
+    // Moving a row between the two filtered lists shifts both.
+    let moved = &pending[50];
+    let answer = sandbox
+        .put(
+            &format!("/referrals/{moved}"),
+            json!({"status": "converted"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    for status in ["", "pending", "converted"] {
+        check(status).await;
+    }
+}
+
 #[tokio::test]
 async fn restarting_on_the_same_file_keeps_data_and_does_not_reseed() {
     let dir = TempDir::new().unwrap();

@@ -225,6 +225,33 @@ fn first(rows: &[Value], test: impl Fn(&Value) -> bool) -> &Value {
         .expect("a seeded referral like that")
 }
 
+/// Deep pages (past the first 1,000 rows the sandbox pages by SQL `OFFSET`) are the rows a plain
+/// `LIMIT/OFFSET` query on the file gives, filtered or not.
+#[tokio::test]
+async fn deep_pages_are_the_rows_a_plain_offset_query_gives() {
+    let sandbox = Sandbox::start(2_500).await;
+    let file = rusqlite::Connection::open(sandbox.dir.path().join("sandbox.db")).unwrap();
+    for (query, filter) in [
+        ("", "1"),
+        ("filters[type]=lead", "customer_since IS NULL"),
+        ("filters[type]=customer", "customer_since IS NOT NULL"),
+    ] {
+        for (page, per_page) in [(11, 100), (13, 77), (51, 20), (25, 100), (26, 100)] {
+            let sql = format!(
+                "SELECT id FROM v2_referrals WHERE {filter} ORDER BY id LIMIT ?1 OFFSET ?2"
+            );
+            let mut stmt = file.prepare(&sql).unwrap();
+            let offset = (page - 1) * per_page;
+            let rows = stmt
+                .query_map([per_page, offset], |row| row.get(0))
+                .unwrap();
+            let plain: Vec<i64> = rows.map(Result::unwrap).collect();
+            let path = format!("/referrals?page={page}&per_page={per_page}&{query}");
+            assert_eq!(ids(&sandbox.get(&path).await.array()), plain, "{path}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_request_needs_the_key_and_the_account() {
     let sandbox = Sandbox::start(3).await;

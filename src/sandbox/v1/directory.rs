@@ -19,7 +19,7 @@ pub async fn list_users(
     let page = paging::page(&Params::parse(query.as_deref()))?;
     Ok(envelope(
         "users",
-        store::list_users(&state.db.lock(), page)?,
+        store::list_users(&*state.db.read()?, page)?,
     ))
 }
 
@@ -28,7 +28,7 @@ pub async fn get_user(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<User>, ApiError> {
     let Path(id) = path?;
-    let user = store::get_user(&state.db.lock(), &id)?;
+    let user = store::get_user(&*state.db.read()?, &id)?;
     user.map(Json)
         .ok_or_else(|| ApiError::not_found("User not found"))
 }
@@ -38,7 +38,7 @@ pub async fn list_impressions(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let page = paging::page(&Params::parse(query.as_deref()))?;
-    let impressions = store::list_impressions(&state.db.lock(), page)?;
+    let impressions = store::list_impressions(&*state.db.read()?, page)?;
     Ok(envelope("impressions", impressions))
 }
 
@@ -47,7 +47,7 @@ pub async fn get_impression(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Impression>, ApiError> {
     let Path(id) = path?;
-    let impression = store::get_impression(&state.db.lock(), &id)?;
+    let impression = store::get_impression(&*state.db.read()?, &id)?;
     impression
         .map(Json)
         .ok_or_else(|| ApiError::not_found("Impression not found"))

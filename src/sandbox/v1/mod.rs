@@ -54,7 +54,7 @@ pub struct V1State {
 
 /// Creates the v1 tables if missing and, when there are no referrals yet, `seed` demo ones.
 pub fn prepare(db: &Db, seed: usize) -> rusqlite::Result<()> {
-    let mut conn = db.lock();
+    let mut conn = db.write();
     store::create_schema(&conn)?;
     if seed > 0 && store::referral_count(&conn)? == 0 {
         seed::insert_demo_data(&mut conn, seed)?;

@@ -35,7 +35,7 @@ pub async fn list(
         student_id: params.get("studentId"),
         status,
     };
-    let referrals = store::list_referrals(&state.db.lock(), &filter, page)?;
+    let referrals = store::list_referrals(&*state.db.read()?, &filter, page)?;
     Ok(envelope("referrals", referrals))
 }
 
@@ -44,7 +44,7 @@ pub async fn get(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Referral>, ApiError> {
     let Path(id) = path?;
-    let referral = store::get_referral(&state.db.lock(), &id)?;
+    let referral = store::get_referral(&*state.db.read()?, &id)?;
     referral.map(Json).ok_or_else(not_found)
 }
 
@@ -57,7 +57,7 @@ pub async fn create(
     state.writes.admit().await?;
     let body = input::json_object(&body?)?;
     let now = Timestamp::now();
-    let conn = state.db.lock();
+    let conn = state.db.write();
     let idempotency_key = input::idempotency_key(&body)?;
     if let Some(key) = idempotency_key {
         let since = db::timestamp(
@@ -101,7 +101,7 @@ pub async fn update(
 ) -> Result<Json<Referral>, ApiError> {
     state.writes.admit().await?;
     let Path(id) = path?;
-    let conn = state.db.lock();
+    let conn = state.db.write();
     let mut referral = store::get_referral(&conn, &id)?.ok_or_else(not_found)?;
     let patch = ReferralPatch::from_body(&input::json_object(&body?)?)?;
     if let Some(email) = &patch.email

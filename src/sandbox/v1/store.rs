@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::paging::Page;
+use crate::sandbox::db::{Reader, Source};
 use crate::sandbox::text_enum::text_enum;
 use crate::sandbox::{db, email};
 
@@ -56,15 +57,26 @@ CREATE INDEX IF NOT EXISTS v1_referrals_idempotency ON v1_referrals (idempotency
     WHERE idempotency_key IS NOT NULL;
 ";
 
-// Each table's `SELECT ... FROM`, columns in the order its `*_from_row` reads them; the queries
-// add their clauses (see `list_page` and `get_by_id`).
-const REFERRAL_SELECT: &str = "SELECT id, impression_id, first_name, last_name, email, \
-     profile_picture, status, program_id, student_id, created_at, verified_at, updated_at, metadata \
-     FROM v1_referrals";
-const USER_SELECT: &str =
-    "SELECT id, first_name, last_name, email, program_id, created_at FROM v1_users";
-const IMPRESSION_SELECT: &str =
-    "SELECT id, poster_id, program_id, student_id, location, created_at FROM v1_impressions";
+// Each table's columns in the order its `*_from_row` reads them; the queries add their clauses
+// (see `list_page` and `get_by_id`).
+const REFERRALS: Source = Source {
+    columns: "id, impression_id, first_name, last_name, email, profile_picture, status, \
+              program_id, student_id, created_at, verified_at, updated_at, metadata",
+    from: "v1_referrals",
+    rowid: "rowid",
+};
+const USERS: Source = Source {
+    columns: "id, first_name, last_name, email, program_id, created_at",
+    from: "v1_users",
+    rowid: "rowid",
+};
+const IMPRESSIONS: Source = Source {
+    columns: "id, poster_id, program_id, student_id, location, created_at",
+    from: "v1_impressions",
+    rowid: "rowid",
+};
+/// Every list's order: oldest first, ties by id.
+const ORDER: &str = "ORDER BY created_at, id";
 
 text_enum! {
     pub enum Status {
@@ -135,32 +147,26 @@ pub fn referral_count(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 pub fn list_referrals(
-    conn: &Connection,
+    reader: &Reader,
     filter: &ReferralFilter,
     page: Page,
 ) -> rusqlite::Result<Vec<Referral>> {
-    let sql = format!(
-        "{REFERRAL_SELECT}
-         WHERE (?1 IS NULL OR program_id = ?1) AND (?2 IS NULL OR student_id = ?2)
+    let filter_order = format!(
+        "WHERE (?1 IS NULL OR program_id = ?1) AND (?2 IS NULL OR student_id = ?2)
            AND (?3 IS NULL OR status = ?3)
-         ORDER BY created_at, id LIMIT ?4 OFFSET ?5"
+         {ORDER}"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            filter.program_id,
-            filter.student_id,
-            filter.status,
-            page.limit,
-            page.offset
-        ],
+    reader.page(
+        &REFERRALS,
+        &filter_order,
+        params![filter.program_id, filter.student_id, filter.status],
+        (page.limit, page.offset),
         referral_from_row,
-    )?;
-    rows.collect()
+    )
 }
 
 pub fn get_referral(conn: &Connection, id: &str) -> rusqlite::Result<Option<Referral>> {
-    get_by_id(conn, REFERRAL_SELECT, id, referral_from_row)
+    get_by_id(conn, &REFERRALS, id, referral_from_row)
 }
 
 /// The newest referral created with `key` at or after `since` (a stored timestamp).
@@ -170,8 +176,8 @@ pub fn find_by_idempotency_key(
     since: &str,
 ) -> rusqlite::Result<Option<Referral>> {
     let sql = format!(
-        "{REFERRAL_SELECT}
-         WHERE idempotency_key = ?1 AND created_at >= ?2 ORDER BY created_at DESC LIMIT 1"
+        "{} WHERE idempotency_key = ?1 AND created_at >= ?2 ORDER BY created_at DESC LIMIT 1",
+        REFERRALS.select()
     );
     conn.prepare_cached(&sql)?
         .query_row([key, since], referral_from_row)
@@ -247,12 +253,12 @@ pub fn update_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
     Ok(())
 }
 
-pub fn list_users(conn: &Connection, page: Page) -> rusqlite::Result<Vec<User>> {
-    list_page(conn, USER_SELECT, page, user_from_row)
+pub fn list_users(reader: &Reader, page: Page) -> rusqlite::Result<Vec<User>> {
+    list_page(reader, &USERS, page, user_from_row)
 }
 
 pub fn get_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> {
-    get_by_id(conn, USER_SELECT, id, user_from_row)
+    get_by_id(conn, &USERS, id, user_from_row)
 }
 
 pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
@@ -271,12 +277,12 @@ pub fn insert_user(conn: &Connection, user: &User) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn list_impressions(conn: &Connection, page: Page) -> rusqlite::Result<Vec<Impression>> {
-    list_page(conn, IMPRESSION_SELECT, page, impression_from_row)
+pub fn list_impressions(reader: &Reader, page: Page) -> rusqlite::Result<Vec<Impression>> {
+    list_page(reader, &IMPRESSIONS, page, impression_from_row)
 }
 
 pub fn get_impression(conn: &Connection, id: &str) -> rusqlite::Result<Option<Impression>> {
-    get_by_id(conn, IMPRESSION_SELECT, id, impression_from_row)
+    get_by_id(conn, &IMPRESSIONS, id, impression_from_row)
 }
 
 pub fn insert_impression(conn: &Connection, impression: &Impression) -> rusqlite::Result<()> {
@@ -295,27 +301,24 @@ pub fn insert_impression(conn: &Connection, impression: &Impression) -> rusqlite
     Ok(())
 }
 
-/// The rows of `select` (one of the `*_SELECT`s) on `page`, oldest first (ties by id).
+/// The rows of `source` on `page`, in [`ORDER`].
 fn list_page<T>(
-    conn: &Connection,
-    select: &str,
+    reader: &Reader,
+    source: &Source,
     page: Page,
     from_row: fn(&Row) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
-    let sql = format!("{select} ORDER BY created_at, id LIMIT ?1 OFFSET ?2");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![page.limit, page.offset], from_row)?;
-    rows.collect()
+    reader.page(source, ORDER, &[], (page.limit, page.offset), from_row)
 }
 
-/// The row of `select` (one of the `*_SELECT`s) with `id`, if any.
+/// The row of `source` with `id`, if any.
 fn get_by_id<T>(
     conn: &Connection,
-    select: &str,
+    source: &Source,
     id: &str,
     from_row: fn(&Row) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Option<T>> {
-    let sql = format!("{select} WHERE id = ?1");
+    let sql = format!("{} WHERE id = ?1", source.select());
     conn.prepare_cached(&sql)?
         .query_row([id], from_row)
         .optional()

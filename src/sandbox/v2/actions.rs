@@ -57,7 +57,7 @@ pub async fn move_to_promoter(
             errors.add("promoter_campaign_id", "can't be blank");
             None
         }
-        Some(value) => link(&state.db.lock(), value, &mut errors)?,
+        Some(value) => link(&state.db.write(), value, &mut errors)?,
     };
     let with_commissions = match body.get("move_associated_commissions") {
         None | Some(Value::Null) => false,
@@ -87,7 +87,7 @@ pub async fn get_batch(
         return Err(not_found());
     };
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    batch::get(&state.db.lock(), id)?
+    batch::get(&*state.db.read()?, id)?
         .map(Json)
         .ok_or_else(not_found)
 }
@@ -96,7 +96,7 @@ pub async fn get_batch(
 fn start(state: &V2State, change: Change, ids: Ids) -> Answer {
     let Ids { ids, selected } = ids;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let mut conn = state.db.lock();
+    let mut conn = state.db.write();
     let mut batch = batch::create(&conn, &change, count(ids.len()), count(selected))?;
     let at_once = ids.len() <= AT_ONCE;
     if state.quirks.has(Quirk::SlowBatches) {

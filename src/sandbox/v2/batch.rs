@@ -229,7 +229,7 @@ pub fn run_in_background(
         if let Err(err) = run_paced(&db, &mut batch, &change, &ids, stop).await {
             tracing::error!(%err, batch = batch.id, "batch process failed");
             batch.status = Status::Failed;
-            if let Err(err) = save(&db.lock(), &mut batch) {
+            if let Err(err) = save(&db.write(), &mut batch) {
                 tracing::error!(%err, batch = batch.id, "could not record the failed batch");
             }
         }
@@ -244,19 +244,19 @@ async fn run_paced(
     mut stop: StopSignal,
 ) -> rusqlite::Result<()> {
     batch.status = Status::InProgress;
-    save(&db.lock(), batch)?;
+    save(&db.write(), batch)?;
     for &id in ids {
         tokio::select! {
             () = tokio::time::sleep(PACE) => {}
             () = stop.requested() => {
                 batch.status = Status::Stopped;
-                return save(&db.lock(), batch);
+                return save(&db.write(), batch);
             }
         }
-        step(&mut db.lock(), batch, change, id)?;
+        step(&mut db.write(), batch, change, id)?;
     }
     batch.finish();
-    save(&db.lock(), batch)
+    save(&db.write(), batch)
 }
 
 /// Changes one referral and records the outcome, both or neither.

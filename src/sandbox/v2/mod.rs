@@ -64,7 +64,7 @@ pub struct V2State {
 /// and, when there are no referrals yet, generates `seed` demo ones. Tables an older referee made
 /// lack columns this one needs: they are refused, with what to do, rather than converted.
 pub fn prepare(db: &Db, seed: usize) -> anyhow::Result<()> {
-    let mut conn = db.lock();
+    let mut conn = db.write();
     if let Some(problem) = outdated(&conn)? {
         anyhow::bail!(
             "{problem}. Delete the file to start afresh (for --demo: referee --demo --reset-demo)"

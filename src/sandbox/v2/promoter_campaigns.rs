@@ -23,7 +23,7 @@ pub async fn list(
     let page = query::page(&Params::parse(raw.as_deref()), &mut errors);
     let page = errors.or_value(page)?;
     Ok(Json(store::list_promoter_campaigns(
-        &state.db.lock(),
+        &*state.db.read()?,
         page,
     )?))
 }
@@ -39,7 +39,7 @@ pub async fn search(
         return Err(errors.into_error());
     };
     Ok(Json(store::search_promoter_campaigns(
-        &state.db.lock(),
+        &*state.db.read()?,
         q,
         SEARCH_LIMIT,
     )?))

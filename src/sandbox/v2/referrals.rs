@@ -26,7 +26,7 @@ pub async fn list(
 ) -> Result<Json<Vec<Referral>>, ApiError> {
     let (page, filter) = query::referral_list(&Params::parse(raw.as_deref()))?;
     Ok(Json(store::list_referrals(
-        &state.db.lock(),
+        &*state.db.read()?,
         &filter,
         page,
     )?))
@@ -38,7 +38,7 @@ pub async fn get(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Referral>, ApiError> {
     let find_by = find_by(Params::parse(raw.as_deref()).get("find_by"))?;
-    let conn = state.db.lock();
+    let conn = state.db.read()?;
     lookup(&conn, path, find_by).map(Json)
 }
 
@@ -57,7 +57,7 @@ pub async fn update(
         Some(value) => Some(value.as_str().unwrap_or_default()),
     };
     let find_by = find_by(params.get("find_by").or(in_body))?;
-    let conn = state.db.lock();
+    let conn = state.db.write();
     let mut referral = lookup(&conn, path, find_by)?;
     ReferralPatch::check(&body, &conn, &referral)?.apply(&mut referral);
     store::update_referral(&conn, &referral)?;

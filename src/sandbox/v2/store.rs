@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::query::Page;
 use super::records::{Campaign, Promoter, PromoterCampaign, Referral, ReferralLink, Split, State};
+use crate::sandbox::db::{Reader, Source};
 use crate::sandbox::{db, email};
 
 const SCHEMA: &str = "
@@ -62,24 +63,28 @@ CREATE INDEX IF NOT EXISTS v2_referrals_username ON v2_referrals (username);
 ";
 
 /// Referral columns joined with their link, promoter and campaign; see [`referral_from_row`].
-/// The link's columns (9 to 16) are laid out like the first eight of [`LINK_SELECT`].
-const REFERRAL_SELECT: &str = "
-SELECT r.id, r.email, r.uid, r.username, r.state, r.metadata, r.entry_source, r.created_at,
+/// The link's columns (9 to 16) are laid out like the first eight of [`LINKS`].
+const REFERRALS: Source = Source {
+    columns: "r.id, r.email, r.uid, r.username, r.state, r.metadata, r.entry_source, r.created_at,
        r.customer_since, pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name,
        c.name, c.color, r.fraud_check, r.created_by_user_email, r.split_details, r.first_name,
-       r.last_name, r.website, r.comment, r.is_expired, r.cancelled_at
-FROM v2_referrals r
+       r.last_name, r.website, r.comment, r.is_expired, r.cancelled_at",
+    from: "v2_referrals r
 JOIN v2_promoter_campaigns pc ON pc.id = r.promoter_campaign_id
 JOIN v2_promoters p ON p.id = pc.promoter_id
-JOIN v2_campaigns c ON c.id = pc.campaign_id";
+JOIN v2_campaigns c ON c.id = pc.campaign_id",
+    rowid: "r.id",
+};
 
 /// Link columns joined with promoter and campaign, the state last; see [`link_from_row`].
-const LINK_SELECT: &str = "
-SELECT pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name, c.name, c.color,
-       pc.state
-FROM v2_promoter_campaigns pc
+const LINKS: Source = Source {
+    columns: "pc.id, pc.campaign_id, pc.promoter_id, pc.created_at, p.email, p.name, c.name, \
+              c.color, pc.state",
+    from: "v2_promoter_campaigns pc
 JOIN v2_promoters p ON p.id = pc.promoter_id
-JOIN v2_campaigns c ON c.id = pc.campaign_id";
+JOIN v2_campaigns c ON c.id = pc.campaign_id",
+    rowid: "pc.id",
+};
 
 /// Referral list filters; `None` means any.
 #[derive(Debug, Default, PartialEq)]
@@ -133,12 +138,11 @@ pub fn referral_count(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 pub fn list_referrals(
-    conn: &Connection,
+    reader: &Reader,
     filter: &ReferralFilter,
     page: Page,
 ) -> rusqlite::Result<Vec<Referral>> {
-    let sql = format!(
-        "{REFERRAL_SELECT}
+    let filter_order = "
          WHERE (?1 IS NULL OR instr(lower(coalesce(r.email, '')), lower(?1)) > 0
                 OR instr(lower(coalesce(r.uid, '')), lower(?1)) > 0
                 OR instr(lower(coalesce(r.username, '')), lower(?1)) > 0
@@ -153,11 +157,11 @@ pub fn list_referrals(
            AND (?9 IS NULL OR substr(r.customer_since, 1, 10) <= ?9)
            AND (?10 IS NULL OR substr(r.cancelled_at, 1, 10) >= ?10)
            AND (?11 IS NULL OR substr(r.cancelled_at, 1, 10) <= ?11)
-         ORDER BY r.id LIMIT ?12 OFFSET ?13"
-    );
+         ORDER BY r.id";
     let ids = filter.ids.as_ref().map(db::json_text).transpose()?;
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
+    reader.page(
+        &REFERRALS,
+        filter_order,
         params![
             filter.q,
             ids,
@@ -170,16 +174,14 @@ pub fn list_referrals(
             filter.customer_since.to,
             filter.cancelled_at.from,
             filter.cancelled_at.to,
-            page.limit(),
-            page.offset(),
         ],
+        (page.limit(), page.offset()),
         referral_from_row,
-    )?;
-    rows.collect()
+    )
 }
 
 pub fn get_referral(conn: &Connection, id: i64) -> rusqlite::Result<Option<Referral>> {
-    let sql = format!("{REFERRAL_SELECT} WHERE r.id = ?1");
+    let sql = format!("{} WHERE r.id = ?1", REFERRALS.select());
     conn.prepare_cached(&sql)?
         .query_row([id], referral_from_row)
         .optional()
@@ -273,13 +275,16 @@ pub fn update_referral(conn: &Connection, referral: &Referral) -> rusqlite::Resu
 }
 
 pub fn list_promoter_campaigns(
-    conn: &Connection,
+    reader: &Reader,
     page: Page,
 ) -> rusqlite::Result<Vec<PromoterCampaign>> {
-    let sql = format!("{LINK_SELECT} ORDER BY pc.id LIMIT ?1 OFFSET ?2");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![page.limit(), page.offset()], link_from_row)?;
-    rows.collect()
+    reader.page(
+        &LINKS,
+        "ORDER BY pc.id",
+        &[],
+        (page.limit(), page.offset()),
+        link_from_row,
+    )
 }
 
 /// At most `limit` links whose promoter name or email or campaign name contains `q`, ignoring case.
@@ -289,10 +294,11 @@ pub fn search_promoter_campaigns(
     limit: u32,
 ) -> rusqlite::Result<Vec<PromoterCampaign>> {
     let sql = format!(
-        "{LINK_SELECT}
+        "{}
          WHERE instr(lower(p.name), lower(?1)) > 0 OR instr(lower(p.email), lower(?1)) > 0
             OR instr(lower(c.name), lower(?1)) > 0
-         ORDER BY pc.id LIMIT ?2"
+         ORDER BY pc.id LIMIT ?2",
+        LINKS.select()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![q, limit], link_from_row)?;
@@ -301,7 +307,7 @@ pub fn search_promoter_campaigns(
 
 /// The link with `id` in the shape a referral nests it.
 pub fn get_link(conn: &Connection, id: i64) -> rusqlite::Result<Option<ReferralLink>> {
-    let sql = format!("{LINK_SELECT} WHERE pc.id = ?1");
+    let sql = format!("{} WHERE pc.id = ?1", LINKS.select());
     conn.prepare_cached(&sql)?
         .query_row([id], |row| nested_link_from_row(row, 0))
         .optional()
@@ -363,7 +369,7 @@ fn referral_from_row(row: &Row) -> rusqlite::Result<Referral> {
     })
 }
 
-/// A [`LINK_SELECT`] row as listed.
+/// A [`LINKS`] row as listed.
 fn link_from_row(row: &Row) -> rusqlite::Result<PromoterCampaign> {
     let link = nested_link_from_row(row, 0)?;
     Ok(PromoterCampaign {

@@ -123,16 +123,9 @@ fn v1_referral(n: usize) -> Value {
     })
 }
 
-/// Empty v1 user and impression lists, so loading ends on the referrals alone.
+/// An empty v1 user list, so loading ends on the referrals alone.
 async fn serve_no_names(server: &MockServer) {
     serve(server, "/api/v1/users", None, json!({"users": []})).await;
-    serve(
-        server,
-        "/api/v1/impressions",
-        None,
-        json!({"impressions": []}),
-    )
-    .await;
 }
 
 #[tokio::test]

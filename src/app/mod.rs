@@ -10,6 +10,7 @@ pub mod drafts;
 pub mod flows;
 pub mod form;
 pub mod keymap;
+pub mod names;
 pub mod picker;
 pub mod state;
 pub mod text;

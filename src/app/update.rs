@@ -125,7 +125,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick => state.spinner = state.spinner.wrapping_add(1),
-        Action::Net(status) => state.net = status,
+        Action::Net(status) => return flows::net_changed(state, status),
         Action::Resize { width, height } => {
             state.viewport = (width, height);
             state.move_selection(0);

@@ -197,6 +197,16 @@ mod tests {
     }
 
     #[test]
+    fn triage_asks_for_the_impression_of_the_referral_it_shows() {
+        let mut state = loaded();
+        let now = state.clock.now;
+        state.triage = Some(crate::app::triage::Triage::new(vec!["ref_2".into()], now));
+        let asked = names_asked(&update(&mut state, Action::Tick));
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].2, "imp_2");
+    }
+
+    #[test]
     fn an_impression_that_cannot_be_read_is_said_once_and_not_asked_again() {
         let mut state = loaded();
         let asked = names_asked(&update(&mut state, Action::OpenDetail));

@@ -20,7 +20,9 @@ use crate::domain::MetadataMode;
 /// The documented example, shipped in the binary; `referee --print-config` shows it.
 pub const EXAMPLE_CONFIG: &str = include_str!("../assets/config.example.toml");
 
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Bulk writes in flight at once unless the profile says: as many as a parallel curl needs to
+/// reach a local server's limit (each write is a guard read and a PUT).
+pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The most bulk writes in flight at once.
 const MAX_CONCURRENCY: usize = 32;
 

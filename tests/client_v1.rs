@@ -47,7 +47,7 @@ async fn lists_every_page_until_a_short_one() {
 }
 
 #[tokio::test]
-async fn lookups_give_names_for_ambassadors_and_impressions() {
+async fn ambassadors_are_named_by_page_and_an_impression_by_its_id() {
     let sb = sandbox(20, 1000, MetadataMode::Merge).await;
     let c = client(&sb.server.v1_base_url(), KEY);
     let Page {
@@ -62,18 +62,23 @@ async fn lookups_give_names_for_ambassadors_and_impressions() {
             .iter()
             .all(|(id, name)| id.starts_with("user_") && name.contains(' '))
     );
-    let Page {
-        items: impressions,
-        last: _,
-        ..
-    } = c
-        .lookup_page(referee::domain::schema::RefKind::Impression, 0)
+    let referral = &c.referrals_page(0).await.unwrap().items[0];
+    let impression = referral.text("impression_id");
+    let place = c
+        .name(referee::domain::schema::RefKind::Impression, &impression)
         .await
         .unwrap();
+    assert!(place.contains(" · post_"), "{place}");
+    assert!(matches!(
+        c.name(referee::domain::schema::RefKind::Impression, "imp_nope")
+            .await,
+        Err(ApiError::NotFound { .. })
+    ));
     assert!(
-        impressions
-            .iter()
-            .all(|(id, place)| id.starts_with("imp_") && place.contains("post_"))
+        c.lookup_page(referee::domain::schema::RefKind::Impression, 0)
+            .await
+            .is_err(),
+        "impressions are not paged through"
     );
 }
 

@@ -247,11 +247,6 @@ async fn server_refusing_writes() -> wiremock::MockServer {
         .respond_with(ok(json!({"users": []})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/impressions"))
-        .respond_with(ok(json!({"impressions": []})))
-        .mount(&server)
-        .await;
     let limited = ResponseTemplate::new(429)
         // Longer than the client waits out on its own, so the save reports it.
         .insert_header("Retry-After", "120")
@@ -341,4 +336,77 @@ async fn esc_stops_a_load_the_server_never_answers() {
         ),
         "r loads again"
     );
+}
+
+/// Requests the server has had for `/impressions` or one impression.
+async fn impression_reads(server: &wiremock::MockServer) -> usize {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .filter(|r| r.url.path().starts_with("/api/v1/impressions"))
+        .count()
+}
+
+/// v1 impressions are not loaded with the list: the detail pane reads its referral's impression
+/// when it first shows it, and keeps it.
+#[tokio::test]
+async fn the_detail_reads_its_impression_once_and_the_load_reads_none() {
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
+    let referral = |n: u32, impression: &str| {
+        json!({
+            "id": format!("ref_{n}"), "impression_id": impression, "first_name": "Ada",
+            "last_name": format!("No. {n}"), "email": format!("ada{n}@example.com"),
+            "status": "converted", "program_id": "prog_1", "student_id": "user_1",
+            "created_at": "2026-01-01T10:00:00Z", "verified_at": null
+        })
+    };
+    let referrals = json!({"referrals": [referral(1, "imp_1"), referral(2, "imp_1")]});
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ok(referrals))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(ok(
+            json!({"users": [{"id": "user_1", "first_name": "Grace"}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/impressions/imp_1"))
+        .respond_with(ok(
+            json!({"id": "imp_1", "poster_id": "post_7", "location": "Library"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v1/impressions/?$"))
+        .respond_with(ok(json!({"impressions": []})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 120, 35);
+    loaded(&mut app).await;
+    assert_eq!(app.state.records.len(), 2);
+    assert_eq!(impression_reads(&server).await, 0, "the load reads none");
+
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app).await;
+    let shown = "Library · post_7 (imp_1)";
+    assert!(screen_text(&app).contains(shown), "{}", screen_text(&app));
+    assert_eq!(impression_reads(&server).await, 1);
+
+    // Closed and opened again, and another referral from the same impression: no new read.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('j'));
+    settle(&mut app).await;
+    assert_eq!(app.state.selected_record().unwrap().id, "ref_2");
+    assert!(screen_text(&app).contains(shown), "{}", screen_text(&app));
+    assert_eq!(impression_reads(&server).await, 1);
 }

@@ -650,3 +650,51 @@ async fn loads_and_lookups_held_by_a_used_up_window_say_until_when() {
     names.unwrap();
     assert_eq!(*c.net_status().borrow(), NetStatus::default(), "cleared");
 }
+
+/// A v1 server that answers every request with an empty referral list over HTTP/1.1 keep-alive,
+/// and counts the connections it was opened.
+async fn counting_server() -> (String, Arc<AtomicU32>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicU32::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let body = r#"{"referrals": []}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut heard = Vec::new();
+                let mut buffer = [0; 4096];
+                while let Ok(n) = socket.read(&mut buffer).await {
+                    if n == 0 {
+                        return;
+                    }
+                    heard.extend_from_slice(&buffer[..n]);
+                    // A GET has no body: each blank line ends a request.
+                    while let Some(end) = heard.windows(4).position(|w| w == b"\r\n\r\n") {
+                        heard.drain(..end + 4);
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (base, connections)
+}
+
+#[tokio::test]
+async fn requests_one_after_another_share_one_kept_alive_connection() {
+    let (base, connections) = counting_server().await;
+    let c = client(&base, KEY);
+    for page in 0..5 {
+        c.referrals_page(page).await.unwrap();
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}

@@ -123,16 +123,9 @@ fn v1_referral(n: usize) -> Value {
     })
 }
 
-/// Empty v1 user and impression lists, so loading ends on the referrals alone.
+/// An empty v1 user list, so loading ends on the referrals alone.
 async fn serve_no_names(server: &MockServer) {
     serve(server, "/api/v1/users", None, json!({"users": []})).await;
-    serve(
-        server,
-        "/api/v1/impressions",
-        None,
-        json!({"impressions": []}),
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -142,7 +135,8 @@ async fn a_v1_server_that_ignores_offset_stops_loading_and_says_so() {
     Mock::given(method("GET"))
         .and(path("/api/v1/referrals"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"referrals": full_page})))
-        .expect(2)
+        // Page 2 repeats page 1; the window may have asked for page 3 by then.
+        .expect(2..=3)
         .mount(&server)
         .await;
     serve_no_names(&server).await;
@@ -155,7 +149,8 @@ async fn a_v1_server_that_ignores_offset_stops_loading_and_says_so() {
     let said = "Loaded 100 referrals. The server sent page 1 again as page 2: stopped at 100 referrals — it may not support paging.";
     assert_eq!(app.state.message.as_ref().unwrap().text, said);
     assert!(screen_text(&app).contains(said), "{}", screen_text(&app));
-    // `expect(2)`: the list was asked for twice, not for ever (checked when the server drops).
+    // `expect(2..=3)`: the list was asked for a few times, not for ever (checked when the server
+    // drops).
 }
 
 #[tokio::test]

@@ -15,6 +15,8 @@ async fn list_and_detail_at_100x30() {
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Enter);
+    // The detail reads its impression when it opens.
+    settle(&mut app).await;
     insta::assert_snapshot!("list_and_detail", screen_text(&app));
 }
 

@@ -9,6 +9,7 @@
 //! for (a rate limit, each request under way and its attempt) is published as a `NetStatus` so the
 //! console can say it.
 
+use std::collections::VecDeque;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -48,7 +49,8 @@ const SHOWN_PACING_WAIT: Duration = Duration::from_secs(1);
 /// may take once sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// At most this many requests a minute, spaced evenly; requests queue rather than fail.
+    /// At most this many requests in any minute (at once while under it); requests queue rather
+    /// than fail.
     pub per_minute: Option<u32>,
     /// Wait until the next minute on a 429 that does not say how long (`Retry-After`), and try
     /// again. A 429 that says how long is always waited out (up to `MAX_RATE_LIMIT_WAIT`).
@@ -95,20 +97,43 @@ pub struct Attempt {
     pub sent: Option<jiff::Timestamp>,
 }
 
-/// Spaces requests evenly so a per-minute limit is never reached.
+/// Keeps a per-minute limit: a request may leave at once while fewer than `limit` left in the
+/// last minute, so bursts go out together; otherwise it waits until the oldest of those is a
+/// minute (and `WINDOW_SLACK`) old. A sliding window, not a token bucket: a bucket refilling
+/// while it is drained lets nearly twice the limit out in the first minute.
 struct Pacer {
-    interval: Duration,
-    /// The earliest time the next request may leave; None before the first one.
-    next_slot: Mutex<Option<Instant>>,
+    limit: usize,
+    /// When each of the latest (at most `limit`) requests left or will leave, oldest first.
+    slots: Mutex<VecDeque<Instant>>,
 }
 
+/// The window a per-minute limit counts over.
+const MINUTE: Duration = Duration::from_secs(60);
+/// Added to the window: a request's answer may take longer to arrive than the one a minute
+/// before it, and the server counts arrivals.
+const WINDOW_SLACK: Duration = Duration::from_millis(250);
+
 impl Pacer {
-    /// Reserves the next free slot and returns it; the caller sleeps until then, holding nothing.
-    fn reserve(&self) -> Instant {
-        let mut next = lock(&self.next_slot);
-        let now = Instant::now();
-        let slot = next.map_or(now, |n| n.max(now));
-        *next = Some(slot + self.interval);
+    fn new(limit: u32) -> Pacer {
+        let limit = limit as usize;
+        Pacer {
+            limit,
+            slots: Mutex::new(VecDeque::with_capacity(limit)),
+        }
+    }
+
+    /// Reserves the earliest slot at or after `now` that keeps the limit and returns it; the
+    /// caller sleeps until then, holding nothing.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut slots = lock(&self.slots);
+        let slot = if slots.len() < self.limit {
+            now
+        } else {
+            // The `limit`-th latest request before this one: this one may leave a minute after it.
+            let oldest = slots.pop_front().unwrap_or(now);
+            now.max(oldest + MINUTE + WINDOW_SLACK)
+        };
+        slots.push_back(slot);
         slot
     }
 }
@@ -442,10 +467,7 @@ impl HttpCore {
             .user_agent(concat!("referee/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not set up HTTP: {e}"))?;
-        let pacer = limits.per_minute.filter(|n| *n > 0).map(|n| Pacer {
-            interval: Duration::from_secs(60) / n,
-            next_slot: Mutex::new(None),
-        });
+        let pacer = limits.per_minute.filter(|n| *n > 0).map(Pacer::new);
         Ok(HttpCore {
             client,
             base,
@@ -533,7 +555,7 @@ impl HttpCore {
     /// locked while sleeping; the budget is checked again after every wait.
     async fn wait_turn(&self) -> InFlight<'_> {
         if let Some(pacer) = &self.shared.pacer {
-            let slot = pacer.reserve();
+            let slot = pacer.reserve(Instant::now());
             let wait = slot.saturating_duration_since(Instant::now());
             if wait >= SHOWN_PACING_WAIT {
                 self.hold(wait).await;
@@ -876,42 +898,91 @@ mod tests {
         assert!(matches!(budget.try_take(10_000), Turn::Go));
     }
 
+    #[test]
+    fn a_burst_up_to_the_limit_leaves_at_once_and_the_next_waits_for_the_window() {
+        let pacer = Pacer::new(400);
+        let start = Instant::now();
+        for n in 0..400 {
+            let at = start + Duration::from_millis(n);
+            assert_eq!(pacer.reserve(at), at, "request {} waits", n + 1);
+        }
+        let late = start + Duration::from_secs(10);
+        assert_eq!(
+            pacer.reserve(late),
+            start + MINUTE + WINDOW_SLACK,
+            "the 401st leaves a minute after the first"
+        );
+        assert_eq!(
+            pacer.reserve(late),
+            start + Duration::from_millis(1) + MINUTE + WINDOW_SLACK,
+            "the 402nd a minute after the second"
+        );
+        // Once the window has moved on, a request goes at once again.
+        let much_later = start + 3 * MINUTE;
+        assert_eq!(pacer.reserve(much_later), much_later);
+    }
+
+    #[test]
+    fn a_steady_stream_never_exceeds_the_limit_in_any_minute() {
+        let limit = 400;
+        let pacer = Pacer::new(limit);
+        let start = Instant::now();
+        // Callers far faster than the limit allows (one every 10 ms, some all at once).
+        let slots: Vec<Instant> = (0..3_000u64)
+            .map(|n| pacer.reserve(start + Duration::from_millis(10 * (n / 3))))
+            .collect();
+        assert!(slots.windows(2).all(|w| w[0] <= w[1]), "slots in order");
+        for (i, slot) in slots.iter().enumerate() {
+            let in_minute = slots[i..]
+                .iter()
+                .take_while(|s| **s < *slot + MINUTE)
+                .count();
+            assert!(
+                in_minute <= limit as usize,
+                "{in_minute} in the minute from slot {i}"
+            );
+        }
+        let last = *slots.last().unwrap();
+        assert!(
+            last >= start + 6 * MINUTE,
+            "3,000 requests take at least 6 full windows of 400 after the first burst"
+        );
+    }
+
     #[tokio::test]
-    async fn the_pacer_spaces_requests_and_a_long_wait_is_published_then_cleared() {
+    async fn a_long_pacing_wait_is_published_and_cleared_when_it_ends() {
         let core = HttpCore::new(
             "http://127.0.0.1:9/api",
             &SecretString::from("k".to_string()),
             &[],
             |_| Vec::new(),
             Limits {
-                per_minute: Some(120),
+                per_minute: Some(2),
                 ..Limits::default()
             },
         )
         .unwrap();
-        let start = Instant::now();
         let mut status = core.net_status();
-        let turns: Vec<_> = (0..4)
-            .map(|_| {
-                let core = core.clone();
-                tokio::spawn(async move {
-                    drop(core.wait_turn().await);
-                    ((Instant::now() - start).as_millis() + 50) / 100
-                })
-            })
-            .collect();
-        // The fourth waits 1.5 s: long enough to tell the user.
-        tokio::time::timeout(Duration::from_secs(1), status.changed())
+        // The first two leave at once.
+        for _ in 0..2 {
+            drop(core.wait_turn().await);
+        }
+        assert_eq!(*status.borrow_and_update(), NetStatus::default());
+        // The third waits a minute: long enough to tell the user.
+        let third = tokio::spawn({
+            let core = core.clone();
+            async move { drop(core.wait_turn().await) }
+        });
+        tokio::time::timeout(Duration::from_secs(10), status.changed())
             .await
             .expect("the wait is published")
             .unwrap();
-        assert!(status.borrow_and_update().rate_wait_until.is_some());
-        let mut times = Vec::new();
-        for turn in turns {
-            times.push(turn.await.unwrap());
-        }
-        times.sort();
-        assert_eq!(times, [0, 5, 10, 15], "tenths of a second");
+        let until = status.borrow_and_update().rate_wait_until;
+        let in_a_minute = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(50);
+        assert!(until.is_some_and(|t| t > in_a_minute), "{until:?}");
+        // Stopped (a load aborted with Esc), the wait is no longer shown.
+        third.abort();
+        let _ = third.await;
         assert_eq!(*status.borrow(), NetStatus::default());
     }
 }

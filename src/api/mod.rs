@@ -166,9 +166,16 @@ pub trait Backend: Send + Sync {
         unsupported_future("batch processes")
     }
 
-    /// The kinds of resource this backend's records refer to, loaded for names in lists and detail.
+    /// The kinds of resource this backend's records refer to that are loaded up front, for names
+    /// in lists, detail and the filter. Other kinds of reference are named one id at a time, when
+    /// the detail pane shows them (`name`).
     fn lookup_kinds(&self) -> &'static [RefKind] {
         &[]
+    }
+
+    /// The display name of one referenced resource.
+    fn name<'a>(&'a self, kind: RefKind, _id: &'a str) -> BoxFuture<'a, Result<String, ApiError>> {
+        unsupported_future(kind.noun())
     }
 
     /// Page `index` of (id, display name) for a kind of referenced resource.
@@ -238,7 +245,12 @@ impl Client {
         self.0.lookup_page(kind, index).await
     }
 
-    /// The kinds of resource this backend's records refer to, loaded for names in lists and detail.
+    /// The display name of one referenced resource.
+    pub async fn name(&self, kind: RefKind, id: &str) -> Result<String, ApiError> {
+        self.0.name(kind, id).await
+    }
+
+    /// The kinds of resource this backend's records refer to that are loaded up front.
     pub fn lookup_kinds(&self) -> &'static [RefKind] {
         self.0.lookup_kinds()
     }

@@ -1,6 +1,7 @@
 //! Referral API v1 (`vantio`): the documented shapes of referrals, users and impressions (read
 //! leniently, see `lenient`), and the calls the console makes. Paging is limit/offset; the last page
-//! is the first one shorter than the limit.
+//! is the first one shorter than the limit. Users are paged through up front; an impression is
+//! read by id when a referral's detail shows it.
 
 use std::sync::Arc;
 
@@ -71,11 +72,6 @@ impl Documented for Impression {
         ("poster_id", Shape::Text),
         ("location", Shape::Text),
     ];
-}
-
-#[derive(Deserialize)]
-struct ImpressionList {
-    impressions: Rows<Impression>,
 }
 
 /// An entry as (id, the texts at `keys` that are there joined with `between`), or its id alone
@@ -169,16 +165,13 @@ impl VantioClient {
             .page(last, |e| named(e, &["first_name", "last_name"], " ")))
     }
 
-    /// Page `index` of impressions as (id, "location · poster").
-    pub async fn impressions_page(&self, index: usize) -> PageResult<(String, String)> {
-        let list: ImpressionList = self
-            .http
-            .get_page(&["impressions"], &page_query(index * PAGE_SIZE), index)
-            .await?;
-        let last = is_last(list.impressions.sent);
-        Ok(list
-            .impressions
-            .page(last, |e| named(e, &["location", "poster_id"], " · ")))
+    /// One impression as "location · poster", read when a referral's detail shows it. Paging
+    /// through `/impressions` (1.25 per referral) to name the few ever opened would cost most of
+    /// a load's requests; `/impressions/{id}` is the REST shape of the documented listing, and a
+    /// server without it answers 404, which the console says once and shows the id.
+    pub async fn impression(&self, id: &str) -> Result<String, ApiError> {
+        let one: One<Impression> = self.http.get(&["impressions", id], &[]).await?;
+        Ok(named(one.entry, &["location", "poster_id"], " · ").1)
     }
 }
 
@@ -216,8 +209,17 @@ impl Backend for VantioClient {
         Box::pin(VantioClient::update(self, id, body))
     }
 
+    /// Ambassadors are loaded up front (the list shows them and the filter searches them);
+    /// impressions are named one at a time (`name`).
     fn lookup_kinds(&self) -> &'static [RefKind] {
-        &[RefKind::User, RefKind::Impression]
+        &[RefKind::User]
+    }
+
+    fn name<'a>(&'a self, kind: RefKind, id: &'a str) -> BoxFuture<'a, Result<String, ApiError>> {
+        match kind {
+            RefKind::Impression => Box::pin(self.impression(id)),
+            other => super::unsupported_future(other.noun()),
+        }
     }
 
     fn lookup_page(
@@ -227,7 +229,6 @@ impl Backend for VantioClient {
     ) -> BoxFuture<'_, PageResult<(String, String)>> {
         match kind {
             RefKind::User => Box::pin(self.users_page(index)),
-            RefKind::Impression => Box::pin(self.impressions_page(index)),
             other => super::unsupported_future(other.noun()),
         }
     }

@@ -111,6 +111,11 @@ pub enum Action {
         entries: Vec<(String, String)>,
         end: Option<crate::effects::PagingReport>,
     },
+    /// The name of one id asked for with `Effect::LoadName`.
+    NameLoaded {
+        req: RequestId,
+        name: String,
+    },
     /// A write's outcome, decided by the runner (re-reading the referral when the answer was lost).
     Written {
         req: RequestId,
@@ -168,6 +173,12 @@ pub enum Effect {
     StopLoad { req: RequestId },
     /// Page through a kind of referenced resource, answering with `LookupPage`s.
     LoadLookup { req: RequestId, kind: RefKind },
+    /// Name one referenced id, answering with `NameLoaded` (or `RequestFailed`).
+    LoadName {
+        req: RequestId,
+        kind: RefKind,
+        id: String,
+    },
     /// Journal the write, send it (after the conflict guard for a guarded field write), decide its
     /// outcome, journal that, and answer with `Written`.
     Mutate {

@@ -244,9 +244,34 @@ fn run_bulk(
     pump(state)
 }
 
-/// Sends queued bulk writes until the concurrency limit is in flight.
+/// Bulk writes in flight at most now: the profile's `concurrency`, or one while the HTTP core
+/// holds requests for the server's rate limit. The rest stay queued meanwhile (not journaled, not
+/// sent, left unsent by a quit) rather than waiting inside the core as rows shown sending; the
+/// window opens again when the wait ends (`net_changed`).
+fn window(state: &State) -> usize {
+    if state.net.rate_wait_until.is_some() {
+        1
+    } else {
+        state.session.concurrency
+    }
+}
+
+/// What the HTTP core waits for changed: when a rate-limit wait ends, a bulk with rows queued
+/// fills its window again.
+pub fn net_changed(state: &mut State, status: crate::api::NetStatus) -> Vec<Effect> {
+    let waited = state.net.rate_wait_until.is_some();
+    state.net = status;
+    let queued = state.bulk.as_ref().is_some_and(|b| !b.queue.is_empty());
+    if waited && state.net.rate_wait_until.is_none() && queued {
+        pump(state)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Sends queued bulk writes until the window (`window`) is in flight.
 fn pump(state: &mut State) -> Vec<Effect> {
-    let limit = state.session.concurrency;
+    let limit = window(state);
     let mut effects = Vec::new();
     if state.quit_when_idle {
         // Quitting: the rows not sent yet stay unsent; only the writes in flight are waited for.
@@ -1118,6 +1143,43 @@ mod tests {
             },
         );
         assert!(state.should_quit, "quits once the write has its outcome");
+    }
+
+    #[test]
+    fn a_rate_limit_wait_narrows_the_bulk_window_to_one_until_it_ends() {
+        let mut state = state();
+        state.replace_records(
+            (1..=6)
+                .map(|n| record(&format!("ref_{n}"), "converted"))
+                .collect(),
+        );
+        state.session.concurrency = 4;
+        let waiting = crate::api::NetStatus {
+            rate_wait_until: Some("2026-11-21T10:01:00Z".parse().unwrap()),
+            ..Default::default()
+        };
+        update(&mut state, Action::Net(waiting.clone()));
+        for n in 1..=6 {
+            state.marked.insert(format!("ref_{n}"));
+        }
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        let first = sent(&update(&mut state, Action::Answer(true)));
+        assert_eq!(first.len(), 1, "one goes out to wait for the window");
+        let answered = Action::Written {
+            req: first[0],
+            outcome: applied("ref_1"),
+        };
+        let second = sent(&update(&mut state, answered));
+        assert_eq!(second.len(), 1, "still one at a time while the wait lasts");
+        // Another change of status while still waiting opens nothing.
+        assert!(sent(&update(&mut state, Action::Net(waiting))).is_empty());
+        let opened = sent(&update(&mut state, Action::Net(Default::default())));
+        assert_eq!(opened.len(), 3, "the wait ended: the window of 4 fills");
+        assert_eq!(state.bulk.as_ref().unwrap().in_flight, 4);
+        assert!(
+            sent(&update(&mut state, Action::Net(Default::default()))).is_empty(),
+            "no wait ended"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod form;
 #[cfg(test)]
 mod fuzz;
 pub mod keymap;
+pub mod names;
 pub mod picker;
 pub mod state;
 pub mod text;

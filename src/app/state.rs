@@ -52,6 +52,11 @@ pub enum Pending {
         by: String,
         value: String,
     },
+    /// The name of one referenced id the detail pane shows (`app::names`).
+    Name {
+        kind: RefKind,
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +176,8 @@ pub struct State {
     pub records: Vec<Record>,
     /// Names for referenced ids (ambassadors, impressions).
     pub lookups: HashMap<RefKind, HashMap<String, String>>,
+    /// Which references are named one id at a time, when shown, and the ids asked for.
+    pub names: crate::app::names::OnDemand,
     pub load: LoadState,
     pub list: ListView,
     pub detail_open: bool,
@@ -221,6 +228,7 @@ impl State {
             schema,
             records: Vec::new(),
             lookups: HashMap::new(),
+            names: Default::default(),
             load: LoadState::Loaded,
             list: ListView {
                 filter: TextBuffer::single(""),

@@ -7,7 +7,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::{TextBuffer, plural};
-use super::{command, dialogs, drafts, flows};
+use super::{command, dialogs, drafts, flows, names};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
 use crate::domain::Record;
@@ -16,8 +16,10 @@ use crate::domain::policy::QuickKey;
 use crate::domain::schema::{FieldKind, RefKind};
 use crate::effects::PagingReport;
 
-/// Starts loading referrals and the lookups names come from.
+/// Starts loading referrals and the lookups names come from; the other kinds of reference are
+/// named on demand (`app::names`).
 pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
+    names::start(state, lookup_kinds);
     let mut effects = load_referrals(state);
     for kind in lookup_kinds {
         let req = state.request(Pending::Lookup(*kind));
@@ -120,19 +122,21 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let before = drafts::watch(state);
     let mut effects = apply(state, action);
     effects.extend(drafts::sync(state, before));
+    effects.extend(names::wanted(state));
     effects
 }
 
 fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick => state.spinner = state.spinner.wrapping_add(1),
-        Action::Net(status) => state.net = status,
+        Action::Net(status) => return flows::net_changed(state, status),
         Action::Resize { width, height } => {
             state.viewport = (width, height);
             state.move_selection(0);
         }
         Action::ReferralsPage { req, records, end } => page_arrived(state, req, records, end),
         Action::LookupPage { req, entries, end } => lookup_arrived(state, req, entries, end),
+        Action::NameLoaded { req, name } => names::arrived(state, req, name),
         Action::Written { req, outcome } => return flows::written(state, req, outcome),
         Action::Unrecorded { message } => state.say(Level::Error, message),
         Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
@@ -615,6 +619,7 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
             let note = format!("Could not load {}. {}", kind.noun(), error.user_message());
             state.say_after_load(Level::Error, note);
         }
+        Pending::Name { kind, id } => names::failed(state, kind, &id, &error),
         // These answer with their own Actions, errors included.
         Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
     }

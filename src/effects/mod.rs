@@ -71,6 +71,15 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
         }
+        Effect::LoadName { req, kind, id } => match client.name(kind, &id).await {
+            Ok(name) => {
+                let _ = tx.send(Action::NameLoaded { req, name });
+            }
+            Err(error) => {
+                tracing::warn!(%error, ?kind, %id, "naming failed");
+                let _ = tx.send(Action::RequestFailed { req, error });
+            }
+        },
         // The runtime stops the load's task itself (`runtime::App::run`); nothing to do here.
         Effect::StopLoad { .. } => {}
         Effect::Find { req, by, value } => {

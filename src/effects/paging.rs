@@ -1,14 +1,20 @@
 //! Paging through a listing until it ends, even on a server that ignores `page`/`offset`: paging
 //! stops when a page repeats the one before or brings only ids already seen, ids seen before are
 //! dropped from later pages, and entries that could not be read are counted. What happened is
-//! logged as it happens and told to the app when the listing ends (`PagingReport`).
+//! logged as it happens and told to the app when the listing ends (`PagingReport`). Several pages
+//! are asked for at once and taken in order (`page_through`).
 
 use std::collections::HashSet;
+
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 
 use crate::api::{ApiError, Page, PageResult};
 
 /// Pages fetched at most, whatever the server says: a listing that seems endless is cut here.
 const MAX_PAGES: usize = 10_000;
+/// Pages asked for at most at once while loading a listing.
+const WINDOW: usize = 8;
 
 /// Why paging stopped before the server said it was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,8 +142,15 @@ impl Pager {
 }
 
 /// Fetches pages from 0 until the last (or until the stop rule ends it), handing each page's new
-/// items to `deliver` with the report on the final one; stops early if `deliver` says so. `what`
-/// names the listing in the log.
+/// items to `deliver` in page order with the report on the final one; stops early if `deliver`
+/// says so. `what` names the listing in the log.
+///
+/// Pages are fetched `WINDOW` at a time (pages are addressed by number, so page 5 need not wait for
+/// page 4): the window opens one page wider with each page delivered, so a listing of one page
+/// costs one request, and never holds a page more than `WINDOW` ahead of the next one to deliver.
+/// Answers are taken in page order whatever order they arrive in; when a page ends the listing,
+/// the requests still out for pages after it are dropped and their answers never read. Every
+/// request still goes through the HTTP core's pacing, so the window never outruns a rate limit.
 pub async fn page_through<T, F, Fut>(
     what: &str,
     fetch: F,
@@ -149,8 +162,19 @@ where
     Fut: Future<Output = PageResult<T>>,
 {
     let mut pager = Pager::default();
+    let mut out = FuturesOrdered::new();
+    // The next page to ask for.
+    let mut asked = 0;
     loop {
-        let page = fetch(pager.pages).await?;
+        let width = (pager.pages + 1).min(WINDOW);
+        while asked < pager.pages + width && asked < MAX_PAGES {
+            out.push_back(fetch(asked));
+            asked += 1;
+        }
+        let Some(page) = out.next().await else {
+            unreachable!("a page is always out until the pager stops");
+        };
+        let page = page?;
         for why in &page.skipped {
             tracing::warn!("{what}, page {}: skipped {why}", pager.pages + 1);
         }
@@ -173,6 +197,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::{Cell, RefCell};
 
     /// A page of these ids; pages with the same `fingerprint` were sent byte for byte the same.
     fn fingerprinted(ids: &[&str], last: bool, fingerprint: u64) -> Page<String> {
@@ -310,6 +335,191 @@ mod tests {
             report.sentences(("referral", "referrals")),
             ["3 referrals on pages 1, 3 could not be read."]
         );
+    }
+
+    /// A listing served by a fake fetch whose answers come back out of order: page `i` takes
+    /// more turns of the scheduler the earlier it sits in the window. Records what was asked and
+    /// when, against what had been delivered by then.
+    struct Served {
+        /// Page `i` as the fake server sends it (pages past the end are served too).
+        pages: Vec<Page<String>>,
+        /// (page asked for, pages delivered when it was asked), in the order asked.
+        asked: RefCell<Vec<(usize, usize)>>,
+        /// Pages answered, in the order their answers arrived.
+        answered: RefCell<Vec<usize>>,
+        /// Requests out now, and the most that were out at once.
+        out: Cell<usize>,
+        most_out: Cell<usize>,
+        delivered: Cell<usize>,
+    }
+
+    impl Served {
+        fn new(pages: Vec<Page<String>>) -> Served {
+            Served {
+                pages,
+                asked: RefCell::default(),
+                answered: RefCell::default(),
+                out: Cell::new(0),
+                most_out: Cell::new(0),
+                delivered: Cell::new(0),
+            }
+        }
+
+        async fn fetch(&self, index: usize) -> PageResult<String> {
+            self.asked.borrow_mut().push((index, self.delivered.get()));
+            self.out.set(self.out.get() + 1);
+            self.most_out.set(self.most_out.get().max(self.out.get()));
+            for _ in 0..(WINDOW - index % WINDOW) * 3 {
+                tokio::task::yield_now().await;
+            }
+            self.out.set(self.out.get() - 1);
+            self.answered.borrow_mut().push(index);
+            match self.pages.get(index) {
+                Some(page) => Ok(page.clone()),
+                None => Err(ApiError::Refused {
+                    status: 500,
+                    message: format!("page {index} was never meant to be read"),
+                }),
+            }
+        }
+
+        /// Pages through the listing, stopping after `stop_after` deliveries if given: what each
+        /// delivery held, and the report.
+        async fn load(
+            &self,
+            stop_after: Option<usize>,
+        ) -> (Result<(), ApiError>, Vec<Vec<String>>, Option<PagingReport>) {
+            let mut delivered = Vec::new();
+            let mut report = None;
+            let result = page_through(
+                "test",
+                |i| self.fetch(i),
+                id,
+                |items, end| {
+                    delivered.push(items);
+                    self.delivered.set(delivered.len());
+                    report = end;
+                    stop_after != Some(delivered.len())
+                },
+            )
+            .await;
+            (result, delivered, report)
+        }
+    }
+
+    /// `count` pages of two ids each, then a page of one (the short, last page), then pages a
+    /// server ignoring the end would still send.
+    fn listing(count: usize) -> Vec<Page<String>> {
+        let page = |i: usize, n: usize, last| {
+            let ids: Vec<String> = (0..n).map(|k| format!("{i}.{k}")).collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            fingerprinted(&ids, last, i as u64)
+        };
+        let mut pages: Vec<_> = (0..count).map(|i| page(i, 2, false)).collect();
+        pages.push(page(count, 1, true));
+        pages.extend((count + 1..count + 1 + 2 * WINDOW).map(|i| page(i, 2, false)));
+        pages
+    }
+
+    #[tokio::test]
+    async fn pages_answered_out_of_order_are_delivered_in_order() {
+        let served = Served::new(listing(20));
+        let (result, delivered, report) = served.load(None).await;
+        result.unwrap();
+        let expected: Vec<Vec<String>> = (0..=20)
+            .map(|i| {
+                let n = if i == 20 { 1 } else { 2 };
+                (0..n).map(|k| format!("{i}.{k}")).collect()
+            })
+            .collect();
+        assert_eq!(delivered, expected);
+        assert_eq!(report, Some(PagingReport::default()));
+        let answered = served.answered.borrow();
+        assert!(
+            answered.windows(2).any(|w| w[1] < w[0]),
+            "the answers did come back out of order: {answered:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_window_opens_page_by_page_and_never_runs_ahead() {
+        let served = Served::new(listing(30));
+        served.load(None).await.0.unwrap();
+        assert_eq!(served.most_out.get(), WINDOW);
+        for &(page, delivered) in served.asked.borrow().iter() {
+            let width = (delivered + 1).min(WINDOW);
+            assert!(
+                page < delivered + width,
+                "page {page} asked for with {delivered} delivered"
+            );
+        }
+        // A listing of one page costs one request.
+        let served = Served::new(listing(0));
+        let (result, delivered, _) = served.load(None).await;
+        result.unwrap();
+        assert_eq!(delivered, [strings(&["0.0"])]);
+        assert_eq!(*served.asked.borrow(), [(0, 0)]);
+    }
+
+    #[tokio::test]
+    async fn nothing_after_the_short_page_is_delivered_or_read() {
+        let mut pages = listing(12);
+        // Page 14 would bring more and the pages after it would fail: the load ends at the
+        // short page 13 before their answers are looked at.
+        pages.truncate(14);
+        let served = Served::new(pages);
+        let (result, delivered, report) = served.load(None).await;
+        result.unwrap();
+        assert_eq!(delivered.len(), 13);
+        assert_eq!(delivered.last().unwrap(), &strings(&["12.0"]));
+        assert!(report.is_some_and(|r| r.is_empty()));
+        let furthest = served.asked.borrow().iter().map(|(p, _)| *p).max();
+        assert!(
+            furthest.is_some_and(|p| p > 13),
+            "pages past the end were asked for"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_stop_rules_hold_with_pages_in_flight() {
+        // A server that ignores paging: every page is the first again.
+        let same = vec![fingerprinted(&["1", "2"], false, 1); 3 * WINDOW];
+        let served = Served::new(same);
+        let (result, delivered, report) = served.load(None).await;
+        result.unwrap();
+        assert_eq!(delivered, [strings(&["1", "2"]), vec![]]);
+        let report = report.expect("the last delivery has the report");
+        assert_eq!(report.stopped, Some(Stop::Repeated { page: 2, kept: 2 }));
+
+        // Shuffled but nothing new.
+        let mut pages = listing(3);
+        pages[2] = fingerprinted(&["1.1", "0.0"], false, 77);
+        let (result, delivered, report) = Served::new(pages).load(None).await;
+        result.unwrap();
+        assert_eq!(delivered.len(), 3);
+        let report = report.expect("the last delivery has the report");
+        assert_eq!(report.stopped, Some(Stop::NothingNew { page: 3, kept: 4 }));
+    }
+
+    #[tokio::test]
+    async fn a_failed_page_ends_the_load_after_the_pages_before_it() {
+        let mut pages = listing(10);
+        pages.truncate(4);
+        let served = Served::new(pages);
+        let (result, delivered, report) = served.load(None).await;
+        assert!(result.is_err(), "page 5 failed");
+        assert_eq!(delivered.len(), 4);
+        assert_eq!(report, None);
+    }
+
+    #[tokio::test]
+    async fn the_load_stops_when_the_app_says_so() {
+        let served = Served::new(listing(40));
+        let (result, delivered, _) = served.load(Some(5)).await;
+        result.unwrap();
+        assert_eq!(delivered.len(), 5);
+        let furthest = served.asked.borrow().iter().map(|(p, _)| *p).max();
+        assert!(furthest.is_some_and(|p| p < 5 + WINDOW));
     }
 
     #[test]

@@ -259,7 +259,8 @@ fn request_of(effect: &Effect) -> Option<RequestId> {
         | Effect::LoadDraft { req, .. }
         | Effect::SaveDraft { req, .. }
         | Effect::DiscardDraft { req, .. }
-        | Effect::Find { req, .. } => Some(*req),
+        | Effect::Find { req, .. }
+        | Effect::LoadName { req, .. } => Some(*req),
         // Stopping a load asks nothing: the runner aborts the load, whose answers end there.
         Effect::RecordSession { .. } | Effect::StopLoad { .. } => None,
     }
@@ -396,6 +397,14 @@ impl Model {
                 let outcome = outcome(schema, mutation.ids(), self.backend.ids, dice);
                 Action::Written { req, outcome }
             }
+            Effect::LoadName { .. } if dice.chance(3) => Action::RequestFailed {
+                req,
+                error: api_error(schema, dice),
+            },
+            Effect::LoadName { id, .. } => Action::NameLoaded {
+                req,
+                name: format!("name of {id}"),
+            },
             Effect::Find { .. } => {
                 let result = if dice.chance(40) {
                     Err(api_error(schema, dice))

@@ -11,6 +11,7 @@ pub mod flows;
 pub mod form;
 pub mod keymap;
 pub mod picker;
+pub mod records;
 pub mod state;
 pub mod text;
 pub mod triage;

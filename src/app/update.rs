@@ -492,19 +492,17 @@ fn page_arrived(
     }
     if loaded == 0 {
         state.list.follow = state.selected_record().map(|r| r.id.clone());
-        state.records.clear();
+        state.clear_records();
     }
     let loaded = loaded + records.len();
-    state.records.extend(records);
+    state.append_records(records);
     let Some(report) = end else {
         state.load = LoadState::Loading { req, loaded };
-        state.refilter();
         return;
     };
     state.pending.remove(&req);
     state.load = LoadState::Loaded;
     say_loaded(state, loaded, &report);
-    state.refilter();
     // The referral the cursor followed is gone from the server: stay where the list put it.
     state.list.follow = None;
 }

@@ -1,88 +1,21 @@
 //! What one keystroke, one arriving page, one saved row and one frame cost with 100,000 referrals
 //! loaded: none of them may grow with the list (issue 11). Run with `cargo bench --bench store`.
 //!
-//! The referrals are made up here (v1 fields, names from a short list so filters match many rows)
-//! and loaded through `State`'s own methods, as pages arriving would be.
+//! The referrals are made up by `common` and loaded through `State`'s own methods, as arriving
+//! pages would be.
+
+mod common;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use common::{loaded, referral};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use referee::app::State;
-use referee::app::state::Session;
 use referee::app::text::TextBuffer;
-use referee::domain::schema::V1_SCHEMA;
-use referee::domain::{Clock, MetadataMode, Record};
-use serde_json::json;
-
-const FIRST: &[&str] = &[
-    "Aisha", "Ben", "Camila", "Daniel", "Elena", "Felix", "Grace", "Hana", "Isaac", "Julia", "Kai",
-    "Linh", "Mateo", "Nadia", "Omar", "Priya",
-];
-const LAST: &[&str] = &[
-    "Nguyen",
-    "Garcia",
-    "Smith",
-    "Okafor",
-    "Kowalski",
-    "Tanaka",
-    "Haddad",
-    "Silva",
-    "Novak",
-    "Johansson",
-    "Mensah",
-    "Rossi",
-    "Dubois",
-];
-const STATUSES: &[&str] = &["pending", "verified", "converted", "rejected"];
-
-/// Referral number `n`, named `first` unless given another name.
-fn referral(n: usize, first: Option<&str>) -> Record {
-    let first = first.unwrap_or(FIRST[n % FIRST.len()]);
-    let last = LAST[(n / FIRST.len()) % LAST.len()];
-    let values = json!({
-        "id": format!("ref_{n:06}"),
-        "first_name": first,
-        "last_name": last,
-        "email": format!("{}.{}{n}@example.com", first.to_lowercase(), last.to_lowercase()),
-        "status": STATUSES[n % STATUSES.len()],
-        "program_id": format!("prog_{}", n % 7),
-        "student_id": format!("amb_{}", n % 5000),
-        "impression_id": format!("imp_{n}"),
-        "created_at": "2026-11-01T09:30:00Z",
-        "updated_at": "2026-11-02T09:30:00Z",
-        "metadata": {"source": "bench", "batch": n % 10},
-    });
-    Record::new(
-        format!("ref_{n:06}"),
-        values.as_object().cloned().unwrap_or_default(),
-    )
-}
-
-/// A v1 console with referrals `0..n` loaded, in pages of 100 as they would arrive.
-fn loaded(n: usize) -> State {
-    let session = Session {
-        profile: "bench".into(),
-        backend: "vantio",
-        admin_id: Some("admin_1".into()),
-        metadata_mode: MetadataMode::Merge,
-        concurrency: 8,
-    };
-    let now = "2026-11-21T10:00:00Z".parse().expect("a valid time");
-    let clock = Clock::fixed(now, jiff::tz::TimeZone::UTC);
-    let mut state = State::new(session, &V1_SCHEMA, clock);
-    state.viewport = (160, 50);
-    for start in (0..n).step_by(100) {
-        state.append_records(
-            (start..(start + 100).min(n))
-                .map(|i| referral(i, None))
-                .collect(),
-        );
-    }
-    state
-}
+use referee::domain::Record;
 
 fn set_filter(state: &mut State, text: &str) {
     state.list.filter = TextBuffer::single(text);

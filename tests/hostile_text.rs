@@ -47,7 +47,7 @@ async fn hidden_characters_never_reach_the_screen_in_any_view() {
     let sb = sandbox(6, 10_000, MetadataMode::Merge).await;
     let mut app = app(&sb.server.v1_base_url(), KEY, 120, 30);
     loaded(&mut app).await;
-    let mut records = app.state.records.clone();
+    let mut records = app.state.records.to_vec();
     for (n, record) in records.iter_mut().enumerate() {
         record.id = format!("ref_{HOSTILE}{n}");
         for field in ["first_name", "last_name", "email", "program_id"] {
@@ -65,8 +65,8 @@ async fn hidden_characters_never_reach_the_screen_in_any_view() {
             .values
             .insert("status".into(), Value::String("converted".into()));
     }
-    app.state.records = records;
-    app.state.refilter();
+    app.state.clear_records();
+    app.state.append_records(records);
     app.state
         .say(Level::Error, format!("server said: {HOSTILE} nope"));
     app.draw().unwrap();

@@ -14,6 +14,7 @@ mod fuzz;
 pub mod keymap;
 pub mod names;
 pub mod picker;
+pub mod records;
 pub mod state;
 pub mod text;
 pub mod triage;

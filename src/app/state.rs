@@ -6,6 +6,7 @@ use super::action::{QuickKey, RequestId};
 use super::bulk::Bulk;
 use super::clash::Clash;
 use super::form::Form;
+use super::records::{Needle, Records};
 use super::text::TextBuffer;
 use super::triage::Triage;
 use super::writes::Writes;
@@ -160,8 +161,11 @@ pub struct ListView {
     pub filter: TextBuffer,
     /// The filter line has the keyboard.
     pub filtering: bool,
-    /// Indices into `State::records` that match the filter, in list order.
+    /// Indices into `State::records` that match the filter, ascending (the records' order).
     pub visible: Vec<usize>,
+    /// The filter `visible` was computed for: a filter that narrows it scans only `visible`, and
+    /// records that arrive or change are matched against it alone.
+    pub needle: Needle,
     /// Index into `visible`.
     pub selected: usize,
     /// First visible row on screen.
@@ -173,7 +177,9 @@ pub struct ListView {
 pub struct State {
     pub session: Session,
     pub schema: &'static Schema,
-    pub records: Vec<Record>,
+    /// The loaded referrals in list order; changed only through `State`'s methods, which keep
+    /// `list.visible` in step.
+    pub records: Records,
     /// Names for referenced ids (ambassadors, impressions).
     pub lookups: HashMap<RefKind, HashMap<String, String>>,
     /// Which references are named one id at a time, when shown, and the ids asked for.
@@ -226,7 +232,7 @@ impl State {
         State {
             session,
             schema,
-            records: Vec::new(),
+            records: Records::new(schema),
             lookups: HashMap::new(),
             names: Default::default(),
             load: LoadState::Loaded,
@@ -234,6 +240,7 @@ impl State {
                 filter: TextBuffer::single(""),
                 filtering: false,
                 visible: Vec::new(),
+                needle: Needle::default(),
                 selected: 0,
                 offset: 0,
                 follow: None,
@@ -305,39 +312,64 @@ impl State {
     }
 
     pub fn record(&self, id: &str) -> Option<&Record> {
-        self.records.iter().find(|r| r.id == id)
+        self.records.by_id(id)
     }
 
     pub fn pending_writes(&self) -> usize {
         self.writes.count()
     }
 
-    /// Puts fresh copies of records in place (adding unknown ones) and keeps the list in step.
+    /// Puts fresh copies of records in place (adding unknown ones) and keeps the list in step,
+    /// matching only the records that changed.
     pub fn replace_records(&mut self, fresh: Vec<Record>) {
+        let keep = self.cursor_record();
         for record in fresh {
-            match self.records.iter_mut().find(|r| r.id == record.id) {
-                Some(slot) => *slot = record,
-                None => self.records.push(record),
+            let row = self.records.put(record);
+            let shown = self.list.needle.matches(self.records.search_text(row));
+            match (self.list.visible.binary_search(&row), shown) {
+                (Err(at), true) => self.list.visible.insert(at, row),
+                (Ok(at), false) => {
+                    self.list.visible.remove(at);
+                }
+                _ => {}
             }
         }
-        self.refilter();
+        self.catch_up_filter();
+        self.settle_cursor(keep);
+    }
+
+    /// Adds records after the last row (a page that arrived), matching only them.
+    pub fn append_records(&mut self, records: Vec<Record>) {
+        let keep = self.cursor_record();
+        let rows = self.records.append(records);
+        let shown = self.list.needle.select(&self.records, rows);
+        self.list.visible.extend(shown);
+        self.catch_up_filter();
+        self.settle_cursor(keep);
+    }
+
+    /// Forgets every record (a reload starts); the cursor stays where it was in the list.
+    pub fn clear_records(&mut self) {
+        self.records.clear();
+        self.list.visible.clear();
     }
 
     /// Moves the cursor to the record with this id, clearing a filter that hides it.
     pub fn select(&mut self, id: &str) {
-        if !self.list.visible.iter().any(|i| self.records[*i].id == id) {
+        if self.visible_position(id).is_none() {
             self.list.filter = TextBuffer::single("");
             self.refilter();
         }
-        if let Some(position) = self
-            .list
-            .visible
-            .iter()
-            .position(|i| self.records[*i].id == id)
-        {
+        if let Some(position) = self.visible_position(id) {
             self.list.selected = position;
             self.move_selection(0);
         }
+    }
+
+    /// Where the record with this id is in the filtered list.
+    fn visible_position(&self, id: &str) -> Option<usize> {
+        let row = self.records.row_of(id)?;
+        self.list.visible.binary_search(&row).ok()
     }
 
     pub fn lookup(&self, kind: RefKind, id: &str) -> Option<&str> {
@@ -394,41 +426,45 @@ impl State {
     }
 
     /// Recomputes the filtered rows, keeping the cursor on the same record when it is still shown.
+    /// A filter that narrows the last one (typing on) looks only at the rows shown now.
     pub fn refilter(&mut self) {
-        let keep = self
-            .list
+        let keep = self.cursor_record();
+        self.filter_rows();
+        self.settle_cursor(keep);
+    }
+
+    /// Matches the rows against the filter as typed now.
+    fn filter_rows(&mut self) {
+        let needle = Needle::new(&self.list.filter.text());
+        let shown = std::mem::take(&mut self.list.visible);
+        self.list.visible = if needle.narrows(&self.list.needle) {
+            needle.select(&self.records, shown.into_iter())
+        } else {
+            needle.select(&self.records, 0..self.records.len())
+        };
+        self.list.needle = needle;
+    }
+
+    /// Filters the rows again if the filter was edited without `refilter` (`list.visible` is then
+    /// for the filter before).
+    fn catch_up_filter(&mut self) {
+        if Needle::new(&self.list.filter.text()) != self.list.needle {
+            self.filter_rows();
+        }
+    }
+
+    /// The record the cursor should stay on while the list changes: the one a reload follows, or
+    /// the selected one.
+    fn cursor_record(&self) -> Option<String> {
+        self.list
             .follow
             .clone()
-            .or_else(|| self.selected_record().map(|r| r.id.clone()));
-        let needle = self.list.filter.text().to_lowercase();
-        let terms: Vec<&str> = needle.split_whitespace().collect();
-        let schema = self.schema;
-        self.list.visible = self
-            .records
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                terms.is_empty() || {
-                    let hay = std::iter::once(r.id.to_lowercase())
-                        .chain(
-                            schema
-                                .filter_fields
-                                .iter()
-                                .map(|k| r.text(k).to_lowercase()),
-                        )
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    terms.iter().all(|t| hay.contains(t))
-                }
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let position = keep.and_then(|id| {
-            self.list
-                .visible
-                .iter()
-                .position(|i| self.records[*i].id == id)
-        });
+            .or_else(|| self.selected_record().map(|r| r.id.clone()))
+    }
+
+    /// Puts the cursor back on `keep` when it is shown (the reload found it), else on the first row.
+    fn settle_cursor(&mut self, keep: Option<String>) {
+        let position = keep.and_then(|id| self.visible_position(&id));
         if position.is_some() {
             self.list.follow = None;
         }
@@ -452,5 +488,138 @@ impl State {
             list.offset = list.selected + 1 - rows;
         }
         list.offset = list.offset.min(list.visible.len().saturating_sub(rows));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::app::text::TextEdit;
+
+    fn person(id: &str, first: &str) -> Record {
+        Record::new(
+            id,
+            json!({"first_name": first}).as_object().unwrap().clone(),
+        )
+    }
+
+    /// Rows `r0`… with the given first names.
+    fn loaded(names: &[&str]) -> State {
+        let mut state = State::sample();
+        let records = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| person(&format!("r{i}"), name))
+            .collect();
+        state.append_records(records);
+        state
+    }
+
+    fn shown(state: &State) -> Vec<&str> {
+        state
+            .list
+            .visible
+            .iter()
+            .map(|row| state.records[*row].id.as_str())
+            .collect()
+    }
+
+    fn type_filter(state: &mut State, text: &str) {
+        state.list.filter = TextBuffer::single(text);
+        state.refilter();
+    }
+
+    #[test]
+    fn a_longer_filter_narrows_from_the_rows_shown() {
+        let mut state = loaded(&["Ada", "Adam", "Bob"]);
+        type_filter(&mut state, "ad");
+        assert_eq!(shown(&state), ["r0", "r1"]);
+        // Take "Adam" out of the rows shown: "ada" would match it, so it staying out proves
+        // that typing on scans only the previous matches.
+        state.list.visible.retain(|row| *row != 1);
+        type_filter(&mut state, "ada");
+        assert_eq!(shown(&state), ["r0"]);
+        state.list.filter.apply(TextEdit::Insert('m'));
+        state.refilter();
+        assert!(shown(&state).is_empty());
+    }
+
+    #[test]
+    fn a_shorter_filter_scans_every_row_again() {
+        let mut state = loaded(&["Ada", "Adam", "Bob"]);
+        type_filter(&mut state, "adam");
+        assert_eq!(shown(&state), ["r1"]);
+        type_filter(&mut state, "ad");
+        assert_eq!(shown(&state), ["r0", "r1"]);
+        type_filter(&mut state, "");
+        assert_eq!(shown(&state), ["r0", "r1", "r2"]);
+    }
+
+    #[test]
+    fn an_arriving_page_is_matched_alone_and_keeps_the_order() {
+        let mut state = loaded(&["Ada", "Bob"]);
+        type_filter(&mut state, "a");
+        state.list.selected = 0;
+        state.append_records(vec![person("r2", "Cara"), person("r3", "Dov")]);
+        assert_eq!(shown(&state), ["r0", "r2"]);
+        assert_eq!(
+            state.selected_record().unwrap().id,
+            "r0",
+            "the cursor stays"
+        );
+    }
+
+    #[test]
+    fn a_replaced_record_is_matched_again_alone() {
+        let mut state = loaded(&["Ada", "Bob", "Cara"]);
+        type_filter(&mut state, "a");
+        assert_eq!(shown(&state), ["r0", "r2"]);
+        state.select("r2");
+        state.replace_records(vec![person("r1", "Bea")]);
+        assert_eq!(
+            shown(&state),
+            ["r0", "r1", "r2"],
+            "now matches: shown in its place"
+        );
+        assert_eq!(
+            state.selected_record().unwrap().id,
+            "r2",
+            "the cursor stays"
+        );
+        state.replace_records(vec![person("r0", "Bo")]);
+        assert_eq!(shown(&state), ["r1", "r2"], "no longer matches: hidden");
+        state.replace_records(vec![person("r9", "Zara")]);
+        assert_eq!(
+            shown(&state),
+            ["r1", "r2", "r9"],
+            "an unknown record is added"
+        );
+        assert_eq!(state.record("r9").unwrap().text("first_name"), "Zara");
+    }
+
+    #[test]
+    fn records_follow_the_filter_typed_even_before_a_refilter() {
+        let mut state = loaded(&["Ada", "Bob"]);
+        state.list.filter = TextBuffer::single("bob");
+        state.append_records(vec![person("r2", "Bobby")]);
+        assert_eq!(shown(&state), ["r1", "r2"]);
+    }
+
+    #[test]
+    fn the_id_index_stays_right_across_clear_and_reload() {
+        let mut state = loaded(&["Ada", "Bob"]);
+        state.select("r1");
+        state.list.follow = Some("r1".into());
+        state.clear_records();
+        assert!(state.record("r0").is_none() && state.list.visible.is_empty());
+        state.append_records(vec![person("r5", "Eve")]);
+        assert_eq!(state.list.follow.as_deref(), Some("r1"), "still following");
+        state.append_records(vec![person("r1", "Bob")]);
+        assert_eq!(state.selected_record().unwrap().id, "r1", "found again");
+        assert_eq!(state.list.follow, None);
+        assert_eq!(state.record("r1").unwrap().text("first_name"), "Bob");
+        assert!(state.record("r0").is_none());
     }
 }

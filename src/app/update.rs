@@ -1,8 +1,6 @@
 //! `update`: the one place state changes. Pure: it reads no clock and does no I/O; work for the
 //! outside world is returned as Effects, and its answers come back as Actions.
 
-use std::collections::HashMap;
-
 use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
@@ -500,37 +498,24 @@ fn page_arrived(
     }
     if loaded == 0 {
         state.list.follow = state.selected_record().map(|r| r.id.clone());
-        state.records.clear();
+        state.clear_records();
     }
     let loaded = loaded + records.len();
     // A write's answer may have brought one of these while the load ran: it is replaced, not doubled.
-    let slots: Vec<Option<usize>> = {
-        let known: HashMap<&str, usize> = state
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
-            .collect();
-        records
-            .iter()
-            .map(|r| known.get(r.id.as_str()).copied())
-            .collect()
-    };
-    for (record, slot) in records.into_iter().zip(slots) {
-        match slot {
-            Some(i) => state.records[i] = record,
-            None => state.records.push(record),
-        }
+    let (known, new): (Vec<Record>, Vec<Record>) = records
+        .into_iter()
+        .partition(|r| state.records.row_of(&r.id).is_some());
+    if !known.is_empty() {
+        state.replace_records(known);
     }
+    state.append_records(new);
     let Some(report) = end else {
         state.load = LoadState::Loading { req, loaded };
-        state.refilter();
         return;
     };
     state.pending.remove(&req);
     state.load = LoadState::Loaded;
     say_loaded(state, loaded, &report);
-    state.refilter();
     unmark_unloaded(state);
     // The referral the cursor followed is gone from the server: stay where the list put it.
     state.list.follow = None;
@@ -540,9 +525,7 @@ fn page_arrived(
 /// and `r` would not bring them back.
 fn unmark_unloaded(state: &mut State) {
     let records = &state.records;
-    state
-        .marked
-        .retain(|id| records.iter().any(|r| &r.id == id));
+    state.marked.retain(|id| records.row_of(id).is_some());
 }
 
 /// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could

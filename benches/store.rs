@@ -1,0 +1,131 @@
+//! What one keystroke, one arriving page, one saved row and one frame cost with 100,000 referrals
+//! loaded: none of them may grow with the list (issue 11). Run with `cargo bench --bench store`.
+//!
+//! The referrals are made up by `common` and loaded through `State`'s own methods, as arriving
+//! pages would be.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use common::{loaded, referral};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use referee::app::State;
+use referee::app::text::TextBuffer;
+use referee::domain::Record;
+
+fn set_filter(state: &mut State, text: &str) {
+    state.list.filter = TextBuffer::single(text);
+    state.refilter();
+}
+
+/// One keystroke at 100k: the filter goes from `before` to `after` (only the change is timed).
+fn keystroke(c: &mut Criterion) {
+    let mut state = loaded(100_000);
+    let mut group = c.benchmark_group("keystroke at 100k");
+    let steps = [
+        ("", "n"),
+        ("n", "ng"),
+        ("ngu", "nguy"),
+        ("nguy", "ngu"),
+        ("ng", "n"),
+        ("n", ""),
+        ("grace", "grace "),
+        ("linh", "linh n"),
+        ("linh ng", "linh n"),
+        ("zz", "zzz"),
+    ];
+    for (before, after) in steps {
+        let name = format!("{before:?} -> {after:?}");
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    set_filter(&mut state, before);
+                    let start = Instant::now();
+                    set_filter(&mut state, after);
+                    spent += start.elapsed();
+                    black_box(state.list.visible.len());
+                }
+                spent
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A page of 100 arriving into 100k, with and without a filter typed.
+fn page_insert(c: &mut Criterion) {
+    let mut group = c.benchmark_group("page of 100 into 100k");
+    for filter in ["", "nguy"] {
+        group.bench_with_input(BenchmarkId::new("filter", filter), &filter, |b, filter| {
+            let mut state = loaded(100_000);
+            set_filter(&mut state, filter);
+            let mut next = 100_000;
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    // Keep the store near 100k: start again once it has doubled.
+                    if next >= 200_000 {
+                        state = loaded(100_000);
+                        set_filter(&mut state, filter);
+                        next = 100_000;
+                    }
+                    let page: Vec<Record> = (next..next + 100).map(|i| referral(i, None)).collect();
+                    next += 100;
+                    let start = Instant::now();
+                    state.append_records(page);
+                    spent += start.elapsed();
+                }
+                spent
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A saved row put back into 100k with a filter typed, its name changing so it leaves and rejoins
+/// the rows shown.
+fn replace_one(c: &mut Criterion) {
+    let mut state = loaded(100_000);
+    set_filter(&mut state, "ng");
+    let names = ["Nguyen", "Bo"];
+    let mut turn = 0;
+    c.bench_function("replace 1 in 100k", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                turn += 1;
+                let fresh = referral(50_000, Some(names[turn % 2]));
+                let start = Instant::now();
+                state.replace_records(vec![fresh]);
+                spent += start.elapsed();
+            }
+            spent
+        })
+    });
+}
+
+/// One frame of the list, 160×50, the cursor half-way down: the same at 1k and 100k.
+fn render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render list");
+    for n in [1_000, 100_000] {
+        let mut state = loaded(n);
+        state.move_selection((n / 2) as isize);
+        let mut terminal = Terminal::new(TestBackend::new(160, 50)).expect("a test terminal");
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|frame| referee::ui::render(&state, frame))
+                    .expect("drawn");
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, keystroke, page_insert, replace_one, render);
+criterion_main!(benches);

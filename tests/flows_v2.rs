@@ -443,3 +443,30 @@ async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_ope
         "an open batch is never called failed: {text}"
     );
 }
+
+#[tokio::test]
+async fn the_filter_finds_referrals_by_their_promoters_name() {
+    let (_sb, mut app, _base) = v2(60).await;
+    let promoter = app.state.records[0].text("promoter_campaign.promoter.name");
+    let theirs = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("promoter_campaign.promoter.name") == promoter)
+        .count();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, &promoter.to_lowercase());
+    press(&mut app, KeyCode::Enter);
+    let shown: Vec<String> = app
+        .state
+        .list
+        .visible
+        .iter()
+        .map(|i| app.state.records[*i].text("promoter_campaign.promoter.name"))
+        .collect();
+    assert!(shown.len() >= theirs, "{promoter}: {shown:?}");
+    assert!(
+        shown.iter().filter(|p| **p == promoter).count() == theirs,
+        "every referral of {promoter} is found"
+    );
+}

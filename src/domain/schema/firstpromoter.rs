@@ -181,6 +181,8 @@ pub static V2_SCHEMA: Schema = Schema {
         "uid",
         "username",
         "website",
+        "promoter_campaign.promoter.name",
+        "promoter_campaign.campaign.name",
     ],
     status_field: "state",
     moves_between_promoters: true,

@@ -410,3 +410,34 @@ async fn the_detail_reads_its_impression_once_and_the_load_reads_none() {
     assert!(screen_text(&app).contains(shown), "{}", screen_text(&app));
     assert_eq!(impression_reads(&server).await, 1);
 }
+
+#[tokio::test]
+async fn the_filter_finds_referrals_by_their_ambassadors_name() {
+    let sb = sandbox(80, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 35);
+    loaded(&mut app).await;
+    let ambassador = app.state.records[0].text("student_id");
+    let name = app
+        .state
+        .lookup(referee::domain::schema::RefKind::User, &ambassador)
+        .expect("ambassador names loaded")
+        .to_string();
+    let theirs = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("student_id") == ambassador)
+        .count();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, &name.to_lowercase());
+    press(&mut app, KeyCode::Enter);
+    let found = app
+        .state
+        .list
+        .visible
+        .iter()
+        .filter(|i| app.state.records[**i].text("student_id") == ambassador)
+        .count();
+    assert_eq!(found, theirs, "every referral of {name} is found");
+}

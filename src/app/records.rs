@@ -5,13 +5,14 @@
 //!
 //! The filter (`Needle`) matches a record when every whitespace-separated term of the lowercased
 //! filter occurs in the lowercased id or in one of the schema's filter fields (`Schema::filter_fields`,
-//! read with `Record::text`). Looked-up names (ambassadors, promoter campaigns) are not searched.
+//! read with `Record::text`). A filter field that refers to another resource (a v1 ambassador) is
+//! searched by its looked-up name too, once the names are known (`know_names`).
 
 use std::collections::HashMap;
 use std::ops::{Deref, Range};
 
 use crate::domain::Record;
-use crate::domain::schema::Schema;
+use crate::domain::schema::{FieldKind, RefKind, Schema};
 
 pub struct Records {
     rows: Vec<Record>,
@@ -20,7 +21,9 @@ pub struct Records {
     index: HashMap<String, usize>,
     /// Per row, the lowercased id and filter fields joined by spaces: what the filter searches.
     search: Vec<Box<str>>,
-    filter_fields: &'static [&'static str],
+    schema: &'static Schema,
+    /// Lowercased names of referenced ids the filter fields point at (kind, id) → name.
+    names: HashMap<(RefKind, String), String>,
 }
 
 impl Records {
@@ -29,7 +32,8 @@ impl Records {
             rows: Vec::new(),
             index: HashMap::new(),
             search: Vec::new(),
-            filter_fields: schema.filter_fields,
+            schema,
+            names: HashMap::new(),
         }
     }
 
@@ -84,11 +88,44 @@ impl Records {
         row
     }
 
+    /// Takes the names of a kind of referenced resource (ambassadors) into the search text, when
+    /// a filter field refers to that kind; every row's text is prepared again, once.
+    pub fn know_names(&mut self, kind: RefKind, names: &HashMap<String, String>) {
+        if !self.searched_kinds().any(|k| k == kind) {
+            return;
+        }
+        self.names.extend(
+            names
+                .iter()
+                .map(|(id, name)| ((kind, id.clone()), name.to_lowercase())),
+        );
+        self.search = self.rows.iter().map(|r| self.prepare(r)).collect();
+    }
+
+    /// The kinds of resource the filter fields refer to.
+    fn searched_kinds(&self) -> impl Iterator<Item = RefKind> + '_ {
+        self.schema
+            .filter_fields
+            .iter()
+            .filter_map(|key| match self.schema.field(key)?.kind {
+                FieldKind::Reference(kind) => Some(kind),
+                _ => None,
+            })
+    }
+
     fn prepare(&self, record: &Record) -> Box<str> {
         let mut text = record.id.to_lowercase();
-        for key in self.filter_fields {
+        for key in self.schema.filter_fields {
+            let value = record.text(key);
             text.push(' ');
-            text.push_str(&record.text(key).to_lowercase());
+            text.push_str(&value.to_lowercase());
+            let kind = self.schema.field(key).map(|spec| spec.kind);
+            if let Some(FieldKind::Reference(kind)) = kind
+                && let Some(name) = self.names.get(&(kind, value))
+            {
+                text.push(' ');
+                text.push_str(name);
+            }
         }
         text.into_boxed_str()
     }
@@ -168,8 +205,31 @@ mod tests {
         let mut records = Records::new(&V1_SCHEMA);
         let rows = records.append(vec![person("REF_1", "Ada", "Lovelace")]);
         assert_eq!(rows, 0..1);
-        // v1 filters on first name, last name and email; the status is not searched.
-        assert_eq!(records.search_text(0), "ref_1 ada lovelace ");
+        // v1 filters on first name, last name, email and ambassador; the status is not searched.
+        assert_eq!(records.search_text(0), "ref_1 ada lovelace  ");
+    }
+
+    #[test]
+    fn an_ambassadors_name_is_searched_once_the_names_are_known() {
+        let mut records = Records::new(&V1_SCHEMA);
+        let mut ada = person("ref_1", "Ada", "Lovelace");
+        ada.values
+            .insert("student_id".into(), serde_json::json!("stu_9"));
+        records.append(vec![ada]);
+        assert!(!records.search_text(0).contains("andre"));
+        let names = HashMap::from([("stu_9".to_string(), "Andre Young".to_string())]);
+        records.know_names(RefKind::User, &names);
+        assert!(
+            records.search_text(0).contains("andre young"),
+            "{}",
+            records.search_text(0)
+        );
+        // Names of a kind no filter field refers to change nothing.
+        records.know_names(
+            RefKind::Impression,
+            &HashMap::from([("stu_9".into(), "X".into())]),
+        );
+        assert!(!records.search_text(0).contains(" x"));
     }
 
     #[test]

@@ -571,6 +571,11 @@ fn lookup_arrived(
         return;
     };
     state.pending.remove(&req);
+    // The filter finds referrals by these names from now on.
+    if let Some(names) = state.lookups.get(&kind) {
+        state.records.know_names(kind, names);
+        state.refilter();
+    }
     if report.is_empty() {
         state.release_held_notes();
     } else {

@@ -89,7 +89,7 @@ pub static V1_SCHEMA: Schema = Schema {
         },
     ],
     title_fields: &["first_name", "last_name"],
-    filter_fields: &["first_name", "last_name", "email"],
+    filter_fields: &["first_name", "last_name", "email", "student_id"],
     status_field: "status",
     moves_between_promoters: false,
     policy: &super::vantio_policy::VantioPolicy,

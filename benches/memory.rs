@@ -32,11 +32,7 @@ const N: usize = 100_000;
 
 fn main() {
     let json: usize = (0..N)
-        .map(|n| {
-            serde_json::Value::Object(common::referral(n, None).values)
-                .to_string()
-                .len()
-        })
+        .map(|n| common::referral(n, None).to_json().to_string().len())
         .sum();
     let before = LIVE.load(Ordering::Relaxed);
     let records: Vec<_> = (0..N).map(|n| common::referral(n, None)).collect();

@@ -296,7 +296,7 @@ async fn killed_mid_bulk_the_next_start_settles_every_write_from_the_journal() {
             ..
         } = direct.referrals_page(page).await.unwrap();
         for r in records {
-            before.insert(r.id.clone(), serde_json::Value::Object(r.values.clone()));
+            before.insert(r.id.clone(), r.to_json());
         }
         if last {
             break;

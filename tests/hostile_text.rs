@@ -52,18 +52,15 @@ async fn hidden_characters_never_reach_the_screen_in_any_view() {
         record.id = format!("ref_{HOSTILE}{n}");
         for field in ["first_name", "last_name", "email", "program_id"] {
             let value = format!("{field}{HOSTILE}x");
-            record.values.insert(field.into(), Value::String(value));
+            record.insert(field, Value::String(value));
         }
-        record
-            .values
-            .insert("id".into(), Value::String(record.id.clone()));
-        record.values.insert(
-            "metadata".into(),
+        let id = Value::String(record.id.clone());
+        record.insert("id", id);
+        record.insert(
+            "metadata",
             serde_json::json!({ format!("k{HOSTILE}"): format!("v{HOSTILE}") }),
         );
-        record
-            .values
-            .insert("status".into(), Value::String("converted".into()));
+        record.insert("status", Value::String("converted".into()));
     }
     app.state.clear_records();
     app.state.append_records(records);

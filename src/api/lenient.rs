@@ -178,11 +178,7 @@ impl Entry {
 
 impl From<Entry> for Record {
     fn from(entry: Entry) -> Record {
-        Record {
-            id: entry.id,
-            values: entry.values,
-            unreadable: entry.unreadable,
-        }
+        Record::with_unreadable(entry.id, entry.values, entry.unreadable)
     }
 }
 

@@ -985,7 +985,7 @@ mod tests {
     fn a_quick_key_never_writes_over_a_value_that_could_not_be_read() {
         let mut state = State::sample();
         let mut odd = record("ref_1", "converted");
-        odd.values.remove("metadata");
+        odd.remove("metadata");
         odd.unreadable.push(crate::domain::record::Unreadable {
             path: "metadata".into(),
             expected: "an object",

@@ -599,7 +599,18 @@ fn record(schema: &Schema, id: &str, dice: &mut Dice) -> Record {
             "id" => id.into(),
             _ => value(spec.kind, dice),
         };
-        put(&mut record.values, spec.key, value);
+        match spec.key.split_once('.') {
+            None => record.insert(spec.key, value),
+            Some((head, rest)) => {
+                let inner = record.entry(head);
+                if !inner.is_object() {
+                    *inner = json!({});
+                }
+                if let Value::Object(inner) = inner {
+                    put(inner, rest, value);
+                }
+            }
+        }
     }
     record
 }

@@ -1021,7 +1021,7 @@ mod tests {
         update(&mut state, page(vec![record("ref_1")], None));
         state.replace_records(vec![record("ref_2")]);
         let mut fresh = record("ref_2");
-        fresh.values.insert("first_name".into(), json!("Grace"));
+        fresh.insert("first_name", json!("Grace"));
         update(&mut state, page(vec![fresh], Some(PagingReport::default())));
         let names: Vec<(&str, String)> = state
             .records

@@ -198,8 +198,9 @@ impl Policy for VantioPolicy {
             return Ok(());
         }
         let mut seen = record.clone();
-        seen.values
-            .extend(wanted.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (k, v) in wanted.iter() {
+            seen.insert(k, v.clone());
+        }
         let now = context.clock.now_rfc3339();
         let companions = status_values(record, &seen, &to, None, context.admin_id, &now)
             .map_err(|_| {
@@ -345,9 +346,7 @@ mod tests {
     #[test]
     fn an_already_verified_referral_keeps_who_verified_it() {
         let mut verified = record("ref_1", "verified", json!("2026-07-15T09:00:00Z"));
-        verified
-            .values
-            .insert("metadata".into(), json!({"verified_by": "admin_maria"}));
+        verified.insert("metadata", json!({"verified_by": "admin_maria"}));
         let plan = plan(
             &[verified],
             QuickKey::Verify,
@@ -436,13 +435,13 @@ mod tests {
     #[test]
     fn leaving_a_status_clears_its_companions() {
         let mut verified = record("ref_1", "verified", json!("2026-07-15T09:00:00Z"));
-        verified.values.insert(
-            "metadata".into(),
+        verified.insert(
+            "metadata",
             json!({"source": "flyer", "verified_by": "admin_maria"}),
         );
         let mut rejected = record("ref_2", "rejected", Value::Null);
-        rejected.values.insert(
-            "metadata".into(),
+        rejected.insert(
+            "metadata",
             json!({"source": "flyer", "rejection_reason": "spam"}),
         );
         let table = [

@@ -213,8 +213,7 @@ mod tests {
     fn an_ambassadors_name_is_searched_once_the_names_are_known() {
         let mut records = Records::new(&V1_SCHEMA);
         let mut ada = person("ref_1", "Ada", "Lovelace");
-        ada.values
-            .insert("student_id".into(), serde_json::json!("stu_9"));
+        ada.insert("student_id", serde_json::json!("stu_9"));
         records.append(vec![ada]);
         assert!(!records.search_text(0).contains("andre"));
         let names = HashMap::from([("stu_9".to_string(), "Andre Young".to_string())]);

@@ -45,53 +45,66 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let offset = list
         .offset
         .max((list.selected + 1).saturating_sub(rows_on_screen));
-    let rows = list
-        .visible
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(rows_on_screen)
-        .map(|(position, index)| {
-            let record = &state.records[*index];
-            let cells = columns
-                .iter()
-                .zip(&cell_widths[1..])
-                .map(|(column, width)| {
-                    let text = column
-                        .fields
-                        .iter()
-                        .filter_map(|key| {
-                            state
-                                .schema
-                                .field(key)
-                                .map(|spec| shown_value(state, spec, record.get(key), Room::Cell))
-                        })
-                        .filter(|text| !text.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let shown = fit(&text, *width as usize);
-                    match column.look {
-                        Look::Plain => Cell::from(shown),
-                        Look::Status => Cell::from(Span::styled(
-                            shown,
-                            theme::status_style(state.schema, &text),
-                        )),
-                        Look::ColourFrom(path) => {
-                            let style =
-                                theme::hex_colour(&record.text(path)).map(|c| Style::new().fg(c));
-                            Cell::from(Span::styled(shown, style.unwrap_or_default()))
+    let rows =
+        list.visible
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(rows_on_screen)
+            .map(|(position, index)| {
+                let record = &state.records[*index];
+                let cells = columns.iter().zip(&cell_widths[1..]).enumerate().map(
+                    |(at, (column, width))| {
+                        let text = column
+                            .fields
+                            .iter()
+                            .filter_map(|key| {
+                                state.schema.field(key).map(|spec| {
+                                    shown_value(state, spec, record.get(key), Room::Cell)
+                                })
+                            })
+                            .filter(|text| !text.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        // The first column says which referral the row is even when its own fields
+                        // are empty and nothing else on the row names it (the name column dropped
+                        // for width, a referral without email): it falls back to the title, or the id.
+                        let named_elsewhere = || {
+                            state.schema.title_fields.iter().any(|key| {
+                                columns.iter().any(|c| c.fields.contains(key))
+                                    && !record.text(key).is_empty()
+                            })
+                        };
+                        let text = match at == 0 && text.is_empty() && !named_elsewhere() {
+                            true => record.title(state.schema),
+                            false => text,
+                        };
+                        let shown = fit(&text, *width as usize);
+                        match column.look {
+                            Look::Plain => Cell::from(shown),
+                            Look::Status => Cell::from(Span::styled(
+                                shown,
+                                theme::status_style(state.schema, &text),
+                            )),
+                            Look::ColourFrom(path) => {
+                                let style = theme::hex_colour(&record.text(path))
+                                    .map(|c| Style::new().fg(c));
+                                Cell::from(Span::styled(shown, style.unwrap_or_default()))
+                            }
+                            Look::FlagUnless(calm) if text.is_empty() || text == calm => {
+                                Cell::from("")
+                            }
+                            Look::FlagUnless(_) => Cell::from(Span::styled("⚠", theme::error())),
                         }
-                        Look::FlagUnless(calm) if text.is_empty() || text == calm => Cell::from(""),
-                        Look::FlagUnless(_) => Cell::from(Span::styled("⚠", theme::error())),
-                    }
-                });
-            let row = Row::new(std::iter::once(mark_cell(state, &record.id)).chain(cells));
-            if position == list.selected {
-                row.style(theme::selected_row())
-            } else {
-                row
-            }
-        });
+                    },
+                );
+                let row = Row::new(std::iter::once(mark_cell(state, &record.id)).chain(cells));
+                if position == list.selected {
+                    row.style(theme::selected_row())
+                } else {
+                    row
+                }
+            });
     let widths = cell_widths.iter().map(|w| Constraint::Length(*w));
     let block = Block::bordered()
         .title(title(state))
@@ -181,4 +194,60 @@ fn fitting_columns(columns: &'static [Column], width: u16) -> Vec<&'static Colum
         kept.remove(worst);
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use serde_json::json;
+
+    use crate::app::State;
+    use crate::domain::Record;
+    use crate::domain::schema::V2_SCHEMA;
+
+    /// The list alone, `width` columns wide, as text.
+    fn list_text(state: &State, width: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, 8)).unwrap();
+        terminal
+            .draw(|frame| super::render(state, frame, frame.area()))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_row_is_named_even_when_its_first_column_is_empty() {
+        let mut state = State::sample();
+        state.schema = &V2_SCHEMA;
+        state.clear_records();
+        let uid_only = json!({"id": 5001, "first_name": "Leah", "last_name": "Thompson",
+            "uid": "cus_1", "state": "active"});
+        let bare = json!({"id": 5002, "uid": "cus_2", "state": "active"});
+        let mailed = json!({"id": 5003, "email": "ada@x.io", "state": "active"});
+        state.append_records(
+            [uid_only, bare, mailed]
+                .iter()
+                .map(|v| Record::new(v["id"].to_string(), v.as_object().unwrap().clone()))
+                .collect(),
+        );
+        // Narrow: the name column is dropped, so the email column names the row.
+        let narrow = list_text(&state, 60);
+        assert!(
+            !narrow.contains("Name"),
+            "the name column is dropped: {narrow}"
+        );
+        assert!(narrow.contains("Leah Thompson"), "{narrow}");
+        assert!(narrow.contains("5002"), "{narrow}");
+        // Wide: the name column is shown; an email shown beside it is not repeated.
+        let wide = list_text(&state, 160);
+        assert_eq!(wide.matches("ada@x.io").count(), 1, "{wide}");
+    }
 }

@@ -428,6 +428,15 @@ fn quit_question(state: &State) -> String {
     }
 }
 
+/// Why the referrals a key leaves alone are left: the reason when they share one, otherwise the
+/// gist (one referral's "already verified by admin_raj on 16 Aug" is not every other's).
+fn skipped_why(plan: &Plan) -> String {
+    match plan.skipped.as_slice() {
+        [(_, first), rest @ ..] if rest.iter().all(|(_, why)| why == first) => first.clone(),
+        _ => "already so, or not something this key changes".to_string(),
+    }
+}
+
 /// The bulk question says exactly what will be sent and what is left alone.
 fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
     let count = plan.ids().len();
@@ -445,7 +454,7 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
             } else {
                 "s are"
             },
-            plan.skipped[0].1
+            skipped_why(plan)
         ));
     }
     let shown: std::collections::HashSet<&str> = state
@@ -705,7 +714,35 @@ fn popup_with(
 
 #[cfg(test)]
 mod tests {
-    use super::shares;
+    use super::{shares, skipped_why};
+    use crate::domain::policy::Plan;
+
+    #[test]
+    fn one_referrals_reason_is_not_said_of_all_the_others() {
+        let plan = |whys: &[&str]| Plan {
+            mutations: Vec::new(),
+            skipped: whys
+                .iter()
+                .enumerate()
+                .map(|(i, why)| (format!("ref_{i}"), why.to_string()))
+                .collect(),
+        };
+        let maria = "already verified by admin_maria on 15 Jul 2026";
+        assert_eq!(skipped_why(&plan(&[maria])), maria);
+        assert_eq!(
+            skipped_why(&plan(&[maria, maria])),
+            maria,
+            "a shared reason"
+        );
+        let mixed = skipped_why(&plan(&[
+            maria,
+            "already verified by admin_raj on 16 Aug 2026",
+        ]));
+        assert!(
+            !mixed.contains("maria") && !mixed.contains("raj"),
+            "{mixed}"
+        );
+    }
 
     #[test]
     fn short_values_keep_their_width_and_long_ones_share_the_rest() {

@@ -129,7 +129,12 @@ pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -
     if let Value::Bool(flag) = value {
         return if *flag { "yes" } else { "no" }.into();
     }
-    let text = crate::text_safety::capped(&value_text(value)).into_owned();
+    let text = value_text(value);
+    // Almost every value is short: it is kept as it is, only a huge one is cut (a new string).
+    let text = match crate::text_safety::capped(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
+    };
     if text.is_empty() {
         return if room == Room::Detail {
             "—".into()

@@ -61,8 +61,9 @@ fn plan(
             let Mutation::Fields(write) = mutation else {
                 return true;
             };
-            let record = records.iter().find(|r| r.id == write.id);
-            record.is_none_or(|r| write.overwrites_unreadable(state.schema, r).is_none())
+            state
+                .record(&write.id)
+                .is_none_or(|r| write.overwrites_unreadable(state.schema, r).is_none())
         });
     plan.mutations = kept;
     for mutation in unsafe_writes {

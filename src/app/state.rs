@@ -429,15 +429,28 @@ impl State {
     /// A filter that narrows the last one (typing on) looks only at the rows shown now.
     pub fn refilter(&mut self) {
         let keep = self.cursor_record();
-        self.filter_rows();
+        self.filter_rows(false);
         self.settle_cursor(keep);
     }
 
-    /// Matches the rows against the filter as typed now.
-    fn filter_rows(&mut self) {
+    /// Takes the names of a kind of referenced resource into what the filter searches (a v1
+    /// ambassador's name) and matches every row again: rows the filter hid may match now.
+    pub fn know_names(&mut self, kind: RefKind) {
+        let Some(names) = self.lookups.get(&kind) else {
+            return;
+        };
+        self.records.know_names(kind, names);
+        let keep = self.cursor_record();
+        self.filter_rows(true);
+        self.settle_cursor(keep);
+    }
+
+    /// Matches the rows against the filter as typed now; from the rows shown when the filter only
+    /// narrowed, unless `every_row` (the searched text itself changed).
+    fn filter_rows(&mut self, every_row: bool) {
         let needle = Needle::new(&self.list.filter.text());
         let shown = std::mem::take(&mut self.list.visible);
-        self.list.visible = if needle.narrows(&self.list.needle) {
+        self.list.visible = if !every_row && needle.narrows(&self.list.needle) {
             needle.select(&self.records, shown.into_iter())
         } else {
             needle.select(&self.records, 0..self.records.len())
@@ -449,7 +462,7 @@ impl State {
     /// for the filter before).
     fn catch_up_filter(&mut self) {
         if Needle::new(&self.list.filter.text()) != self.list.needle {
-            self.filter_rows();
+            self.filter_rows(false);
         }
     }
 

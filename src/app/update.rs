@@ -572,10 +572,7 @@ fn lookup_arrived(
     };
     state.pending.remove(&req);
     // The filter finds referrals by these names from now on.
-    if let Some(names) = state.lookups.get(&kind) {
-        state.records.know_names(kind, names);
-        state.refilter();
-    }
+    state.know_names(kind);
     if report.is_empty() {
         state.release_held_notes();
     } else {
@@ -756,6 +753,40 @@ mod tests {
                 Some(Level::Error)
             )
         );
+    }
+
+    #[test]
+    fn names_that_arrive_under_a_filter_bring_the_rows_they_now_match() {
+        let mut state = State::sample();
+        let (load, users) = started(&mut state);
+        state.list.filter = crate::app::text::TextBuffer::single("andre");
+        state.refilter();
+        let mut ada = Record::sample(json!({"first_name": "Ada", "student_id": "stu_9"}));
+        ada.id = "ref_1".into();
+        let end = Some(PagingReport::default());
+        update(
+            &mut state,
+            Action::ReferralsPage {
+                req: load,
+                records: vec![ada],
+                end,
+            },
+        );
+        assert!(
+            state.list.visible.is_empty(),
+            "no name yet: nothing matches"
+        );
+        let entries = vec![("stu_9".to_string(), "Andre Young".to_string())];
+        let end = Some(PagingReport::default());
+        update(
+            &mut state,
+            Action::LookupPage {
+                req: users,
+                entries,
+                end,
+            },
+        );
+        assert_eq!(state.list.visible, [0], "found by the ambassador's name");
     }
 
     #[test]

@@ -79,6 +79,20 @@ async fn email_or_uid_is_required_before_anything_is_sent() {
         "{}",
         screen_text(&app)
     );
+    // Giving a uid instead mends it: the console's own check is made again, it does not stick.
+    while app.state.form.as_ref().unwrap().focused().spec.key != "uid" {
+        press(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, "cus_given");
+    ctrl(&mut app, 's');
+    assert!(
+        matches!(
+            app.state.overlay,
+            Some(referee::app::state::Overlay::Review { .. })
+        ),
+        "{}",
+        screen_text(&app)
+    );
 }
 
 #[tokio::test]

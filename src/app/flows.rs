@@ -643,7 +643,7 @@ fn form_answered(state: &mut State, req: RequestId, done: &Completion) {
             };
             let placed = fields
                 .iter()
-                .filter(|(key, text)| form.place_error(key, text))
+                .filter(|(key, text)| form.place_error(key, text, true))
                 .count();
             if placed == 0 {
                 form.top_error = Some(message.clone());

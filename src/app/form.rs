@@ -285,12 +285,14 @@ impl Form {
     }
 
     /// Puts a server's message under the field it names; false when the form has no such field.
-    pub fn place_error(&mut self, key: &str, message: &str) -> bool {
+    /// `from_server`: the error stays until the field itself is edited (the server said it);
+    /// otherwise it is the console's own check, made again at every review.
+    pub fn place_error(&mut self, key: &str, message: &str, from_server: bool) -> bool {
         let named = |f: &FormField| f.spec.key == key || f.spec.body_key() == key;
         match self.fields.iter().position(named) {
             Some(index) => {
                 self.fields[index].error = Some(message.to_string());
-                self.fields[index].error_from_server = true;
+                self.fields[index].error_from_server = from_server;
                 true
             }
             None => false,
@@ -313,7 +315,7 @@ mod tests {
             jiff::tz::TimeZone::UTC,
         );
         let mut form = Form::open(&V1_SCHEMA, &record);
-        assert!(form.place_error("email", "already used by another referral"));
+        assert!(form.place_error("email", "already used by another referral", true));
         let email = form
             .fields
             .iter()

@@ -436,7 +436,7 @@ fn review(state: &mut State) -> Vec<Effect> {
             changes.mark_now(state.schema, &clock.now_rfc3339());
             if let (Some((_, first)), Some(form)) = (broken.first(), state.form.as_mut()) {
                 for (key, message) in &broken {
-                    form.place_error(key, message);
+                    form.place_error(key, message, false);
                 }
                 if let Some(index) = form.fields.iter().position(|f| f.error.is_some()) {
                     form.focus = index;

@@ -117,8 +117,8 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Confirm(Question::Bulk { key, plan }), Action::Answer(true)) => {
             return flows::bulk_confirmed(state, key, plan);
         }
-        (Overlay::Confirm(Question::UndoBulk), Action::Answer(true)) => {
-            return flows::undo_bulk_confirmed(state);
+        (Overlay::Confirm(Question::UndoBulk { at }), Action::Answer(true)) => {
+            return flows::undo_bulk_confirmed(state, at);
         }
         (Overlay::RejectReason { ids, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);

@@ -389,6 +389,14 @@ pub fn send_form(state: &mut State, mut changes: ChangeSet, guard: bool) -> Vec<
 /// `u`: take back the newest change that reached the server, as one step, through the same
 /// guard. A change the backend cannot undo says so and stops there; a bulk change asks first.
 pub fn undo(state: &mut State) -> Vec<Effect> {
+    if state.bulk.as_ref().is_some_and(|b| b.is_running()) {
+        // Its rows are still joining its undo step: taking part of it back now would split it.
+        state.say(
+            Level::Info,
+            "A bulk change is still running: undo it when it ends.",
+        );
+        return Vec::new();
+    }
     let Some(step) = state.writes.undo.last() else {
         state.say(Level::Info, "Nothing to undo.");
         return Vec::new();
@@ -412,24 +420,20 @@ pub fn undo(state: &mut State) -> Vec<Effect> {
             submit(state, write, Origin::Undo, Some(step.step_ref()))
         }
         _ => {
-            state.overlay = Some(Overlay::Confirm(Question::UndoBulk));
+            let at = state.writes.undo.len() - 1;
+            state.overlay = Some(Overlay::Confirm(Question::UndoBulk { at }));
             Vec::new()
         }
     }
 }
 
-/// `y` on the question of undoing a bulk change: its writes, as one bulk.
-pub fn undo_bulk_confirmed(state: &mut State) -> Vec<Effect> {
-    if state.bulk.as_ref().is_some_and(|b| b.is_running()) {
-        state.say(
-            Level::Info,
-            "A bulk change is still running: undo it when it ends.",
-        );
+/// `y` on the question of undoing a bulk change: the writes of the step it named (at `at`), as
+/// one bulk.
+pub fn undo_bulk_confirmed(state: &mut State, at: usize) -> Vec<Effect> {
+    if at >= state.writes.undo.len() {
         return Vec::new();
     }
-    let Some(step) = state.writes.undo.pop() else {
-        return Vec::new();
-    };
+    let step = state.writes.undo.remove(at);
     let plan = Plan {
         mutations: step.writes.clone(),
         skipped: Vec::new(),
@@ -1089,6 +1093,58 @@ mod tests {
         assert_eq!(bulk.rows["ref_2"], RowResult::Done);
         assert!(!bulk.is_running());
         assert_eq!(bulk.failed(), ["ref_1"], "R sends the unknown one again");
+    }
+
+    /// A bulk's undo is one step: `u` waits for the bulk to end, and `y` undoes the step the
+    /// question named even if a write landed on top of it meanwhile.
+    #[test]
+    fn a_bulk_is_undone_whole_and_as_asked() {
+        let mut state = state();
+        state
+            .marked
+            .extend(["ref_1".to_string(), "ref_2".to_string()]);
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        let reqs = sent(&update(&mut state, Action::Answer(true)));
+        let outcome = applied("ref_1");
+        update(
+            &mut state,
+            Action::Written {
+                req: reqs[0],
+                outcome,
+            },
+        );
+        assert!(update(&mut state, Action::Undo).is_empty());
+        assert!(
+            message(&state).contains("still running"),
+            "{}",
+            message(&state)
+        );
+        let outcome = applied("ref_2");
+        update(
+            &mut state,
+            Action::Written {
+                req: reqs[1],
+                outcome,
+            },
+        );
+        update(&mut state, Action::Undo);
+        assert!(matches!(
+            state.overlay,
+            Some(Overlay::Confirm(Question::UndoBulk { at: 0 }))
+        ));
+        // A single write lands on top while the question is open.
+        state.writes.undo.push(crate::app::writes::UndoStep {
+            label: "ref_3 · email".into(),
+            writes: vec![],
+            group: None,
+        });
+        let effects = update(&mut state, Action::Answer(true));
+        assert_eq!(sent(&effects).len(), 2, "both rows of the bulk go back");
+        assert_eq!(state.writes.undo.len(), 1);
+        assert_eq!(
+            state.writes.undo[0].label, "ref_3 · email",
+            "the newer step stays"
+        );
     }
 
     /// Triage counts a decision when its write answers, even after the session was left.

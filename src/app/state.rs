@@ -90,8 +90,9 @@ pub enum Question {
     /// Put a draft kept from an earlier session back into the form (the offer is on the form:
     /// `Form::draft`).
     RestoreDraft,
-    /// Take back the newest change, a bulk one, as one step (`State::writes`' top undo step).
-    UndoBulk,
+    /// Take back a bulk change as one step: the undo step at `at` (the newest when asked; a
+    /// write that lands while the question is open goes on top of it and is not what was asked).
+    UndoBulk { at: usize },
 }
 
 /// A modal layer over the screen; it gets every key while shown.

@@ -98,7 +98,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
                 Question::Bulk { key, plan } => bulk_question(state, *key, plan),
                 Question::RestoreDraft => String::new(),
-                Question::UndoBulk => match state.writes.undo.last() {
+                Question::UndoBulk { at } => match state.writes.undo.get(*at) {
                     Some(step) => format!(
                         "Undo {}: put {} write{} back, each through the conflict check?",
                         step.label,

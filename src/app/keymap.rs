@@ -92,7 +92,15 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         // Any other Ctrl- or Alt-letter is not the plain letter's action (Ctrl-v must not verify).
         KeyCode::Char(_) if ctrl || alt => return None,
         KeyCode::Enter => Action::OpenDetail,
-        KeyCode::Esc if matches!(state.load, LoadState::Loading { .. }) => Action::StopLoad,
+        // Esc goes back a layer (marks, the detail pane, the filter) before it stops a load.
+        KeyCode::Esc
+            if matches!(state.load, LoadState::Loading { .. })
+                && state.marked.is_empty()
+                && !state.detail_open
+                && state.list.filter.text().is_empty() =>
+        {
+            Action::StopLoad
+        }
         KeyCode::Esc => Action::Back,
         KeyCode::Tab | KeyCode::BackTab => Action::SwitchPane,
         KeyCode::Char('/') => Action::FilterStart,
@@ -289,6 +297,13 @@ mod tests {
             loaded: 0,
         };
         assert_eq!(map_key(&list, esc), Some(Action::StopLoad));
+        // A layer to go back from comes first: marks, the detail pane.
+        list.marked.insert("ref_1".into());
+        assert_eq!(map_key(&list, esc), Some(Action::Back));
+        list.marked.clear();
+        list.detail_open = true;
+        assert_eq!(map_key(&list, esc), Some(Action::Back));
+        list.detail_open = false;
         list.list.filtering = true;
         assert_eq!(
             map_key(&list, esc),

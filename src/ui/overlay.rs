@@ -39,7 +39,7 @@ fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
             "u / R / r",
             "undo last change / retry failed bulk rows / reload",
         ),
-        ("Esc", "while loading: stop the load (r loads again)"),
+        ("Esc", "while loading: stop the load once marks, detail and filter are cleared (r loads again)"),
         ("Tab ↑/↓", "form: next / previous field"),
         ("Ctrl-s", "form: review the change, then y sends"),
         ("Esc", "form: leave (asks if unsent)"),

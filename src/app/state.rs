@@ -367,8 +367,8 @@ impl State {
         }
     }
 
-    /// Where the record with this id is in the filtered list.
-    fn visible_position(&self, id: &str) -> Option<usize> {
+    /// Where the record with this id is in the list as filtered; None when it is hidden.
+    pub fn visible_position(&self, id: &str) -> Option<usize> {
         let row = self.records.row_of(id)?;
         self.list.visible.binary_search(&row).ok()
     }

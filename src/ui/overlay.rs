@@ -457,16 +457,10 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
             skipped_why(plan)
         ));
     }
-    let shown: std::collections::HashSet<&str> = state
-        .list
-        .visible
-        .iter()
-        .map(|i| state.records[*i].id.as_str())
-        .collect();
     match state
         .marked
         .iter()
-        .filter(|id| !shown.contains(id.as_str()))
+        .filter(|id| state.visible_position(id).is_none())
         .count()
     {
         0 => {}

@@ -368,6 +368,8 @@ async fn console(
             .context("terminal input failed")
             .map(|()| ExitCode::SUCCESS),
         Err(interrupt) => {
+            // What is typed in the form is kept, as a crash-safe draft is meant to be.
+            app.keep_drafts(Duration::from_secs(2)).await;
             let unsettled = app.state.pending_writes();
             tracing::warn!(
                 unsettled,

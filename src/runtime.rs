@@ -213,6 +213,14 @@ impl<B: Backend> App<B> {
         Ok(())
     }
 
+    /// Saves what the form holds as a draft at once (quitting skips the debounce) and waits (at
+    /// most `limit`) for it: a signal ends the console without the loop's own goodbye.
+    pub async fn keep_drafts(&mut self, limit: Duration) {
+        self.state.should_quit = true;
+        self.dispatch(Action::Tick);
+        self.finish_drafts(limit).await;
+    }
+
     /// Waits (at most `limit`) for the draft saves already asked for, so quitting keeps them.
     pub async fn finish_drafts(&mut self, limit: Duration) {
         if let Some((queue, worker)) = self.drafts.take() {
@@ -266,6 +274,11 @@ mod tests {
 
     /// An app on v1 at an address nothing listens on (its loads fail at once).
     fn app() -> App<TestBackend> {
+        app_with(Arc::new(Journal::in_memory()))
+    }
+
+    /// The same, writing its journal and drafts to `journal`.
+    fn app_with(journal: Arc<Journal>) -> App<TestBackend> {
         let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}/api/v1", unused.local_addr().unwrap());
         drop(unused);
@@ -278,12 +291,30 @@ mod tests {
         })
         .unwrap();
         let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        App::new(
-            State::sample(),
-            terminal,
-            client,
-            Arc::new(Journal::in_memory()),
-        )
+        App::new(State::sample(), terminal, client, journal)
+    }
+
+    #[tokio::test]
+    async fn a_signal_keeps_what_the_form_holds_as_a_draft() {
+        let journal = Arc::new(Journal::in_memory());
+        let mut app = app_with(journal.clone());
+        let ada = serde_json::json!({"first_name": "Ada", "last_name": "L", "email": "a@x.io"});
+        let record = crate::domain::Record::new("ref_1", ada.as_object().unwrap().clone());
+        app.state.append_records(vec![record]);
+        app.press(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+        // The draft read that opening the form asks for answers first: nothing kept yet.
+        assert!(app.step(Duration::from_secs(5)).await);
+        // The first key is saved at once; the second, typed within the debounce, is held back.
+        app.freeze_clock();
+        for c in ['x', 'y'] {
+            app.press(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        app.keep_drafts(Duration::from_secs(5)).await;
+        let draft = journal
+            .draft("test", "ref_1")
+            .unwrap()
+            .expect("a draft is kept");
+        assert_eq!(draft.fields["first_name"], "Adaxy", "the last key too");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

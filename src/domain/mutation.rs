@@ -166,9 +166,11 @@ impl ActionWrite {
     /// are fresh copies after this action, the base its guard compares with.
     pub fn inverse_for(&self, applied: &[String], records: &[Record]) -> Option<ActionWrite> {
         let action = self.inverse?;
+        let applied_ids: std::collections::HashSet<&str> =
+            applied.iter().map(String::as_str).collect();
         let before: Map<String, Value> = records
             .iter()
-            .filter(|r| applied.contains(&r.id))
+            .filter(|r| applied_ids.contains(r.id.as_str()))
             .map(|r| (r.id.clone(), r.get(self.watched).clone()))
             .collect();
         (!applied.is_empty()).then(|| ActionWrite {

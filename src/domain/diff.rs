@@ -44,7 +44,7 @@ impl ChangeSet {
             .map(str::to_string)
             .collect();
         for key in self.at_send.clone() {
-            self.describe_as(schema, &key, "now (when sent)");
+            self.describe_as(schema, &key, "now");
         }
     }
 
@@ -316,8 +316,8 @@ mod tests {
         };
         assert_eq!(
             line(&set),
-            "now (when sent)",
-            "the review says when it is set"
+            "now",
+            "the review says it is now, not a time already past"
         );
         set.stamp(&V1_SCHEMA, "2026-11-21T10:07:31Z");
         assert_eq!(set.body["verified_at"], json!("2026-11-21T10:07:31Z"));

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod effects;
+pub mod headless;
 pub mod interrupt;
 pub mod redact;
 pub mod runtime;

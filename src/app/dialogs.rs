@@ -82,7 +82,12 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Review { .. }, Action::Answer(false) | Action::Dismiss) => {
             state.say(Level::Info, "Not sent. The form is as you left it.");
         }
-        (Overlay::Confirm(Question::Quit), Action::Answer(true)) => state.should_quit = true,
+        (Overlay::Confirm(Question::Quit), Action::Answer(true)) => {
+            // Quit now, even after an earlier `w`: the writes still in flight keep their journal
+            // entries, and the next start settles them.
+            state.quit_when_idle = false;
+            state.should_quit = true;
+        }
         (Overlay::Confirm(Question::Quit), Action::WaitThenQuit) => {
             state.quit_when_idle = true;
             state.should_quit = state.writes.count() == 0;

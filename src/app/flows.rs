@@ -1203,6 +1203,22 @@ mod tests {
     }
 
     #[test]
+    fn quit_now_after_waiting_to_quit_quits_at_once() {
+        let mut state = state();
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        update(&mut state, Action::Quit);
+        update(&mut state, Action::WaitThenQuit);
+        update(&mut state, Action::Quit);
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(Question::Quit))),
+            "asked again"
+        );
+        update(&mut state, Action::Answer(true));
+        assert!(state.should_quit);
+        assert!(!state.quit_when_idle, "no longer waiting: it quit now");
+    }
+
+    #[test]
     fn a_rate_limit_wait_narrows_the_bulk_window_to_one_until_it_ends() {
         let mut state = state();
         state.replace_records(

@@ -38,23 +38,8 @@ pub struct Cli {
     /// With --demo: throw away the demo database and generate it anew.
     #[arg(long, requires = "demo")]
     reset_demo: bool,
-    /// The profile of config.toml to use (default: its default_profile).
-    #[arg(long, conflicts_with = "demo")]
-    profile: Option<String>,
-    /// The API's base URL, e.g. http://host:3000/api/v1 (the key comes from REFEREE_API_KEY).
-    #[arg(long, conflicts_with = "demo")]
-    base_url: Option<String>,
-    /// Which API the server speaks.
-    #[arg(long, value_enum)]
-    backend: Option<BackendKind>,
-    /// Bulk writes in flight at once, 1 to 32 (default 4; also REFEREE_CONCURRENCY or the profile's
-    /// `concurrency`).
-    #[arg(long, value_name = "N", conflicts_with = "demo")]
-    concurrency: Option<String>,
-    /// Send the API key over plain http:// to a host that is not this machine (it travels in clear
-    /// text; only on a network you trust).
-    #[arg(long, conflicts_with = "demo")]
-    allow_insecure_http: bool,
+    #[command(flatten)]
+    connection: ConnectionArgs,
     /// Print a commented example config.toml and where referee looks for it.
     #[arg(long)]
     print_config: bool,
@@ -62,6 +47,55 @@ pub struct Cli {
     /// `loaded N referrals in X s, peak memory Y MB` to stderr and exit (benches/load.sh).
     #[arg(long, hide = true, conflicts_with = "demo")]
     exit_after_load: bool,
+}
+
+/// Which server to talk to and how; the console and every headless command take these, before or
+/// after the command's name.
+#[derive(Debug, Args)]
+struct ConnectionArgs {
+    /// The profile of config.toml to use (default: its default_profile).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// The API's base URL, e.g. http://host:3000/api/v1 (the key comes from REFEREE_API_KEY).
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+    /// Which API the server speaks.
+    #[arg(long, value_enum, global = true)]
+    backend: Option<BackendKind>,
+    /// Bulk writes in flight at once, 1 to 32 (default 8; also REFEREE_CONCURRENCY or the profile's
+    /// `concurrency`).
+    #[arg(long, value_name = "N", global = true)]
+    concurrency: Option<String>,
+    /// Send the API key over plain http:// to a host that is not this machine (it travels in clear
+    /// text; only on a network you trust).
+    #[arg(long, global = true)]
+    allow_insecure_http: bool,
+}
+
+impl ConnectionArgs {
+    /// The profile these flags, the environment and the config file make.
+    fn resolve(&self, paths: &Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<Profile> {
+        let flags = Overrides {
+            profile: self.profile.clone(),
+            base_url: self.base_url.clone(),
+            backend: self.backend,
+            concurrency: self.concurrency.clone(),
+            allow_insecure_http: self.allow_insecure_http,
+        };
+        config::resolve(paths, &flags, env).map_err(anyhow::Error::msg)
+    }
+
+    /// The flag that names a server, if any was given (the demo serves its own).
+    fn named_server(&self) -> Option<&'static str> {
+        [
+            (self.profile.is_some(), "--profile"),
+            (self.base_url.is_some(), "--base-url"),
+            (self.concurrency.is_some(), "--concurrency"),
+            (self.allow_insecure_http, "--allow-insecure-http"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,18 +180,16 @@ pub fn main() -> Result<ExitCode> {
                 .map(|()| ExitCode::SUCCESS)
         }
         None if cli.demo => {
+            if let Some(flag) = cli.connection.named_server() {
+                anyhow::bail!(
+                    "--demo serves its own demo data, so {flag} does not apply; leave out one of the two"
+                );
+            }
             let _guard = init_file_logging(&paths.data_dir)?;
-            runtime.block_on(demo(cli.reset_demo, cli.backend, &paths))
+            runtime.block_on(demo(cli.reset_demo, cli.connection.backend, &paths))
         }
         None => {
-            let flags = Overrides {
-                profile: cli.profile,
-                base_url: cli.base_url,
-                backend: cli.backend,
-                concurrency: cli.concurrency,
-                allow_insecure_http: cli.allow_insecure_http,
-            };
-            let profile = config::resolve(&paths, &flags, &env).map_err(anyhow::Error::msg)?;
+            let profile = cli.connection.resolve(&paths, &env)?;
             let _guard = init_file_logging(&paths.data_dir)?;
             if cli.exit_after_load {
                 return runtime.block_on(load_and_exit(profile));
@@ -494,6 +526,18 @@ mod tests {
             unknown.contains("invalid value 'slow'") && unknown.contains("slow-batches"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed_and_server_flags_go_before_or_after_a_command() {
+        Cli::command().debug_assert();
+        for args in [
+            &["referee", "--profile", "prod", "audit"][..],
+            &["referee", "audit", "--profile", "prod"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.connection.profile.as_deref(), Some("prod"), "{args:?}");
+        }
     }
 
     #[test]

@@ -26,6 +26,21 @@ use crate::store::journal::{Journal, Verdict};
 /// The newest journal entries `:journal` shows.
 const JOURNAL_SHOWN: usize = 200;
 
+/// How many of the newest entries that may name a rejection reason are read for the recent reasons.
+const REASON_ENTRIES_READ: usize = 200;
+
+/// Runs a journal read on a blocking thread, so that SQLite never holds up the async workers.
+async fn read_journal<T: Send + 'static>(
+    context: &Context,
+    read: impl FnOnce(&Journal) -> Result<T, crate::store::journal::JournalError> + Send + 'static,
+) -> Result<T, String> {
+    let journal = Arc::clone(&context.journal);
+    match tokio::task::spawn_blocking(move || read(&journal)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(error) => Err(format!("reading the journal stopped: {error}")),
+    }
+}
+
 /// Who is writing, for the journal.
 #[derive(Debug, Clone)]
 pub struct Writer {
@@ -94,30 +109,25 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             }
         }
         Effect::LoadReasons { req } => {
-            let reasons = context
-                .journal
-                .entries(None)
-                .map(|entries| recent_reasons(&entries, &context.writer.profile))
-                .unwrap_or_else(|error| {
+            let profile = context.writer.profile.clone();
+            let read = read_journal(context, move |journal| {
+                journal.recent_with_reasons(&profile, REASON_ENTRIES_READ)
+            });
+            let reasons = match read.await {
+                Ok(entries) => recent_reasons(&entries, &context.writer.profile),
+                Err(error) => {
                     tracing::warn!(%error, "could not read recent reasons from the journal");
                     Vec::new()
-                });
+                }
+            };
             let _ = tx.send(Action::ReasonsLoaded { req, reasons });
         }
         Effect::LoadJournal { req } => {
-            let result = context
-                .journal
-                .entries(None)
-                .map(|all| {
-                    let mine = all
-                        .into_iter()
-                        .filter(|e| e.intent.profile == context.writer.profile);
-                    let mut mine: Vec<_> = mine.collect();
-                    let keep = mine.len().saturating_sub(JOURNAL_SHOWN);
-                    mine.drain(..keep);
-                    mine
-                })
-                .map_err(|e| e.to_string());
+            let profile = context.writer.profile.clone();
+            let read = read_journal(context, move |journal| {
+                journal.recent(&profile, JOURNAL_SHOWN)
+            });
+            let result = read.await;
             let _ = tx.send(Action::JournalLoaded { req, result });
         }
         Effect::Reconcile { req } => {

@@ -404,6 +404,34 @@ impl Journal {
         self.query(&sql, params![profile])
     }
 
+    /// This profile's newest `limit` entries, oldest first (what `:journal` shows), read through
+    /// the per-profile index rather than the whole journal.
+    pub fn recent(&self, profile: &str, limit: usize) -> Result<Vec<Stored>, JournalError> {
+        self.newest(profile, "TRUE", limit)
+    }
+
+    /// This profile's newest `limit` entries that may carry a rejection reason (in the body's
+    /// metadata or the detail), oldest first.
+    pub fn recent_with_reasons(
+        &self,
+        profile: &str,
+        limit: usize,
+    ) -> Result<Vec<Stored>, JournalError> {
+        let may_have_reason = "(e.body LIKE '%rejection_reason%' OR e.detail LIKE '%reason%')";
+        self.newest(profile, may_have_reason, limit)
+    }
+
+    /// The newest `limit` entries of `profile` meeting the SQL condition `also`, oldest first.
+    fn newest(&self, profile: &str, also: &str, limit: usize) -> Result<Vec<Stored>, JournalError> {
+        let sql = format!(
+            "{SELECT} WHERE e.profile = ?1 AND {also} ORDER BY e.time_us DESC, e.entry DESC LIMIT ?2"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut found = self.query(&sql, params![profile, limit])?;
+        found.reverse();
+        Ok(found)
+    }
+
     /// Every entry (optionally only those whose intent time is >= since), oldest first.
     pub fn entries(&self, since: Option<Timestamp>) -> Result<Vec<Stored>, JournalError> {
         let sql =
@@ -1097,6 +1125,36 @@ mod tests {
         assert_eq!(of("demo"), vec![early, late]);
         assert_eq!(of("production"), vec![other]);
         assert_eq!(of("nobody"), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn recent_is_the_newest_of_one_profile_oldest_first() {
+        let journal = Journal::in_memory();
+        for (profile, id, time) in [
+            ("demo", "ref_1", "2026-11-21T10:00:00Z"),
+            ("demo", "ref_2", "2026-11-21T12:00:00Z"),
+            ("production", "ref_9", "2026-11-21T13:00:00Z"),
+            ("demo", "ref_3", "2026-11-21T11:00:00Z"),
+        ] {
+            journal.record_intent(&intent(profile, id, time)).unwrap();
+        }
+        let mut rejected = intent("demo", "ref_4", "2026-11-21T09:00:00Z");
+        rejected.detail = json!({"reason": "spam"});
+        journal.record_intent(&rejected).unwrap();
+        let ids = |found: Vec<Stored>| -> Vec<String> {
+            found.into_iter().map(|s| s.intent.ids[0].clone()).collect()
+        };
+        assert_eq!(ids(journal.recent("demo", 2).unwrap()), ["ref_3", "ref_2"]);
+        assert_eq!(
+            ids(journal.recent("demo", 10).unwrap()),
+            ["ref_4", "ref_1", "ref_3", "ref_2"]
+        );
+        assert_eq!(ids(journal.recent("production", 10).unwrap()), ["ref_9"]);
+        assert_eq!(
+            ids(journal.recent_with_reasons("demo", 10).unwrap()),
+            ["ref_4"],
+            "only entries that may name a reason"
+        );
     }
 
     #[test]

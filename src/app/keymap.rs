@@ -295,6 +295,7 @@ mod tests {
         list.load = LoadState::Loading {
             req: crate::app::RequestId(1),
             loaded: 0,
+            awaiting_first: false,
         };
         assert_eq!(map_key(&list, esc), Some(Action::StopLoad));
         // A layer to go back from comes first: marks, the detail pane.

@@ -31,6 +31,9 @@ pub enum LoadState {
     Loading {
         req: RequestId,
         loaded: usize,
+        /// No page of this load has arrived yet: the first one replaces the list (even an empty
+        /// one, or one whose referrals could not all be read).
+        awaiting_first: bool,
     },
     Loaded,
     /// The admin stopped the load (Esc): the list holds what had arrived by then.

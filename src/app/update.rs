@@ -86,7 +86,11 @@ fn load_referrals(state: &mut State) -> Vec<Effect> {
         .collect();
     state.pending.retain(|_, p| *p != Pending::Load);
     let req = state.request(Pending::Load);
-    state.load = LoadState::Loading { req, loaded: 0 };
+    state.load = LoadState::Loading {
+        req,
+        loaded: 0,
+        awaiting_first: true,
+    };
     effects.push(Effect::LoadReferrals { req });
     effects
 }
@@ -489,6 +493,7 @@ fn page_arrived(
     let LoadState::Loading {
         req: current,
         loaded,
+        awaiting_first,
     } = state.load
     else {
         return;
@@ -496,7 +501,7 @@ fn page_arrived(
     if current != req {
         return;
     }
-    if loaded == 0 {
+    if awaiting_first {
         state.list.follow = state.selected_record().map(|r| r.id.clone());
         state.clear_records();
     }
@@ -510,7 +515,11 @@ fn page_arrived(
     }
     state.append_records(new);
     let Some(report) = end else {
-        state.load = LoadState::Loading { req, loaded };
+        state.load = LoadState::Loading {
+            req,
+            loaded,
+            awaiting_first: false,
+        };
         return;
     };
     state.pending.remove(&req);

@@ -250,6 +250,7 @@ mod tests {
         state.load = LoadState::Loading {
             req: RequestId(1),
             loaded: 200,
+            awaiting_first: false,
         };
         state.net = NetStatus {
             rate_wait_until: None,

@@ -39,6 +39,15 @@ pub struct DraftMark {
     pub saved_at: Option<Timestamp>,
 }
 
+impl DraftMark {
+    /// Whether the store holds `typed` as this form's draft (nothing typed: it holds nothing).
+    fn holds(&self, typed: &Map<String, Value>) -> bool {
+        self.saved
+            .as_ref()
+            .map_or(typed.is_empty(), |saved| saved == typed)
+    }
+}
+
 /// The draft kept from an earlier session, as far as it has been looked at.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum DraftCheck {
@@ -114,8 +123,7 @@ pub fn opened(state: &mut State) -> Vec<Effect> {
 /// Whether typing waits to be saved (the runner ticks until it is).
 pub fn unsaved(state: &State) -> bool {
     state.form.as_ref().is_some_and(|form| {
-        form.draft.check == DraftCheck::Done
-            && form.typed() != form.draft.saved.clone().unwrap_or_default()
+        form.draft.check == DraftCheck::Done && !form.draft.holds(&form.typed())
     })
 }
 
@@ -285,13 +293,12 @@ pub fn sync(state: &mut State, before: Option<Watched>) -> Vec<Effect> {
         }
         DraftCheck::Done => {
             let typed = form.typed();
-            let last = form.draft.saved.clone().unwrap_or_default();
             let due = quitting
                 || form
                     .draft
                     .saved_at
                     .is_none_or(|at| now.duration_since(at) >= DEBOUNCE);
-            if typed != last && due {
+            if !form.draft.holds(&typed) && due {
                 let id = form.record_id.clone();
                 form.draft.saved_at = Some(now);
                 if typed.is_empty() {

@@ -47,6 +47,10 @@ fn line(state: &State) -> Line<'static> {
         ),
         Span::raw(" "),
     ];
+    if session.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme::error()));
+        spans.push(Span::raw(" "));
+    }
     match &state.load {
         LoadState::Loading { loaded, .. } => {
             spans.push(Span::raw(format!("loading… {loaded} (Esc stops) ")))

@@ -1371,6 +1371,152 @@ mod tests {
         assert!(state.should_quit);
     }
 
+    /// A read-only profile: every write path of the console refuses before anything is sent,
+    /// and says why. One row per path.
+    #[test]
+    fn a_read_only_profile_refuses_every_write_path() {
+        use crate::app::text::TextBuffer;
+        use crate::store::journal::{Intent, Recorded, Stored, Verdict};
+        fn marked(state: &mut State) {
+            state
+                .marked
+                .extend(["ref_1".to_string(), "ref_2".to_string()]);
+        }
+        let journal_entry = Stored {
+            entry: 1,
+            intent: Intent {
+                time: "2026-11-21T09:00:00Z".parse().unwrap(),
+                profile: "test".into(),
+                backend: "vantio".into(),
+                admin_id: None,
+                why: "form".into(),
+                kind: "write".into(),
+                ids: vec!["ref_1".into()],
+                action: None,
+                body: json!({"first_name": "Bea"}),
+                before: json!({"first_name": "Ada"}).as_object().unwrap().clone(),
+                wanted: Default::default(),
+                detail: Value::Null,
+            },
+            outcome: Some(Recorded {
+                time: "2026-11-21T09:00:01Z".parse().unwrap(),
+                verdict: Verdict::Failed,
+                status: None,
+                after: Default::default(),
+                message: None,
+            }),
+        };
+        type Path = Box<dyn Fn(&mut State) -> Vec<Effect>>;
+        let paths: Vec<(&str, Path)> = vec![
+            (
+                "quick key",
+                Box::new(|s| update(s, Action::Quick(QuickKey::Verify))),
+            ),
+            (
+                "bulk on marked rows",
+                Box::new(|s| {
+                    marked(s);
+                    update(s, Action::Quick(QuickKey::Verify))
+                }),
+            ),
+            (
+                "bulk question answered",
+                Box::new(|s| {
+                    let ids = ["ref_1".to_string(), "ref_2".to_string()];
+                    let plan = plan(s, &ids, QuickKey::Verify, None).unwrap();
+                    let key = QuickKey::Verify;
+                    s.overlay = Some(Overlay::Confirm(Question::Bulk { key, plan }));
+                    update(s, Action::Answer(true))
+                }),
+            ),
+            (
+                "reject reason given",
+                Box::new(|s| {
+                    s.overlay = Some(Overlay::RejectReason {
+                        ids: vec!["ref_1".into()],
+                        input: TextBuffer::single("spam"),
+                        error: None,
+                    });
+                    update(s, Action::PromptSubmit)
+                }),
+            ),
+            (
+                "triage decision",
+                Box::new(|s| {
+                    start_triage(s);
+                    update(s, Action::Quick(QuickKey::Verify))
+                }),
+            ),
+            (
+                "form review (Ctrl-s)",
+                Box::new(|s| {
+                    s.form = Some(Form::open(&V1_SCHEMA, &record("ref_1", "converted")));
+                    s.form
+                        .as_mut()
+                        .unwrap()
+                        .restore("first_name", "Bea", &s.clock.clone());
+                    update(s, Action::FormSubmit)
+                }),
+            ),
+            (
+                "form sent (y on the review)",
+                Box::new(|s| {
+                    s.form = Some(Form::open(&V1_SCHEMA, &record("ref_1", "converted")));
+                    let mut changes = ChangeSet::default();
+                    changes.body.insert("first_name".into(), json!("Bea"));
+                    s.overlay = Some(Overlay::Review { changes, scroll: 0 });
+                    update(s, Action::Answer(true))
+                }),
+            ),
+            (
+                "undo",
+                Box::new(|s| {
+                    let write = plan(s, &["ref_1".to_string()], QuickKey::Verify, None)
+                        .unwrap()
+                        .mutations
+                        .remove(0);
+                    s.writes.undo.push(crate::app::writes::UndoStep {
+                        label: "ref_1".into(),
+                        writes: vec![write],
+                        group: None,
+                    });
+                    update(s, Action::Undo)
+                }),
+            ),
+            (
+                "journal resend",
+                Box::new(move |s| {
+                    s.overlay = Some(Overlay::Journal {
+                        entries: vec![journal_entry.clone()],
+                        resendable: vec![true],
+                        selected: 0,
+                    });
+                    update(s, Action::Resend)
+                }),
+            ),
+            (
+                "R on failed rows",
+                Box::new(|s| update(s, Action::RetryFailed)),
+            ),
+        ];
+        for (name, path) in paths {
+            let mut state = state();
+            state.session.read_only = true;
+            let effects = path(&mut state);
+            assert!(sent(&effects).is_empty(), "{name}: {effects:?}");
+            assert_eq!(state.writes.count(), 0, "{name}");
+            assert!(
+                message(&state).starts_with("read-only profile:"),
+                "{name}: {}",
+                message(&state)
+            );
+            assert!(
+                !matches!(state.overlay, Some(Overlay::Confirm(_))),
+                "{name}: nothing is asked either"
+            );
+        }
+    }
+
     #[test]
     fn a_fast_u_after_a_triage_decision_is_not_dropped() {
         let mut state = state();

@@ -166,6 +166,18 @@ mod tests {
     use super::*;
     use crate::app::action::RequestId;
 
+    #[test]
+    fn a_read_only_profile_says_so_next_to_its_name() {
+        let mut state = State::sample();
+        assert!(!text(&state).contains("READ-ONLY"));
+        state.session.read_only = true;
+        assert!(
+            text(&state).starts_with(" test · vantio   READ-ONLY "),
+            "{}",
+            text(&state)
+        );
+    }
+
     fn text(state: &State) -> String {
         line(state)
             .spans

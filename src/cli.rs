@@ -70,6 +70,10 @@ struct ConnectionArgs {
     /// text; only on a network you trust).
     #[arg(long, global = true)]
     allow_insecure_http: bool,
+    /// Refuse every write (console keys, form, undo, update, bulk) before anything is sent; also
+    /// `read_only = true` in the profile or REFEREE_READ_ONLY=true.
+    #[arg(long, global = true)]
+    read_only: bool,
 }
 
 impl ConnectionArgs {
@@ -81,6 +85,7 @@ impl ConnectionArgs {
             backend: self.backend,
             concurrency: self.concurrency.clone(),
             allow_insecure_http: self.allow_insecure_http,
+            read_only: self.read_only,
         };
         config::resolve(paths, &flags, env).map_err(anyhow::Error::msg)
     }
@@ -105,6 +110,12 @@ enum Command {
     /// Print the audit log (the write journal): every write, its outcome, and verification
     /// session summaries.
     Audit(AuditArgs),
+    /// Change one referral as the edit form would (checked, guarded, journaled).
+    Update(crate::headless::update::UpdateArgs),
+    /// Verify, reject, set a status or set fields on many referrals, as a bulk in the console.
+    Bulk(crate::headless::bulk::BulkArgs),
+    /// Take back the newest change that reached the server (the console's `u`).
+    Undo(crate::headless::undo::UndoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +184,15 @@ pub fn main() -> Result<ExitCode> {
         Some(Command::Audit(args)) => {
             print_audit(&args, &paths.data_dir).map(|()| ExitCode::SUCCESS)
         }
+        Some(Command::Update(args)) => headless(&cli.connection, &paths, &runtime, |p, dir| {
+            crate::headless::update::run(args, p, dir)
+        }),
+        Some(Command::Bulk(args)) => headless(&cli.connection, &paths, &runtime, |p, dir| {
+            crate::headless::bulk::run(args, p, dir)
+        }),
+        Some(Command::Undo(args)) => headless(&cli.connection, &paths, &runtime, |p, dir| {
+            crate::headless::undo::run(args, p, dir)
+        }),
         Some(Command::Serve(args)) => {
             init_stderr_logging();
             runtime
@@ -186,7 +206,12 @@ pub fn main() -> Result<ExitCode> {
                 );
             }
             let _guard = init_file_logging(&paths.data_dir)?;
-            runtime.block_on(demo(cli.reset_demo, cli.connection.backend, &paths))
+            runtime.block_on(demo(
+                cli.reset_demo,
+                cli.connection.backend,
+                cli.connection.read_only,
+                &paths,
+            ))
         }
         None => {
             let profile = cli.connection.resolve(&paths, &env)?;
@@ -197,6 +222,25 @@ pub fn main() -> Result<ExitCode> {
             runtime.block_on(console(profile, &paths.data_dir, Vec::new()))
         }
     }
+}
+
+/// Runs a writing headless command on the resolved profile, logging to `referee.log`; a profile
+/// that cannot be resolved is bad configuration (exit 2).
+fn headless<'a, F, Fut>(
+    connection: &ConnectionArgs,
+    paths: &'a Paths,
+    runtime: &tokio::runtime::Runtime,
+    command: F,
+) -> Result<ExitCode>
+where
+    F: FnOnce(Profile, &'a Path) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::headless::Exit, crate::headless::Failure>>,
+{
+    let env = |key: &str| std::env::var(key).ok();
+    let profile = connection.resolve(paths, &env)?;
+    let _guard = init_file_logging(&paths.data_dir)?;
+    let result = runtime.block_on(command(profile, &paths.data_dir));
+    Ok(crate::headless::finish(result))
 }
 
 async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
@@ -231,7 +275,12 @@ async fn serve(args: ServeArgs, paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Result<ExitCode> {
+async fn demo(
+    reset: bool,
+    backend: Option<BackendKind>,
+    read_only: bool,
+    paths: &Paths,
+) -> Result<ExitCode> {
     let backend = backend.unwrap_or_default();
     let db_path = ensure_dir(&paths.data_dir)?.join("demo.sqlite");
     let mut notes = Vec::new();
@@ -280,6 +329,7 @@ async fn demo(reset: bool, backend: Option<BackendKind>, paths: &Paths) -> Resul
         admin_id: Some("admin_demo".into()),
         metadata_mode: MetadataMode::Merge,
         concurrency: config::DEFAULT_CONCURRENCY,
+        read_only,
     };
     let result = console(profile, &paths.data_dir, notes).await;
     server.shutdown().await;
@@ -302,7 +352,7 @@ fn set_aside(db_path: &Path) -> Result<PathBuf> {
 }
 
 /// The client and the starting state for `profile`.
-fn open(profile: &Profile) -> Result<(Client, State)> {
+pub(crate) fn open(profile: &Profile) -> Result<(Client, State)> {
     let client = Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
@@ -316,6 +366,7 @@ fn open(profile: &Profile) -> Result<(Client, State)> {
         admin_id: profile.admin_id.clone(),
         metadata_mode: profile.metadata_mode,
         concurrency: profile.concurrency,
+        read_only: profile.read_only,
     };
     Ok((
         client,

@@ -79,6 +79,8 @@ struct FileProfile {
     concurrency: Option<i64>,
     /// Send the key over plain http:// to a host that is not this machine.
     allow_insecure_http: Option<bool>,
+    /// Refuse every write (console keys, form, headless commands) before anything is sent.
+    read_only: Option<bool>,
 }
 
 /// Everything needed to connect and to write the way this server expects.
@@ -94,6 +96,9 @@ pub struct Profile {
     pub metadata_mode: MetadataMode,
     /// Bulk writes in flight at once (default 4).
     pub concurrency: usize,
+    /// Every write path refuses with "read-only profile" before anything is sent (auditors, or a
+    /// production profile that should only be read by default).
+    pub read_only: bool,
 }
 
 /// Settings from command-line flags; they win over everything.
@@ -106,6 +111,8 @@ pub struct Overrides {
     pub concurrency: Option<String>,
     /// `--allow-insecure-http`: only ever turns it on.
     pub allow_insecure_http: bool,
+    /// `--read-only`: only ever turns it on.
+    pub read_only: bool,
 }
 
 /// Reads the config file (if any), applies the environment and flags, and resolves the API key.
@@ -203,6 +210,15 @@ pub fn resolve(
             crate::redact::url(&base_url)
         ));
     }
+    let read_only = flags.read_only
+        || match env_value("REFEREE_READ_ONLY") {
+            Some(v) => match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad_env("REFEREE_READ_ONLY", &v, "true or false")),
+            },
+            None => from_file.read_only.unwrap_or(false),
+        };
     let api_key = api_key(&name, &from_file, env)?;
     Ok(Profile {
         name,
@@ -213,6 +229,7 @@ pub fn resolve(
         admin_id: env_value("REFEREE_ADMIN_ID").or(from_file.admin_id),
         metadata_mode,
         concurrency,
+        read_only,
     })
 }
 
@@ -514,6 +531,30 @@ api_key_cmd = "echo sk_from_cmd"
         assert!(err.contains("local, work"), "{err}");
         let err = resolve(&paths, &Overrides::default(), &env_of(&[])).unwrap_err();
         assert!(err.contains("$WORK_KEY"), "{err}");
+    }
+
+    #[test]
+    fn read_only_comes_from_the_file_the_environment_or_the_flag() {
+        let (_d, paths) = setup(
+            "[profiles.audit]\nbase_url = \"https://h/api/v1\"\napi_key_cmd = \"echo k\"\nread_only = true\n",
+        );
+        let none = Overrides::default();
+        assert!(resolve(&paths, &none, &env_of(&[])).unwrap().read_only);
+        let env = env_of(&[("REFEREE_READ_ONLY", "false")]);
+        assert!(!resolve(&paths, &none, &env).unwrap().read_only);
+        let flag = Overrides {
+            read_only: true,
+            ..Default::default()
+        };
+        assert!(
+            resolve(&paths, &flag, &env).unwrap().read_only,
+            "the flag wins"
+        );
+        let err = resolve(&paths, &none, &env_of(&[("REFEREE_READ_ONLY", "yes")])).unwrap_err();
+        assert!(err.contains("REFEREE_READ_ONLY"), "{err}");
+        let (_d, paths) =
+            setup("[profiles.w]\nbase_url = \"https://h/api/v1\"\napi_key_cmd = \"echo k\"\n");
+        assert!(!resolve(&paths, &none, &env_of(&[])).unwrap().read_only);
     }
 
     #[test]

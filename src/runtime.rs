@@ -23,6 +23,13 @@ use crate::store::journal::Journal;
 /// How long one turn of the loop may spend applying queued answers before it draws and reads keys.
 const ANSWERS_PER_FRAME: Duration = Duration::from_millis(16);
 
+/// A write that answered, as a headless command reports it: what was sent, what became of it.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub mutation: crate::domain::mutation::Mutation,
+    pub outcome: crate::domain::mutation::Outcome,
+}
+
 pub struct App<B: Backend> {
     pub state: State,
     pub terminal: Terminal<B>,
@@ -59,6 +66,11 @@ impl<B: Backend> App<B> {
             journal,
             batch_wait: crate::effects::BATCH_POLL_LIMIT,
             unrecorded: Default::default(),
+            run: format!(
+                "{}.{}",
+                jiff::Timestamp::now().as_millisecond(),
+                std::process::id()
+            ),
         });
         App {
             state,
@@ -109,6 +121,20 @@ impl<B: Backend> App<B> {
         }
     }
 
+    /// Runs a flow of the console on the state, as `update` would for an action, and starts the
+    /// effects it asks for (the headless commands start a bulk or an undo this way).
+    pub fn act(&mut self, flow: impl FnOnce(&mut State) -> Vec<Effect>) {
+        if !self.frozen_clock {
+            self.state.clock = Clock {
+                now: jiff::Timestamp::now(),
+                tz: self.clock_zone.clone(),
+            };
+        }
+        for effect in flow(&mut self.state) {
+            self.run(effect);
+        }
+    }
+
     pub fn press(&mut self, key: KeyEvent) {
         if let Some(action) = map_key(&self.state, key) {
             self.dispatch(action);
@@ -150,6 +176,42 @@ impl<B: Backend> App<B> {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// What the HTTP core is waiting for, to pass to `next_answer`.
+    pub fn net_status(&self) -> tokio::sync::watch::Receiver<crate::api::NetStatus> {
+        self.context.client.net_status()
+    }
+
+    /// Waits for the next answer from background work, or for a change in what the HTTP core
+    /// waits for (which opens or narrows a bulk's window), and applies it: the headless commands'
+    /// loop. Returns the write it settled, if it settled one, for the command to report.
+    /// Cancel-safe: nothing is lost when another branch of a `select!` wins.
+    pub async fn next_answer(
+        &mut self,
+        net: &mut tokio::sync::watch::Receiver<crate::api::NetStatus>,
+    ) -> Option<Answered> {
+        tokio::select! {
+            biased;
+            Some(action) = self.rx.recv() => {
+                let answered = match &action {
+                    Action::Written { req, outcome } => {
+                        self.state.writes.in_flight.get(req).map(|flight| Answered {
+                            mutation: flight.mutation.clone(),
+                            outcome: outcome.clone(),
+                        })
+                    }
+                    _ => None,
+                };
+                self.dispatch(action);
+                answered
+            }
+            Ok(()) = net.changed() => {
+                let status = net.borrow_and_update().clone();
+                self.dispatch(Action::Net(status));
+                None
+            }
         }
     }
 

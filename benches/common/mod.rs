@@ -58,6 +58,7 @@ pub fn loaded(n: usize) -> State {
         admin_id: Some("admin_1".into()),
         metadata_mode: MetadataMode::Merge,
         concurrency: 8,
+        read_only: false,
     };
     let now = "2026-11-21T10:00:00Z".parse().expect("a valid time");
     let clock = Clock::fixed(now, jiff::tz::TimeZone::UTC);

@@ -186,6 +186,9 @@ pub enum Effect {
         mutation: Mutation,
         /// Why it is written, for the journal: form, quick, bulk, triage, undo, resend.
         why: &'static str,
+        /// The bulk change it is a row of, so the journal (and `referee undo --bulk`) can put
+        /// the rows of one change together again.
+        group: Option<u64>,
     },
     /// Read the rejection reasons this profile used most recently, answering `ReasonsLoaded`.
     LoadReasons { req: RequestId },

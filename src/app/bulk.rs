@@ -47,6 +47,8 @@ pub enum BulkIntent {
     },
     /// Takes back an earlier bulk change as one step.
     Undo,
+    /// The same field changes on many referrals (`referee bulk --set`).
+    Set,
 }
 
 #[derive(Debug, Clone, PartialEq)]

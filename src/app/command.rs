@@ -104,6 +104,9 @@ pub fn resendable(entries: &[Stored], index: usize) -> Result<(), String> {
 
 /// `s` in the journal: the selected write once more, through the guard, as it was first meant.
 pub fn resend(state: &mut State, entries: &[Stored], index: usize) -> Vec<Effect> {
+    if super::flows::refused_read_only(state, "sending a journaled write again") {
+        return Vec::new();
+    }
     if let Err(why) = resendable(entries, index) {
         state.say(Level::Info, why);
         return Vec::new();

@@ -176,6 +176,9 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             },
             Action::Answer(true),
         ) => {
+            if flows::refused_read_only(state, "a move to another promoter") {
+                return Vec::new();
+            }
             let schema = state.schema;
             let Some(form) = state.form.as_mut() else {
                 return Vec::new();

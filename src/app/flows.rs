@@ -20,6 +20,20 @@ use crate::domain::policy::{Plan, PlanContext, QuickKey};
 /// After a form closes on a save, status keys wait this long before they act again.
 const TYPE_AHEAD_GUARD: jiff::SignedDuration = jiff::SignedDuration::from_millis(700);
 
+/// On a read-only profile: says that `what` is refused and returns true. Every write path asks
+/// this before it plans, asks or sends anything; `submit` asks it again as the last gate.
+pub fn refused_read_only(state: &mut State, what: &str) -> bool {
+    if state.session.read_only {
+        state.say(
+            Level::Error,
+            format!(
+                "read-only profile: {what} refused, nothing was sent (read_only in the profile, REFEREE_READ_ONLY or --read-only)."
+            ),
+        );
+    }
+    state.session.read_only
+}
+
 /// Sends `mutation` through the pipeline on behalf of `origin`, as part of undo step `step` (None:
 /// a step of its own).
 pub fn submit(
@@ -28,6 +42,9 @@ pub fn submit(
     origin: Origin,
     step: Option<StepRef>,
 ) -> Vec<Effect> {
+    if refused_read_only(state, "writing") {
+        return Vec::new();
+    }
     let req = state.next_request_id();
     if origin == Origin::Form
         && let Some(form) = state.form.as_mut()
@@ -37,8 +54,8 @@ pub fn submit(
     vec![state.writes.submit(req, mutation, origin, step)]
 }
 
-/// What every plan needs from the state.
-fn plan(
+/// What every plan needs from the state (the headless `referee bulk` plans through it too).
+pub fn plan(
     state: &State,
     ids: &[String],
     key: QuickKey,
@@ -98,6 +115,9 @@ fn skipped_note(plan: &Plan) -> String {
 /// A status key in the list or detail: planned first, so a key that does nothing here says so
 /// without asking; on marked rows it asks once, naming what will really happen.
 pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
+    if refused_read_only(state, "a status change") {
+        return Vec::new();
+    }
     if state
         .keys_settle_at
         .is_some_and(|until| state.clock.now < until)
@@ -179,6 +199,9 @@ pub fn ask_reason(state: &mut State, ids: Vec<String>) {
 
 /// `y` on the bulk question.
 pub fn bulk_confirmed(state: &mut State, key: QuickKey, plan: Plan) -> Vec<Effect> {
+    if refused_read_only(state, "a bulk change") {
+        return Vec::new();
+    }
     if key == QuickKey::Reject {
         ask_reason(state, plan.ids());
         return Vec::new();
@@ -193,6 +216,9 @@ pub fn reason_given(
     ids: Vec<String>,
     reason: &str,
 ) -> Result<Vec<Effect>, String> {
+    if refused_read_only(state, "a rejection") {
+        return Ok(Vec::new());
+    }
     let plan = plan(state, &ids, QuickKey::Reject, Some(reason))?;
     let marked = !state.marked.is_empty();
     state.marked.clear();
@@ -207,7 +233,16 @@ pub fn reason_given(
     Ok(send_plan(state, plan, Origin::Quick))
 }
 
-fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Plan) -> Vec<Effect> {
+/// Starts a bulk change of `key` on the planned rows (after the question, or from `referee bulk`).
+pub fn start_bulk(
+    state: &mut State,
+    key: QuickKey,
+    reason: Option<String>,
+    plan: Plan,
+) -> Vec<Effect> {
+    if refused_read_only(state, "a bulk change") {
+        return Vec::new();
+    }
     let verb = state.schema.policy.verb(key);
     let count = plan.ids().len();
     let step = StepRef {
@@ -220,6 +255,23 @@ fn start_bulk(state: &mut State, key: QuickKey, reason: Option<String>, plan: Pl
     let effects = run_bulk(state, BulkIntent::Key { key, reason }, verb, step, plan);
     note_missing_admin(state, key);
     effects
+}
+
+/// `referee bulk --set`: the same field changes on many referrals, planned by the form's rules
+/// (`field_write`), sent as one bulk change and one undo step.
+pub fn start_set_bulk(state: &mut State, plan: Plan) -> Vec<Effect> {
+    if refused_read_only(state, "a bulk change") {
+        return Vec::new();
+    }
+    let count = plan.ids().len();
+    let step = StepRef {
+        label: format!(
+            "Set fields on {count} referral{}",
+            if count == 1 { "" } else { "s" }
+        ),
+        group: Some(state.next_request_id().0),
+    };
+    run_bulk(state, BulkIntent::Set, "Set fields", step, plan)
 }
 
 /// Starts a bulk change unless one is still running.
@@ -283,7 +335,7 @@ fn pump(state: &mut State) -> Vec<Effect> {
             break;
         };
         let origin = match bulk.intent {
-            BulkIntent::Key { .. } => Origin::Bulk,
+            BulkIntent::Key { .. } | BulkIntent::Set => Origin::Bulk,
             BulkIntent::Undo => Origin::BulkUndo,
         };
         let step = bulk.step.clone();
@@ -298,6 +350,7 @@ fn report_bulk(state: &mut State) {
     let text = bulk.progress();
     let again = match bulk.intent {
         BulkIntent::Key { .. } => "R sends the failed ones again.",
+        BulkIntent::Set => "Run the same command on the failed ones to send them again.",
         BulkIntent::Undo => "u tries the ones not undone again.",
     };
     if bulk.is_running() {
@@ -311,6 +364,9 @@ fn report_bulk(state: &mut State) {
 
 /// `R`: the failed rows of the last bulk, planned again from what the server showed.
 pub fn retry_failed(state: &mut State) -> Vec<Effect> {
+    if refused_read_only(state, "sending failed rows again") {
+        return Vec::new();
+    }
     let Some(bulk) = &state.bulk else {
         state.say(Level::Info, "No failed rows to send again.");
         return Vec::new();
@@ -323,12 +379,22 @@ pub fn retry_failed(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let ids = bulk.failed();
-    let BulkIntent::Key { key, reason } = bulk.intent.clone() else {
-        state.say(
-            Level::Info,
-            "The rows an undo could not put back are on the undo stack: u tries them again.",
-        );
-        return Vec::new();
+    let (key, reason) = match bulk.intent.clone() {
+        BulkIntent::Key { key, reason } => (key, reason),
+        BulkIntent::Set => {
+            state.say(
+                Level::Info,
+                "Run the same command on the failed ones to send them again.",
+            );
+            return Vec::new();
+        }
+        BulkIntent::Undo => {
+            state.say(
+                Level::Info,
+                "The rows an undo could not put back are on the undo stack: u tries them again.",
+            );
+            return Vec::new();
+        }
     };
     if ids.is_empty() {
         state.say(Level::Info, "No failed rows to send again.");
@@ -345,6 +411,9 @@ pub fn retry_failed(state: &mut State) -> Vec<Effect> {
 
 /// `y` in the form's review: the form's changes as a guarded write.
 pub fn send_form(state: &mut State, mut changes: ChangeSet, guard: bool) -> Vec<Effect> {
+    if refused_read_only(state, "saving the form") {
+        return Vec::new();
+    }
     let Some(id) = state.form.as_ref().map(|f| f.record_id.clone()) else {
         return Vec::new();
     };
@@ -365,30 +434,40 @@ pub fn send_form(state: &mut State, mut changes: ChangeSet, guard: bool) -> Vec<
             };
         }
     }
-    let base = base_of(
-        state.schema,
-        record,
-        &changes.body,
-        state.session.metadata_mode,
-    );
+    let mut write = field_write(state, record, changes);
+    write.guard = guard;
     let verb = if guard {
         "Saving"
     } else {
         "Sending your values over theirs for"
     };
     state.say(Level::Info, format!("{verb} {id}…"));
-    let write = FieldWrite {
-        id,
+    submit(state, Mutation::Fields(write), Origin::Form, None)
+}
+
+/// The guarded write of a reviewed change to `record`: the body, and the values it replaces as
+/// `record` holds them (what the guard compares and an undo restores).
+pub fn field_write(state: &State, record: &Record, changes: ChangeSet) -> FieldWrite {
+    let base = base_of(
+        state.schema,
+        record,
+        &changes.body,
+        state.session.metadata_mode,
+    );
+    FieldWrite {
+        id: record.id.clone(),
         changes,
         base,
-        guard,
-    };
-    submit(state, Mutation::Fields(write), Origin::Form, None)
+        guard: true,
+    }
 }
 
 /// `u`: take back the newest change that reached the server, as one step, through the same
 /// guard. A change the backend cannot undo says so and stops there; a bulk change asks first.
 pub fn undo(state: &mut State) -> Vec<Effect> {
+    if refused_read_only(state, "undo") {
+        return Vec::new();
+    }
     if state.bulk.as_ref().is_some_and(|b| b.is_running()) {
         // Its rows are still joining its undo step: taking part of it back now would split it.
         state.say(
@@ -430,6 +509,9 @@ pub fn undo(state: &mut State) -> Vec<Effect> {
 /// `y` on the question of undoing a bulk change: the writes of the step it named (at `at`), as
 /// one bulk.
 pub fn undo_bulk_confirmed(state: &mut State, at: usize) -> Vec<Effect> {
+    if refused_read_only(state, "undo") {
+        return Vec::new();
+    }
     if at >= state.writes.undo.len() {
         return Vec::new();
     }
@@ -731,6 +813,9 @@ pub fn start_triage(state: &mut State) {
 /// A decision on the referral on screen: planned, sent in the background, and the next one shows
 /// at once. A rejection opens the reason prompt first.
 pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> Vec<Effect> {
+    if refused_read_only(state, "a triage decision") {
+        return Vec::new();
+    }
     let Some(id) = state
         .triage
         .as_ref()
@@ -802,6 +887,9 @@ fn triage_answered(state: &mut State, done: &Completion) -> Vec<Effect> {
 /// `u` in triage: take back the session's last decision (its write is undone where the backend
 /// can) and show that referral again.
 pub fn triage_undo(state: &mut State) -> Vec<Effect> {
+    if refused_read_only(state, "undo") {
+        return Vec::new();
+    }
     let Some(triage) = state.triage.as_mut() else {
         return Vec::new();
     };
@@ -1281,6 +1369,152 @@ mod tests {
         );
         assert!(sent(&next).is_empty(), "the queued row is not sent");
         assert!(state.should_quit);
+    }
+
+    /// A read-only profile: every write path of the console refuses before anything is sent,
+    /// and says why. One row per path.
+    #[test]
+    fn a_read_only_profile_refuses_every_write_path() {
+        use crate::app::text::TextBuffer;
+        use crate::store::journal::{Intent, Recorded, Stored, Verdict};
+        fn marked(state: &mut State) {
+            state
+                .marked
+                .extend(["ref_1".to_string(), "ref_2".to_string()]);
+        }
+        let journal_entry = Stored {
+            entry: 1,
+            intent: Intent {
+                time: "2026-11-21T09:00:00Z".parse().unwrap(),
+                profile: "test".into(),
+                backend: "vantio".into(),
+                admin_id: None,
+                why: "form".into(),
+                kind: "write".into(),
+                ids: vec!["ref_1".into()],
+                action: None,
+                body: json!({"first_name": "Bea"}),
+                before: json!({"first_name": "Ada"}).as_object().unwrap().clone(),
+                wanted: Default::default(),
+                detail: Value::Null,
+            },
+            outcome: Some(Recorded {
+                time: "2026-11-21T09:00:01Z".parse().unwrap(),
+                verdict: Verdict::Failed,
+                status: None,
+                after: Default::default(),
+                message: None,
+            }),
+        };
+        type Path = Box<dyn Fn(&mut State) -> Vec<Effect>>;
+        let paths: Vec<(&str, Path)> = vec![
+            (
+                "quick key",
+                Box::new(|s| update(s, Action::Quick(QuickKey::Verify))),
+            ),
+            (
+                "bulk on marked rows",
+                Box::new(|s| {
+                    marked(s);
+                    update(s, Action::Quick(QuickKey::Verify))
+                }),
+            ),
+            (
+                "bulk question answered",
+                Box::new(|s| {
+                    let ids = ["ref_1".to_string(), "ref_2".to_string()];
+                    let plan = plan(s, &ids, QuickKey::Verify, None).unwrap();
+                    let key = QuickKey::Verify;
+                    s.overlay = Some(Overlay::Confirm(Question::Bulk { key, plan }));
+                    update(s, Action::Answer(true))
+                }),
+            ),
+            (
+                "reject reason given",
+                Box::new(|s| {
+                    s.overlay = Some(Overlay::RejectReason {
+                        ids: vec!["ref_1".into()],
+                        input: TextBuffer::single("spam"),
+                        error: None,
+                    });
+                    update(s, Action::PromptSubmit)
+                }),
+            ),
+            (
+                "triage decision",
+                Box::new(|s| {
+                    start_triage(s);
+                    update(s, Action::Quick(QuickKey::Verify))
+                }),
+            ),
+            (
+                "form review (Ctrl-s)",
+                Box::new(|s| {
+                    s.form = Some(Form::open(&V1_SCHEMA, &record("ref_1", "converted")));
+                    s.form
+                        .as_mut()
+                        .unwrap()
+                        .restore("first_name", "Bea", &s.clock.clone());
+                    update(s, Action::FormSubmit)
+                }),
+            ),
+            (
+                "form sent (y on the review)",
+                Box::new(|s| {
+                    s.form = Some(Form::open(&V1_SCHEMA, &record("ref_1", "converted")));
+                    let mut changes = ChangeSet::default();
+                    changes.body.insert("first_name".into(), json!("Bea"));
+                    s.overlay = Some(Overlay::Review { changes, scroll: 0 });
+                    update(s, Action::Answer(true))
+                }),
+            ),
+            (
+                "undo",
+                Box::new(|s| {
+                    let write = plan(s, &["ref_1".to_string()], QuickKey::Verify, None)
+                        .unwrap()
+                        .mutations
+                        .remove(0);
+                    s.writes.undo.push(crate::app::writes::UndoStep {
+                        label: "ref_1".into(),
+                        writes: vec![write],
+                        group: None,
+                    });
+                    update(s, Action::Undo)
+                }),
+            ),
+            (
+                "journal resend",
+                Box::new(move |s| {
+                    s.overlay = Some(Overlay::Journal {
+                        entries: vec![journal_entry.clone()],
+                        resendable: vec![true],
+                        selected: 0,
+                    });
+                    update(s, Action::Resend)
+                }),
+            ),
+            (
+                "R on failed rows",
+                Box::new(|s| update(s, Action::RetryFailed)),
+            ),
+        ];
+        for (name, path) in paths {
+            let mut state = state();
+            state.session.read_only = true;
+            let effects = path(&mut state);
+            assert!(sent(&effects).is_empty(), "{name}: {effects:?}");
+            assert_eq!(state.writes.count(), 0, "{name}");
+            assert!(
+                message(&state).starts_with("read-only profile:"),
+                "{name}: {}",
+                message(&state)
+            );
+            assert!(
+                !matches!(state.overlay, Some(Overlay::Confirm(_))),
+                "{name}: nothing is asked either"
+            );
+        }
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct Session {
     pub metadata_mode: MetadataMode,
     /// Bulk writes in flight at once.
     pub concurrency: usize,
+    /// Every write path refuses before anything is sent (`read_only` in the profile, or
+    /// `--read-only`); the status bar says READ-ONLY.
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +288,7 @@ impl State {
             admin_id: Some("admin_1".into()),
             metadata_mode: MetadataMode::Merge,
             concurrency: 2,
+            read_only: false,
         };
         let now = "2026-11-21T10:00:00Z".parse().expect("a valid time");
         let clock = Clock::fixed(now, jiff::tz::TimeZone::UTC);

@@ -382,6 +382,9 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::FormMoveToPromoter if state.schema.moves_between_promoters => {
+            if flows::refused_read_only(state, "a move to another promoter") {
+                return Vec::new();
+            }
             state.overlay = Some(Overlay::Picker {
                 purpose: PickPurpose::MoveTo,
                 kind: RefKind::PromoterCampaign,
@@ -396,6 +399,9 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// Ctrl-s: every changed field checked; if all are valid and something changed, the review opens.
 fn review(state: &mut State) -> Vec<Effect> {
+    if flows::refused_read_only(state, "saving the form") {
+        return Vec::new();
+    }
     let clock = state.clock.clone();
     let Some(form) = state.form.as_mut() else {
         return Vec::new();

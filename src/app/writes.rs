@@ -113,6 +113,7 @@ impl Writes {
             label: mutation.label(),
             group: None,
         });
+        let group = step.group;
         self.in_flight.insert(
             req,
             InFlight {
@@ -126,6 +127,7 @@ impl Writes {
             req,
             mutation,
             why: origin.word(),
+            group,
         }
     }
 

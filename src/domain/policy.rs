@@ -79,6 +79,9 @@ pub trait Policy: Sync + std::fmt::Debug {
     /// The key's verb in prompts and help: "Mark verified", "Approve".
     fn verb(&self, key: QuickKey) -> &'static str;
 
+    /// The words `referee bulk --status` takes on this backend, each with the key it means.
+    fn status_words(&self) -> &'static [(&'static str, QuickKey)];
+
     /// Keys that do something here, with what they do, for help.
     fn keys(&self) -> &'static [(&'static str, &'static str)];
 

@@ -61,6 +61,9 @@ pub struct Context {
     pub batch_wait: std::time::Duration,
     /// Outcomes the journal could not record yet (entry, outcome), tried again with every write.
     pub unrecorded: std::sync::Mutex<Vec<(i64, crate::store::journal::Recorded)>>,
+    /// This run of referee, so the journal's bulk groups (`detail.group`, "run-group") of
+    /// different runs never mix.
+    pub run: String,
 }
 
 type Answers = mpsc::UnboundedSender<Action>;
@@ -101,8 +104,13 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             let result = client.find(&by, &value).await;
             let _ = tx.send(Action::Found { req, result });
         }
-        Effect::Mutate { req, mutation, why } => {
-            let (outcome, unrecorded) = mutate(context, req, &mutation, why, &tx).await;
+        Effect::Mutate {
+            req,
+            mutation,
+            why,
+            group,
+        } => {
+            let (outcome, unrecorded) = mutate(context, req, &mutation, why, group, &tx).await;
             let _ = tx.send(Action::Written { req, outcome });
             if let Some(message) = unrecorded {
                 let _ = tx.send(Action::Unrecorded { message });

@@ -27,14 +27,23 @@ pub async fn mutate(
     req: RequestId,
     mutation: &Mutation,
     why: &str,
+    group: Option<u64>,
     tx: &Answers,
 ) -> (Outcome, Option<String>) {
     let sent = crate::domain::clock::to_wire(jiff::Timestamp::now());
     let mutation = &mutation.stamped(context.schema, &sent);
-    let entry = match context
-        .journal
-        .record_intent(&intent_of(context, mutation, why))
-    {
+    let mut intent = intent_of(context, mutation, why);
+    if let Some(group) = group {
+        // A bulk change's rows share a group, so they can be taken back together later.
+        let key = Value::String(format!("{}-{group}", context.run));
+        match &mut intent.detail {
+            Value::Object(detail) => {
+                detail.insert("group".into(), key);
+            }
+            detail => *detail = json!({ "group": key }),
+        }
+    }
+    let entry = match context.journal.record_intent(&intent) {
         Ok(entry) => Some(entry),
         Err(error) => {
             // The write is not sent unrecorded: an admin must be able to see what was done.

@@ -1,8 +1,32 @@
 //! The headless commands (`referee list`, `get`, `update`, `bulk`, `undo`): scripts reach the API
 //! through the same client, validation, conflict guard, pacing and journal as the console. JSON
 //! goes to stdout, human messages to stderr, and the exit status says how it went (`Exit`).
+//!
+//! The writing commands do not have rules of their own: they drive the console itself off screen
+//! (`Driver`: the real `State`, `update`, effects runner and journal on a `TestBackend`), putting
+//! a script's change into the console's form, plan or undo stack and sending it the way a key
+//! would. So a script can never send what the console would refuse, and its writes are journaled
+//! like the console's (`referee audit`, the console's `:journal`).
 
+pub mod bulk;
+pub mod change;
+pub mod undo;
+pub mod update;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use ratatui::backend::TestBackend;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::api::{ApiError, Client, NetStatus};
+use crate::app::{Action, Effect, State};
+use crate::config::Profile;
+use crate::runtime::{Answered, App};
+use crate::store::journal::Journal;
 
 /// How a headless command ended, as its exit status. Documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +39,8 @@ pub enum Exit {
     BadInput,
     /// 3: the server could not be reached or refused the key.
     Unreachable,
+    /// 130: stopped by Ctrl-c; the writes in flight were waited for and reported.
+    Interrupted,
 }
 
 impl Exit {
@@ -24,6 +50,7 @@ impl Exit {
             Exit::SomeFailed => 1,
             Exit::BadInput => 2,
             Exit::Unreachable => 3,
+            Exit::Interrupted => 130,
         }
     }
 }
@@ -31,5 +58,171 @@ impl Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
         ExitCode::from(exit.code())
+    }
+}
+
+/// The exit statuses, for the writing commands' `--help`.
+pub const EXIT_HELP: &str = "Exit status: 0 everything applied or already so; 1 some writes failed, \
+met a conflict or are unknown (each is named on stdout); 2 bad input or configuration, nothing \
+sent; 3 the server could not be reached or refused the key; 130 stopped by Ctrl-c.";
+
+/// Why a command stopped before it was done, and with which status.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad input or configuration: nothing was sent (exit 2).
+    pub fn bad(message: impl Into<String>) -> Failure {
+        Failure {
+            exit: Exit::BadInput,
+            message: message.into(),
+        }
+    }
+
+    /// A read that failed before anything was written: 3 when the server could not be reached or
+    /// refused the key, 2 when the referral does not exist, else 1.
+    pub fn reading(what: &str, error: &ApiError) -> Failure {
+        let exit = match error {
+            ApiError::Unauthorized { .. }
+            | ApiError::Forbidden { .. }
+            | ApiError::Transport { .. } => Exit::Unreachable,
+            ApiError::NotFound { .. } => Exit::BadInput,
+            _ => Exit::SomeFailed,
+        };
+        Failure {
+            exit,
+            message: format!("reading {what}: {}; nothing was sent", error.user_message()),
+        }
+    }
+
+    /// Whether reading failed because the server could not be reached or refused the key.
+    pub fn unreachable(error: &ApiError) -> bool {
+        Failure::reading("", error).exit == Exit::Unreachable
+    }
+}
+
+/// Says a failure on stderr and gives its status.
+pub fn finish(result: Result<Exit, Failure>) -> ExitCode {
+    match result {
+        Ok(exit) => exit.into(),
+        Err(failure) => {
+            crate::cli::say(&format!("referee: {}", failure.message));
+            failure.exit.into()
+        }
+    }
+}
+
+/// A read-only profile refuses every write before anything is read or sent.
+pub fn refuse_read_only(profile: &Profile, command: &str) -> Result<(), Failure> {
+    if profile.read_only {
+        return Err(Failure::bad(format!(
+            "read-only profile `{}`: {command} refused, nothing was sent (read_only in the profile, \
+             REFEREE_READ_ONLY or --read-only)",
+            profile.name
+        )));
+    }
+    Ok(())
+}
+
+/// One line of JSON on stdout, with what a server sent made safe for a terminal. A reader that
+/// stopped reading is not a failure.
+pub fn print_json(value: &Value) {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", crate::text_safety::escape_json(&text));
+    let _ = out.flush();
+}
+
+/// Text from a server (or typed by someone else) made safe for stderr.
+pub fn shown(text: &str) -> String {
+    crate::text_safety::visible(text).into_owned()
+}
+
+/// Asks `question` once on the terminal; without one, `--yes` is needed (exit 2).
+pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(Failure::bad(
+            "not on a terminal, so nothing can be asked: add --yes to send (or --dry-run to see what would be sent)",
+        ));
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::bad(format!("reading the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// The console, off screen: the real state, `update`, effects runner and journal. A headless
+/// command changes it the way keys would and waits for the answers.
+pub struct Driver {
+    pub app: App<TestBackend>,
+    /// The same client the app writes with (same pacing), for the reads before a change.
+    pub client: Client,
+    /// The journal the app writes to, for what the commands read from it.
+    pub journal: Arc<Journal>,
+    net: watch::Receiver<NetStatus>,
+}
+
+impl Driver {
+    /// The console for `profile`, journaling in `data_dir`. A journal that cannot be opened stops
+    /// the command: a script's writes must be accounted for (the console would keep them in
+    /// memory; a script has no screen to say so on).
+    pub fn open(profile: &Profile, data_dir: &Path) -> Result<Driver, Failure> {
+        let (client, state) =
+            crate::cli::open(profile).map_err(|e| Failure::bad(format!("{e:#}")))?;
+        let journal = Journal::open(data_dir).map_err(|e| {
+            Failure::bad(format!(
+                "{e}; nothing was sent (writes from scripts are always journaled)"
+            ))
+        })?;
+        let terminal = ratatui::Terminal::new(TestBackend::new(120, 40))
+            .map_err(|e| Failure::bad(e.to_string()))?;
+        let journal = Arc::new(journal);
+        let app = App::new(state, terminal, client.clone(), journal.clone());
+        let net = app.net_status();
+        Ok(Driver {
+            app,
+            client,
+            journal,
+            net,
+        })
+    }
+
+    pub fn state(&mut self) -> &mut State {
+        &mut self.app.state
+    }
+
+    /// An action, as a key would give it.
+    pub fn dispatch(&mut self, action: Action) {
+        self.app.dispatch(action);
+    }
+
+    /// A flow of the console run on the state, its effects started.
+    pub fn act(&mut self, flow: impl FnOnce(&mut State) -> Vec<Effect>) {
+        self.app.act(flow);
+    }
+
+    /// The next answer applied; the write it settled, if any.
+    pub async fn next(&mut self) -> Option<Answered> {
+        self.app.next_answer(&mut self.net).await
+    }
+
+    /// The console's status line now, for a refusal the console would have shown there.
+    pub fn message(&self) -> String {
+        self.app
+            .state
+            .message
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
     }
 }

@@ -86,6 +86,17 @@ pub struct RunningSandbox {
     task: JoinHandle<()>,
     /// Shared with both routers, so the chaos probability can change while serving.
     writes: Arc<Writes>,
+    counts: Arc<Counts>,
+}
+
+/// What the server has answered so far, for tests that must show a client never went over the
+/// rate limit or sent nothing at all.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Requests that change something (PUT, POST), whatever their answer.
+    writes: std::sync::atomic::AtomicU64,
+    /// 429 answers.
+    too_many: std::sync::atomic::AtomicU64,
 }
 
 impl RunningSandbox {
@@ -101,6 +112,18 @@ impl RunningSandbox {
     /// `http://127.0.0.1:PORT/api/v2/company`
     pub fn v2_base_url(&self) -> String {
         format!("http://{}/api/v2/company", self.addr)
+    }
+
+    /// Requests that could change something (PUT, POST) received so far, whatever the answer.
+    pub fn writes_received(&self) -> u64 {
+        self.counts.writes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// 429 (Too Many Requests) answers sent so far.
+    pub fn too_many_requests(&self) -> u64 {
+        self.counts
+            .too_many
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// From the next write on, refuses writes with this probability (clamped into `0.0..=1.0`).
@@ -178,11 +201,15 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         background,
         quirks,
     };
+    let counts = Arc::new(Counts::default());
     let app = Router::new()
         .nest("/api/v1", v1::router(v1_state))
         .nest("/api/v2/company", v2::router(v2_state))
         .fallback(|| async { v1::ApiError::route_not_found() })
-        .layer(middleware::from_fn(log_request));
+        .layer(middleware::from_fn({
+            let counts = counts.clone();
+            move |request, next| log_request(counts.clone(), request, next)
+        }));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -200,15 +227,23 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Ru
         stop,
         task,
         writes,
+        counts,
     })
 }
 
 /// One info line per request: method, path, status and how long it took.
-async fn log_request(request: Request, next: Next) -> Response {
+async fn log_request(counts: Arc<Counts>, request: Request, next: Next) -> Response {
+    use std::sync::atomic::Ordering;
     let method = request.method().clone();
+    if matches!(method.as_str(), "PUT" | "POST" | "PATCH" | "DELETE") {
+        counts.writes.fetch_add(1, Ordering::SeqCst);
+    }
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
+        counts.too_many.fetch_add(1, Ordering::SeqCst);
+    }
     tracing::info!(
         %method,
         %path,

@@ -47,6 +47,10 @@ fn line(state: &State) -> Line<'static> {
         ),
         Span::raw(" "),
     ];
+    if session.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme::error()));
+        spans.push(Span::raw(" "));
+    }
     match &state.load {
         LoadState::Loading { loaded, .. } => {
             spans.push(Span::raw(format!("loading… {loaded} (Esc stops) ")))
@@ -161,6 +165,18 @@ mod tests {
 
     use super::*;
     use crate::app::action::RequestId;
+
+    #[test]
+    fn a_read_only_profile_says_so_next_to_its_name() {
+        let mut state = State::sample();
+        assert!(!text(&state).contains("READ-ONLY"));
+        state.session.read_only = true;
+        assert!(
+            text(&state).starts_with(" test · vantio   READ-ONLY "),
+            "{}",
+            text(&state)
+        );
+    }
 
     fn text(state: &State) -> String {
         line(state)

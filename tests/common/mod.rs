@@ -122,6 +122,7 @@ pub fn app_journaled_as(
         admin_id: Some(ADMIN.into()),
         metadata_mode: MetadataMode::Merge,
         concurrency: 4,
+        read_only: false,
     };
     let state = State::new(session, backend.schema(), fixed_clock());
     let terminal = Terminal::new(TestBackend::new(width, height)).unwrap();

@@ -126,6 +126,15 @@ impl Policy for FirstPromoterPolicy {
         Ok(plan)
     }
 
+    fn status_words(&self) -> &'static [(&'static str, QuickKey)] {
+        // States change only through actions, so the actions are the words.
+        &[
+            ("approve", QuickKey::Verify),
+            ("enable", QuickKey::Pending),
+            ("disable", QuickKey::Reject),
+        ]
+    }
+
     fn verb(&self, key: QuickKey) -> &'static str {
         match key {
             QuickKey::Verify => "Approve",

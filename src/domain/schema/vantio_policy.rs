@@ -162,6 +162,15 @@ impl Policy for VantioPolicy {
         Ok(plan)
     }
 
+    fn status_words(&self) -> &'static [(&'static str, QuickKey)] {
+        &[
+            ("pending", QuickKey::Pending),
+            ("converted", QuickKey::Convert),
+            ("verified", QuickKey::Verify),
+            ("rejected", QuickKey::Reject),
+        ]
+    }
+
     fn verb(&self, key: QuickKey) -> &'static str {
         match key {
             QuickKey::Verify => "Mark verified",

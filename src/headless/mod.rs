@@ -1,6 +1,11 @@
 //! The headless commands (`referee list`, `get`, `update`, `bulk`, `undo`): scripts reach the API
 //! through the same client, validation, conflict guard, pacing and journal as the console. JSON
 //! goes to stdout, human messages to stderr, and the exit status says how it went (`Exit`).
+//! `read` has `list` and `get`, `output` their formats, `docs` the completions and man page.
+
+pub mod docs;
+pub mod output;
+pub mod read;
 
 use std::process::ExitCode;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use referee::domain::MetadataMode;
-use referee::sandbox::{Quirks, RunningSandbox, SandboxConfig, start};
+use referee::sandbox::{Quirk, Quirks, RunningSandbox, SandboxConfig, start};
 use serde_json::Value;
 
 const KEY: &str = "sk_test";
@@ -48,8 +48,12 @@ async fn referee(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 async fn sandbox(dir: &Path) -> RunningSandbox {
+    sandbox_with(dir, Quirks::default()).await
+}
+
+async fn sandbox_with(dir: &Path, quirks: Quirks) -> RunningSandbox {
     let config = SandboxConfig {
-        db_path: dir.join("sandbox.db"),
+        db_path: dir.join(format!("sandbox-{quirks}.db")),
         api_key: KEY.into(),
         rate_limit: 10_000,
         metadata_mode: MetadataMode::Merge,
@@ -58,7 +62,7 @@ async fn sandbox(dir: &Path) -> RunningSandbox {
         write_delay: Duration::ZERO,
         chaos: 0.0,
         rate_window: Duration::from_secs(60),
-        quirks: Quirks::default(),
+        quirks,
     };
     start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
@@ -565,4 +569,134 @@ async fn completions_man_and_print_config() {
     }
     assert!(!run.stdout.contains(KEY), "{}", run.stdout);
     assert!(run.stdout.contains("[profiles."), "the example follows");
+}
+
+/// A v1 server whose first page is 100 referrals, one of them with hostile text, and whose later
+/// pages refuse the key (a key revoked mid-listing).
+async fn failing_after_one_page() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::extract::Query;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    async fn referrals(Query(query): Query<BTreeMap<String, String>>) -> axum::response::Response {
+        if query.get("offset").map(String::as_str) != Some("0") {
+            let body = serde_json::json!({"error": "Unauthorized", "message": "Invalid or missing API key"});
+            return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+        }
+        let referrals: Vec<Value> = (0..100)
+            .map(|i| {
+                let first = if i == 7 {
+                    "=HYPERLINK(\"http://x\")\u{1b}[2J\u{202e}evil"
+                } else {
+                    "Ada"
+                };
+                serde_json::json!({"id": format!("ref_{i}"), "first_name": first,
+                    "last_name": "L", "email": format!("a{i}@x.io"), "status": "pending"})
+            })
+            .collect();
+        axum::Json(serde_json::json!({ "referrals": referrals })).into_response()
+    }
+    let app = axum::Router::new().route("/api/v1/referrals", axum::routing::get(referrals));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_failing_mid_way_keeps_what_was_printed_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = failing_after_one_page().await;
+    let list =
+        |format: &'static str| ["list", "--base-url", &base, "--format", format].map(String::from);
+
+    let run = referee(
+        dir.path(),
+        &list("ndjson").each_ref().map(String::as_str),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let lines = ndjson(&run.stdout);
+    assert_eq!(lines.len(), 100, "the first page stays printed");
+    assert_eq!(
+        text(&lines[7]["first_name"]),
+        "=HYPERLINK(\"http://x\")\u{1b}[2J\u{202e}evil",
+        "JSON reads back exactly what the server sent"
+    );
+    assert!(
+        run.stderr.contains("failed after 100") && run.stderr.contains("refused the API key"),
+        "{}",
+        run.stderr
+    );
+
+    let run = referee(
+        dir.path(),
+        &list("json").each_ref().map(String::as_str),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "a partial array is never printed");
+
+    let run = referee(dir.path(), &list("csv").each_ref().map(String::as_str), &[]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 100);
+    let first_name = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "first_name")
+        .unwrap();
+    assert_eq!(
+        &rows[7][first_name], "'=HYPERLINK(\"http://x\")⟨U+001B⟩[2J⟨U+202E⟩evil",
+        "no formula, nothing hidden"
+    );
+
+    for format in ["ndjson", "json", "csv", "table"] {
+        let run = referee(
+            dir.path(),
+            &list(format).each_ref().map(String::as_str),
+            &[],
+        )
+        .await;
+        for hidden in ['\u{1b}', '\u{202e}'] {
+            assert!(
+                !run.stdout.contains(hidden),
+                "{format}: {hidden:?} printed raw"
+            );
+            assert!(
+                !run.stderr.contains(hidden),
+                "{format}: {hidden:?} on stderr"
+            );
+        }
+    }
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_the_server_cut_short_is_printed_said_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    // (quirk, what stderr says)
+    for (quirk, says) in [
+        (Quirk::BrokenRows, "could not be read"),
+        (Quirk::NoPaging, "may not support paging"),
+    ] {
+        let server = sandbox_with(dir.path(), [quirk].into_iter().collect()).await;
+        let base = server.v1_base_url();
+        let run = referee(
+            dir.path(),
+            &["list", "--base-url", &base, "--format", "ndjson"],
+            &[],
+        )
+        .await;
+        assert_eq!(run.code, 1, "{quirk:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{quirk:?}: {}", run.stderr);
+        let printed = ndjson(&run.stdout).len();
+        assert!(printed > 0 && printed < SEED, "{quirk:?}: {printed}");
+        server.shutdown().await;
+    }
 }

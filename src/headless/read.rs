@@ -139,6 +139,23 @@ pub fn exit_for(error: &ApiError) -> Exit {
     }
 }
 
+/// A failed request in one line for stderr, made safe to print (the server's words are
+/// untrusted): what went wrong and, where it helps, what to check.
+pub fn said(error: &ApiError) -> String {
+    let line = match error {
+        ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => error.user_message(),
+        ApiError::Transport {
+            message,
+            sent: false,
+            ..
+        } => format!(
+            "could not reach the server: {message} (check the base URL and that the server is running)"
+        ),
+        other => other.to_string(),
+    };
+    crate::text_safety::visible(&line).into_owned()
+}
+
 /// The filter `--where` and `--q` make together.
 fn parse_filter(schema: &'static Schema, args: &ListArgs) -> Result<Filter, String> {
     let mut filter = Filter::default();
@@ -176,7 +193,7 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
             say(&format!(
                 "referee list: could not load {}: {}",
                 kind.noun(),
-                error.user_message()
+                said(&error)
             ));
             return exit_for(&error);
         }
@@ -209,7 +226,7 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
         };
         say(&format!(
             "referee list: reading the referrals failed after {read} ({kept}): {}",
-            error.user_message()
+            said(&error)
         ));
         return exit_for(&error);
     }
@@ -386,7 +403,7 @@ async fn get_on(profile: Profile, client: Client, args: &GetArgs) -> Exit {
                 "referee get: {} {}: {}",
                 args.by.as_str(),
                 crate::text_safety::visible(&args.id),
-                error.user_message()
+                said(&error)
             ));
             return exit_for(&error);
         }

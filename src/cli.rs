@@ -44,7 +44,8 @@ pub struct Cli {
     connection: ConnectionArgs,
     /// Say where referee looks for config.toml and whether it exists, the profile in effect and
     /// where each setting comes from (file, environment, flag, default; secrets as "(set)"), then
-    /// print a commented example config.toml. Exits 2 when the settings do not resolve.
+    /// print a commented example config.toml. An api_key_cmd is run to check it; exits 2 when the
+    /// settings do not resolve.
     #[arg(long)]
     print_config: bool,
     /// Load everything the profile serves as the console does (off screen, no keys), then print

@@ -25,7 +25,7 @@ use crate::config::Profile;
 use crate::domain::Record;
 use crate::domain::filter::Filter;
 use crate::domain::schema::{RefKind, Schema};
-use crate::effects::{PagingReport, Stop, page_through};
+use crate::effects::{PagingReport, page_through};
 
 /// `referee list`'s options.
 #[derive(Debug, clap::Args)]
@@ -250,11 +250,8 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
 
 /// Whether the listing may lack referrals the server holds (a duplicate dropped loses nothing).
 fn incomplete(report: &PagingReport) -> bool {
-    !report.unreadable.is_empty()
-        || matches!(
-            report.stopped,
-            Some(Stop::Repeated { .. } | Stop::NothingNew { .. } | Stop::TooMany { .. })
-        )
+    // Every stop (a repeated page, a page of known ids, the page limit) leaves the rest unread.
+    !report.unreadable.is_empty() || report.stopped.is_some()
 }
 
 /// Prints matched referrals in one format: streamed (NDJSON, CSV) or kept for the end.

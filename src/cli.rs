@@ -16,6 +16,7 @@ use crate::app::State;
 use crate::app::state::{LoadState, Session};
 use crate::config::{self, Overrides, Paths, Profile};
 use crate::domain::{Clock, MetadataMode};
+use crate::headless;
 use crate::interrupt::Interrupts;
 use crate::runtime::App;
 use crate::sandbox::{self, Quirk, Quirks, SandboxConfig};
@@ -27,7 +28,8 @@ use std::sync::Arc;
 #[command(
     name = "referee",
     version,
-    about = "A keyboard-driven console for referral programs"
+    about = "A keyboard-driven console for referral programs",
+    after_help = crate::headless::docs::EXIT_STATUSES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,7 +42,10 @@ pub struct Cli {
     reset_demo: bool,
     #[command(flatten)]
     connection: ConnectionArgs,
-    /// Print a commented example config.toml and where referee looks for it.
+    /// Say where referee looks for config.toml and whether it exists, the profile in effect and
+    /// where each setting comes from (file, environment, flag, default; secrets as "(set)"), then
+    /// print a commented example config.toml. An api_key_cmd is run to check it; exits 2 when the
+    /// settings do not resolve.
     #[arg(long)]
     print_config: bool,
     /// Load everything the profile serves as the console does (off screen, no keys), then print
@@ -77,17 +82,20 @@ struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// The profile these flags, the environment and the config file make.
-    fn resolve(&self, paths: &Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<Profile> {
-        let flags = Overrides {
+    fn overrides(&self) -> Overrides {
+        Overrides {
             profile: self.profile.clone(),
             base_url: self.base_url.clone(),
             backend: self.backend,
             concurrency: self.concurrency.clone(),
             allow_insecure_http: self.allow_insecure_http,
             read_only: self.read_only,
-        };
-        config::resolve(paths, &flags, env).map_err(anyhow::Error::msg)
+        }
+    }
+
+    /// The profile these flags, the environment and the config file make.
+    fn resolve(&self, paths: &Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<Profile> {
+        config::resolve(paths, &self.overrides(), env).map_err(anyhow::Error::msg)
     }
 
     /// The flag that names a server, if any was given (the demo serves its own).
@@ -116,6 +124,17 @@ enum Command {
     Bulk(crate::headless::bulk::BulkArgs),
     /// Take back the newest change that reached the server (the console's `u`).
     Undo(crate::headless::undo::UndoArgs),
+    /// Print every referral of the profile's backend that matches the filter, all pages (NDJSON
+    /// and CSV rows as pages arrive).
+    #[command(after_help = crate::headless::docs::EXIT_STATUSES)]
+    List(headless::read::ListArgs),
+    /// Print one referral.
+    #[command(after_help = crate::headless::docs::EXIT_STATUSES)]
+    Get(headless::read::GetArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(headless::docs::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -172,15 +191,25 @@ pub fn main() -> Result<ExitCode> {
     let env = |key: &str| std::env::var(key).ok();
     let paths = Paths::discover(&env).map_err(anyhow::Error::msg)?;
     if cli.print_config {
-        print_out(&format!(
-            "# referee reads {}\n\n{}",
-            paths.config_file.display(),
-            config::EXAMPLE_CONFIG
-        ))?;
-        return Ok(ExitCode::SUCCESS);
+        let mut trace = config::Trace::default();
+        let resolved =
+            config::resolve_traced(&paths, &cli.connection.overrides(), &env, &mut trace);
+        print_out(&config::describe(&paths, &trace, resolved.as_ref().err()))?;
+        return Ok(match resolved {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                say(&format!("referee: the settings do not resolve: {error}"));
+                headless::Exit::BadInput.into()
+            }
+        });
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let resolve = || cli.connection.resolve(&paths, &env);
     match cli.command {
+        Some(Command::List(ref args)) => Ok(headless::read::list(resolve(), args, &runtime)),
+        Some(Command::Get(ref args)) => Ok(headless::read::get(resolve(), args, &runtime)),
+        Some(Command::Completions(ref args)) => Ok(headless::docs::completions(args)),
+        Some(Command::Man) => Ok(headless::docs::man()),
         Some(Command::Audit(args)) => {
             print_audit(&args, &paths.data_dir).map(|()| ExitCode::SUCCESS)
         }

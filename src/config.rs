@@ -115,12 +115,62 @@ pub struct Overrides {
     pub read_only: bool,
 }
 
+/// Where a setting in effect came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line flag (`--base-url`).
+    Flag(&'static str),
+    /// An environment variable (`REFEREE_BASE_URL`, or the one `api_key_env` names).
+    Env(String),
+    /// The config file (`what` says which part: a profile's setting, `default_profile`).
+    File(String),
+    /// Nothing set it: the built-in default.
+    Default,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Env(var) => write!(f, "environment {var}"),
+            Source::File(what) => write!(f, "file: {what}"),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// What `resolve` decided and why, setting by setting, for `referee --print-config`. Filled in as
+/// each setting is decided, so after a failure it holds the settings decided before it.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub file_exists: bool,
+    /// (setting, value as shown, where it came from); secrets are shown as `(set)`.
+    pub settings: Vec<(&'static str, String, Source)>,
+}
+
+impl Trace {
+    fn note(&mut self, setting: &'static str, value: impl Into<String>, source: Source) {
+        self.settings.push((setting, value.into(), source));
+    }
+}
+
 /// Reads the config file (if any), applies the environment and flags, and resolves the API key.
 pub fn resolve(
     paths: &Paths,
     flags: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Profile, String> {
+    resolve_traced(paths, flags, env, &mut Trace::default())
+}
+
+/// `resolve`, noting in `trace` where each setting came from.
+pub fn resolve_traced(
+    paths: &Paths,
+    flags: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    trace: &mut Trace,
+) -> Result<Profile, String> {
+    trace.file_exists = paths.config_file.exists();
     let file = load_file(&paths.config_file)?;
     let chosen = flags
         .profile
@@ -150,30 +200,75 @@ pub fn resolve(
         },
         None => ("env".to_string(), FileProfile::default()),
     };
+    let profile_source = if flags.profile.is_some() {
+        Source::Flag("--profile")
+    } else if file.default_profile.is_some() {
+        Source::File("default_profile".into())
+    } else if file.profiles.contains_key(&name) {
+        Source::File("its only profile".into())
+    } else {
+        Source::Default
+    };
+    trace.note("profile", name.clone(), profile_source);
+    let in_profile = |setting: &str| Source::File(format!("profile `{name}`, {setting}"));
+    let or_default = |set: bool, setting: &str| {
+        if set {
+            in_profile(setting)
+        } else {
+            Source::Default
+        }
+    };
     let env_value = |key: &str| env(key).filter(|v| !v.is_empty());
     let bad_env = |key: &str, value: &str, allowed: &str| {
         format!("{key}={value} is not valid: expected {allowed}")
     };
 
-    let backend = match (flags.backend, env_value("REFEREE_BACKEND")) {
-        (Some(b), _) => b,
-        (None, Some(v)) => BackendKind::parse(&v)
-            .ok_or_else(|| bad_env("REFEREE_BACKEND", &v, "vantio or firstpromoter"))?,
-        (None, None) => from_file.backend.unwrap_or_default(),
+    let (backend, source) = match (flags.backend, env_value("REFEREE_BACKEND")) {
+        (Some(b), _) => (b, Source::Flag("--backend")),
+        (None, Some(v)) => (
+            BackendKind::parse(&v)
+                .ok_or_else(|| bad_env("REFEREE_BACKEND", &v, "vantio or firstpromoter"))?,
+            Source::Env("REFEREE_BACKEND".into()),
+        ),
+        (None, None) => (
+            from_file.backend.unwrap_or_default(),
+            or_default(from_file.backend.is_some(), "backend"),
+        ),
     };
-    let metadata_mode = match env_value("REFEREE_METADATA_MODE") {
+    trace.note("backend", backend.as_str(), source);
+    let (metadata_mode, source) = match env_value("REFEREE_METADATA_MODE") {
         Some(v) => match v.as_str() {
-            "merge" => MetadataMode::Merge,
-            "replace" => MetadataMode::Replace,
+            "merge" => (
+                MetadataMode::Merge,
+                Source::Env("REFEREE_METADATA_MODE".into()),
+            ),
+            "replace" => (
+                MetadataMode::Replace,
+                Source::Env("REFEREE_METADATA_MODE".into()),
+            ),
             _ => return Err(bad_env("REFEREE_METADATA_MODE", &v, "merge or replace")),
         },
-        None => from_file.metadata_mode.unwrap_or_default(),
+        None => (
+            from_file.metadata_mode.unwrap_or_default(),
+            or_default(from_file.metadata_mode.is_some(), "metadata_mode"),
+        ),
     };
-    let base_url = flags
-        .base_url
-        .clone()
-        .or_else(|| env_value("REFEREE_BASE_URL"))
-        .or(from_file.base_url.clone())
+    trace.note("metadata_mode", metadata_mode.as_str(), source);
+    let base_url = [
+        (flags.base_url.clone(), Source::Flag("--base-url")),
+        (
+            env_value("REFEREE_BASE_URL"),
+            Source::Env("REFEREE_BASE_URL".into()),
+        ),
+        (from_file.base_url.clone(), in_profile("base_url")),
+    ]
+    .into_iter()
+    .find_map(|(value, source)| Some((value?, source)));
+    if let Some((url, source)) = &base_url {
+        trace.note("base_url", crate::redact::url(url), source.clone());
+    }
+    let base_url = base_url
+        .map(|(url, _)| url)
         .ok_or_else(|| {
             format!(
                 "no server configured. Try `referee --demo`, or `referee --base-url http://host:3000/api/v1` with \
@@ -182,25 +277,56 @@ pub fn resolve(
             )
         })?;
     let in_file = || format!("profile `{name}` in {}", paths.config_file.display());
-    let concurrency = match (
+    let (concurrency, source) = match (
         &flags.concurrency,
         env_value("REFEREE_CONCURRENCY"),
         from_file.concurrency,
     ) {
-        (Some(v), _, _) => concurrency_from(v, "--concurrency")?,
-        (None, Some(v), _) => concurrency_from(&v, "REFEREE_CONCURRENCY")?,
-        (None, None, Some(n)) => concurrency_from(&n.to_string(), &in_file())?,
-        (None, None, None) => DEFAULT_CONCURRENCY,
+        (Some(v), _, _) => (
+            concurrency_from(v, "--concurrency")?,
+            Source::Flag("--concurrency"),
+        ),
+        (None, Some(v), _) => (
+            concurrency_from(&v, "REFEREE_CONCURRENCY")?,
+            Source::Env("REFEREE_CONCURRENCY".into()),
+        ),
+        (None, None, Some(n)) => (
+            concurrency_from(&n.to_string(), &in_file())?,
+            in_profile("concurrency"),
+        ),
+        (None, None, None) => (DEFAULT_CONCURRENCY, Source::Default),
     };
-    let allow_insecure_http = flags.allow_insecure_http
-        || match env_value("REFEREE_ALLOW_INSECURE_HTTP") {
-            Some(v) => match v.as_str() {
-                "true" => true,
-                "false" => false,
-                _ => return Err(bad_env("REFEREE_ALLOW_INSECURE_HTTP", &v, "true or false")),
-            },
-            None => from_file.allow_insecure_http.unwrap_or(false),
+    trace.note("concurrency", concurrency.to_string(), source);
+    // A yes/no setting: the flag only ever turns it on; else the environment, else the file.
+    let switch =
+        |flag: bool, flag_name: &'static str, var: &str, setting: &str, in_file: Option<bool>| {
+            if flag {
+                return Ok((true, Source::Flag(flag_name)));
+            }
+            match env_value(var) {
+                Some(v) => match v.as_str() {
+                    "true" => Ok((true, Source::Env(var.into()))),
+                    "false" => Ok((false, Source::Env(var.into()))),
+                    _ => Err(bad_env(var, &v, "true or false")),
+                },
+                None => Ok((
+                    in_file.unwrap_or(false),
+                    or_default(in_file.is_some(), setting),
+                )),
+            }
         };
+    let (allow_insecure_http, source) = switch(
+        flags.allow_insecure_http,
+        "--allow-insecure-http",
+        "REFEREE_ALLOW_INSECURE_HTTP",
+        "allow_insecure_http",
+        from_file.allow_insecure_http,
+    )?;
+    trace.note(
+        "allow_insecure_http",
+        allow_insecure_http.to_string(),
+        source,
+    );
     if !allow_insecure_http && sends_key_in_clear(&base_url) {
         return Err(format!(
             "refusing to send the API key to {} over plain http://: it would travel in clear text, \
@@ -210,27 +336,70 @@ pub fn resolve(
             crate::redact::url(&base_url)
         ));
     }
-    let read_only = flags.read_only
-        || match env_value("REFEREE_READ_ONLY") {
-            Some(v) => match v.as_str() {
-                "true" => true,
-                "false" => false,
-                _ => return Err(bad_env("REFEREE_READ_ONLY", &v, "true or false")),
-            },
-            None => from_file.read_only.unwrap_or(false),
+    let (read_only, source) = switch(
+        flags.read_only,
+        "--read-only",
+        "REFEREE_READ_ONLY",
+        "read_only",
+        from_file.read_only,
+    )?;
+    trace.note("read_only", read_only.to_string(), source);
+    let (api_key, source) = api_key(&name, &from_file, env)?;
+    trace.note("api_key", "(set)", source);
+    let mut optional = |setting: &'static str, var: &str, in_file: Option<String>| {
+        let (value, source) = match (env_value(var), in_file) {
+            (Some(v), _) => (Some(v), Source::Env(var.into())),
+            (None, Some(v)) => (Some(v), in_profile(setting)),
+            (None, None) => (None, Source::Default),
         };
-    let api_key = api_key(&name, &from_file, env)?;
+        let shown = value.clone().unwrap_or_else(|| "(none)".into());
+        trace.note(setting, shown, source);
+        value
+    };
+    let account_id = optional("account_id", "REFEREE_ACCOUNT_ID", from_file.account_id);
+    let admin_id = optional("admin_id", "REFEREE_ADMIN_ID", from_file.admin_id);
     Ok(Profile {
         name,
         backend,
         base_url,
         api_key,
-        account_id: env_value("REFEREE_ACCOUNT_ID").or(from_file.account_id),
-        admin_id: env_value("REFEREE_ADMIN_ID").or(from_file.admin_id),
+        account_id,
+        admin_id,
         metadata_mode,
         concurrency,
         read_only,
     })
+}
+
+/// `referee --print-config`: where the file is and whether it exists, the profile in effect and
+/// where each setting came from (or why the settings do not resolve), then the example config,
+/// all as TOML comments but the example.
+pub fn describe(paths: &Paths, trace: &Trace, problem: Option<&String>) -> String {
+    let exists = if trace.file_exists {
+        "exists"
+    } else {
+        "does not exist"
+    };
+    let mut out = format!(
+        "# referee reads {} ({exists})\n",
+        paths.config_file.display()
+    );
+    if !trace.settings.is_empty() {
+        out.push_str("#\n# In effect:\n");
+        let width = trace.settings.iter().map(|(s, _, _)| s.len()).max();
+        let width = width.unwrap_or(0);
+        for (setting, value, source) in &trace.settings {
+            let value = crate::text_safety::visible(value);
+            out.push_str(&format!("#   {setting:<width$}  {value}  ({source})\n"));
+        }
+    }
+    if let Some(problem) = problem {
+        let problem = crate::text_safety::visible(problem);
+        out.push_str(&format!("#\n# The settings do not resolve: {problem}\n"));
+    }
+    out.push('\n');
+    out.push_str(EXAMPLE_CONFIG);
+    out
 }
 
 /// The one rule for `concurrency`, wherever it is set (`source` says where, for the message).
@@ -288,25 +457,32 @@ fn parse_file(text: &str) -> Result<FileConfig, (usize, String)> {
     })
 }
 
+/// The API key and where it came from.
 fn api_key(
     profile: &str,
     file: &FileProfile,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<SecretString, String> {
+) -> Result<(SecretString, Source), String> {
     if let Some(key) = env("REFEREE_API_KEY").filter(|k| !k.is_empty()) {
-        return Ok(SecretString::from(key));
+        return Ok((
+            SecretString::from(key),
+            Source::Env("REFEREE_API_KEY".into()),
+        ));
     }
     if let Some(var) = &file.api_key_env {
         return env(var)
             .filter(|k| !k.is_empty())
-            .map(SecretString::from)
+            .map(|key| (SecretString::from(key), Source::Env(var.clone())))
             .ok_or_else(|| {
                 format!("profile `{profile}` takes its API key from ${var}, but ${var} is not set")
             });
     }
     if let Some(cmd) = &file.api_key_cmd {
         return key_from_command(cmd, KEY_CMD_LIMIT)
-            .map(SecretString::from)
+            .map(|key| {
+                let source = Source::File(format!("profile `{profile}`, api_key_cmd"));
+                (SecretString::from(key), source)
+            })
             .map_err(|why| format!("profile `{profile}`: api_key_cmd {why}"));
     }
     Err(format!(
@@ -555,6 +731,59 @@ api_key_cmd = "echo sk_from_cmd"
         let (_d, paths) =
             setup("[profiles.w]\nbase_url = \"https://h/api/v1\"\napi_key_cmd = \"echo k\"\n");
         assert!(!resolve(&paths, &none, &env_of(&[])).unwrap().read_only);
+    }
+
+    #[test]
+    fn the_trace_says_where_each_setting_came_from_and_never_the_key() {
+        let (_d, paths) = setup(TWO);
+        let env = env_of(&[
+            ("WORK_KEY", "sk_work_secret"),
+            ("REFEREE_BASE_URL", "https://env/api/v1?api_key=sk_in_url"),
+        ]);
+        let flags = Overrides {
+            concurrency: Some("3".into()),
+            ..Default::default()
+        };
+        let mut trace = Trace::default();
+        resolve_traced(&paths, &flags, &env, &mut trace).unwrap();
+        assert!(trace.file_exists);
+        let source = |setting: &str| {
+            let found = trace.settings.iter().find(|(s, _, _)| *s == setting);
+            found.map(|(_, _, source)| source.to_string()).unwrap()
+        };
+        assert_eq!(source("profile"), "file: default_profile");
+        assert_eq!(source("base_url"), "environment REFEREE_BASE_URL");
+        assert_eq!(source("concurrency"), "flag --concurrency");
+        assert_eq!(source("api_key"), "environment WORK_KEY");
+        assert_eq!(source("admin_id"), "file: profile `work`, admin_id");
+        assert_eq!(
+            source("metadata_mode"),
+            "file: profile `work`, metadata_mode"
+        );
+        assert_eq!(source("backend"), "default");
+        assert_eq!(source("account_id"), "default");
+        let shown = format!("{:?}", trace.settings);
+        assert!(
+            !shown.contains("sk_work_secret") && !shown.contains("sk_in_url"),
+            "{shown}"
+        );
+
+        // A failure keeps what was decided before it.
+        let mut trace = Trace::default();
+        resolve_traced(&paths, &Overrides::default(), &env_of(&[]), &mut trace).unwrap_err();
+        assert_eq!(
+            source_of(&trace, "base_url"),
+            Some("file: profile `work`, base_url".into())
+        );
+        assert_eq!(source_of(&trace, "api_key"), None);
+    }
+
+    fn source_of(trace: &Trace, setting: &str) -> Option<String> {
+        trace
+            .settings
+            .iter()
+            .find(|(s, _, _)| *s == setting)
+            .map(|(_, _, source)| source.to_string())
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! The filter (`Needle`) matches a record when every whitespace-separated term of the lowercased
 //! filter occurs in the lowercased id or in one of the schema's filter fields (`Schema::filter_fields`,
 //! read with `Record::text`). A filter field that refers to another resource (a v1 ambassador) is
-//! searched by its looked-up name too, once the names are known (`know_names`).
+//! searched by its looked-up name too, once the names are known (`know_names`). The text is the
+//! one the filter language's free words search (`domain::filter::search_text`).
 
 use std::collections::HashMap;
 use std::ops::{Deref, Range};
@@ -114,20 +115,7 @@ impl Records {
     }
 
     fn prepare(&self, record: &Record) -> Box<str> {
-        let mut text = record.id.to_lowercase();
-        for key in self.schema.filter_fields {
-            let value = record.text(key);
-            text.push(' ');
-            text.push_str(&value.to_lowercase());
-            let kind = self.schema.field(key).map(|spec| spec.kind);
-            if let Some(FieldKind::Reference(kind)) = kind
-                && let Some(name) = self.names.get(&(kind, value))
-            {
-                text.push(' ');
-                text.push_str(name);
-            }
-        }
-        text.into_boxed_str()
+        crate::domain::filter::search_text(self.schema, record, &self.names).into_boxed_str()
     }
 }
 

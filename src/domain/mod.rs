@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod conflict;
 pub mod diff;
+pub mod filter;
 pub mod metadata_mode;
 pub mod mutation;
 pub mod policy;

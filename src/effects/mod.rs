@@ -8,7 +8,7 @@ mod paging;
 mod reconcile;
 mod write;
 
-pub use paging::{PagingReport, Stop};
+pub use paging::{PagingReport, Stop, page_through};
 pub use reconcile::{Reconciliation, recent_reasons, reconcile};
 pub use write::{BATCH_POLL_LIMIT, mutate};
 use write::{intent, recorded};

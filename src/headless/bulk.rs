@@ -30,7 +30,7 @@ const STOP_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, clap::Args)]
 #[command(
     group(clap::ArgGroup::new("change").required(true).args(["verify", "reject", "status", "set"])),
-    after_help = super::EXIT_HELP
+    after_help = super::docs::EXIT_STATUSES
 )]
 pub struct BulkArgs {
     /// The referrals: a file with one id per line, or `-` for stdin (blank lines and lines

@@ -7,6 +7,12 @@
 //! a script's change into the console's form, plan or undo stack and sending it the way a key
 //! would. So a script can never send what the console would refuse, and its writes are journaled
 //! like the console's (`referee audit`, the console's `:journal`).
+//!
+//! `read` has `list` and `get`, `output` their formats, `docs` the completions and man page.
+
+pub mod docs;
+pub mod output;
+pub mod read;
 
 pub mod bulk;
 pub mod change;
@@ -60,11 +66,6 @@ impl From<Exit> for ExitCode {
         ExitCode::from(exit.code())
     }
 }
-
-/// The exit statuses, for the writing commands' `--help`.
-pub const EXIT_HELP: &str = "Exit status: 0 everything applied or already so; 1 some writes failed, \
-met a conflict or are unknown (each is named on stdout); 2 bad input or configuration, nothing \
-sent; 3 the server could not be reached or refused the key; 130 stopped by Ctrl-c.";
 
 /// Why a command stopped before it was done, and with which status.
 #[derive(Debug)]

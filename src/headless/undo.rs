@@ -26,7 +26,7 @@ use crate::store::journal::{Intent, Recorded, Stored, Verdict};
 #[derive(Debug, clap::Args)]
 #[command(
     group(clap::ArgGroup::new("which").args(["last", "bulk"])),
-    after_help = super::EXIT_HELP
+    after_help = super::docs::EXIT_STATUSES
 )]
 pub struct UndoArgs {
     /// Undo the newest change that reached the server (the default), whatever its size: a bulk

@@ -15,7 +15,7 @@ use crate::config::Profile;
 use crate::domain::mutation::Outcome;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = super::EXIT_HELP)]
+#[command(after_help = super::docs::EXIT_STATUSES)]
 pub struct UpdateArgs {
     /// The referral's id.
     pub id: String,

@@ -271,16 +271,22 @@ fn table(entries: &[Stored]) -> String {
                 .collect()
         })
         .collect();
-    let widths: Vec<usize> = (0..HEADER.len())
+    aligned(&HEADER, &rows)
+}
+
+/// Rows of cells (already made safe to print) under a header, in columns two spaces apart, each
+/// as wide as its widest cell.
+pub fn aligned(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([HEADER[i].len()])
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .chain([header[i].chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let line = |cells: Vec<String>| {
+    let line = |cells: &[String]| {
         cells
             .iter()
             .zip(&widths)
@@ -291,8 +297,9 @@ fn table(entries: &[Stored]) -> String {
             .to_string()
             + "\n"
     };
-    std::iter::once(line(HEADER.iter().map(|h| h.to_string()).collect()))
-        .chain(rows.into_iter().map(line))
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    std::iter::once(line(&header))
+        .chain(rows.iter().map(|r| line(r)))
         .collect()
 }
 /// What `referee audit` can read in a data folder, and what got in the way. Reading never

@@ -349,6 +349,45 @@ async fn bulk_dry_run_and_ids_from_stdin_then_undo_bulk_takes_the_whole_bulk_bac
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_where_acts_on_every_referral_the_filter_matches_and_a_bad_filter_sends_nothing() {
+    let (sb, home, base) = setup(40).await;
+    let converted: Vec<String> = all(&base)
+        .await
+        .iter()
+        .filter(|r| r["status"] == "converted")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(converted.len() > 1, "the seed has converted referrals");
+
+    let bad = ["bulk", "--where", "stauts=converted", "--verify", "--yes"];
+    let run = referee(home.path(), &base, &bad, "", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("stauts"), "{}", run.stderr);
+    assert_eq!(sb.server.writes_received(), 0);
+
+    let args = ["bulk", "--where", "status=converted", "--verify", "--yes"];
+    let run = referee(home.path(), &base, &args, "", &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut applied: Vec<String> = run
+        .lines()
+        .iter()
+        .filter(|l| l["outcome"] == "applied")
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    applied.sort();
+    let mut expected = converted.clone();
+    expected.sort();
+    assert_eq!(applied, expected, "exactly the converted ones");
+    for id in &converted {
+        assert_eq!(one(&base, id).await["status"], "verified", "{id}");
+    }
+    assert!(
+        all(&base).await.iter().all(|r| r["status"] != "converted"),
+        "none left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_profile_refuses_every_write_command_before_anything_is_sent() {
     let (sb, home, base) = setup(20).await;
     let id = with_status(&base, "converted").await;
@@ -387,10 +426,11 @@ fn the_exit_statuses_are_in_help() {
             .unwrap();
         let help = String::from_utf8(out.stdout).unwrap();
         for status in [
-            "0 everything applied",
-            "1 some writes",
-            "2 bad input",
-            "3 the server",
+            "0  everything was applied",
+            "1  some writes failed",
+            "2  bad input",
+            "3  the server",
+            "130  stopped by Ctrl-c",
         ] {
             assert!(help.contains(status), "{command}: {status} in {help}");
         }

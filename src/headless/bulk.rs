@@ -1,5 +1,6 @@
-//! `referee bulk --ids-from FILE (--verify | --reject REASON | --status S | --set f=v …)`: the
-//! console's bulk change on a list of ids. The referrals are read, planned by the backend's policy
+//! `referee bulk (--ids-from FILE | --where FILTER) (--verify | --reject REASON | --status S | --set
+//! f=v …)`: the console's bulk change on a list of ids, or on every referral a filter matches. The
+//! referrals are read, planned by the backend's policy
 //! (or, for `--set`, reviewed one by one by the form), asked about once, and sent through the
 //! console's bulk window (concurrency, narrowed to one while a rate limit is waited out). One
 //! NDJSON line per referral goes to stdout as its outcome comes; a progress bar and a summary go
@@ -30,13 +31,19 @@ const STOP_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, clap::Args)]
 #[command(
     group(clap::ArgGroup::new("change").required(true).args(["verify", "reject", "status", "set"])),
+    group(clap::ArgGroup::new("which").required(true).args(["ids_from", "filters"])),
     after_help = super::docs::EXIT_STATUSES
 )]
 pub struct BulkArgs {
     /// The referrals: a file with one id per line, or `-` for stdin (blank lines and lines
     /// starting with # are skipped; an id named twice is changed once).
-    #[arg(long, value_name = "FILE|-", required = true)]
-    pub ids_from: String,
+    #[arg(long, value_name = "FILE|-")]
+    pub ids_from: Option<String>,
+    /// Or the referrals a filter matches (repeatable; all must match), in the language of
+    /// `referee list --where` and the console's `/`: every page is read first, and a listing that
+    /// fails or comes back incomplete sends nothing.
+    #[arg(long = "where", value_name = "FILTER", allow_hyphen_values = true)]
+    pub filters: Vec<String>,
     /// Verify them (v1: status verified with verified_at and verified_by; v2: approve).
     #[arg(long)]
     pub verify: bool,
@@ -211,38 +218,17 @@ pub async fn run(args: BulkArgs, profile: Profile, data_dir: &Path) -> Result<Ex
         super::refuse_read_only(&profile, "bulk")?;
     }
     let change = change_of(&args, &profile)?;
-    let ids = read_ids(&args.ids_from)?;
     let mut driver = Driver::open(&profile, data_dir)?;
     let mut tally = Tally::default();
-
-    // Read them all first, as the console has them loaded before a bulk.
     let client = driver.client.clone();
-    let reads: Vec<(String, Result<Record, crate::api::ApiError>)> =
-        futures::stream::iter(ids.iter().cloned())
-            .map(|id| {
-                let client = client.clone();
-                async move {
-                    let read = client.find("id", &id).await;
-                    (id, read)
-                }
-            })
-            .buffered(profile.concurrency)
-            .collect()
-            .await;
-    let mut records = Vec::new();
-    let mut unread = Vec::new();
-    for (id, read) in reads {
-        match read {
-            Ok(record) => records.push(record),
-            Err(error) if Failure::unreachable(&error) => {
-                return Err(Failure::reading(&format!("referral {id}"), &error));
-            }
-            Err(crate::api::ApiError::NotFound { .. }) => {
-                unread.push((id, "no such referral".to_string()))
-            }
-            Err(error) => unread.push((id, format!("could not be read: {}", error.user_message()))),
+    let (records, unread) = match &args.ids_from {
+        Some(source) => read_by_id(&client, read_ids(source)?, profile.concurrency).await?,
+        None => {
+            let schema = profile.backend.schema();
+            let found = super::read::matching(&client, schema, &args.filters).await?;
+            (found, Vec::new())
         }
-    }
+    };
     let found: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     driver.state().replace_records(records.clone());
 
@@ -297,6 +283,41 @@ pub async fn run(args: BulkArgs, profile: Profile, data_dir: &Path) -> Result<Ex
     } else {
         tally.exit()
     })
+}
+
+/// The referrals `ids` name, read first as the console has them loaded before a bulk; an id that
+/// cannot be read is set aside with why.
+async fn read_by_id(
+    client: &crate::api::Client,
+    ids: Vec<String>,
+    concurrency: usize,
+) -> Result<(Vec<Record>, Vec<(String, String)>), Failure> {
+    let reads: Vec<(String, Result<Record, crate::api::ApiError>)> = futures::stream::iter(ids)
+        .map(|id| {
+            let client = client.clone();
+            async move {
+                let read = client.find("id", &id).await;
+                (id, read)
+            }
+        })
+        .buffered(concurrency)
+        .collect()
+        .await;
+    let mut records = Vec::new();
+    let mut unread = Vec::new();
+    for (id, read) in reads {
+        match read {
+            Ok(record) => records.push(record),
+            Err(error) if Failure::unreachable(&error) => {
+                return Err(Failure::reading(&format!("referral {id}"), &error));
+            }
+            Err(crate::api::ApiError::NotFound { .. }) => {
+                unread.push((id, "no such referral".to_string()))
+            }
+            Err(error) => unread.push((id, format!("could not be read: {}", error.user_message()))),
+        }
+    }
+    Ok((records, unread))
 }
 
 /// `--set` planned referral by referral through the form: a change the form refuses for any of

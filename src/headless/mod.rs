@@ -87,11 +87,8 @@ impl Failure {
     /// refused the key, 2 when the referral does not exist, else 1.
     pub fn reading(what: &str, error: &ApiError) -> Failure {
         let exit = match error {
-            ApiError::Unauthorized { .. }
-            | ApiError::Forbidden { .. }
-            | ApiError::Transport { .. } => Exit::Unreachable,
             ApiError::NotFound { .. } => Exit::BadInput,
-            _ => Exit::SomeFailed,
+            other => read::exit_for(other),
         };
         Failure {
             exit,
@@ -101,7 +98,7 @@ impl Failure {
 
     /// Whether reading failed because the server could not be reached or refused the key.
     pub fn unreachable(error: &ApiError) -> bool {
-        Failure::reading("", error).exit == Exit::Unreachable
+        read::exit_for(error) == Exit::Unreachable
     }
 }
 

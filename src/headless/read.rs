@@ -156,10 +156,13 @@ pub fn said(error: &ApiError) -> String {
     crate::text_safety::visible(&line).into_owned()
 }
 
-/// The filter `--where` and `--q` make together.
-fn parse_filter(schema: &'static Schema, args: &ListArgs) -> Result<Filter, String> {
+/// The filter the `--where` texts (and `--q`) make together.
+fn parse_filter<'a>(
+    schema: &'static Schema,
+    texts: impl IntoIterator<Item = &'a String>,
+) -> Result<Filter, String> {
     let mut filter = Filter::default();
-    for text in args.filters.iter().chain(&args.q) {
+    for text in texts {
         let more = Filter::parse(schema, text).map_err(|e| e.to_string())?;
         filter = filter.and(more);
     }
@@ -175,7 +178,7 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
         ListFormat::Table => Columns::listed(schema),
         _ => Columns::all(schema),
     };
-    let prepared = parse_filter(schema, args).and_then(|filter| {
+    let prepared = parse_filter(schema, args.filters.iter().chain(&args.q)).and_then(|filter| {
         let columns = Columns::chosen(schema, args.fields.as_deref(), default_fields)
             .map_err(|e| format!("--fields: {e}"))?;
         Ok((filter, columns))
@@ -198,43 +201,34 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
             return exit_for(&error);
         }
     };
-    let now = Timestamp::now();
     let mut out = Stdout::new();
     let mut printer = Printer::new(format, columns);
-    let (mut read, mut matched) = (0, 0);
-    let mut report = None;
-    let result = page_through(
-        "referrals",
-        |i| client.referrals_page(i),
-        record_id,
-        |records, end| {
-            read += records.len();
-            report = end;
-            let hits: Vec<Record> = records
-                .into_iter()
-                .filter(|r| filter.matches(schema, r, &names, now))
-                .collect();
-            matched += hits.len();
-            printer.take(&hits, &mut out)
-        },
-    )
+    let mut matched = 0;
+    let (read, result) = page_matches(&client, schema, &filter, &names, |hits| {
+        matched += hits.len();
+        printer.take(&hits, &mut out)
+    })
     .await;
-    if let Err(error) = result {
-        let kept = match format {
-            ListFormat::Json | ListFormat::Table => "nothing was printed",
-            ListFormat::Ndjson | ListFormat::Csv => "the referrals printed above are all there is",
-        };
-        say(&format!(
-            "referee list: reading the referrals failed after {read} ({kept}): {}",
-            said(&error)
-        ));
-        return exit_for(&error);
-    }
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let kept = match format {
+                ListFormat::Json | ListFormat::Table => "nothing was printed",
+                ListFormat::Ndjson | ListFormat::Csv => {
+                    "the referrals printed above are all there is"
+                }
+            };
+            say(&format!(
+                "referee list: reading the referrals failed after {read} ({kept}): {}",
+                said(&error)
+            ));
+            return exit_for(&error);
+        }
+    };
     printer.finish(&mut out);
     if out.gone {
         return Exit::Done;
     }
-    let report = report.unwrap_or_default();
     for sentence in report.sentences(("referral", "referrals")) {
         say(&format!("referee list: {sentence}"));
     }
@@ -246,6 +240,77 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
     } else {
         Exit::Done
     }
+}
+
+/// Names by kind and id, for the filter's references.
+type Names = HashMap<RefKind, HashMap<String, String>>;
+
+/// Pages through every referral and hands `take` those `filter` matches, a page at a time (false
+/// from `take` stops reading). Gives how many were read, and how the paging ended.
+async fn page_matches(
+    client: &Client,
+    schema: &'static Schema,
+    filter: &Filter,
+    names: &Names,
+    mut take: impl FnMut(Vec<Record>) -> bool,
+) -> (usize, Result<PagingReport, ApiError>) {
+    let now = Timestamp::now();
+    let mut read = 0;
+    let mut report = None;
+    let result = page_through(
+        "referrals",
+        |i| client.referrals_page(i),
+        record_id,
+        |records, end| {
+            read += records.len();
+            report = end;
+            let hits = records
+                .into_iter()
+                .filter(|r| filter.matches(schema, r, names, now));
+            take(hits.collect())
+        },
+    )
+    .await;
+    (read, result.map(|()| report.unwrap_or_default()))
+}
+
+/// Every referral the `--where` texts match, for `referee bulk --where`: all of them or none (a
+/// listing that failed or came back incomplete is a failure, so a bulk never acts on part of what
+/// was asked for without saying so).
+pub async fn matching(
+    client: &Client,
+    schema: &'static Schema,
+    texts: &[String],
+) -> Result<Vec<Record>, super::Failure> {
+    let filter =
+        parse_filter(schema, texts).map_err(|e| super::Failure::bad(format!("--where: {e}")))?;
+    let failed = |error: &ApiError| super::Failure {
+        exit: exit_for(error),
+        message: format!(
+            "listing the referrals for --where: {}; nothing was sent",
+            said(error)
+        ),
+    };
+    let names = load_names(client, &filter.needs_names(schema))
+        .await
+        .map_err(|(_, error)| failed(&error))?;
+    let mut found = Vec::new();
+    let (_, result) = page_matches(client, schema, &filter, &names, |hits| {
+        found.extend(hits);
+        true
+    })
+    .await;
+    let report = result.map_err(|error| failed(&error))?;
+    if incomplete(&report) {
+        let why = report.sentences(("referral", "referrals")).join(" ");
+        return Err(super::Failure {
+            exit: Exit::SomeFailed,
+            message: format!(
+                "the listing for --where came back incomplete ({why}); nothing was sent. `referee list --where … --fields id` and `bulk --ids-from` act on what can be read"
+            ),
+        });
+    }
+    Ok(found)
 }
 
 /// Whether the listing may lack referrals the server holds (a duplicate dropped loses nothing).
@@ -334,10 +399,7 @@ impl Printer {
 
 /// The names the filter needs, by kind and id, for the kinds the backend loads up front (a kind
 /// it names one at a time, such as v1 impressions, is matched by id only).
-async fn load_names(
-    client: &Client,
-    kinds: &[RefKind],
-) -> Result<HashMap<RefKind, HashMap<String, String>>, (RefKind, ApiError)> {
+async fn load_names(client: &Client, kinds: &[RefKind]) -> Result<Names, (RefKind, ApiError)> {
     let mut names = HashMap::new();
     for &kind in kinds {
         if !client.lookup_kinds().contains(&kind) {

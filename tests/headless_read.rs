@@ -2,10 +2,13 @@
 //! the sandbox on 127.0.0.1:0. What the commands print is parsed (JSON, NDJSON, CSV) and compared
 //! with what the sandbox holds, read straight from its HTTP API.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+use common::cli::Run;
 use referee::domain::MetadataMode;
 use referee::sandbox::{Quirk, Quirks, RunningSandbox, SandboxConfig, start};
 use serde_json::Value;
@@ -14,37 +17,13 @@ const KEY: &str = "sk_test";
 const ACCOUNT: &str = "acc_test";
 const SEED: usize = 120;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// `referee args` with `REFEREE_HOME=home`, the sandbox's key and `env`.
 async fn referee(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let home = home.to_owned();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+    let env: Vec<(&str, &str)> = [("REFEREE_API_KEY", KEY)]
+        .into_iter()
+        .chain(env.iter().copied())
         .collect();
-    let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::new(env!("CARGO_BIN_EXE_referee"))
-            .env("REFEREE_HOME", home)
-            .env("REFEREE_API_KEY", KEY)
-            .envs(env)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    common::cli::referee(home, args, "", &env).await
 }
 
 async fn sandbox(dir: &Path) -> RunningSandbox {

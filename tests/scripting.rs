@@ -7,46 +7,22 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use common::cli::Run;
 use common::{ADMIN, KEY, Sandbox, client, sandbox, sandbox_tuned};
 use referee::domain::MetadataMode;
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Each line of stdout as JSON.
-    fn lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-}
-
-/// `referee --base-url BASE args…` with its own data folder `home`, no terminal, `stdin` piped in.
+/// `referee --base-url BASE args…` with its own data folder `home`, the sandbox's key and admin.
 async fn referee(home: &Path, base: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
-    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_referee"));
-    command
-        .env("REFEREE_HOME", home)
-        .env("REFEREE_API_KEY", KEY)
-        .env("REFEREE_ADMIN_ID", ADMIN)
-        .envs(env.iter().copied())
-        .args(["--base-url", base])
-        .args(args)
-        .write_stdin(stdin.to_string())
-        .timeout(Duration::from_secs(120));
-    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    let args: Vec<&str> = ["--base-url", base]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let env: Vec<(&str, &str)> = [("REFEREE_API_KEY", KEY), ("REFEREE_ADMIN_ID", ADMIN)]
+        .into_iter()
+        .chain(env.iter().copied())
+        .collect();
+    common::cli::referee(home, &args, stdin, &env).await
 }
 
 /// Every referral on the server, as JSON, in the server's order.

@@ -2,6 +2,7 @@
 //! on a `TestBackend` driven by synthetic keys.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod fault_proxy;
 pub mod pty;
 

@@ -234,7 +234,7 @@ pub fn review(driver: &mut Driver, record: &Record, sets: &[Set]) -> Reviewed {
 pub fn invalid_text(errors: &[(String, String)]) -> String {
     errors
         .iter()
-        .map(|(field, message)| format!("{field}: {message}"))
+        .map(|(field, message)| format!("{field}: {}", message.trim_end_matches('.')))
         .collect::<Vec<_>>()
         .join("; ")
 }

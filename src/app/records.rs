@@ -121,7 +121,7 @@ impl Records {
             text.push_str(&value.to_lowercase());
             let kind = self.schema.field(key).map(|spec| spec.kind);
             if let Some(FieldKind::Reference(kind)) = kind
-                && let Some(name) = self.names.get(&(kind, value))
+                && let Some(name) = self.names.get(&(kind, value.into_owned()))
             {
                 text.push(' ');
                 text.push_str(name);

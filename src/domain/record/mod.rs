@@ -117,9 +117,18 @@ impl Record {
         values: Map<String, Value>,
         unreadable: Vec<Unreadable>,
     ) -> Record {
+        Record::from_fields(id, values.iter().map(|(k, v)| (k.as_str(), v)), unreadable)
+    }
+
+    /// A record holding `fields`, in the order given, and what could not be read.
+    pub fn from_fields<'v>(
+        id: impl Into<String>,
+        fields: impl IntoIterator<Item = (&'v str, &'v Value)>,
+        unreadable: Vec<Unreadable>,
+    ) -> Record {
         Record {
             id: id.into(),
-            fields: Packed::new(values.iter().map(|(k, v)| (k.as_str(), v))),
+            fields: Packed::new(fields),
             unreadable,
         }
     }

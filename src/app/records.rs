@@ -22,8 +22,8 @@ pub struct Records {
     /// Per row, the lowercased id and filter fields joined by spaces: what the filter searches.
     search: Vec<Box<str>>,
     schema: &'static Schema,
-    /// Lowercased names of referenced ids the filter fields point at (kind, id) → name.
-    names: HashMap<(RefKind, String), String>,
+    /// Lowercased names of referenced ids the filter fields point at: kind → id → name.
+    names: HashMap<RefKind, HashMap<String, String>>,
 }
 
 impl Records {
@@ -94,10 +94,10 @@ impl Records {
         if !self.searched_kinds().any(|k| k == kind) {
             return;
         }
-        self.names.extend(
+        self.names.entry(kind).or_default().extend(
             names
                 .iter()
-                .map(|(id, name)| ((kind, id.clone()), name.to_lowercase())),
+                .map(|(id, name)| (id.clone(), name.to_lowercase())),
         );
         self.search = self.rows.iter().map(|r| self.prepare(r)).collect();
     }
@@ -121,7 +121,7 @@ impl Records {
             text.push_str(&value.to_lowercase());
             let kind = self.schema.field(key).map(|spec| spec.kind);
             if let Some(FieldKind::Reference(kind)) = kind
-                && let Some(name) = self.names.get(&(kind, value.into_owned()))
+                && let Some(name) = self.names.get(&kind).and_then(|names| names.get(&*value))
             {
                 text.push(' ');
                 text.push_str(name);

@@ -3,8 +3,8 @@
 //!
 //! Layout (issue 11, memory): the fields are packed into one byte buffer per record, in the order
 //! the server sent them (`packed`), with the values many referrals share held once (`shared`).
-//! Nothing keeps a `serde_json::Value` per field: `get` builds one on demand, and the hot paths
-//! (search text, list cells, sorting) read text in place through `str` and `text`.
+//! Nothing keeps a `serde_json::Value` per field: `get` builds one on demand (the list builds one
+//! per visible cell), and the search text and sorting read text in place through `str` and `text`.
 
 mod packed;
 mod shared;

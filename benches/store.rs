@@ -16,6 +16,7 @@ use ratatui::backend::TestBackend;
 use referee::app::State;
 use referee::app::text::TextBuffer;
 use referee::domain::Record;
+use referee::domain::schema::V1_SCHEMA;
 
 fn set_filter(state: &mut State, text: &str) {
     state.list.filter = TextBuffer::single(text);
@@ -24,7 +25,7 @@ fn set_filter(state: &mut State, text: &str) {
 
 /// One keystroke at 100k: the filter goes from `before` to `after` (only the change is timed).
 fn keystroke(c: &mut Criterion) {
-    let mut state = loaded(100_000);
+    let mut state = loaded_v1(100_000);
     let mut group = c.benchmark_group("keystroke at 100k");
     let steps = [
         ("", "n"),
@@ -62,7 +63,7 @@ fn page_insert(c: &mut Criterion) {
     let mut group = c.benchmark_group("page of 100 into 100k");
     for filter in ["", "nguy"] {
         group.bench_with_input(BenchmarkId::new("filter", filter), &filter, |b, filter| {
-            let mut state = loaded(100_000);
+            let mut state = loaded_v1(100_000);
             set_filter(&mut state, filter);
             let mut next = 100_000;
             b.iter_custom(|iters| {
@@ -70,7 +71,7 @@ fn page_insert(c: &mut Criterion) {
                 for _ in 0..iters {
                     // Keep the store near 100k: start again once it has doubled.
                     if next >= 200_000 {
-                        state = loaded(100_000);
+                        state = loaded_v1(100_000);
                         set_filter(&mut state, filter);
                         next = 100_000;
                     }
@@ -90,7 +91,7 @@ fn page_insert(c: &mut Criterion) {
 /// A saved row put back into 100k with a filter typed, its name changing so it leaves and rejoins
 /// the rows shown.
 fn replace_one(c: &mut Criterion) {
-    let mut state = loaded(100_000);
+    let mut state = loaded_v1(100_000);
     set_filter(&mut state, "ng");
     let names = ["Nguyen", "Bo"];
     let mut turn = 0;
@@ -113,7 +114,7 @@ fn replace_one(c: &mut Criterion) {
 fn render(c: &mut Criterion) {
     let mut group = c.benchmark_group("render list");
     for n in [1_000, 100_000] {
-        let mut state = loaded(n);
+        let mut state = loaded_v1(n);
         state.move_selection((n / 2) as isize);
         let mut terminal = Terminal::new(TestBackend::new(160, 50)).expect("a test terminal");
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
@@ -129,3 +130,8 @@ fn render(c: &mut Criterion) {
 
 criterion_group!(benches, keystroke, page_insert, replace_one, render);
 criterion_main!(benches);
+
+/// A v1 console with referrals `0..n` loaded.
+fn loaded_v1(n: usize) -> State {
+    loaded(&V1_SCHEMA, n, |i| referral(i, None))
+}

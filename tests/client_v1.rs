@@ -107,7 +107,7 @@ async fn updates_each_field_and_returns_the_servers_record() {
             .update(&id, &body(json!({ key: value.clone() })))
             .await
             .unwrap();
-        assert_eq!(record.get(key), &value, "{key}");
+        assert_eq!(record.get(key), value, "{key}");
         assert!(!record.text("updated_at").is_empty());
     }
     let record = c

@@ -417,7 +417,7 @@ async fn the_filter_finds_referrals_by_their_ambassadors_name() {
     let base = sb.server.v1_base_url();
     let mut app = app(&base, KEY, 120, 35);
     loaded(&mut app).await;
-    let ambassador = app.state.records[0].text("student_id");
+    let ambassador = app.state.records[0].text("student_id").into_owned();
     let name = app
         .state
         .lookup(referee::domain::schema::RefKind::User, &ambassador)

@@ -1,16 +1,15 @@
-//! Made-up v1 referrals for the benchmarks, and a console with them loaded.
+//! Made-up v1 referrals for the benchmarks, and a console with referrals loaded.
 
 use referee::app::State;
 use referee::app::state::Session;
-use referee::domain::schema::V1_SCHEMA;
-use referee::domain::{Clock, MetadataMode, Record};
+use referee::domain::{Clock, MetadataMode, Record, Schema};
 use serde_json::json;
 
-const FIRST: &[&str] = &[
+pub const FIRST: &[&str] = &[
     "Aisha", "Ben", "Camila", "Daniel", "Elena", "Felix", "Grace", "Hana", "Isaac", "Julia", "Kai",
     "Linh", "Mateo", "Nadia", "Omar", "Priya",
 ];
-const LAST: &[&str] = &[
+pub const LAST: &[&str] = &[
     "Nguyen",
     "Garcia",
     "Smith",
@@ -50,11 +49,11 @@ pub fn referral(n: usize, first: Option<&str>) -> Record {
     )
 }
 
-/// A v1 console with referrals `0..n` loaded, in pages of 100 as they would arrive.
-pub fn loaded(n: usize) -> State {
+/// A console for `schema` with `referral(0..n)` loaded, in pages of 100 as they would arrive.
+pub fn loaded(schema: &'static Schema, n: usize, referral: impl Fn(usize) -> Record) -> State {
     let session = Session {
         profile: "bench".into(),
-        backend: "vantio",
+        backend: schema.backend,
         admin_id: Some("admin_1".into()),
         metadata_mode: MetadataMode::Merge,
         concurrency: 8,
@@ -62,14 +61,10 @@ pub fn loaded(n: usize) -> State {
     };
     let now = "2026-11-21T10:00:00Z".parse().expect("a valid time");
     let clock = Clock::fixed(now, jiff::tz::TimeZone::UTC);
-    let mut state = State::new(session, &V1_SCHEMA, clock);
+    let mut state = State::new(session, schema, clock);
     state.viewport = (160, 50);
     for start in (0..n).step_by(100) {
-        state.append_records(
-            (start..(start + 100).min(n))
-                .map(|i| referral(i, None))
-                .collect(),
-        );
+        state.append_records((start..(start + 100).min(n)).map(&referral).collect());
     }
     state
 }

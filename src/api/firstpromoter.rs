@@ -556,7 +556,7 @@ mod tests {
         for (rule, sent, path, held, bad) in cases {
             let record = read(sent).unwrap_or_else(|e| panic!("{rule}: {e}"));
             assert_eq!(record.id, "5002", "{rule}");
-            assert_eq!(record.get(path), &held, "{rule}");
+            assert_eq!(record.get(path), held, "{rule}");
             let paths: Vec<&str> = record.unreadable.iter().map(|u| u.path.as_str()).collect();
             assert_eq!(paths, bad, "{rule}");
         }

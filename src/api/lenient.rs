@@ -75,9 +75,12 @@ fn read(value: Value, shape: Shape, path: &str, unreadable: &mut Vec<Unreadable>
             _ => Err(Value::String(word)),
         },
         (Shape::AnyObject, Value::Object(map)) => Ok(Value::Object(map)),
-        (Shape::Object(fields), Value::Object(map)) => {
-            Ok(Value::Object(object(map, fields, path, unreadable)))
-        }
+        (Shape::Object(fields), Value::Object(map)) => Ok(Value::Object(
+            object(map, fields, path, unreadable)
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value))
+                .collect(),
+        )),
         (Shape::List(item), Value::Array(items)) => Ok(Value::Array(
             items
                 .into_iter()
@@ -97,14 +100,14 @@ fn read(value: Value, shape: Shape, path: &str, unreadable: &mut Vec<Unreadable>
     .ok()
 }
 
-/// The fields of `map` that `fields` names, each read as its shape.
+/// The fields of `map` that `fields` names, each read as its shape, in the order `fields` gives.
 fn object(
     mut map: Map<String, Value>,
     fields: &[Field],
     path: &str,
     unreadable: &mut Vec<Unreadable>,
-) -> Map<String, Value> {
-    let mut kept = Map::new();
+) -> Vec<(&'static str, Value)> {
+    let mut kept = Vec::with_capacity(fields.len());
     for (key, shape) in fields {
         let Some(value) = map.remove(*key) else {
             continue;
@@ -115,7 +118,7 @@ fn object(
             format!("{path}.{key}")
         };
         if let Some(value) = read(value, *shape, &at, unreadable) {
-            kept.insert(key.to_string(), value);
+            kept.push((*key, value));
         }
     }
     kept
@@ -149,7 +152,8 @@ fn number(value: &Value) -> Option<Number> {
 pub struct Entry {
     /// The canonical id: `5002` and `"5002"` are both `5002`.
     pub id: String,
-    pub values: Map<String, Value>,
+    /// The documented fields read, keyed as the shape names them.
+    pub values: Vec<(&'static str, Value)>,
     pub unreadable: Vec<Unreadable>,
 }
 
@@ -161,7 +165,11 @@ impl Entry {
         };
         let mut unreadable = Vec::new();
         let values = object(map, fields, "", &mut unreadable);
-        let id = values.get("id").map(value_text).unwrap_or_default();
+        let id = values
+            .iter()
+            .find(|(key, _)| *key == "id")
+            .map(|(_, id)| value_text(id))
+            .unwrap_or_default();
         if id.trim().is_empty() {
             return Err(match unreadable.iter().find(|u| u.path == "id") {
                 Some(bad) => format!("no usable id: {}", bad.note("id")),
@@ -178,7 +186,11 @@ impl Entry {
 
 impl From<Entry> for Record {
     fn from(entry: Entry) -> Record {
-        Record::with_unreadable(entry.id, entry.values, entry.unreadable)
+        Record::from_fields(
+            entry.id,
+            entry.values.iter().map(|(key, value)| (*key, value)),
+            entry.unreadable,
+        )
     }
 }
 
@@ -191,7 +203,7 @@ pub struct Rows<S> {
     pub skipped: Vec<String>,
     /// How many entries the server sent, read or not: paging ends by this count.
     pub sent: usize,
-    /// A hash of the array as sent.
+    /// A hash of the array as sent (an object hashes the same whatever its keys' order).
     fingerprint: u64,
     shape: PhantomData<fn() -> S>,
 }
@@ -200,9 +212,7 @@ impl<'de, S: Documented> Deserialize<'de> for Rows<S> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let values = Vec::<Value>::deserialize(deserializer)?;
         let mut hasher = DefaultHasher::new();
-        for value in &values {
-            value.to_string().hash(&mut hasher);
-        }
+        values.hash(&mut hasher);
         let mut rows = Rows {
             entries: Vec::with_capacity(values.len()),
             skipped: Vec::new(),
@@ -380,7 +390,12 @@ mod tests {
         ];
         for (rule, sent, kept, bad) in cases {
             let entry = read(sent.clone()).unwrap_or_else(|e| panic!("{rule}: {e}"));
-            assert_eq!(&Value::Object(entry.values.clone()), kept, "{rule}");
+            let read: Map<String, Value> = entry
+                .values
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.clone()))
+                .collect();
+            assert_eq!(&Value::Object(read), kept, "{rule}");
             assert_eq!(paths(&entry), *bad, "{rule}");
         }
     }

@@ -3,6 +3,7 @@
 //! is the first one shorter than the limit. Users are paged through up front; an impression is
 //! read by id when a referral's detail shows it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -82,6 +83,7 @@ fn named(entry: Entry, keys: &[&str], between: &str) -> (String, String) {
         .iter()
         .map(|key| record.text(key))
         .filter(|text| !text.is_empty())
+        .map(Cow::into_owned)
         .collect();
     let name = if parts.is_empty() {
         record.id.clone()
@@ -308,7 +310,7 @@ mod tests {
             let record = Record::from(
                 Entry::read(sent, Referral::FIELDS).unwrap_or_else(|e| panic!("{rule}: {e}")),
             );
-            assert_eq!(record.get(key), held, "{rule}");
+            assert_eq!(&record.get(key), held, "{rule}");
             assert_eq!(record.text("first_name"), "Ada", "{rule}: the rest is kept");
             let paths: Vec<&str> = record.unreadable.iter().map(|u| u.path.as_str()).collect();
             assert_eq!(paths, *bad, "{rule}");

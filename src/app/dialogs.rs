@@ -60,7 +60,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             let theirs = state.record(&id).cloned();
             if let (Some(form), Some(theirs)) = (state.form.as_mut(), theirs) {
                 for clash in &clashes {
-                    form.take_value(&clash.key, theirs.get(&clash.key));
+                    form.take_value(&clash.key, &theirs.get(&clash.key));
                 }
             }
             let names: Vec<&str> = clashes.iter().map(|c| c.label.as_str()).collect();

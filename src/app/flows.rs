@@ -427,10 +427,9 @@ pub fn send_form(state: &mut State, mut changes: ChangeSet, guard: bool) -> Vec<
     if !guard {
         // "Keep mine" replaces what the server has now (theirs), not what was first loaded.
         for change in &mut changes.changes {
-            let now = record.get(&change.key);
-            change.before = match now {
+            change.before = match record.get(&change.key) {
                 serde_json::Value::Null => "(none)".to_string(),
-                value => crate::domain::record::value_text(value),
+                value => crate::domain::record::value_text(&value),
             };
         }
     }

@@ -77,7 +77,7 @@ impl Form {
         let fields = schema
             .editable_fields()
             .map(|spec| {
-                let original = input_text(spec, record.get(spec.key));
+                let original = input_text(spec, &record.get(spec.key));
                 let unreadable = record.unreadable_under(spec.key).next();
                 let input = match spec.kind {
                     _ if unreadable.is_some() => FieldInput::Locked {

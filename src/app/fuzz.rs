@@ -584,37 +584,27 @@ fn put(values: &mut Map<String, Value>, key: &str, value: Value) {
 /// Referral `id` as the server may send it: each field present or not, and now and then one it
 /// could not read.
 fn record(schema: &Schema, id: &str, dice: &mut Dice) -> Record {
-    let mut record = Record::new(id, Map::new());
+    let mut unreadable = Vec::new();
     if dice.chance(10) {
         let spec = dice.one(schema.fields);
-        record.unreadable.push(Unreadable {
+        unreadable.push(Unreadable {
             path: spec.key.to_string(),
             expected: "text",
             raw: json!(["?"]),
         });
     }
+    let mut values = Map::new();
     for spec in schema.fields {
-        if record.unreadable_under(spec.key).next().is_some() || dice.chance(10) {
+        if unreadable.iter().any(|u| u.is_under(spec.key)) || dice.chance(10) {
             continue;
         }
         let value = match spec.key {
             "id" => id.into(),
             _ => value(spec.kind, dice),
         };
-        match spec.key.split_once('.') {
-            None => record.insert(spec.key, value),
-            Some((head, rest)) => {
-                let inner = record.entry(head);
-                if !inner.is_object() {
-                    *inner = json!({});
-                }
-                if let Value::Object(inner) = inner {
-                    put(inner, rest, value);
-                }
-            }
-        }
+        put(&mut values, spec.key, value);
     }
-    record
+    Record::with_unreadable(id, values, unreadable)
 }
 
 fn paging_report(dice: &mut Dice) -> PagingReport {

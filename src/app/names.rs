@@ -59,7 +59,7 @@ pub fn wanted(state: &mut State) -> Vec<Effect> {
         let FieldKind::Reference(kind) = spec.kind else {
             continue;
         };
-        let id = record.text(spec.key);
+        let id = record.text(spec.key).into_owned();
         if id.is_empty()
             || !state.names.kinds.contains(&kind)
             || state.lookup(kind, &id).is_some()

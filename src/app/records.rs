@@ -23,8 +23,8 @@ pub struct Records {
     /// Per row, the lowercased id and filter fields joined by spaces: what the filter searches.
     search: Vec<Box<str>>,
     schema: &'static Schema,
-    /// Lowercased names of referenced ids the filter fields point at (kind, id) → name.
-    names: HashMap<(RefKind, String), String>,
+    /// Lowercased names of referenced ids the filter fields point at: kind → id → name.
+    names: HashMap<RefKind, HashMap<String, String>>,
 }
 
 impl Records {
@@ -95,10 +95,10 @@ impl Records {
         if !self.searched_kinds().any(|k| k == kind) {
             return;
         }
-        self.names.extend(
+        self.names.entry(kind).or_default().extend(
             names
                 .iter()
-                .map(|(id, name)| ((kind, id.clone()), name.to_lowercase())),
+                .map(|(id, name)| (id.clone(), name.to_lowercase())),
         );
         self.search = self.rows.iter().map(|r| self.prepare(r)).collect();
     }

@@ -26,9 +26,9 @@ pub fn base_of(
     {
         let value = match (spec.kind, mode, &body[spec.body_key()]) {
             (FieldKind::JsonObject, MetadataMode::Merge, Value::Object(sent)) => {
-                Value::Object(pick(record.get(spec.key), sent.keys()))
+                Value::Object(pick(&record.get(spec.key), sent.keys()))
             }
-            _ => record.get(spec.key).clone(),
+            _ => record.get(spec.key),
         };
         base.insert(spec.key.to_string(), value);
     }
@@ -46,9 +46,9 @@ pub fn values_like(
         .map(|(key, old)| {
             let value = match (schema.field(key).map(|f| f.kind), mode, old) {
                 (Some(FieldKind::JsonObject), MetadataMode::Merge, Value::Object(keys)) => {
-                    Value::Object(pick(record.get(key), keys.keys()))
+                    Value::Object(pick(&record.get(key), keys.keys()))
                 }
-                _ => record.get(key).clone(),
+                _ => record.get(key),
             };
             (key.clone(), value)
         })

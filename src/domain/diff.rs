@@ -107,7 +107,7 @@ pub fn diff(
         let Some(after) = wanted.get(spec.key) else {
             continue;
         };
-        let before = record.get(spec.key);
+        let before = &record.get(spec.key);
         match spec.kind {
             FieldKind::JsonObject => {
                 if let Some(sent) = object_body(before, after, mode) {

@@ -365,9 +365,9 @@ impl Filter {
 }
 
 /// The field's text: the record's id for `id`, else its value as plain text.
-fn field_text(spec: &FieldSpec, record: &Record) -> String {
+fn field_text<'r>(spec: &FieldSpec, record: &'r Record) -> std::borrow::Cow<'r, str> {
     if spec.key == "id" {
-        record.id.clone()
+        std::borrow::Cow::Borrowed(&record.id)
     } else {
         record.text(spec.key)
     }
@@ -384,7 +384,7 @@ fn values<'a>(
         FieldKind::Reference(kind) if !text.is_empty() => names.name(kind, &text),
         _ => None,
     };
-    std::iter::once(text).chain(name.map(str::to_string))
+    std::iter::once(text.into_owned()).chain(name.map(str::to_string))
 }
 
 /// The test of `key<op>value` on `spec`, or why the value can never match.

@@ -175,7 +175,7 @@ async fn run_action(
     };
     let (unchanged, moved): (Vec<Record>, Vec<Record>) = fresh
         .into_iter()
-        .partition(|r| write.before.get(&r.id) == Some(r.get(write.watched)));
+        .partition(|r| write.before.get(&r.id) == Some(&r.get(write.watched)));
     if unchanged.is_empty() {
         let Some(theirs) = moved.into_iter().next() else {
             return Outcome::Failed {
@@ -335,7 +335,7 @@ pub(super) fn changed_outcome(
         records
             .iter()
             .find(|r| &r.id == id)
-            .is_some_and(|r| Some(r.get(watched)) != before.get(id))
+            .is_some_and(|r| Some(&r.get(watched)) != before.get(id))
     });
     let message = message.unwrap_or_else(|| "the server left them as they were".to_string());
     match (applied.is_empty(), failed.is_empty()) {

@@ -46,7 +46,7 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
         .unwrap_or(0);
     let mut lines = Vec::new();
     for spec in state.schema.fields {
-        let value = record.get(spec.key);
+        let value = &record.get(spec.key);
         let label = Span::styled(format!("{:<label_width$} ", spec.label), theme::label());
         if spec.kind == FieldKind::JsonObject && value.is_object() {
             lines.push(Line::from(label));

@@ -60,7 +60,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                             .iter()
                             .filter_map(|key| {
                                 state.schema.field(key).map(|spec| {
-                                    shown_value(state, spec, record.get(key), Room::Cell)
+                                    shown_value(state, spec, &record.get(key), Room::Cell)
                                 })
                             })
                             .filter(|text| !text.is_empty())

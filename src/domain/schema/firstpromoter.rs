@@ -65,7 +65,7 @@ fn split_names_partners_only(
     wanted: &Map<String, Value>,
 ) -> Vec<(&'static str, String)> {
     let own = record.get("promoter_campaign.id");
-    let own = wanted.get("promoter_campaign.id").unwrap_or(own);
+    let own = wanted.get("promoter_campaign.id").unwrap_or(&own);
     let Some(own) = own.as_i64().or_else(|| own.as_str()?.parse().ok()) else {
         return Vec::new();
     };
@@ -88,7 +88,7 @@ fn split_names_partners_only(
 /// "Email or uid is required": the API refuses a referral left with neither.
 fn email_or_uid(record: &Record, wanted: &Map<String, Value>) -> Vec<(&'static str, String)> {
     let blank = |key: &str| {
-        let value = wanted.get(key).unwrap_or_else(|| record.get(key));
+        let value = wanted.get(key).cloned().unwrap_or_else(|| record.get(key));
         value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty())
     };
     if blank("email") && blank("uid") {

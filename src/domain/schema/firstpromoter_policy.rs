@@ -47,11 +47,7 @@ fn acts_on(action: BatchAction, state: &str) -> Result<(), String> {
 /// approve or enable of denied referrals, enable undoes a disable of approved ones, and a move goes
 /// back to the one promoter campaign they all shared. Approving a pending referral has no inverse.
 pub fn inverse(action: BatchAction, records: &[&Record]) -> Option<BatchAction> {
-    let all_in = |states: &[&str]| {
-        records
-            .iter()
-            .all(|r| states.contains(&r.text(STATE).as_str()))
-    };
+    let all_in = |states: &[&str]| records.iter().all(|r| states.contains(&&*r.text(STATE)));
     match action {
         BatchAction::Approve | BatchAction::Enable if all_in(&["denied"]) => {
             Some(BatchAction::Disable)

@@ -50,7 +50,7 @@ fn status_values(
     let mut wanted = Map::new();
     wanted.insert("status".into(), Value::String(to.into()));
     let mut metadata = match seen.get("metadata") {
-        Value::Object(m) => m.clone(),
+        Value::Object(m) => m,
         _ => Map::new(),
     };
     let from = loaded.text("status");
@@ -73,7 +73,7 @@ fn status_values(
         "rejected" => {
             let given = reason.map(str::trim).filter(|r| !r.is_empty());
             let kept = seen.text("metadata.rejection_reason");
-            let reason = given.or((!kept.trim().is_empty()).then_some(kept.as_str()));
+            let reason = given.or((!kept.trim().is_empty()).then_some(&*kept));
             let Some(reason) = reason else {
                 return Err("Type a reason: it is stored as metadata.rejection_reason.".into());
             };

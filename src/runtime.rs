@@ -330,7 +330,12 @@ impl<B: Backend> App<B> {
             Effect::OpenEditor { id, field, text } => {
                 // The loop waits while the editor has the terminal; then everything is redrawn.
                 let result = self.host.edit(&text);
-                if let Err(e) = self.terminal.clear() {
+                // Not `clear`: it asks the terminal where the cursor is, which can time out here.
+                let redrawn = self.terminal.size().and_then(|size| {
+                    self.terminal
+                        .resize(ratatui::layout::Rect::from((Default::default(), size)))
+                });
+                if let Err(e) = redrawn {
                     tracing::warn!(%e, "could not clear the screen after the editor");
                 }
                 let _ = self.tx.send(Action::Edited { id, field, result });

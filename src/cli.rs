@@ -467,10 +467,15 @@ async fn console(
     let mut interrupts = Interrupts::listen().context("listening for signals")?;
     let terminal = ratatui::try_init().context("referee needs an interactive terminal")?;
     let mut app = App::new(state, terminal, client, Arc::new(journal));
+    let (host, input) = crate::runtime::host::Tty::start().context("setting up the terminal")?;
+    app.set_host(Box::new(host));
     let ended = tokio::select! {
-        result = app.run_loop(crossterm::event::EventStream::new()) => Ok(result),
+        result = app.run_loop(input) => Ok(result),
         interrupt = interrupts.next() => Err(interrupt),
     };
+    if let Err(error) = crate::runtime::host::Tty::stop() {
+        tracing::warn!(%error, "could not turn bracketed paste off");
+    }
     // Not `ratatui::restore`: after a SIGHUP there may be no terminal to report a failure on.
     if let Err(error) = ratatui::try_restore() {
         tracing::warn!(%error, "could not restore the terminal");

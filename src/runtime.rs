@@ -13,8 +13,11 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
+pub mod editor;
+pub mod host;
+
 use crate::api::Client;
-use crate::app::keymap::map_key;
+use crate::app::keymap::{map_key, map_paste};
 use crate::app::{Action, Effect, RequestId, State, update};
 use crate::domain::Clock;
 use crate::effects::{Context, Writer, perform};
@@ -46,6 +49,8 @@ pub struct App<B: Backend> {
     /// The tasks loading referrals, by the request they answer, so `Effect::StopLoad` can end one
     /// (finished ones are dropped when the next load starts).
     loads: HashMap<RequestId, tokio::task::AbortHandle>,
+    /// The terminal's clipboard and the hand-over to an editor (`host::Tty` in the console).
+    host: Box<dyn host::Host>,
 }
 
 impl<B: Backend> App<B> {
@@ -82,7 +87,13 @@ impl<B: Backend> App<B> {
             frozen_clock: false,
             drafts: None,
             loads: HashMap::new(),
+            host: Box::new(host::Offscreen::default()),
         }
+    }
+
+    /// Copies and editor runs go to `host` (the console's real terminal).
+    pub fn set_host(&mut self, host: Box<dyn host::Host>) {
+        self.host = host;
     }
 
     /// Keeps the clock at what the state says, for tests.
@@ -137,6 +148,13 @@ impl<B: Backend> App<B> {
 
     pub fn press(&mut self, key: KeyEvent) {
         if let Some(action) = map_key(&self.state, key) {
+            self.dispatch(action);
+        }
+    }
+
+    /// A bracketed paste, as one edit of whatever takes text.
+    pub fn paste(&mut self, text: String) {
+        if let Some(action) = map_paste(&self.state, text) {
             self.dispatch(action);
         }
     }
@@ -252,6 +270,7 @@ impl<B: Backend> App<B> {
                 biased;
                 event = events.next() => match event {
                     Some(Ok(Event::Key(key))) => self.press(key),
+                    Some(Ok(Event::Paste(text))) => self.paste(text),
                     Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Err(e),
@@ -301,6 +320,27 @@ impl<B: Backend> App<B> {
                 return;
             }
             Effect::LoadReferrals { req } => Some(req),
+            Effect::Copy { text } => {
+                if let Err(e) = self.host.copy(&text) {
+                    let why = format!("Could not write to the clipboard: {e}");
+                    let _ = self.tx.send(Action::TerminalFailed(why));
+                }
+                return;
+            }
+            Effect::OpenEditor { id, field, text } => {
+                // The loop waits while the editor has the terminal; then everything is redrawn.
+                let result = self.host.edit(&text);
+                // Not `clear`: it asks the terminal where the cursor is, which can time out here.
+                let redrawn = self.terminal.size().and_then(|size| {
+                    self.terminal
+                        .resize(ratatui::layout::Rect::from((Default::default(), size)))
+                });
+                if let Err(e) = redrawn {
+                    tracing::warn!(%e, "could not clear the screen after the editor");
+                }
+                let _ = self.tx.send(Action::Edited { id, field, result });
+                return;
+            }
             _ => None,
         };
         let context = self.context.clone();
@@ -377,6 +417,47 @@ mod tests {
             .unwrap()
             .expect("a draft is kept");
         assert_eq!(draft.fields["first_name"], "Adaxy", "the last key too");
+    }
+
+    /// The runner's side of `y i` and Ctrl-e: the host gets the id, and the fake editor's text
+    /// comes back into the metadata field, checked.
+    #[tokio::test]
+    async fn copies_reach_the_host_and_the_editor_text_reaches_the_field() {
+        let mut app = app();
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("ed");
+        std::fs::write(&script, "printf '{\"b\": ' > \"$1\"\n").unwrap();
+        let host = host::Offscreen {
+            editor: Some(format!("sh {}", script.display())),
+            ..Default::default()
+        };
+        let copied = host.copied.clone();
+        app.set_host(Box::new(host));
+        let fields = serde_json::json!({"email": "a@x.io", "metadata": {"a": 1}});
+        let record = crate::domain::Record::new("ref_1", fields.as_object().unwrap().clone());
+        app.state.append_records(vec![record]);
+        let key = |c, m| KeyEvent::new(KeyCode::Char(c), m);
+        app.press(key('y', KeyModifiers::NONE));
+        app.press(key('i', KeyModifiers::NONE));
+        assert_eq!(*copied.lock().unwrap(), ["ref_1"]);
+        app.press(key('e', KeyModifiers::NONE));
+        let form = app.state.form.as_mut().unwrap();
+        form.focus = form
+            .fields
+            .iter()
+            .position(|f| f.spec.key == "metadata")
+            .unwrap();
+        app.press(key('e', KeyModifiers::CONTROL));
+        // The draft read asked for when the form opened answers too; wait for the editor's text.
+        while app.step(Duration::from_secs(5)).await {
+            let form = app.state.form.as_ref().unwrap();
+            let field = &form.fields[form.focus];
+            if field.text() == "{\"b\": " {
+                assert!(field.error.is_some(), "checked like typing it");
+                return;
+            }
+        }
+        panic!("the edited text never arrived");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

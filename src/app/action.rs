@@ -97,7 +97,21 @@ pub enum Action {
     /// `k` in the conflict dialog: send mine over theirs; `t` take theirs.
     KeepMine,
     TakeTheirs,
+    /// `y` in the list: the next key says what to copy.
+    CopyStart,
+    /// The key after `y`: what to copy of the selected referral (None: another key, nothing).
+    Copy(Option<super::copy::CopyWhat>),
+    /// Ctrl-e in a multi-line form field: edit its text in `$VISUAL` / `$EDITOR`.
+    FormOpenEditor,
     // Answers from background work.
+    /// The editor opened with `Effect::OpenEditor` returned: the edited text, or why there is none.
+    Edited {
+        id: String,
+        field: &'static str,
+        result: Result<String, String>,
+    },
+    /// The terminal refused something asked of it (the clipboard write): said in the status bar.
+    TerminalFailed(String),
     /// A page of referrals not seen before; `end` is set on the last one, with what went wrong
     /// while paging (entries that could not be read, why paging stopped early).
     ReferralsPage {
@@ -209,6 +223,16 @@ pub enum Effect {
     },
     /// Forget the draft of referral `id`, answering `DraftSaved`.
     DiscardDraft { req: RequestId, id: String },
+    /// Put `text` on the clipboard of the terminal the console runs in (OSC 52); done by the
+    /// runtime itself, answering `TerminalFailed` only if the terminal cannot be written.
+    Copy { text: String },
+    /// Suspend the console and edit `text` in the user's editor, answering `Edited` with the
+    /// form field it came from (form of referral `id`, field `field`).
+    OpenEditor {
+        id: String,
+        field: &'static str,
+        text: String,
+    },
     /// Open a referral by email, uid or username, answering with `Found`.
     Find {
         req: RequestId,

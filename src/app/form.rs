@@ -156,6 +156,15 @@ impl Form {
         true
     }
 
+    /// Puts text from outside the keyboard (the editor) into field `key` as an edit: an error the
+    /// server gave the field goes, and the new text is checked at once.
+    pub fn replace_text(&mut self, key: &str, text: &str, clock: &Clock) -> bool {
+        if let Some(field) = self.fields.iter_mut().find(|f| f.spec.key == key) {
+            field.error_from_server = false;
+        }
+        self.restore(key, text, clock)
+    }
+
     pub fn focused(&self) -> &FormField {
         &self.fields[self.focus]
     }

@@ -264,7 +264,11 @@ fn request_of(effect: &Effect) -> Option<RequestId> {
         | Effect::Find { req, .. }
         | Effect::LoadName { req, .. } => Some(*req),
         // Stopping a load asks nothing: the runner aborts the load, whose answers end there.
-        Effect::RecordSession { .. } | Effect::StopLoad { .. } => None,
+        // The clipboard and the editor are the terminal's, done by the runner at once.
+        Effect::RecordSession { .. }
+        | Effect::StopLoad { .. }
+        | Effect::Copy { .. }
+        | Effect::OpenEditor { .. } => None,
     }
 }
 
@@ -458,7 +462,10 @@ impl Model {
                 };
                 Action::DraftSaved { req, result }
             }
-            Effect::RecordSession { .. } | Effect::StopLoad { .. } => {
+            Effect::RecordSession { .. }
+            | Effect::StopLoad { .. }
+            | Effect::Copy { .. }
+            | Effect::OpenEditor { .. } => {
                 unreachable!("only requests are answered")
             }
         };

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Motion, QuickKey};
+use super::copy::CopyWhat;
 use super::form::FieldInput;
 use super::state::{LoadState, Overlay, Question, State};
 use super::text::TextEdit;
@@ -27,6 +28,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         return match key.code {
             KeyCode::Char('s') if ctrl => Some(Action::FormSubmit),
             KeyCode::Char('p') if ctrl => Some(Action::FormMoveToPromoter),
+            KeyCode::Char('e') if ctrl && multiline => Some(Action::FormOpenEditor),
             KeyCode::Enter | KeyCode::Char(' ') if lookup => Some(Action::FormOpenPicker(None)),
             KeyCode::Char(c) if lookup && !ctrl => Some(Action::FormOpenPicker(Some(c))),
             KeyCode::Esc => Some(Action::FormCancel),
@@ -80,6 +82,16 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             _ => text_edit(key).map(Action::FilterEdit),
         };
     }
+    // Issue 13: the key after `y` says what to copy; any other key copies nothing.
+    if state.copy_pending {
+        return Some(Action::Copy(match key.code {
+            KeyCode::Char(_) if ctrl || alt => None,
+            KeyCode::Char('i') => Some(CopyWhat::Id),
+            KeyCode::Char('e') => Some(CopyWhat::Email),
+            KeyCode::Char('j') => Some(CopyWhat::Json),
+            _ => None,
+        }));
+    }
     Some(match key.code {
         KeyCode::Char('j') | KeyCode::Down => Action::Move(Motion::Down),
         KeyCode::Char('k') | KeyCode::Up => Action::Move(Motion::Up),
@@ -118,8 +130,29 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('u') => Action::Undo,
         KeyCode::Char('R') => Action::RetryFailed,
         KeyCode::Char('t') => Action::TriageStart,
+        // Issue 13: copy, bulk errors, stats.
+        KeyCode::Char('y') => Action::CopyStart,
         _ => return None,
     })
+}
+
+/// A bracketed paste goes, as one edit, to whatever has the keyboard and takes text: the focused
+/// text field of the form, the filter line, a prompt. Elsewhere it does nothing.
+pub fn map_paste(state: &State, text: String) -> Option<Action> {
+    let paste = TextEdit::Paste(text);
+    match (&state.overlay, &state.form, &state.triage) {
+        (
+            Some(Overlay::RejectReason { .. } | Overlay::Command { .. } | Overlay::Picker { .. }),
+            ..,
+        ) => Some(Action::PromptEdit(paste)),
+        (Some(_), ..) => None,
+        (None, Some(form), _) => {
+            matches!(form.focused().input, FieldInput::Text(_)).then_some(Action::FormEdit(paste))
+        }
+        (None, None, Some(triage)) => triage.reason.is_some().then_some(Action::PromptEdit(paste)),
+        (None, None, None) if state.list.filtering => Some(Action::FilterEdit(paste)),
+        (None, None, None) => None,
+    }
 }
 
 fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
@@ -204,6 +237,7 @@ fn text_edit(key: KeyEvent) -> Option<TextEdit> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     Some(match key.code {
         KeyCode::Char('u') if ctrl => TextEdit::ClearToStart,
+        KeyCode::Char('w') if ctrl => TextEdit::DeleteWordBack,
         KeyCode::Char('a') if ctrl => TextEdit::Home,
         KeyCode::Char('e') if ctrl => TextEdit::End,
         KeyCode::Char(_) if ctrl => return None,
@@ -262,6 +296,84 @@ mod tests {
         assert_eq!(
             map_key(&asking, key('y', KeyModifiers::NONE)),
             Some(Action::Answer(true))
+        );
+    }
+
+    #[test]
+    fn y_starts_a_copy_and_the_next_key_says_what() {
+        let mut list = state();
+        let plain = KeyModifiers::NONE;
+        assert_eq!(map_key(&list, key('y', plain)), Some(Action::CopyStart));
+        list.copy_pending = true;
+        for (c, modifiers, what) in [
+            ('i', plain, Some(CopyWhat::Id)),
+            ('e', plain, Some(CopyWhat::Email)),
+            ('j', plain, Some(CopyWhat::Json)),
+            ('q', plain, None),
+            ('i', KeyModifiers::CONTROL, None),
+        ] {
+            assert_eq!(
+                map_key(&list, key(c, modifiers)),
+                Some(Action::Copy(what)),
+                "{c}"
+            );
+        }
+    }
+
+    /// One row per place: where a paste goes.
+    #[test]
+    fn a_paste_goes_to_what_takes_text() {
+        let text = || "a b".to_string();
+        let paste = || TextEdit::Paste(text());
+        let list = state();
+        assert_eq!(map_paste(&list, text()), None, "the list takes no text");
+        let mut filtering = state();
+        filtering.list.filtering = true;
+        assert_eq!(
+            map_paste(&filtering, text()),
+            Some(Action::FilterEdit(paste()))
+        );
+        let mut command = state();
+        command.overlay = Some(Overlay::Command {
+            input: crate::app::text::TextBuffer::single(""),
+            error: None,
+        });
+        assert_eq!(
+            map_paste(&command, text()),
+            Some(Action::PromptEdit(paste()))
+        );
+        let mut asking = state();
+        asking.overlay = Some(Overlay::Confirm(Question::Quit));
+        assert_eq!(map_paste(&asking, text()), None, "a paste is no answer");
+    }
+
+    #[test]
+    fn ctrl_w_deletes_a_word_and_ctrl_e_opens_the_editor_in_a_multi_line_field() {
+        let mut filtering = state();
+        filtering.list.filtering = true;
+        assert_eq!(
+            map_key(&filtering, key('w', KeyModifiers::CONTROL)),
+            Some(Action::FilterEdit(TextEdit::DeleteWordBack))
+        );
+        let mut form = state();
+        let fields = serde_json::json!({"email": "a@x.io", "metadata": {}});
+        let record = crate::domain::Record::new("ref_1", fields.as_object().unwrap().clone());
+        let mut open = crate::app::form::Form::open(form.schema, &record);
+        form.form = Some(open.clone());
+        assert_eq!(
+            map_key(&form, key('e', KeyModifiers::CONTROL)),
+            Some(Action::FormEdit(TextEdit::End)),
+            "a one-line field: Ctrl-e is End"
+        );
+        open.focus = open
+            .fields
+            .iter()
+            .position(|f| f.spec.key == "metadata")
+            .unwrap();
+        form.form = Some(open);
+        assert_eq!(
+            map_key(&form, key('e', KeyModifiers::CONTROL)),
+            Some(Action::FormOpenEditor)
         );
     }
 

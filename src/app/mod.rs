@@ -5,8 +5,10 @@ pub mod action;
 pub mod bulk;
 pub mod clash;
 pub mod command;
+pub mod copy;
 mod dialogs;
 pub mod drafts;
+pub mod editor;
 pub mod flows;
 pub mod form;
 #[cfg(test)]

@@ -202,6 +202,8 @@ pub struct State {
     /// Draft reads and writes in the local store (`app::drafts`), kept apart from `pending` so
     /// they never look like server requests (no spinner for them).
     pub draft_io: BTreeMap<RequestId, crate::app::drafts::DraftIo>,
+    /// `y` was pressed in the list: the next key says what to copy (`app::copy`).
+    pub copy_pending: bool,
     /// Rows marked with Space; a status key then acts on all of them after one confirmation.
     pub marked: BTreeSet<String>,
     /// Writes in flight and the undo stack.
@@ -259,6 +261,7 @@ impl State {
             overlay: None,
             pending: BTreeMap::new(),
             draft_io: BTreeMap::new(),
+            copy_pending: false,
             marked: BTreeSet::new(),
             writes: Writes::default(),
             bulk: None,

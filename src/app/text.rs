@@ -1,8 +1,8 @@
 //! A small text editor value: the lines of a field and a cursor, changed by `TextEdit`s. Single-line
 //! fields, the filter and prompts use it with newlines refused; the metadata editor allows them.
 
-/// One editing step, already decoded from a key by the keymap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One editing step, already decoded from a key (or a bracketed paste) by the keymap.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextEdit {
     Insert(char),
     Newline,
@@ -16,6 +16,10 @@ pub enum TextEdit {
     End,
     /// Ctrl-u: delete from the start of the line to the cursor.
     ClearToStart,
+    /// Ctrl-w: delete the word before the cursor (and the spaces after it).
+    DeleteWordBack,
+    /// A bracketed paste, inserted at the cursor as one edit (`TextBuffer::paste` says how).
+    Paste(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +83,53 @@ impl TextBuffer {
             .unwrap_or(line.len())
     }
 
+    /// Inserts pasted text at the cursor. Control characters are dropped (a paste cannot smuggle
+    /// escape sequences into a field) and tabs become spaces; in a one-line field a trailing line
+    /// break is dropped and the others become spaces, so a paste never submits or leaves the field.
+    fn paste(&mut self, text: &str) -> bool {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let text = if self.multiline {
+            text.as_str()
+        } else {
+            text.trim_end_matches('\n')
+        };
+        let mut changed = false;
+        for c in text.chars() {
+            changed |= match c {
+                '\n' if self.multiline => self.apply(TextEdit::Newline),
+                '\n' | '\t' => self.apply(TextEdit::Insert(' ')),
+                c if c.is_control() => false,
+                c => self.apply(TextEdit::Insert(c)),
+            };
+        }
+        changed
+    }
+
+    /// Ctrl-w: deletes back over spaces, then over the word before them.
+    fn delete_word_back(&mut self) -> bool {
+        let before: Vec<char> = self.lines[self.row].chars().take(self.col).collect();
+        let spaces = before
+            .iter()
+            .rev()
+            .take_while(|c| c.is_whitespace())
+            .count();
+        let word = before[..before.len() - spaces]
+            .iter()
+            .rev()
+            .take_while(|c| !c.is_whitespace())
+            .count();
+        let from = self.byte_at(self.col - spaces - word);
+        let to = self.byte_at(self.col);
+        self.lines[self.row].replace_range(from..to, "");
+        self.col -= spaces + word;
+        from < to
+    }
+
     /// Applies an edit; returns whether the text changed (moves do not).
     pub fn apply(&mut self, edit: TextEdit) -> bool {
         match edit {
+            TextEdit::Paste(text) => self.paste(&text),
+            TextEdit::DeleteWordBack => self.delete_word_back(),
             TextEdit::Insert(c) => {
                 let at = self.byte_at(self.col);
                 self.lines[self.row].insert(at, c);
@@ -147,7 +195,7 @@ impl TextBuffer {
                 false
             }
             TextEdit::Up | TextEdit::Down => {
-                let target = if edit == TextEdit::Up {
+                let target = if matches!(edit, TextEdit::Up) {
                     self.row.checked_sub(1)
                 } else {
                     Some(self.row + 1)
@@ -202,6 +250,36 @@ mod tests {
         assert_eq!(b.text(), "ad@x.io");
         assert!(b.apply(TextEdit::ClearToStart));
         assert_eq!(b.text(), "");
+    }
+
+    /// One row per rule: (field is multi-line, text before, cursor at end?, edit, text after).
+    #[test]
+    fn word_delete_and_paste() {
+        let paste = |t: &str| TextEdit::Paste(t.to_string());
+        let cases: &[(bool, &str, TextEdit, &str)] = &[
+            (false, "ada lovelace", TextEdit::DeleteWordBack, "ada "),
+            (false, "ada lovelace  ", TextEdit::DeleteWordBack, "ada "),
+            (false, "", TextEdit::DeleteWordBack, ""),
+            (false, "ada", TextEdit::ClearToStart, ""),
+            (false, "", paste("a@x.io\n"), "a@x.io"),
+            (false, "", paste("one\r\ntwo\n"), "one two"),
+            (false, "", paste("tab\there"), "tab here"),
+            (false, "", paste("esc\u{1b}[31m"), "esc[31m"),
+            (true, "", paste("{\r\n\"a\": 1\n}"), "{\n\"a\": 1\n}"),
+        ];
+        for (multi, before, edit, after) in cases {
+            let mut b = if *multi {
+                TextBuffer::multi(before)
+            } else {
+                TextBuffer::single(before)
+            };
+            b.apply(edit.clone());
+            assert_eq!(b.text(), *after, "{before:?} {edit:?}");
+        }
+        let mut b = TextBuffer::single("ab cd");
+        b.apply(TextEdit::Left);
+        b.apply(TextEdit::DeleteWordBack);
+        assert_eq!((b.text().as_str(), b.cursor()), ("ab d", (0, 3)));
     }
 
     #[test]

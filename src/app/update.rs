@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::{TextBuffer, plural};
-use super::{command, dialogs, drafts, flows, names};
+use super::{command, copy, dialogs, drafts, editor, flows, names};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
 use crate::domain::Record;
@@ -163,6 +163,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         Action::DraftLoaded { req, result } => return drafts::loaded(state, req, result),
         Action::DraftSaved { req, result } => drafts::saved(state, req, result),
+        Action::Edited { id, field, result } => editor::returned(state, &id, field, result),
+        Action::TerminalFailed(why) => state.say(Level::Error, why),
         other => return input(state, other),
     }
     Vec::new()
@@ -170,6 +172,9 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// Actions that come from keys, routed by what has the keyboard: overlay, form, filter, list.
 fn input(state: &mut State, action: Action) -> Vec<Effect> {
+    if let Some(effects) = copy::input(state, &action) {
+        return effects;
+    }
     if let Some(overlay) = state.overlay.take() {
         return dialogs::overlay_input(state, overlay, action);
     }
@@ -257,7 +262,12 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.list.filtering = true;
             state.focus = Pane::List;
         }
-        Action::FilterEdit(edit) if state.list.filter.apply(edit) => state.refilter(),
+        Action::FilterEdit(edit) => {
+            let changed = state.list.filter.apply(edit);
+            if changed {
+                state.refilter()
+            }
+        }
         Action::FilterDone => state.list.filtering = false,
         Action::Reload => {
             state.say(Level::Info, "Reloading…");
@@ -370,6 +380,7 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::FormNext => form.move_focus(1, &clock),
         Action::FormPrev => form.move_focus(-1, &clock),
         Action::FormSubmit => return review(state),
+        Action::FormOpenEditor => return editor::open(state),
         Action::FormOpenPicker(first) => {
             if let FieldKind::Reference(kind) = form.focused().spec.kind {
                 let query = first.map(String::from).unwrap_or_default();

@@ -98,8 +98,9 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
                 let _ = tx.send(Action::RequestFailed { req, error });
             }
         },
-        // The runtime stops the load's task itself (`runtime::App::run`); nothing to do here.
-        Effect::StopLoad { .. } => {}
+        // The runtime does these itself (`runtime::App::run`): it stops the load's task, and it
+        // owns the terminal the clipboard and the editor need.
+        Effect::StopLoad { .. } | Effect::Copy { .. } | Effect::OpenEditor { .. } => {}
         Effect::Find { req, by, value } => {
             let result = client.find(&by, &value).await;
             let _ = tx.send(Action::Found { req, result });

@@ -52,7 +52,7 @@ fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
             .fields
             .iter()
             .find(|f| f.kind == FieldKind::Email)
-            .and_then(|f| record.get(f.key).as_str())
+            .and_then(|f| record.str(f.key))
             .filter(|email| !email.is_empty())
             .map(|email| (email.to_string(), format!("email {}", visible(email))))
             .ok_or_else(|| {

@@ -98,3 +98,16 @@ async fn firstpromoter_form_with_splits_at_100x30() {
     press(&mut app, KeyCode::Char('e'));
     insta::assert_snapshot!("firstpromoter_form", screen_text(&app));
 }
+
+#[tokio::test]
+async fn a_filter_with_an_unknown_key_at_80x24() {
+    let sb = sandbox(60, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status=converted e:");
+    // The rows stay those of `status=converted e`, the last valid filter; the mistake is under it.
+    let pending = app.state.list.visible.len();
+    assert!(pending > 0 && pending < 60, "{pending}");
+    insta::assert_snapshot!("filter_with_an_unknown_key", screen_text(&app));
+}

@@ -168,10 +168,13 @@ pub struct ListView {
     pub filter: TextBuffer,
     /// The filter line has the keyboard.
     pub filtering: bool,
+    /// Why the filter as typed is not a filter (an unknown key, a bad value), shown under the
+    /// filter line; the list keeps showing the last valid filter (`needle`) meanwhile.
+    pub filter_error: Option<String>,
     /// Indices into `State::records` that match the filter, ascending (the records' order).
     pub visible: Vec<usize>,
-    /// The filter `visible` was computed for: a filter that narrows it scans only `visible`, and
-    /// records that arrive or change are matched against it alone.
+    /// The last valid filter, the one `visible` was computed for: a filter that narrows it scans
+    /// only `visible`, and records that arrive or change are matched against it alone.
     pub needle: Needle,
     /// Index into `visible`.
     pub selected: usize,
@@ -246,6 +249,7 @@ impl State {
             list: ListView {
                 filter: TextBuffer::single(""),
                 filtering: false,
+                filter_error: None,
                 visible: Vec::new(),
                 needle: Needle::default(),
                 selected: 0,
@@ -333,7 +337,10 @@ impl State {
         let keep = self.cursor_record();
         for record in fresh {
             let row = self.records.put(record);
-            let shown = self.list.needle.matches(self.records.search_text(row));
+            let shown = self
+                .list
+                .needle
+                .matches(&self.records, row, &self.lookups, self.clock.now);
             match (self.list.visible.binary_search(&row), shown) {
                 (Err(at), true) => self.list.visible.insert(at, row),
                 (Ok(at), false) => {
@@ -350,7 +357,10 @@ impl State {
     pub fn append_records(&mut self, records: Vec<Record>) {
         let keep = self.cursor_record();
         let rows = self.records.append(records);
-        let shown = self.list.needle.select(&self.records, rows);
+        let shown = self
+            .list
+            .needle
+            .select(&self.records, rows, &self.lookups, self.clock.now);
         self.list.visible.extend(shown);
         self.catch_up_filter();
         self.settle_cursor(keep);
@@ -454,14 +464,28 @@ impl State {
     }
 
     /// Matches the rows against the filter as typed now; from the rows shown when the filter only
-    /// narrowed, unless `every_row` (the searched text itself changed).
+    /// narrowed, unless `every_row` (the searched text itself changed). A filter with a mistake
+    /// is said in `filter_error` and the last valid one stays.
     fn filter_rows(&mut self, every_row: bool) {
-        let needle = Needle::new(&self.list.filter.text());
+        let needle = match Needle::parse(self.schema, &self.list.filter.text()) {
+            Ok(needle) => {
+                self.list.filter_error = None;
+                needle
+            }
+            Err(error) => {
+                self.list.filter_error = Some(error.to_string());
+                if !every_row {
+                    return;
+                }
+                self.list.needle.clone()
+            }
+        };
         let shown = std::mem::take(&mut self.list.visible);
+        let (names, now) = (&self.lookups, self.clock.now);
         self.list.visible = if !every_row && needle.narrows(&self.list.needle) {
-            needle.select(&self.records, shown.into_iter())
+            needle.select(&self.records, shown.into_iter(), names, now)
         } else {
-            needle.select(&self.records, 0..self.records.len())
+            needle.select(&self.records, 0..self.records.len(), names, now)
         };
         self.list.needle = needle;
     }
@@ -469,7 +493,7 @@ impl State {
     /// Filters the rows again if the filter was edited without `refilter` (`list.visible` is then
     /// for the filter before).
     fn catch_up_filter(&mut self) {
-        if Needle::new(&self.list.filter.text()) != self.list.needle {
+        if self.list.filter.text() != self.list.needle.text() {
             self.filter_rows(false);
         }
     }
@@ -565,6 +589,50 @@ mod tests {
         state.list.filter.apply(TextEdit::Insert('m'));
         state.refilter();
         assert!(shown(&state).is_empty());
+    }
+
+    #[test]
+    fn a_filter_with_a_mistake_is_said_and_the_last_valid_one_stays() {
+        let mut state = loaded(&["Ada", "Adam", "Bob"]);
+        type_filter(&mut state, "ad");
+        // (typed, error says, rows shown)
+        let cases: &[(&str, Option<&str>, &[&str])] = &[
+            (
+                "ad colour:red",
+                Some("unknown filter key `colour`"),
+                &["r0", "r1"],
+            ),
+            ("ad status=convrted", Some("status=convrted"), &["r0", "r1"]),
+            ("ad status=pending", None, &[]),
+            ("ad -first_name:adam", None, &["r0"]),
+            ("ad created:>soon", Some("not a date"), &["r0"]),
+            ("", None, &["r0", "r1", "r2"]),
+        ];
+        for (typed, error, rows) in cases {
+            type_filter(&mut state, typed);
+            let said = state.list.filter_error.as_deref();
+            match error {
+                Some(words) => {
+                    assert!(said.is_some_and(|e| e.contains(words)), "{typed}: {said:?}")
+                }
+                None => assert_eq!(said, None, "{typed}"),
+            }
+            assert_eq!(shown(&state), *rows, "{typed}");
+        }
+    }
+
+    #[test]
+    fn keyed_terms_of_a_reference_match_its_looked_up_name() {
+        let mut state = loaded(&["Ada", "Bob"]);
+        let mut ada = person("r0", "Ada");
+        ada.insert("student_id", json!("stu_9"));
+        state.replace_records(vec![ada]);
+        state.lookups.insert(
+            RefKind::User,
+            HashMap::from([("stu_9".into(), "Andre Young".into())]),
+        );
+        type_filter(&mut state, "ambassador:andre");
+        assert_eq!(shown(&state), ["r0"]);
     }
 
     #[test]

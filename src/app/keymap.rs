@@ -113,6 +113,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('p') => Action::Quick(QuickKey::Pending),
         KeyCode::Char('x') => Action::Quick(QuickKey::Reject),
         KeyCode::Char('r') => Action::Reload,
+        KeyCode::Char('s') => Action::SortNext,
         KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('u') => Action::Undo,

@@ -13,6 +13,7 @@ pub mod form;
 mod fuzz;
 pub mod keymap;
 pub mod names;
+pub mod order;
 pub mod picker;
 pub mod records;
 pub mod state;

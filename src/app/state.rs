@@ -6,6 +6,7 @@ use super::action::{QuickKey, RequestId};
 use super::bulk::Bulk;
 use super::clash::Clash;
 use super::form::Form;
+use super::order::{Order, Sort, Source};
 use super::records::{Needle, Records};
 use super::text::TextBuffer;
 use super::triage::Triage;
@@ -171,8 +172,10 @@ pub struct ListView {
     /// Why the filter as typed is not a filter (an unknown key, a bad value), shown under the
     /// filter line; the list keeps showing the last valid filter (`needle`) meanwhile.
     pub filter_error: Option<String>,
-    /// Indices into `State::records` that match the filter, ascending (the records' order).
+    /// Indices into `State::records` that match the filter, in the list's order (`order`).
     pub visible: Vec<usize>,
+    /// The sort, if any, and each row's place in it.
+    pub order: Order,
     /// The last valid filter, the one `visible` was computed for: a filter that narrows it scans
     /// only `visible`, and records that arrive or change are matched against it alone.
     pub needle: Needle,
@@ -251,6 +254,7 @@ impl State {
                 filtering: false,
                 filter_error: None,
                 visible: Vec::new(),
+                order: Order::default(),
                 needle: Needle::default(),
                 selected: 0,
                 offset: 0,
@@ -336,17 +340,22 @@ impl State {
     pub fn replace_records(&mut self, fresh: Vec<Record>) {
         let keep = self.cursor_record();
         for record in fresh {
+            // Out of the list at its old place (its old key), back in at its new one if it matches.
+            if let Some(old) = self.records.row_of(&record.id)
+                && let Ok(at) = self.list.order.position(&self.list.visible, old)
+            {
+                self.list.visible.remove(at);
+            }
             let row = self.records.put(record);
+            let mut order = std::mem::take(&mut self.list.order);
+            order.replaced(&self.order_source(), row);
+            self.list.order = order;
             let shown = self
                 .list
                 .needle
                 .matches(&self.records, row, &self.lookups, self.clock.now);
-            match (self.list.visible.binary_search(&row), shown) {
-                (Err(at), true) => self.list.visible.insert(at, row),
-                (Ok(at), false) => {
-                    self.list.visible.remove(at);
-                }
-                _ => {}
+            if shown && let Err(at) = self.list.order.position(&self.list.visible, row) {
+                self.list.visible.insert(at, row);
             }
         }
         self.catch_up_filter();
@@ -357,11 +366,14 @@ impl State {
     pub fn append_records(&mut self, records: Vec<Record>) {
         let keep = self.cursor_record();
         let rows = self.records.append(records);
+        let mut order = std::mem::take(&mut self.list.order);
+        order.appended(&self.order_source(), rows.clone());
+        self.list.order = order;
         let shown = self
             .list
             .needle
             .select(&self.records, rows, &self.lookups, self.clock.now);
-        self.list.visible.extend(shown);
+        self.list.order.merge(&mut self.list.visible, shown);
         self.catch_up_filter();
         self.settle_cursor(keep);
     }
@@ -370,6 +382,30 @@ impl State {
     pub fn clear_records(&mut self) {
         self.records.clear();
         self.list.visible.clear();
+        self.list.order.clear();
+    }
+
+    /// What the list's sort keys are made from.
+    fn order_source(&self) -> Source<'_> {
+        Source {
+            schema: self.schema,
+            records: &self.records,
+            names: &self.lookups,
+        }
+    }
+
+    /// Sorts the list by `sort` (or puts it back in the records' order), keeping the cursor on
+    /// its referral.
+    pub fn set_sort(&mut self, sort: Option<Sort>) {
+        let keep = self.cursor_record();
+        let mut order = std::mem::take(&mut self.list.order);
+        order.set(sort, &self.order_source());
+        order.arrange(&mut self.list.visible);
+        if sort.is_none() {
+            self.list.visible.sort_unstable();
+        }
+        self.list.order = order;
+        self.settle_cursor(keep);
     }
 
     /// Moves the cursor to the record with this id, clearing a filter that hides it.
@@ -387,7 +423,7 @@ impl State {
     /// Where the record with this id is in the list as filtered; None when it is hidden.
     pub fn visible_position(&self, id: &str) -> Option<usize> {
         let row = self.records.row_of(id)?;
-        self.list.visible.binary_search(&row).ok()
+        self.list.order.position(&self.list.visible, row).ok()
     }
 
     pub fn lookup(&self, kind: RefKind, id: &str) -> Option<&str> {
@@ -458,6 +494,9 @@ impl State {
             return;
         };
         self.records.know_names(kind, names);
+        let mut order = std::mem::take(&mut self.list.order);
+        order.refresh(&self.order_source());
+        self.list.order = order;
         let keep = self.cursor_record();
         self.filter_rows(true);
         self.settle_cursor(keep);
@@ -485,7 +524,8 @@ impl State {
         self.list.visible = if !every_row && needle.narrows(&self.list.needle) {
             needle.select(&self.records, shown.into_iter(), names, now)
         } else {
-            needle.select(&self.records, 0..self.records.len(), names, now)
+            let every = self.list.order.rows(self.records.len());
+            needle.select(&self.records, every, names, now)
         };
         self.list.needle = needle;
     }
@@ -633,6 +673,43 @@ mod tests {
         );
         type_filter(&mut state, "ambassador:andre");
         assert_eq!(shown(&state), ["r0"]);
+    }
+
+    #[test]
+    fn a_sort_keeps_the_cursor_and_marks_and_places_new_and_saved_rows() {
+        let mut state = loaded(&["Cy", "Ada", "Bo"]);
+        state.select("r2");
+        state.marked.insert("r0".into());
+        let name = Some(Sort {
+            column: 0,
+            descending: false,
+        });
+        state.set_sort(name);
+        assert_eq!(shown(&state), ["r1", "r2", "r0"]);
+        assert_eq!(
+            state.selected_record().unwrap().id,
+            "r2",
+            "the cursor stays"
+        );
+        assert!(state.marked.contains("r0"), "marks stay");
+        // A page arrives: its rows go to their places.
+        state.append_records(vec![person("r3", "Ben"), person("r4", "Al")]);
+        assert_eq!(shown(&state), ["r1", "r4", "r3", "r2", "r0"]);
+        // A saved row moves to its new place; a filtered one stays in order too.
+        state.replace_records(vec![person("r1", "Zoe")]);
+        assert_eq!(shown(&state), ["r4", "r3", "r2", "r0", "r1"]);
+        assert_eq!(state.selected_record().unwrap().id, "r2");
+        type_filter(&mut state, "o");
+        assert_eq!(shown(&state), ["r2", "r1"]);
+        type_filter(&mut state, "");
+        state.set_sort(Some(Sort {
+            column: 0,
+            descending: true,
+        }));
+        assert_eq!(shown(&state), ["r1", "r0", "r2", "r3", "r4"]);
+        state.set_sort(None);
+        assert_eq!(shown(&state), ["r0", "r1", "r2", "r3", "r4"]);
+        assert_eq!(state.selected_record().unwrap().id, "r2");
     }
 
     #[test]

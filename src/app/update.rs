@@ -264,6 +264,11 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             return load_referrals(state);
         }
         Action::StopLoad => return stop_loading(state),
+        Action::SortNext => {
+            let next =
+                super::order::Sort::next(state.list.order.sort(), state.schema.columns.len());
+            state.set_sort(next);
+        }
         Action::Edit => match state.selected_record() {
             Some(record) => {
                 state.form = Some(Form::open(state.schema, record));

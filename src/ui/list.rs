@@ -41,8 +41,16 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|r| r.width)
         .collect();
-    let header =
-        Row::new(std::iter::once("").chain(columns.iter().map(|c| c.title))).style(theme::label());
+    let sort = state.list.order.sort();
+    let header = Row::new(
+        std::iter::once(String::new()).chain(columns.iter().map(|c| {
+            match sort.filter(|s| std::ptr::eq(&state.schema.columns[s.column], *c)) {
+                Some(s) => format!("{}{}", c.title, if s.descending { "▼" } else { "▲" }),
+                None => c.title.to_string(),
+            }
+        })),
+    )
+    .style(theme::label());
     let block = Block::bordered()
         .title(title(state))
         .border_style(if state.focus == Pane::List {

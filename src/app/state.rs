@@ -237,6 +237,8 @@ pub struct State {
     pub net: crate::api::NetStatus,
     /// Turns while requests are in flight, for the status bar's spinner.
     pub spinner: usize,
+    /// Draw without colour (`NO_COLOR` is set): emphasis is carried by reverse video and bold.
+    pub no_color: bool,
     pub should_quit: bool,
 }
 
@@ -281,6 +283,7 @@ impl State {
             next_request: 1,
             net: Default::default(),
             spinner: 0,
+            no_color: false,
             keys_settle_at: None,
             should_quit: false,
         }

@@ -111,3 +111,23 @@ async fn a_filter_with_an_unknown_key_at_80x24() {
     assert!(pending > 0 && pending < 60, "{pending}");
     insta::assert_snapshot!("filter_with_an_unknown_key", screen_text(&app));
 }
+
+#[tokio::test]
+async fn help_at_80x24_scrolls_and_opens_from_the_form() {
+    let sb = sandbox(60, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::F(1));
+    let top = screen_text(&app);
+    insta::assert_snapshot!("help", top);
+    assert!(!top.contains("find email"), "vantio has no find by email");
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let bottom = screen_text(&app);
+    assert!(bottom.contains("quit"), "the last row is reached: {bottom}");
+    assert!(!top.contains("quit"), "it did not fit: {top}");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.state.overlay.is_none() && app.state.form.is_some());
+}

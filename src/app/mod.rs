@@ -12,6 +12,7 @@ pub mod form;
 #[cfg(test)]
 mod fuzz;
 pub mod keymap;
+pub mod keys;
 pub mod names;
 pub mod order;
 pub mod picker;

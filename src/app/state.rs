@@ -105,7 +105,10 @@ pub enum Question {
 /// A modal layer over the screen; it gets every key while shown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help,
+    /// The keys (`app::keys`), scrolled this many lines.
+    Help {
+        scroll: u16,
+    },
     /// The change about to be sent for the open form.
     Review {
         changes: ChangeSet,

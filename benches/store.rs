@@ -1,4 +1,4 @@
-//! What one keystroke, one arriving page, one saved row and one frame cost with 100,000 referrals
+//! What one keystroke, one arriving page, one saved row, a sort and one frame cost with 100,000 referrals
 //! loaded: none of them may grow with the list (issue 11). Run with `cargo bench --bench store`.
 //!
 //! The referrals are made up by `common` and loaded through `State`'s own methods, as arriving
@@ -14,6 +14,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use referee::app::State;
+use referee::app::order::Sort;
 use referee::app::text::TextBuffer;
 use referee::domain::Record;
 use referee::domain::schema::V1_SCHEMA;
@@ -110,12 +111,50 @@ fn replace_one(c: &mut Criterion) {
     });
 }
 
-/// One frame of the list, 160×50, the cursor half-way down: the same at 1k and 100k.
+/// Sorting 100k by each column from the loaded order (only the sort is timed); the cursor
+/// stays on its referral.
+fn sort(c: &mut Criterion) {
+    let mut state = loaded_v1(100_000);
+    state.move_selection(50_000);
+    let mut group = c.benchmark_group("sort 100k");
+    group.sample_size(10);
+    for (column, spec) in state.schema.columns.iter().enumerate() {
+        group.bench_function(spec.title, |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    state.set_sort(None);
+                    let start = Instant::now();
+                    state.set_sort(Some(Sort {
+                        column,
+                        descending: true,
+                    }));
+                    spent += start.elapsed();
+                    black_box(state.list.selected);
+                }
+                spent
+            })
+        });
+    }
+    group.finish();
+}
+
+/// One frame, 160×50, the cursor half-way down, of the list and of the list with the detail pane
+/// open: the same at 1k and 100k.
 fn render(c: &mut Criterion) {
-    let mut group = c.benchmark_group("render list");
+    for (name, detail) in [("render list", false), ("render detail", true)] {
+        render_at_sizes(c, name, detail);
+    }
+}
+
+fn render_at_sizes(c: &mut Criterion, name: &str, detail: bool) {
+    let mut group = c.benchmark_group(name);
     for n in [1_000, 100_000] {
         let mut state = loaded_v1(n);
         state.move_selection((n / 2) as isize);
+        if detail {
+            referee::app::update(&mut state, referee::app::Action::OpenDetail);
+        }
         let mut terminal = Terminal::new(TestBackend::new(160, 50)).expect("a test terminal");
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
@@ -128,7 +167,7 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, keystroke, page_insert, replace_one, render);
+criterion_group!(benches, keystroke, page_insert, replace_one, sort, render);
 criterion_main!(benches);
 
 /// A v1 console with referrals `0..n` loaded.

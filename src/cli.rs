@@ -397,10 +397,10 @@ pub(crate) fn open(profile: &Profile) -> Result<(Client, State)> {
         concurrency: profile.concurrency,
         read_only: profile.read_only,
     };
-    Ok((
-        client,
-        State::new(session, profile.backend.schema(), Clock::system()),
-    ))
+    let mut state = State::new(session, profile.backend.schema(), Clock::system());
+    // https://no-color.org: set and not empty.
+    state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Ok((client, state))
 }
 
 /// `--exit-after-load`: the real app loop on an off-screen terminal with no keys, until no load

@@ -98,3 +98,36 @@ async fn firstpromoter_form_with_splits_at_100x30() {
     press(&mut app, KeyCode::Char('e'));
     insta::assert_snapshot!("firstpromoter_form", screen_text(&app));
 }
+
+#[tokio::test]
+async fn a_filter_with_an_unknown_key_at_80x24() {
+    let sb = sandbox(60, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status=converted e:");
+    // The rows stay those of `status=converted e`, the last valid filter; the mistake is under it.
+    let pending = app.state.list.visible.len();
+    assert!(pending > 0 && pending < 60, "{pending}");
+    insta::assert_snapshot!("filter_with_an_unknown_key", screen_text(&app));
+}
+
+#[tokio::test]
+async fn help_at_80x24_scrolls_and_opens_from_the_form() {
+    let sb = sandbox(60, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::F(1));
+    let top = screen_text(&app);
+    insta::assert_snapshot!("help", top);
+    assert!(!top.contains("find email"), "vantio has no find by email");
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let bottom = screen_text(&app);
+    assert!(bottom.contains("quit"), "the last row is reached: {bottom}");
+    assert!(!top.contains("quit"), "it did not fit: {top}");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.state.overlay.is_none() && app.state.form.is_some());
+}

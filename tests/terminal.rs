@@ -19,7 +19,7 @@ async fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     let mut screen = demo(home.path());
 
     let first = screen.wait_for("500 loaded").await;
-    assert!(first.contains("Referrals 500/500"), "{first}");
+    assert!(first.contains("Referrals 1/500"), "{first}");
     assert!(
         first.contains("Name") && first.contains("Status"),
         "{first}"
@@ -27,9 +27,9 @@ async fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
 
     screen.send(b"/").await;
     screen.send(b"zzzz-no-such-referral").await;
-    screen.wait_for("Referrals 0/500").await;
+    screen.wait_for("Referrals 0/0 of 500").await;
     screen.send(b"\x1b").await;
-    screen.wait_for("Referrals 500/500").await;
+    screen.wait_for("Referrals 1/500").await;
 
     screen.send(b"\r").await;
     let detail = screen.wait_for("Ambassador").await;
@@ -39,7 +39,7 @@ async fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     );
 
     screen.send(b"?").await;
-    screen.wait_for("any key closes").await;
+    screen.wait_for("any other key closes").await;
     screen.send(b"q").await;
     screen.send(b"q").await;
     let status = screen.exit(Duration::from_secs(20)).await;

@@ -47,6 +47,8 @@ pub enum Action {
     FilterDone,
     FilterClear,
     Reload,
+    /// `s` in the list: the next sort (each column ascending, then descending, then none).
+    SortNext,
     /// Esc in the list while referrals load: stop loading and keep what has arrived.
     StopLoad,
     Edit,

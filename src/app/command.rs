@@ -1,6 +1,7 @@
 //! The `:` command line: `find <field> <value>` opens a referral fetched from the server, selected
 //! and shown in the detail pane; `journal` shows this profile's recent writes and what became of
-//! them, with the ones that did not land ready to send again.
+//! them, with the ones that did not land ready to send again; `sort COLUMN [asc|desc]` sorts the
+//! list (`sort` alone: the loaded order).
 
 use super::action::{Effect, RequestId};
 use super::state::{Level, Overlay, Pending, State};
@@ -18,7 +19,7 @@ pub fn command_usage(state: &State) -> String {
         [first, rest @ ..] => format!("find {first} … (or {})", rest.join(", ")),
         [] => String::new(),
     };
-    format!("Usage: {example} · journal")
+    format!("Usage: {example} · sort COLUMN [asc|desc] · journal")
 }
 
 /// Parses and runs a `:` command.
@@ -26,6 +27,12 @@ pub fn command(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
     let usage = command_usage(state);
     let mut words = text.trim().splitn(3, ' ');
     match (words.next(), words.next(), words.next().map(str::trim)) {
+        (Some("sort"), ..) => {
+            let words = text.trim().strip_prefix("sort").unwrap_or_default();
+            let sort = super::order::parse(state.schema, words)?;
+            state.set_sort(sort);
+            Ok(Vec::new())
+        }
         (Some("journal"), None, None) => {
             let req = state.request(Pending::Journal);
             Ok(vec![Effect::LoadJournal { req }])

@@ -118,7 +118,17 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             return drafts::answer(state, None);
         }
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
-        (Overlay::Help, Action::Dismiss | Action::Help | Action::Quit) => {}
+        (Overlay::Help { scroll }, Action::Move(motion)) => {
+            // The overlay stops at the last line however far this goes.
+            let scroll = match motion {
+                Motion::Up | Motion::PageUp | Motion::Top => scroll.saturating_sub(3),
+                _ => scroll
+                    .saturating_add(3)
+                    .min(crate::app::keys::KEYS.len() as u16 * 3),
+            };
+            state.overlay = Some(Overlay::Help { scroll });
+        }
+        (Overlay::Help { .. }, Action::Dismiss | Action::Help | Action::Quit) => {}
         (Overlay::Confirm(Question::Bulk { key, plan }), Action::Answer(true)) => {
             return flows::bulk_confirmed(state, key, plan);
         }

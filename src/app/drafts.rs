@@ -693,7 +693,7 @@ mod tests {
                 result: Ok(Some(kept)),
             },
         );
-        assert_eq!(state.overlay, Some(Overlay::Help));
+        assert_eq!(state.overlay, Some(Overlay::Help { scroll: 0 }));
         update(&mut state, Action::Dismiss);
         assert!(matches!(
             state.overlay,

@@ -786,7 +786,10 @@ fn check_list(state: &State) -> Result<(), String> {
         return Err(format!("a referral is loaded twice: {ids:?}"));
     }
     let list = &state.list;
-    if list.visible.windows(2).any(|w| w[0] >= w[1])
+    if list
+        .visible
+        .windows(2)
+        .any(|w| list.order.cmp(w[0], w[1]).is_ge())
         || list.visible.last().is_some_and(|i| *i >= records.len())
     {
         return Err(format!(

@@ -68,13 +68,14 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
             KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
             KeyCode::Char('u') => Some(Action::Undo),
-            KeyCode::Char('?') => Some(Action::Help),
+            KeyCode::Char('?') | KeyCode::F(1) => Some(Action::Help),
             KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
             _ => None,
         };
     }
     if state.list.filtering {
         return match key.code {
+            KeyCode::F(1) => Some(Action::Help),
             KeyCode::Esc => Some(Action::FilterClear),
             KeyCode::Enter => Some(Action::FilterDone),
             KeyCode::Up => Some(Action::Move(Motion::Up)),
@@ -125,6 +126,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('p') => Action::Quick(QuickKey::Pending),
         KeyCode::Char('x') => Action::Quick(QuickKey::Reject),
         KeyCode::Char('r') => Action::Reload,
+        KeyCode::Char('s') => Action::SortNext,
         KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('u') => Action::Undo,
@@ -185,7 +187,14 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
         Overlay::MoveReview { .. } if key.code == KeyCode::Char('m') => {
             Some(Action::ToggleCommissions)
         }
-        Overlay::Help | Overlay::TriageSummary => Some(Action::Dismiss),
+        Overlay::Help { .. } => match key.code {
+            KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown => {
+                Some(Action::Move(Motion::Down))
+            }
+            KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => Some(Action::Move(Motion::Up)),
+            _ => Some(Action::Dismiss),
+        },
+        Overlay::TriageSummary => Some(Action::Dismiss),
         Overlay::Journal { .. } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
             KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),

@@ -14,7 +14,9 @@ pub mod form;
 #[cfg(test)]
 mod fuzz;
 pub mod keymap;
+pub mod keys;
 pub mod names;
+pub mod order;
 pub mod picker;
 pub mod records;
 pub mod state;

@@ -3,16 +3,19 @@
 //! replaced. Rows change only through these methods, so the index and the text never drift from
 //! them; reading goes through `Deref` to a slice.
 //!
-//! The filter (`Needle`) matches a record when every whitespace-separated term of the lowercased
-//! filter occurs in the lowercased id or in one of the schema's filter fields (`Schema::filter_fields`,
-//! read with `Record::text`). A filter field that refers to another resource (a v1 ambassador) is
-//! searched by its looked-up name too, once the names are known (`know_names`). The text is the
-//! one the filter language's free words search (`domain::filter::search_text`).
+//! The filter (`Needle`) is the filter language (`domain::filter`): its free words occur in the
+//! prepared text — the lowercased id and the schema's filter fields (`Schema::filter_fields`), a
+//! filter field that refers to another resource (a v1 ambassador) with its looked-up name once the
+//! names are known (`know_names`) — and its keyed terms (`status=converted`, `created:<7d`) test
+//! the record itself.
 
 use std::collections::HashMap;
 use std::ops::{Deref, Range};
 
+use jiff::Timestamp;
+
 use crate::domain::Record;
+use crate::domain::filter::{Filter, FilterError, Names};
 use crate::domain::schema::{FieldKind, RefKind, Schema};
 
 pub struct Records {
@@ -127,46 +130,63 @@ impl Deref for Records {
     }
 }
 
-/// The `/` filter as it is matched: lowercased once, split into terms that must all occur.
+/// The `/` filter as it is matched: the text typed, parsed by the filter language
+/// (`domain::filter`) against the backend's schema.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Needle {
-    lowered: String,
+    text: String,
+    filter: Filter,
 }
 
 impl Needle {
-    pub fn new(filter: &str) -> Needle {
-        Needle {
-            lowered: filter.to_lowercase(),
-        }
+    /// The filter `text` means on `schema`, or why it means none.
+    pub fn parse(schema: &'static Schema, text: &str) -> Result<Needle, FilterError> {
+        Ok(Needle {
+            text: text.to_string(),
+            filter: Filter::parse(schema, text)?,
+        })
     }
 
-    fn terms(&self) -> impl Iterator<Item = &str> {
-        self.lowered.split_whitespace()
+    /// The text this filter was parsed from.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// An empty filter shows every row.
     pub fn is_empty(&self) -> bool {
-        self.terms().next().is_none()
+        self.filter.is_empty()
     }
 
-    pub fn matches(&self, search_text: &str) -> bool {
-        self.terms().all(|term| search_text.contains(term))
+    /// Whether `row` matches: free words in its prepared text, keyed terms on the record, with
+    /// references named by `names` and ages counted from `now`.
+    pub fn matches(
+        &self,
+        records: &Records,
+        row: usize,
+        names: &dyn Names,
+        now: Timestamp,
+    ) -> bool {
+        self.filter
+            .matches_prepared(&records[row], records.search_text(row), names, now)
     }
 
-    /// Whether everything this filter matches was matched by `before` too: each of `before`'s
-    /// terms occurs inside one of this filter's terms (typing on at the end narrows).
+    /// Whether everything this filter matches was matched by `before` too (typing on narrows).
     pub fn narrows(&self, before: &Needle) -> bool {
-        before
-            .terms()
-            .all(|old| self.terms().any(|new| new.contains(old)))
+        self.filter.narrows(&before.filter)
     }
 
-    /// The rows among `rows` whose prepared text this filter matches, in the order given.
-    pub fn select(&self, records: &Records, rows: impl Iterator<Item = usize>) -> Vec<usize> {
+    /// The rows among `rows` this filter matches, in the order given.
+    pub fn select(
+        &self,
+        records: &Records,
+        rows: impl Iterator<Item = usize>,
+        names: &dyn Names,
+        now: Timestamp,
+    ) -> Vec<usize> {
         if self.is_empty() {
             return rows.collect();
         }
-        rows.filter(|row| self.matches(records.search_text(*row)))
+        rows.filter(|row| self.matches(records, *row, names, now))
             .collect()
     }
 }
@@ -176,6 +196,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::domain::filter::NoNames;
     use crate::domain::schema::V1_SCHEMA;
 
     fn person(id: &str, first: &str, last: &str) -> Record {
@@ -259,32 +280,18 @@ mod tests {
     }
 
     #[test]
-    fn needles_match_every_term_and_know_when_they_narrow() {
-        // (before, after, narrows)
-        let cases = [
-            ("", "a", true),
-            ("ad", "ada", true),
-            ("ada", "ada lo", true),
-            ("ada lo", "lov ada", true),
-            ("ada", "ad", false),
-            ("ada", "", false),
-            ("ada", "bob", false),
-            ("ADA", "ada", true),
-        ];
-        for (before, after, narrows) in cases {
-            assert_eq!(
-                Needle::new(after).narrows(&Needle::new(before)),
-                narrows,
-                "{before:?} → {after:?}"
-            );
-        }
-        let text = "ref_1 ada lovelace ";
-        assert!(Needle::new("").matches(text));
-        assert!(Needle::new("LOVE  ada").matches(text));
-        assert!(!Needle::new("ada x").matches(text));
-        assert!(
-            !Needle::new("ada lovelace").matches("ref_1 ada love lace"),
-            "terms are matched one by one"
-        );
+    fn a_needle_matches_words_in_the_prepared_text_and_keys_on_the_record() {
+        let mut records = Records::new(&V1_SCHEMA);
+        records.append(vec![person("ref_1", "Ada", "Lovelace")]);
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
+        let hit = |text: &str| {
+            Needle::parse(&V1_SCHEMA, text)
+                .unwrap()
+                .matches(&records, 0, &NoNames, now)
+        };
+        assert!(hit("LOVE  ada") && hit("status=pending") && hit(""));
+        assert!(!hit("ada x") && !hit("-ada") && !hit("status:conv"));
+        assert!(!hit("\"ada lovelace\" x"), "every term must match");
+        assert!(Needle::parse(&V1_SCHEMA, "colour:red").is_err());
     }
 }

@@ -6,6 +6,7 @@ use super::action::{QuickKey, RequestId};
 use super::bulk::Bulk;
 use super::clash::Clash;
 use super::form::Form;
+use super::order::{Order, Sort, Source};
 use super::records::{Needle, Records};
 use super::text::TextBuffer;
 use super::triage::Triage;
@@ -104,7 +105,10 @@ pub enum Question {
 /// A modal layer over the screen; it gets every key while shown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help,
+    /// The keys (`app::keys`), scrolled this many lines.
+    Help {
+        scroll: u16,
+    },
     /// The change about to be sent for the open form.
     Review {
         changes: ChangeSet,
@@ -168,10 +172,15 @@ pub struct ListView {
     pub filter: TextBuffer,
     /// The filter line has the keyboard.
     pub filtering: bool,
-    /// Indices into `State::records` that match the filter, ascending (the records' order).
+    /// Why the filter as typed is not a filter (an unknown key, a bad value), shown under the
+    /// filter line; the list keeps showing the last valid filter (`needle`) meanwhile.
+    pub filter_error: Option<String>,
+    /// Indices into `State::records` that match the filter, in the list's order (`order`).
     pub visible: Vec<usize>,
-    /// The filter `visible` was computed for: a filter that narrows it scans only `visible`, and
-    /// records that arrive or change are matched against it alone.
+    /// The sort, if any, and each row's place in it.
+    pub order: Order,
+    /// The last valid filter, the one `visible` was computed for: a filter that narrows it scans
+    /// only `visible`, and records that arrive or change are matched against it alone.
     pub needle: Needle,
     /// Index into `visible`.
     pub selected: usize,
@@ -233,6 +242,8 @@ pub struct State {
     pub net: crate::api::NetStatus,
     /// Turns while requests are in flight, for the status bar's spinner.
     pub spinner: usize,
+    /// Draw without colour (`NO_COLOR` is set): emphasis is carried by reverse video and bold.
+    pub no_color: bool,
     pub should_quit: bool,
 }
 
@@ -248,7 +259,9 @@ impl State {
             list: ListView {
                 filter: TextBuffer::single(""),
                 filtering: false,
+                filter_error: None,
                 visible: Vec::new(),
+                order: Order::default(),
                 needle: Needle::default(),
                 selected: 0,
                 offset: 0,
@@ -276,6 +289,7 @@ impl State {
             next_request: 1,
             net: Default::default(),
             spinner: 0,
+            no_color: false,
             keys_settle_at: None,
             should_quit: false,
         }
@@ -335,14 +349,22 @@ impl State {
     pub fn replace_records(&mut self, fresh: Vec<Record>) {
         let keep = self.cursor_record();
         for record in fresh {
+            // Out of the list at its old place (its old key), back in at its new one if it matches.
+            if let Some(old) = self.records.row_of(&record.id)
+                && let Ok(at) = self.list.order.position(&self.list.visible, old)
+            {
+                self.list.visible.remove(at);
+            }
             let row = self.records.put(record);
-            let shown = self.list.needle.matches(self.records.search_text(row));
-            match (self.list.visible.binary_search(&row), shown) {
-                (Err(at), true) => self.list.visible.insert(at, row),
-                (Ok(at), false) => {
-                    self.list.visible.remove(at);
-                }
-                _ => {}
+            let mut order = std::mem::take(&mut self.list.order);
+            order.replaced(&self.order_source(), row);
+            self.list.order = order;
+            let shown = self
+                .list
+                .needle
+                .matches(&self.records, row, &self.lookups, self.clock.now);
+            if shown && let Err(at) = self.list.order.position(&self.list.visible, row) {
+                self.list.visible.insert(at, row);
             }
         }
         self.catch_up_filter();
@@ -353,8 +375,14 @@ impl State {
     pub fn append_records(&mut self, records: Vec<Record>) {
         let keep = self.cursor_record();
         let rows = self.records.append(records);
-        let shown = self.list.needle.select(&self.records, rows);
-        self.list.visible.extend(shown);
+        let mut order = std::mem::take(&mut self.list.order);
+        order.appended(&self.order_source(), rows.clone());
+        self.list.order = order;
+        let shown = self
+            .list
+            .needle
+            .select(&self.records, rows, &self.lookups, self.clock.now);
+        self.list.order.merge(&mut self.list.visible, shown);
         self.catch_up_filter();
         self.settle_cursor(keep);
     }
@@ -363,6 +391,30 @@ impl State {
     pub fn clear_records(&mut self) {
         self.records.clear();
         self.list.visible.clear();
+        self.list.order.clear();
+    }
+
+    /// What the list's sort keys are made from.
+    fn order_source(&self) -> Source<'_> {
+        Source {
+            schema: self.schema,
+            records: &self.records,
+            names: &self.lookups,
+        }
+    }
+
+    /// Sorts the list by `sort` (or puts it back in the records' order), keeping the cursor on
+    /// its referral.
+    pub fn set_sort(&mut self, sort: Option<Sort>) {
+        let keep = self.cursor_record();
+        let mut order = std::mem::take(&mut self.list.order);
+        order.set(sort, &self.order_source());
+        order.arrange(&mut self.list.visible);
+        if sort.is_none() {
+            self.list.visible.sort_unstable();
+        }
+        self.list.order = order;
+        self.settle_cursor(keep);
     }
 
     /// Moves the cursor to the record with this id, clearing a filter that hides it.
@@ -380,7 +432,7 @@ impl State {
     /// Where the record with this id is in the list as filtered; None when it is hidden.
     pub fn visible_position(&self, id: &str) -> Option<usize> {
         let row = self.records.row_of(id)?;
-        self.list.visible.binary_search(&row).ok()
+        self.list.order.position(&self.list.visible, row).ok()
     }
 
     pub fn lookup(&self, kind: RefKind, id: &str) -> Option<&str> {
@@ -451,20 +503,38 @@ impl State {
             return;
         };
         self.records.know_names(kind, names);
+        let mut order = std::mem::take(&mut self.list.order);
+        order.refresh(&self.order_source());
+        self.list.order = order;
         let keep = self.cursor_record();
         self.filter_rows(true);
         self.settle_cursor(keep);
     }
 
     /// Matches the rows against the filter as typed now; from the rows shown when the filter only
-    /// narrowed, unless `every_row` (the searched text itself changed).
+    /// narrowed, unless `every_row` (the searched text itself changed). A filter with a mistake
+    /// is said in `filter_error` and the last valid one stays.
     fn filter_rows(&mut self, every_row: bool) {
-        let needle = Needle::new(&self.list.filter.text());
+        let needle = match Needle::parse(self.schema, &self.list.filter.text()) {
+            Ok(needle) => {
+                self.list.filter_error = None;
+                needle
+            }
+            Err(error) => {
+                self.list.filter_error = Some(error.to_string());
+                if !every_row {
+                    return;
+                }
+                self.list.needle.clone()
+            }
+        };
         let shown = std::mem::take(&mut self.list.visible);
+        let (names, now) = (&self.lookups, self.clock.now);
         self.list.visible = if !every_row && needle.narrows(&self.list.needle) {
-            needle.select(&self.records, shown.into_iter())
+            needle.select(&self.records, shown.into_iter(), names, now)
         } else {
-            needle.select(&self.records, 0..self.records.len())
+            let every = self.list.order.rows(self.records.len());
+            needle.select(&self.records, every, names, now)
         };
         self.list.needle = needle;
     }
@@ -472,7 +542,7 @@ impl State {
     /// Filters the rows again if the filter was edited without `refilter` (`list.visible` is then
     /// for the filter before).
     fn catch_up_filter(&mut self) {
-        if Needle::new(&self.list.filter.text()) != self.list.needle {
+        if self.list.filter.text() != self.list.needle.text() {
             self.filter_rows(false);
         }
     }
@@ -568,6 +638,87 @@ mod tests {
         state.list.filter.apply(TextEdit::Insert('m'));
         state.refilter();
         assert!(shown(&state).is_empty());
+    }
+
+    #[test]
+    fn a_filter_with_a_mistake_is_said_and_the_last_valid_one_stays() {
+        let mut state = loaded(&["Ada", "Adam", "Bob"]);
+        type_filter(&mut state, "ad");
+        // (typed, error says, rows shown)
+        let cases: &[(&str, Option<&str>, &[&str])] = &[
+            (
+                "ad colour:red",
+                Some("unknown filter key `colour`"),
+                &["r0", "r1"],
+            ),
+            ("ad status=convrted", Some("status=convrted"), &["r0", "r1"]),
+            ("ad status=pending", None, &[]),
+            ("ad -first_name:adam", None, &["r0"]),
+            ("ad created:>soon", Some("not a date"), &["r0"]),
+            ("", None, &["r0", "r1", "r2"]),
+        ];
+        for (typed, error, rows) in cases {
+            type_filter(&mut state, typed);
+            let said = state.list.filter_error.as_deref();
+            match error {
+                Some(words) => {
+                    assert!(said.is_some_and(|e| e.contains(words)), "{typed}: {said:?}")
+                }
+                None => assert_eq!(said, None, "{typed}"),
+            }
+            assert_eq!(shown(&state), *rows, "{typed}");
+        }
+    }
+
+    #[test]
+    fn keyed_terms_of_a_reference_match_its_looked_up_name() {
+        let mut state = loaded(&["Ada", "Bob"]);
+        let mut ada = person("r0", "Ada");
+        ada.insert("student_id", json!("stu_9"));
+        state.replace_records(vec![ada]);
+        state.lookups.insert(
+            RefKind::User,
+            HashMap::from([("stu_9".into(), "Andre Young".into())]),
+        );
+        type_filter(&mut state, "ambassador:andre");
+        assert_eq!(shown(&state), ["r0"]);
+    }
+
+    #[test]
+    fn a_sort_keeps_the_cursor_and_marks_and_places_new_and_saved_rows() {
+        let mut state = loaded(&["Cy", "Ada", "Bo"]);
+        state.select("r2");
+        state.marked.insert("r0".into());
+        let name = Some(Sort {
+            column: 0,
+            descending: false,
+        });
+        state.set_sort(name);
+        assert_eq!(shown(&state), ["r1", "r2", "r0"]);
+        assert_eq!(
+            state.selected_record().unwrap().id,
+            "r2",
+            "the cursor stays"
+        );
+        assert!(state.marked.contains("r0"), "marks stay");
+        // A page arrives: its rows go to their places.
+        state.append_records(vec![person("r3", "Ben"), person("r4", "Al")]);
+        assert_eq!(shown(&state), ["r1", "r4", "r3", "r2", "r0"]);
+        // A saved row moves to its new place; a filtered one stays in order too.
+        state.replace_records(vec![person("r1", "Zoe")]);
+        assert_eq!(shown(&state), ["r4", "r3", "r2", "r0", "r1"]);
+        assert_eq!(state.selected_record().unwrap().id, "r2");
+        type_filter(&mut state, "o");
+        assert_eq!(shown(&state), ["r2", "r1"]);
+        type_filter(&mut state, "");
+        state.set_sort(Some(Sort {
+            column: 0,
+            descending: true,
+        }));
+        assert_eq!(shown(&state), ["r1", "r0", "r2", "r3", "r4"]);
+        state.set_sort(None);
+        assert_eq!(shown(&state), ["r0", "r1", "r2", "r3", "r4"]);
+        assert_eq!(state.selected_record().unwrap().id, "r2");
     }
 
     #[test]

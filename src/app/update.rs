@@ -274,6 +274,11 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             return load_referrals(state);
         }
         Action::StopLoad => return stop_loading(state),
+        Action::SortNext => {
+            let next =
+                super::order::Sort::next(state.list.order.sort(), state.schema.columns.len());
+            state.set_sort(next);
+        }
         Action::Edit => match state.selected_record() {
             Some(record) => {
                 state.form = Some(Form::open(state.schema, record));
@@ -283,7 +288,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             None => state.say(Level::Info, "No referral selected."),
         },
         Action::Quick(key) => return flows::quick(state, key),
-        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Undo => return flows::undo(state),
         Action::RetryFailed => return flows::retry_failed(state),
         Action::TriageStart => {
@@ -344,7 +349,7 @@ fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Undo => return flows::triage_undo(state),
-        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Quit | Action::Back | Action::Dismiss => return flows::leave_triage(state),
         _ => {}
     }
@@ -369,7 +374,7 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
             state.overlay = Some(Overlay::Confirm(Question::DiscardForm))
         }
         Action::FormCancel => state.form = None,
-        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         _ if form.saving.is_some() => state.say(
             Level::Info,
             "Saving… the form unlocks when the server answers.",

@@ -1,6 +1,5 @@
-//! The filter language, one for every surface: `referee list --where/--q` takes it today, and the
-//! console's `/` is meant to take the same text later, so a filter typed there can be pasted into a
-//! script. Pure: parsing needs the backend's schema, matching a record, the looked-up names
+//! The filter language, one for every surface: `referee list --where/--q` and the console's `/`
+//! take the same text, so a filter typed in the console can be pasted into a script. Pure: parsing needs the backend's schema, matching a record, the looked-up names
 //! (`Names`) and `now` for relative dates, all handed in.
 //!
 //! A filter is terms separated by spaces; a record matches when every term does.
@@ -331,11 +330,56 @@ impl Filter {
         now: Timestamp,
     ) -> bool {
         let mut text = None;
+        self.test(record, names, now, |word| {
+            text.get_or_insert_with(|| search_text(schema, record, names))
+                .contains(word)
+        })
+    }
+
+    /// `matches` with the record's search text prepared beforehand (`search_text`), as the
+    /// console keeps it: free words only scan that text, keyed terms test the record.
+    pub fn matches_prepared(
+        &self,
+        record: &Record,
+        prepared: &str,
+        names: &dyn Names,
+        now: Timestamp,
+    ) -> bool {
+        self.test(record, names, now, |word| prepared.contains(word))
+    }
+
+    /// Whether everything this filter matches is matched by `before` too, so that filtering
+    /// `before`'s matches again is enough (typing on narrows): each of `before`'s terms is one of
+    /// this filter's, or a word or `key:value` of it grew (`ad` → `ada`). A term counted from
+    /// `now` never narrows (`now` moves between keystrokes).
+    pub fn narrows(&self, before: &Filter) -> bool {
+        before.terms.iter().all(|old| {
+            self.terms.iter().any(|new| {
+                let relative = matches!(old.test, Test::Time(_, _, Point::Ago(_)));
+                let grew = !old.negated
+                    && !new.negated
+                    && match (&old.test, &new.test) {
+                        (Test::Word(a), Test::Word(b)) => b.contains(a.as_str()),
+                        (Test::Contains(f, a), Test::Contains(g, b)) => {
+                            f.key == g.key && b.contains(a.as_str())
+                        }
+                        _ => false,
+                    };
+                !relative && (old == new || grew)
+            })
+        })
+    }
+
+    fn test(
+        &self,
+        record: &Record,
+        names: &dyn Names,
+        now: Timestamp,
+        mut word_in_text: impl FnMut(&str) -> bool,
+    ) -> bool {
         self.terms.iter().all(|term| {
             let hit = match &term.test {
-                Test::Word(word) => text
-                    .get_or_insert_with(|| search_text(schema, record, names))
-                    .contains(word.as_str()),
+                Test::Word(word) => word_in_text(word),
                 Test::Contains(spec, needle) => {
                     values(spec, record, names).any(|v| v.to_lowercase().contains(needle))
                 }
@@ -748,6 +792,52 @@ mod tests {
             field_named(&V2_SCHEMA, "promoter").unwrap().key,
             "promoter_campaign.promoter.name"
         );
+    }
+
+    #[test]
+    fn a_filter_narrows_when_each_earlier_term_stays_or_grows() {
+        // (before, after, narrows)
+        let cases = [
+            ("", "a", true),
+            ("ad", "ada", true),
+            ("ada", "ada lo", true),
+            ("ada lo", "lov ada", true),
+            ("ADA", "ada", true),
+            ("ada", "ad", false),
+            ("ada", "", false),
+            ("ada", "bob", false),
+            ("status:conv", "status:converted", true),
+            ("status:conv", "email:conv", false),
+            ("status:conv", "status=converted", false),
+            ("-ada", "-adam", false),
+            ("-ada", "-ada bob", true),
+            ("created:>2026-01-01", "created:>2026-01-01 ada", true),
+            ("created:<7d", "created:<7d ada", false),
+        ];
+        for (before, after, narrows) in cases {
+            let parse = |text| Filter::parse(&V1_SCHEMA, text).unwrap();
+            assert_eq!(
+                parse(after).narrows(&parse(before)),
+                narrows,
+                "{before:?} → {after:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_prepared_text_serves_free_words_and_the_record_keyed_terms() {
+        let prepared = search_text(&V1_SCHEMA, &ada(), &names());
+        for (text, want) in [("andre", true), ("bob", false), ("status=converted", true)] {
+            let filter = Filter::parse(&V1_SCHEMA, text).unwrap();
+            assert_eq!(
+                filter.matches_prepared(&ada(), &prepared, &names(), now()),
+                want,
+                "{text}"
+            );
+        }
+        // Words are looked for in the text given, not the record's.
+        let filter = Filter::parse(&V1_SCHEMA, "zebra").unwrap();
+        assert!(filter.matches_prepared(&ada(), "zebra", &NoNames, now()));
     }
 
     #[test]

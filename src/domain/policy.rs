@@ -82,9 +82,6 @@ pub trait Policy: Sync + std::fmt::Debug {
     /// The words `referee bulk --status` takes on this backend, each with the key it means.
     fn status_words(&self) -> &'static [(&'static str, QuickKey)];
 
-    /// Keys that do something here, with what they do, for help.
-    fn keys(&self) -> &'static [(&'static str, &'static str)];
-
     /// Where a rejection's reason goes, said when asking for it.
     fn reason_note(&self) -> &'static str;
 

@@ -4,15 +4,19 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use super::theme::{self, Room, shown_value};
 use crate::app::State;
 use crate::app::bulk::RowResult;
 use crate::app::state::Pane;
+use crate::app::text::thousands;
 use crate::domain::schema::{Column, Look};
 use ratatui::style::Color;
 use ratatui::style::Style;
+
+/// Most lines a filter's mistake takes under the filter line.
+const MAX_ERROR_LINES: usize = 3;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(4));
@@ -37,9 +41,44 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|r| r.width)
         .collect();
-    let header =
-        Row::new(std::iter::once("").chain(columns.iter().map(|c| c.title))).style(theme::label());
-    let rows_on_screen = area.height.saturating_sub(3) as usize;
+    let sort = state.list.order.sort();
+    let header = Row::new(
+        std::iter::once(String::new()).chain(columns.iter().map(|c| {
+            match sort.filter(|s| std::ptr::eq(&state.schema.columns[s.column], *c)) {
+                Some(s) => format!("{}{}", c.title, if s.descending { "▼" } else { "▲" }),
+                None => c.title.to_string(),
+            }
+        })),
+    )
+    .style(theme::label());
+    let block = Block::bordered()
+        .title(title(state))
+        .border_style(if state.focus == Pane::List {
+            theme::label()
+        } else {
+            theme::dim()
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let error = state.list.filter_error.as_deref().unwrap_or_default();
+    let error_height = match Span::raw(error)
+        .width()
+        .div_ceil(inner.width.max(1) as usize)
+    {
+        0 => 0,
+        1 => 1,
+        // Word wrapping may need a line more than the division says.
+        lines => (lines + 1).min(MAX_ERROR_LINES) as u16,
+    };
+    let [error_area, table_area] =
+        Layout::vertical([Constraint::Length(error_height), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(
+        Paragraph::new(error)
+            .style(theme::error())
+            .wrap(Wrap { trim: true }),
+        error_area,
+    );
+    let rows_on_screen = table_area.height.saturating_sub(1) as usize;
     let list = &state.list;
     // The status bar may take a second line; keep the cursor on screen even then.
     let offset = list
@@ -106,19 +145,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 }
             });
     let widths = cell_widths.iter().map(|w| Constraint::Length(*w));
-    let block = Block::bordered()
-        .title(title(state))
-        .border_style(if state.focus == Pane::List {
-            theme::label()
-        } else {
-            theme::dim()
-        });
     frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block)
-            .column_spacing(1),
-        area,
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
     );
     if list.filtering {
         let typed = list.filter.text();
@@ -158,10 +187,21 @@ fn mark_cell(state: &State, id: &str) -> Cell<'static> {
     Cell::from(Span::styled(symbol, Style::new().fg(colour)))
 }
 
+/// "37/1,204 of 100,000 · 12 marked": the cursor's place among the rows shown, and of how many
+/// loaded when a filter hides some.
 fn count_text(state: &State) -> String {
-    let mut text = format!("{}/{}", state.list.visible.len(), state.records.len());
+    let (shown, loaded) = (state.list.visible.len(), state.records.len());
+    let position = if shown == 0 {
+        0
+    } else {
+        state.list.selected + 1
+    };
+    let mut text = format!("{}/{}", thousands(position), thousands(shown));
+    if shown != loaded {
+        text.push_str(&format!(" of {}", thousands(loaded)));
+    }
     if !state.marked.is_empty() {
-        text.push_str(&format!(" · {} marked", state.marked.len()));
+        text.push_str(&format!(" · {} marked", thousands(state.marked.len())));
     }
     text
 }

@@ -1,6 +1,6 @@
 //! Rendering: a pure view of `State`. Nothing here changes state or does I/O. Every frame ends with
 //! `scrub`, so no control or format character from the data reaches the terminal, whichever
-//! component drew it.
+//! component drew it, and with `NO_COLOR` by `uncolour`.
 
 mod detail;
 mod form;
@@ -14,6 +14,7 @@ mod triage;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Color, Modifier};
 
 use crate::app::State;
 
@@ -57,6 +58,22 @@ pub fn render(state: &State, frame: &mut Frame) {
         overlay::render(state, overlay, frame);
     }
     scrub(frame.buffer_mut());
+    if state.no_color {
+        uncolour(frame.buffer_mut());
+    }
+}
+
+/// Takes every colour out (`NO_COLOR`). What a background colour marked — the selected row, the
+/// focused field, the chosen option, the profile tag — is shown in reverse video instead, so it
+/// stays visible; bold and underline stay as drawn.
+fn uncolour(buffer: &mut Buffer) {
+    for cell in &mut buffer.content {
+        if cell.bg != Color::Reset {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
 }
 
 /// Takes every hidden character (`text_safety::is_hidden`) out of the drawn cells. ratatui drops a
@@ -67,5 +84,67 @@ fn scrub(buffer: &mut Buffer) {
         if let std::borrow::Cow::Owned(clean) = crate::text_safety::strip(cell.symbol()) {
             cell.set_symbol(if clean.is_empty() { " " } else { &clean });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::{Color, Modifier};
+    use serde_json::json;
+
+    use crate::app::{Action, State, update};
+    use crate::domain::Record;
+
+    /// Per screen line, the text of the cells drawn in reverse video; every cell without colour.
+    fn reversed_text(state: &State) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|frame| super::render(state, frame)).unwrap();
+        let buffer = terminal.backend().buffer();
+        assert!(
+            buffer
+                .content
+                .iter()
+                .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+            "no colour at all"
+        );
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| &buffer[(x, y)])
+                    .filter(|c| c.modifier.contains(Modifier::REVERSED))
+                    .map(|c| c.symbol())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn without_colour_the_selected_row_focused_field_and_chosen_option_stay_visible() {
+        let mut state = State::sample();
+        state.no_color = true;
+        let person = |id: &str, name: &str| {
+            let values = json!({"first_name": name, "status": "converted", "email": "a@b.io"});
+            Record::new(id, values.as_object().unwrap().clone())
+        };
+        state.append_records(vec![person("r0", "Ada"), person("r1", "Bob")]);
+        update(&mut state, Action::Move(crate::app::action::Motion::Down));
+        let lines = reversed_text(&state);
+        assert!(
+            lines.iter().any(|l| l.contains("Bob")) && !lines.iter().any(|l| l.contains("Ada")),
+            "the selected row, alone: {lines:?}"
+        );
+        update(&mut state, Action::Edit);
+        let focused = state.form.as_ref().unwrap().focused().spec.label;
+        let lines = reversed_text(&state);
+        assert!(
+            lines.iter().any(|l| l.trim() == focused),
+            "the focused field {focused}: {lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.trim() == "converted"),
+            "the chosen status: {lines:?}"
+        );
     }
 }

@@ -12,62 +12,51 @@ use crate::api::BatchAction;
 use crate::app::State;
 use crate::app::action::QuickKey;
 use crate::app::clash::{Clash, ClashRow};
+use crate::app::keys;
 use crate::app::picker;
 use crate::app::state::{Overlay, PickPurpose, Question};
 use crate::app::text::TextBuffer;
 use crate::app::text::plural;
-use crate::domain::Schema;
 use crate::domain::diff::ChangeSet;
 use crate::domain::policy::{Plan, Tone};
 use crate::domain::schema::RefKind;
 
-/// The help lines; the status keys say what they do on this backend.
-fn keys(schema: &Schema) -> Vec<(&'static str, &'static str)> {
-    let status = schema.policy.keys().iter().copied();
-    let mut keys = vec![
-        ("j/k ↑/↓ g/G", "move (PgUp/PgDn by a page)"),
-        ("Enter / Tab", "open the detail pane / switch pane"),
-        ("/", "filter as you type; Esc clears"),
-        (":", "find a referral · journal: your writes, resend"),
-        ("e", "edit the selected referral"),
-    ];
-    keys.extend(status);
-    keys.extend([
-        ("Space / V", "mark a row / every row shown (Esc clears)"),
-        ("t", "triage: v x s u q there; Alt-1..9 a recent reason"),
-        (
-            "u / R / r",
-            "undo last change / retry failed bulk rows / reload",
-        ),
-        ("Esc", "while loading: stop the load once marks, detail and filter are cleared (r loads again)"),
-        ("Tab ↑/↓", "form: next / previous field"),
-        ("Ctrl-s", "form: review the change, then y sends"),
-        ("Esc", "form: leave (asks if unsent)"),
-    ]);
-    if schema.moves_between_promoters {
-        keys.push(("Ctrl-p", "form: move to another promoter"));
+/// The help lines: the key table's rows for this backend (`app::keys`), each key with where it
+/// applies and what it does there, wrapped to `width` beside the keys' column.
+fn help_lines(state: &State, width: u16) -> Vec<Line<'static>> {
+    const KEYS_WIDTH: usize = 16;
+    let room = (width as usize).saturating_sub(KEYS_WIDTH + 2).max(20);
+    let mut lines = Vec::new();
+    for key in crate::app::keys::for_backend(state.session.backend) {
+        let text = format!("{}: {}", keys::plain(key.at), keys::plain(key.does));
+        let mut shown = keys::plain(key.keys);
+        // Keys wider than their column get a line of their own.
+        if shown.chars().count() > KEYS_WIDTH {
+            lines.push(Line::styled(std::mem::take(&mut shown), theme::label()));
+        }
+        for part in wrap(&text, room) {
+            let shown = std::mem::take(&mut shown);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{shown:>KEYS_WIDTH$}  "), theme::label()),
+                Span::raw(part),
+            ]));
+        }
     }
-    keys.push((
-        "? / q",
-        "this help / quit (asks if unsent; w waits for writes)",
-    ));
-    keys
+    lines
 }
 
 pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
     let area = frame.area();
     match overlay {
-        Overlay::Help => {
-            let lines: Vec<Line> = keys(state.schema)
-                .into_iter()
-                .map(|(key, what)| {
-                    Line::from(vec![
-                        Span::styled(format!("{key:>11}  "), theme::label()),
-                        Span::raw(what),
-                    ])
-                })
-                .collect();
-            popup(frame, area, " Keys · any key closes ", lines, 70);
+        Overlay::Help { scroll } => {
+            popup_with(
+                frame,
+                area,
+                (" Keys ", Some(" j/k scroll · any other key closes ")),
+                help_lines(state, area.width.saturating_sub(2)),
+                area.width,
+                *scroll,
+            );
         }
         Overlay::Review { changes, scroll } => {
             let id = state

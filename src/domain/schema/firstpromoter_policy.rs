@@ -140,14 +140,6 @@ impl Policy for FirstPromoterPolicy {
         }
     }
 
-    fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("v", "approve"),
-            ("p", "enable"),
-            ("x", "disable (the reason goes to the local journal)"),
-        ]
-    }
-
     fn reason_note(&self) -> &'static str {
         "Reason (v2 cannot store it: it goes to referee's local journal only):"
     }

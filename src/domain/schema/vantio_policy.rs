@@ -180,14 +180,6 @@ impl Policy for VantioPolicy {
         }
     }
 
-    fn keys(&self) -> &'static [(&'static str, &'static str)] {
-        &[
-            ("v", "verified (sets verified_at and verified_by)"),
-            ("c / p", "converted / pending"),
-            ("x", "rejected, with a reason"),
-        ]
-    }
-
     fn reason_note(&self) -> &'static str {
         "Reason, stored as metadata.rejection_reason:"
     }

@@ -82,7 +82,10 @@ async fn hidden_characters_never_reach_the_screen_in_any_view() {
     assert!(app.state.form.is_some(), "the form");
     assert_clean(&app, "form");
     press(&mut app, KeyCode::Esc);
-    press(&mut app, KeyCode::Char('y'));
+    if app.state.overlay.is_some() {
+        // Discard what the hostile text may have changed (in the list `y` starts a copy).
+        press(&mut app, KeyCode::Char('y'));
+    }
 
     press(&mut app, KeyCode::Char('t'));
     assert!(app.state.triage.is_some(), "triage");

@@ -11,8 +11,8 @@
 #   - curl over the same ceil((SEED+1)/100) pages, 8 processes in parallel, and one curl
 #     process with 8 transfers in parallel (kept-alive connections) when curl supports it;
 #   - the console's time as a multiple of each.
-# The console also fetches the impressions (1.25 × SEED rows) curl does not; see README
-# "Performance".
+# Over v1 the console also fetches the ambassadors (users), which curl does not; impressions are
+# read one at a time when a referral is opened, never during the load. See README "Performance".
 set -euo pipefail
 
 seed=${1:-100000}

@@ -116,7 +116,8 @@ enum Command {
     /// Run the sandbox API server (Referral API v1 and FirstPromoter v2 on SQLite) until Ctrl-c.
     Serve(ServeArgs),
     /// Print the audit log (the write journal): every write, its outcome, and verification
-    /// session summaries.
+    /// session summaries. Also `referee journal`.
+    #[command(visible_alias = "journal")]
     Audit(AuditArgs),
     /// Change one referral as the edit form would (checked, guarded, journaled).
     Update(crate::headless::update::UpdateArgs),
@@ -623,6 +624,14 @@ mod tests {
             let cli = Cli::try_parse_from(args).unwrap();
             assert_eq!(cli.connection.profile.as_deref(), Some("prod"), "{args:?}");
         }
+    }
+
+    #[test]
+    fn journal_is_another_name_for_audit() {
+        let cli = Cli::try_parse_from(["referee", "journal", "--since", "2h"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Audit(AuditArgs { since: Some(ref s), .. })) if s == "2h")
+        );
     }
 
     #[test]

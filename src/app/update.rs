@@ -562,7 +562,7 @@ fn unmark_unloaded(state: &mut State) {
 /// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could
 /// not be read, in red if any of that is trouble; said with the other held notes once names loaded.
 fn say_loaded(state: &mut State, loaded: usize, report: &PagingReport) {
-    let mut parts = vec![format!("Loaded {loaded} referrals.")];
+    let mut parts = vec![format!("Loaded {}.", crate::app::text::plural(loaded, "referral"))];
     parts.extend(report.sentences(("referral", "referrals")));
     let odd = state
         .records
@@ -755,7 +755,7 @@ mod tests {
         );
         assert_eq!(
             message(&state),
-            ("Loaded 1 referrals.".to_string(), Some(Level::Info))
+            ("Loaded 1 referral.".to_string(), Some(Level::Info))
         );
 
         let mut odd = record("ref_2");
@@ -780,7 +780,7 @@ mod tests {
         assert_eq!(
             message(&state),
             (
-                "Loaded 1 referrals. 1 referral has values that could not be read: its detail pane shows them.".to_string(),
+                "Loaded 1 referral. 1 referral has values that could not be read: its detail pane shows them.".to_string(),
                 Some(Level::Error)
             )
         );
@@ -878,7 +878,7 @@ mod tests {
         );
         let (text, level) = message(&state);
         assert!(
-            text.starts_with("Loaded 1 referrals. Could not load ambassador names."),
+            text.starts_with("Loaded 1 referral. Could not load ambassador names."),
             "{text}"
         );
         assert_eq!(level, Some(Level::Error));

@@ -94,7 +94,7 @@ pub struct Profile {
     /// Stored as `metadata.verified_by` by the verify quick key.
     pub admin_id: Option<String>,
     pub metadata_mode: MetadataMode,
-    /// Bulk writes in flight at once (default 4).
+    /// Bulk writes in flight at once (default `DEFAULT_CONCURRENCY`).
     pub concurrency: usize,
     /// Every write path refuses with "read-only profile" before anything is sent (auditors, or a
     /// production profile that should only be read by default).

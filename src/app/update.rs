@@ -418,9 +418,39 @@ fn review(state: &mut State) -> Vec<Effect> {
     if flows::refused_read_only(state, "saving the form") {
         return Vec::new();
     }
+    match submit(state) {
+        Submitted::Review(changes) => {
+            state.overlay = Some(Overlay::Review { changes, scroll: 0 });
+            state.say(
+                Level::Info,
+                "Review the change: y sends it, n goes back to the form.",
+            );
+        }
+        Submitted::Unchanged => {
+            state.say(Level::Info, "Nothing changed: there is nothing to send.");
+        }
+        Submitted::Refused => {}
+    }
+    Vec::new()
+}
+
+/// What checking the form (Ctrl-s) finds.
+#[derive(Debug)]
+pub enum Submitted {
+    /// Every field is valid and this would be sent.
+    Review(crate::domain::diff::ChangeSet),
+    /// Every field is valid and nothing differs from the server's values.
+    Unchanged,
+    /// Something is not valid: said in the status bar and marked in the form.
+    Refused,
+}
+
+/// Checks every changed field of the open form and works out the change it makes, with the
+/// companion fields of a status picked; what is wrong is marked in the form and said.
+pub fn submit(state: &mut State) -> Submitted {
     let clock = state.clock.clone();
     let Some(form) = state.form.as_mut() else {
-        return Vec::new();
+        return Submitted::Refused;
     };
     match form.collect(&clock) {
         Err(count) => {
@@ -429,6 +459,7 @@ fn review(state: &mut State) -> Vec<Effect> {
                 Level::Error,
                 format!("{count} {noun} not valid: fix what is marked in red, then Ctrl-s."),
             );
+            Submitted::Refused
         }
         Ok(mut wanted) => {
             let id = form.record_id.clone();
@@ -437,7 +468,7 @@ fn review(state: &mut State) -> Vec<Effect> {
                     Level::Error,
                     format!("{id} is no longer in the list; press Esc and r to reload."),
                 );
-                return Vec::new();
+                return Submitted::Refused;
             };
             let context = crate::domain::policy::PlanContext {
                 schema: state.schema,
@@ -468,20 +499,15 @@ fn review(state: &mut State) -> Vec<Effect> {
                     form.focus = index;
                 }
                 state.say(Level::Error, first.clone());
-                return Vec::new();
+                return Submitted::Refused;
             }
             if changes.is_empty() {
-                state.say(Level::Info, "Nothing changed: there is nothing to send.");
+                Submitted::Unchanged
             } else {
-                state.overlay = Some(Overlay::Review { changes, scroll: 0 });
-                state.say(
-                    Level::Info,
-                    "Review the change: y sends it, n goes back to the form.",
-                );
+                Submitted::Review(changes)
             }
         }
     }
-    Vec::new()
 }
 
 /// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label,
@@ -562,7 +588,10 @@ fn unmark_unloaded(state: &mut State) {
 /// "Loaded 198 referrals.", then what went wrong while paging and referrals with values that could
 /// not be read, in red if any of that is trouble; said with the other held notes once names loaded.
 fn say_loaded(state: &mut State, loaded: usize, report: &PagingReport) {
-    let mut parts = vec![format!("Loaded {}.", crate::app::text::plural(loaded, "referral"))];
+    let mut parts = vec![format!(
+        "Loaded {}.",
+        crate::app::text::plural(loaded, "referral")
+    )];
     parts.extend(report.sentences(("referral", "referrals")));
     let odd = state
         .records

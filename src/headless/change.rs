@@ -8,9 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::{Driver, Failure};
-use crate::app::Action;
 use crate::app::form::{FieldInput, Form};
-use crate::app::state::Overlay;
+use crate::app::update::{Submitted, submit};
 use crate::domain::diff::ChangeSet;
 use crate::domain::schema::{FieldKind, FieldSpec, Schema};
 use crate::domain::validate::parse_input;
@@ -58,21 +57,28 @@ pub fn parse(schema: &'static Schema, flag: &str, args: &[String]) -> Result<Vec
             )));
         };
         let name = name.trim();
-        let (field, sub) = match name.split_once('.') {
-            Some((field, sub)) => (field, Some(sub.to_string())),
-            None => (name, None),
+        let unknown = || {
+            Failure::bad(format!(
+                "{flag}: unknown field `{}`: the fields this backend lets you change are {}",
+                super::shown(name),
+                known(schema)
+            ))
         };
-        let spec = schema
+        // A field by its whole name (`promoter_campaign.id` too), else one key of an object field.
+        let whole = schema
             .editable_fields()
-            .find(|spec| spec.key == field || spec.body_key() == field)
-            .filter(|spec| sub.is_none() || spec.kind == FieldKind::JsonObject)
-            .ok_or_else(|| {
-                Failure::bad(format!(
-                    "{flag}: unknown field `{}`: the fields this backend lets you change are {}",
-                    super::shown(name),
-                    known(schema)
-                ))
-            })?;
+            .find(|spec| spec.key == name || spec.body_key() == name);
+        let (spec, sub) = match whole {
+            Some(spec) => (spec, None),
+            None => schema
+                .editable_fields()
+                .filter(|spec| spec.kind == FieldKind::JsonObject)
+                .find_map(|spec| {
+                    let sub = name.strip_prefix(spec.key)?.strip_prefix('.')?;
+                    Some((spec, Some(sub.to_string())))
+                })
+                .ok_or_else(unknown)?,
+        };
         if sub.as_deref().is_some_and(str::is_empty) {
             return Err(Failure::bad(format!("{flag} {name}: the key is missing")));
         }
@@ -196,16 +202,14 @@ pub fn review(driver: &mut Driver, record: &Record, sets: &[Set]) -> Reviewed {
     let mut errors = fill(&mut form, sets, &clock);
     state.form = Some(form);
     state.message = None;
-    driver.dispatch(Action::FormSubmit);
-    let state = driver.state();
+    let submitted = submit(state);
     let form = state.form.take();
-    let overlay = state.overlay.take();
     if let Some(form) = &form {
         for field in &form.fields {
             if let Some(error) = &field.error
                 && !errors
                     .iter()
-                    .any(|(key, _)| key.split('.').next() == Some(field.spec.key))
+                    .any(|(key, _)| names_field(key, field.spec.key))
             {
                 errors.push((field.spec.key.to_string(), error.clone()));
             }
@@ -217,17 +221,18 @@ pub fn review(driver: &mut Driver, record: &Record, sets: &[Set]) -> Reviewed {
     if !errors.is_empty() {
         return Reviewed::Invalid(errors);
     }
-    match overlay {
-        Some(Overlay::Review { changes, .. }) => Reviewed::Change(changes),
-        _ => {
-            let said = driver.message();
-            if said.starts_with("Nothing changed") {
-                Reviewed::Unchanged
-            } else {
-                Reviewed::Invalid(vec![("(form)".to_string(), said)])
-            }
-        }
+    match submitted {
+        Submitted::Review(changes) => Reviewed::Change(changes),
+        Submitted::Unchanged => Reviewed::Unchanged,
+        Submitted::Refused => Reviewed::Invalid(vec![("(form)".to_string(), driver.message())]),
     }
+}
+
+/// Whether an error's name (`email`, `metadata.tier`, `promoter_campaign.id`) is about the field
+/// `key`.
+fn names_field(name: &str, key: &str) -> bool {
+    name.strip_prefix(key)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// "email: Not a valid email address…; status: Must be one of…", for exit 2.
@@ -237,4 +242,43 @@ pub fn invalid_text(errors: &[(String, String)]) -> String {
         .map(|(field, message)| format!("{field}: {}", message.trim_end_matches('.')))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schema::{V1_SCHEMA, V2_SCHEMA};
+
+    fn one(schema: &'static Schema, arg: &str) -> Result<(String, Option<String>), String> {
+        parse(schema, "--set", &[arg.to_string()])
+            .map(|sets| (sets[0].spec.key.to_string(), sets[0].sub.clone()))
+            .map_err(|failure| failure.message)
+    }
+
+    #[test]
+    fn a_field_is_named_whole_or_as_one_key_of_an_object() {
+        assert_eq!(one(&V1_SCHEMA, "email=a@b.co"), Ok(("email".into(), None)));
+        assert_eq!(
+            one(&V1_SCHEMA, "metadata.tier=gold"),
+            Ok(("metadata".into(), Some("tier".into())))
+        );
+        assert_eq!(
+            one(&V2_SCHEMA, "promoter_campaign.id=5"),
+            Ok(("promoter_campaign.id".into(), None)),
+            "a dotted field key is the field, not a key inside an object"
+        );
+        let unknown = one(&V1_SCHEMA, "emial=x").unwrap_err();
+        assert!(unknown.contains("unknown field `emial`"), "{unknown}");
+        let not_object = one(&V1_SCHEMA, "email.x=1").unwrap_err();
+        assert!(not_object.contains("unknown field"), "{not_object}");
+        let missing = one(&V1_SCHEMA, "metadata.=1").unwrap_err();
+        assert!(missing.contains("the key is missing"), "{missing}");
+    }
+
+    #[test]
+    fn an_error_is_about_the_field_it_names() {
+        assert!(names_field("promoter_campaign.id", "promoter_campaign.id"));
+        assert!(names_field("metadata.tier", "metadata"));
+        assert!(!names_field("metadata_x", "metadata"));
+    }
 }

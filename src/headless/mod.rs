@@ -31,6 +31,7 @@ use tokio::sync::watch;
 use crate::api::{ApiError, Client, NetStatus};
 use crate::app::{Action, Effect, State};
 use crate::config::Profile;
+use crate::domain::mutation::Outcome;
 use crate::runtime::{Answered, App};
 use crate::store::journal::Journal;
 
@@ -110,6 +111,24 @@ pub fn finish(result: Result<Exit, Failure>) -> ExitCode {
             crate::cli::say(&format!("referee: {}", failure.message));
             failure.exit.into()
         }
+    }
+}
+
+/// One referral's part in a write's outcome, as the NDJSON outcome word and its error.
+pub fn outcome_words(outcome: &Outcome, id: &str) -> (&'static str, Option<String>) {
+    let conflict =
+        || Some("changed by someone else since it was read; nothing was sent to it".to_string());
+    match outcome {
+        Outcome::Applied { .. } => ("applied", None),
+        Outcome::Partly { applied, .. } if applied.iter().any(|a| a == id) => ("applied", None),
+        Outcome::Partly { conflicted, .. } if conflicted.iter().any(|c| c == id) => {
+            ("conflict", conflict())
+        }
+        Outcome::Partly { message, .. } => ("failed", Some(message.clone())),
+        Outcome::Refused(error) => ("failed", Some(error.user_message())),
+        Outcome::Conflict { .. } => ("conflict", conflict()),
+        Outcome::Failed { message } => ("failed", Some(message.clone())),
+        Outcome::Unknown { message } => ("unknown", Some(message.clone())),
     }
 }
 
@@ -222,5 +241,34 @@ impl Driver {
             .as_ref()
             .map(|m| m.text.clone())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_referral_of_a_partly_applied_write_gets_its_own_word() {
+        let partly = Outcome::Partly {
+            records: Vec::new(),
+            applied: vec!["5001".into()],
+            failed: vec!["5002".into()],
+            conflicted: vec!["5003".into()],
+            message: "1 of 3 could not be approved".into(),
+        };
+        let word = |id| outcome_words(&partly, id).0;
+        assert_eq!(
+            [word("5001"), word("5002"), word("5003")],
+            ["applied", "failed", "conflict"]
+        );
+        assert_eq!(
+            outcome_words(&partly, "5002").1.as_deref(),
+            Some("1 of 3 could not be approved")
+        );
+        let unknown = Outcome::Unknown {
+            message: "the answer broke off".into(),
+        };
+        assert_eq!(outcome_words(&unknown, "5001").0, "unknown");
     }
 }

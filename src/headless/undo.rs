@@ -312,7 +312,7 @@ pub async fn run(args: UndoArgs, profile: Profile, data_dir: &Path) -> Result<Ex
             )));
         }
         for (id, outcome) in &outcomes {
-            let (word, error) = words(outcome, id);
+            let (word, error) = super::outcome_words(outcome, id);
             tally.print(id, word, error.as_deref());
         }
         false
@@ -323,27 +323,6 @@ pub async fn run(args: UndoArgs, profile: Profile, data_dir: &Path) -> Result<Ex
     } else {
         tally.exit()
     })
-}
-
-/// A single undo's outcome for one referral, as NDJSON words.
-fn words(outcome: &crate::domain::mutation::Outcome, id: &str) -> (&'static str, Option<String>) {
-    use crate::domain::mutation::Outcome;
-    match outcome {
-        Outcome::Applied { .. } => ("applied", None),
-        Outcome::Partly { applied, .. } if applied.iter().any(|a| a == id) => ("applied", None),
-        Outcome::Partly { conflicted, .. } if conflicted.iter().any(|c| c == id) => (
-            "conflict",
-            Some("changed by someone else since; left as it is".into()),
-        ),
-        Outcome::Partly { message, .. } => ("failed", Some(message.clone())),
-        Outcome::Refused(error) => ("failed", Some(error.user_message())),
-        Outcome::Conflict { .. } => (
-            "conflict",
-            Some("changed by someone else since; left as it is".into()),
-        ),
-        Outcome::Failed { message } => ("failed", Some(message.clone())),
-        Outcome::Unknown { message } => ("unknown", Some(message.clone())),
-    }
 }
 
 /// Records that a change which cannot be undone was passed over, so the next `referee undo`

@@ -129,26 +129,16 @@ pub async fn run(args: UpdateArgs, profile: Profile, data_dir: &Path) -> Result<
             message: format!("no outcome for {id}: see `referee audit`"),
         });
     };
-    report(&mut driver, &id, &outcome);
-    Ok(match outcome {
-        Outcome::Applied { .. } => Exit::Done,
+    Ok(match report(&mut driver, &id, &outcome) {
+        "applied" => Exit::Done,
         _ => Exit::SomeFailed,
     })
 }
 
 /// The outcome as one JSON line on stdout and words on stderr; a conflict with base, theirs and
 /// mine per field, as the console's dialog shows them.
-fn report(driver: &mut Driver, id: &str, outcome: &Outcome) {
-    let (word, error) = match outcome {
-        Outcome::Applied { .. } | Outcome::Partly { .. } => ("applied", None),
-        Outcome::Refused(error) => ("failed", Some(error.user_message())),
-        Outcome::Conflict { .. } => (
-            "conflict",
-            Some("changed by someone else since it was read; nothing was sent".to_string()),
-        ),
-        Outcome::Failed { message } => ("failed", Some(message.clone())),
-        Outcome::Unknown { message } => ("unknown", Some(message.clone())),
-    };
+fn report(driver: &mut Driver, id: &str, outcome: &Outcome) -> &'static str {
+    let (word, error) = super::outcome_words(outcome, id);
     let mut line = json!({"id": id, "outcome": word, "error": error});
     if let Outcome::Refused(crate::api::ApiError::Invalid { fields, .. }) = outcome {
         line["fields"] = fields
@@ -174,12 +164,10 @@ fn report(driver: &mut Driver, id: &str, outcome: &Outcome) {
         }
     }
     super::print_json(&line);
-    let said = match outcome {
-        Outcome::Applied { .. } => format!("Saved {id}."),
-        _ => format!(
-            "{id}: {word}: {}",
-            super::shown(error.as_deref().unwrap_or(""))
-        ),
+    let said = match &error {
+        None => format!("Saved {id}."),
+        Some(error) => format!("{id}: {word}: {}", super::shown(error)),
     };
     crate::cli::say(&said);
+    word
 }

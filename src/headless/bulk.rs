@@ -230,7 +230,8 @@ pub async fn run(args: BulkArgs, profile: Profile, data_dir: &Path) -> Result<Ex
         }
     };
     let found: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    driver.state().replace_records(records.clone());
+    // The console off screen starts empty: the referrals go in as one page (each id once).
+    driver.state().append_records(records.clone());
 
     let (plan, verb) = match &change {
         Change::Key { key, reason } => {

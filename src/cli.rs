@@ -381,15 +381,20 @@ fn set_aside(db_path: &Path) -> Result<PathBuf> {
     Ok(kept)
 }
 
-/// The client and the starting state for `profile`.
-pub(crate) fn open(profile: &Profile) -> Result<(Client, State)> {
-    let client = Client::connect(Connection {
+/// The client for `profile`; what is wrong with it names the profile.
+pub(crate) fn connect(profile: &Profile) -> Result<Client> {
+    Client::connect(Connection {
         backend: profile.backend,
         base_url: &profile.base_url,
         api_key: &profile.api_key,
         account_id: profile.account_id.as_deref(),
     })
-    .map_err(|e| anyhow::anyhow!("profile `{}`: {e}", profile.name))?;
+    .map_err(|e| anyhow::anyhow!("profile `{}`: {e}", profile.name))
+}
+
+/// The client and the starting state for `profile`.
+pub(crate) fn open(profile: &Profile) -> Result<(Client, State)> {
+    let client = connect(profile)?;
     let session = Session {
         profile: profile.name.clone(),
         backend: profile.backend.as_str(),

@@ -44,7 +44,9 @@ pub fn returned(state: &mut State, id: &str, field: &str, result: Result<String,
             "The form was closed while the editor was open: the edit is not used.",
         );
     };
-    // An editor ends a file with a newline; the field's text does not.
+    // An editor ends a file with a newline (CRLF on some); the field's text does not, and keeps
+    // no carriage returns.
+    let text = text.replace("\r\n", "\n");
     let text = text.strip_suffix('\n').unwrap_or(&text);
     if !form.replace_text(field, text, &clock) {
         return state.say(Level::Error, "That field cannot take the edited text.");
@@ -128,6 +130,12 @@ mod tests {
             (
                 edited("{\"b\": 2}\n"),
                 "{\"b\": 2}",
+                false,
+                "Edited text put in the field.",
+            ),
+            (
+                edited("{\r\n  \"b\": 2\r\n}\r\n"),
+                "{\n  \"b\": 2\n}",
                 false,
                 "Edited text put in the field.",
             ),

@@ -52,13 +52,6 @@ impl Names for HashMap<RefKind, HashMap<String, String>> {
     }
 }
 
-/// Names by (kind, id).
-impl Names for HashMap<(RefKind, String), String> {
-    fn name(&self, kind: RefKind, id: &str) -> Option<&str> {
-        self.get(&(kind, id.to_string())).map(String::as_str)
-    }
-}
-
 /// The text a free word searches: the lowercased id and filter fields joined by spaces, each
 /// reference followed by its looked-up name when known.
 pub fn search_text(schema: &Schema, record: &Record, names: &dyn Names) -> String {

@@ -19,7 +19,7 @@ use tokio::runtime::Runtime;
 
 use super::Exit;
 use super::output::{self, Columns, GetFormat, ListFormat, Stdout};
-use crate::api::{ApiError, BackendKind, Client, Connection};
+use crate::api::{ApiError, BackendKind, Client};
 use crate::cli::say;
 use crate::config::Profile;
 use crate::domain::Record;
@@ -112,16 +112,10 @@ where
             return Exit::BadInput;
         }
     };
-    let client = Client::connect(Connection {
-        backend: profile.backend,
-        base_url: &profile.base_url,
-        api_key: &profile.api_key,
-        account_id: profile.account_id.as_deref(),
-    });
-    let client = match client {
+    let client = match crate::cli::connect(&profile) {
         Ok(client) => client,
         Err(error) => {
-            say(&format!("referee: profile `{}`: {error}", profile.name));
+            say(&format!("referee: {error:#}"));
             return Exit::BadInput;
         }
     };

@@ -129,9 +129,8 @@ impl Source<'_> {
         let record = &self.records[row];
         let fields = self.schema.columns[column].fields;
         if let [key] = fields {
-            let value = record.get(key);
             let kind = self.schema.field(key).map(|spec| spec.kind);
-            if let Some(n) = value.as_f64() {
+            if let Some(n) = record.number(key) {
                 return Key::Number(n);
             }
             if kind == Some(FieldKind::Timestamp)

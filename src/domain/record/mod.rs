@@ -172,6 +172,11 @@ impl Record {
         self.fields.at(key)?.as_str()
     }
 
+    /// The number at `key`, when the value there is a number (read in place).
+    pub fn number(&self, key: &str) -> Option<f64> {
+        self.fields.at(key)?.as_f64()
+    }
+
     /// The value as plain text: strings bare, null empty, anything else as compact JSON.
     pub fn text(&self, key: &str) -> Cow<'_, str> {
         self.fields
@@ -250,13 +255,14 @@ mod tests {
     #[test]
     fn reading_at_a_key() {
         let record = sent(
-            r#"{"first_name":"Ada","n":5,"none":null,"flag":true,
+            r#"{"first_name":"Ada","n":5,"x":-2.5,"none":null,"flag":true,
                 "promoter_campaign":{"id":1004,"promoter":{"name":"Jo"}}}"#,
         );
         // (key, get, str, text)
         let cases: &[(&str, Value, Option<&str>, &str)] = &[
             ("first_name", json!("Ada"), Some("Ada"), "Ada"),
             ("n", json!(5), None, "5"),
+            ("x", json!(-2.5), None, "-2.5"),
             ("none", Value::Null, None, ""),
             ("flag", json!(true), None, "true"),
             ("missing", Value::Null, None, ""),
@@ -280,6 +286,7 @@ mod tests {
             assert_eq!(&record.get(key), value, "get {key}");
             assert_eq!(record.str(key), *str, "str {key}");
             assert_eq!(record.text(key), *text, "text {key}");
+            assert_eq!(record.number(key), value.as_f64(), "number {key}");
         }
         let sent = record.to_json();
         assert!(sent.get("none").is_some() && sent.get("missing").is_none());

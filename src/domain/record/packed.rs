@@ -209,6 +209,16 @@ impl<'a> Cell<'a> {
         }
     }
 
+    /// The number, when the value is one.
+    pub fn as_f64(self) -> Option<f64> {
+        match self {
+            Cell::Int(n) => Some(n as f64),
+            Cell::Uint(n) => Some(n as f64),
+            Cell::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// Plain text: text bare, null empty, anything else as compact JSON.
     pub fn text(self) -> Cow<'a, str> {
         match self {

@@ -20,6 +20,7 @@ use super::change::{self, Reviewed};
 use super::{Driver, Exit, Failure};
 use crate::app::bulk::RowResult;
 use crate::app::flows;
+use crate::app::text::plural;
 use crate::config::Profile;
 use crate::domain::Record;
 use crate::domain::mutation::Mutation;
@@ -243,8 +244,8 @@ pub async fn run(args: BulkArgs, profile: Profile, data_dir: &Path) -> Result<Ex
     };
     let sending = plan.ids().len();
     let question = format!(
-        "{verb} {sending} referral{} ({} already so, {} not found or unreadable)",
-        if sending == 1 { "" } else { "s" },
+        "{verb} {} ({} already so, {} not found or unreadable)",
+        plural(sending, "referral"),
         plan.skipped.len(),
         unread.len()
     );

@@ -147,9 +147,8 @@ pub fn refuse_read_only(profile: &Profile, command: &str) -> Result<(), Failure>
 /// One line of JSON on stdout, with what a server sent made safe for a terminal. A reader that
 /// stopped reading is not a failure.
 pub fn print_json(value: &Value) {
-    let text = serde_json::to_string(value).unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", crate::text_safety::escape_json(&text));
+    let _ = out.write_all(output::json_line(value).as_bytes());
     let _ = out.flush();
 }
 

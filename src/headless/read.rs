@@ -20,6 +20,7 @@ use tokio::runtime::Runtime;
 use super::Exit;
 use super::output::{self, Columns, GetFormat, ListFormat, Stdout};
 use crate::api::{ApiError, BackendKind, Client};
+use crate::app::text::plural;
 use crate::cli::say;
 use crate::config::Profile;
 use crate::domain::Record;
@@ -213,7 +214,8 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
                 }
             };
             say(&format!(
-                "referee list: reading the referrals failed after {read} ({kept}): {}",
+                "referee list: reading the referrals failed after {} ({kept}): {}",
+                plural(read, "referral"),
                 said(&error)
             ));
             return exit_for(&error);
@@ -227,7 +229,8 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
         say(&format!("referee list: {sentence}"));
     }
     say(&format!(
-        "referee list: {matched} of {read} referrals matched"
+        "referee list: {matched} of {} matched",
+        plural(read, "referral")
     ));
     if incomplete(&report) {
         Exit::SomeFailed

@@ -15,6 +15,7 @@ use super::{Driver, Exit, Failure};
 use crate::api::BatchAction;
 use crate::app::Action;
 use crate::app::state::{Overlay, Question};
+use crate::app::text::plural;
 use crate::app::writes::UndoStep;
 use crate::config::Profile;
 use crate::domain::Record;
@@ -257,9 +258,9 @@ pub async fn run(args: UndoArgs, profile: Profile, data_dir: &Path) -> Result<Ex
     }
     let count = chosen.step.writes.len();
     let question = format!(
-        "Undo {}: put back {count} write{}",
+        "Undo {}: put back {}",
         super::shown(&chosen.step.label),
-        if count == 1 { "" } else { "s" }
+        plural(count, "write")
     );
     crate::cli::say(&question);
     if args.dry_run {

@@ -23,6 +23,7 @@
 //! known ones; a value that cannot match (`status=convrted`, `created:>yesterday`) is an error that
 //! names it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
@@ -374,10 +375,10 @@ impl Filter {
             let hit = match &term.test {
                 Test::Word(word) => word_in_text(word),
                 Test::Contains(spec, needle) => {
-                    values(spec, record, names).any(|v| v.to_lowercase().contains(needle))
+                    values(spec, record, names).any(|v| lowercased(&v).contains(needle.as_str()))
                 }
                 Test::Equals(spec, value) => {
-                    values(spec, record, names).any(|v| v.to_lowercase() == *value)
+                    values(spec, record, names).any(|v| lowercased(&v) == value.as_str())
                 }
                 Test::Time(spec, order, point) => {
                     let at = match point {
@@ -402,26 +403,36 @@ impl Filter {
 }
 
 /// The field's text: the record's id for `id`, else its value as plain text.
-fn field_text<'r>(spec: &FieldSpec, record: &'r Record) -> std::borrow::Cow<'r, str> {
+fn field_text<'r>(spec: &FieldSpec, record: &'r Record) -> Cow<'r, str> {
     if spec.key == "id" {
-        std::borrow::Cow::Borrowed(&record.id)
+        Cow::Borrowed(&record.id)
     } else {
         record.text(spec.key)
     }
 }
 
-/// What a field term compares: the field's text and, for a reference, its looked-up name.
+/// What a field term compares: the field's text and, for a reference, its looked-up name; read in
+/// place where they can be (a keystroke tests every referral).
 fn values<'a>(
     spec: &FieldSpec,
-    record: &Record,
+    record: &'a Record,
     names: &'a dyn Names,
-) -> impl Iterator<Item = String> + 'a {
+) -> impl Iterator<Item = Cow<'a, str>> + 'a {
     let text = field_text(spec, record);
     let name = match spec.kind {
         FieldKind::Reference(kind) if !text.is_empty() => names.name(kind, &text),
         _ => None,
     };
-    std::iter::once(text.into_owned()).chain(name.map(str::to_string))
+    std::iter::once(text).chain(name.map(Cow::Borrowed))
+}
+
+/// `text` in lower case, copied only when it has an upper-case letter.
+fn lowercased(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// The test of `key<op>value` on `spec`, or why the value can never match.

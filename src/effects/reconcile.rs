@@ -76,6 +76,13 @@ pub async fn reconcile(context: &Context) -> Result<Reconciliation, String> {
             }
             _ => continue,
         };
+        let recorded = recorded_of(context, &mutation, &outcome);
+        match context.journal.settle(stored.entry, &recorded) {
+            Ok(true) => {}
+            // Its writer (another referee still running) recorded its answer meanwhile.
+            Ok(false) => continue,
+            Err(error) => tracing::error!(%error, "could not journal a reconciled write"),
+        }
         match &outcome {
             Outcome::Applied { records, .. } | Outcome::Partly { records, .. } => {
                 report.applied += 1;
@@ -87,10 +94,6 @@ pub async fn reconcile(context: &Context) -> Result<Reconciliation, String> {
                 report.records.push(theirs.clone());
             }
             Outcome::Unknown { .. } => report.unknown += 1,
-        }
-        let recorded = recorded_of(context, &mutation, &outcome);
-        if let Err(error) = context.journal.record_outcome(stored.entry, &recorded) {
-            tracing::error!(%error, "could not journal a reconciled write");
         }
     }
     Ok(report)

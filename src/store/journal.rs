@@ -382,6 +382,14 @@ impl Journal {
         tx.commit().map_err(self.sql())
     }
 
+    /// Records what re-reading found for a write left open (`unresolved`), unless an outcome
+    /// other than `unknown` was recorded meanwhile: the write's own answer (from a process still
+    /// sending it) always wins over a re-read. Gives whether it was recorded.
+    pub fn settle(&self, entry: i64, outcome: &Recorded) -> Result<bool, JournalError> {
+        let conn = self.lock();
+        write_outcome(&conn, entry, outcome, "outcomes.verdict = 'unknown'").map_err(self.sql())
+    }
+
     /// Intent and outcome at once (a verification session's summary: nothing goes over the network).
     pub fn record_event(&self, intent: &Intent, outcome: &Recorded) -> Result<i64, JournalError> {
         let mut conn = self.lock();
@@ -712,11 +720,26 @@ fn insert_intent(conn: &Connection, intent: &Intent) -> rusqlite::Result<i64> {
 }
 
 fn upsert_outcome(conn: &Connection, entry: i64, outcome: &Recorded) -> rusqlite::Result<()> {
-    conn.execute(
+    write_outcome(conn, entry, outcome, "TRUE").map(|_| ())
+}
+
+/// Records `outcome` for `entry`; one already recorded is replaced only when the SQL condition
+/// `replace` holds for it. Gives whether the outcome was recorded.
+fn write_outcome(
+    conn: &Connection,
+    entry: i64,
+    outcome: &Recorded,
+    replace: &str,
+) -> rusqlite::Result<bool> {
+    let sql = format!(
         "INSERT INTO outcomes (entry, time, verdict, status, after, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (entry) DO UPDATE SET time = excluded.time, verdict = excluded.verdict,
-            status = excluded.status, after = excluded.after, message = excluded.message",
+            status = excluded.status, after = excluded.after, message = excluded.message
+         WHERE {replace}"
+    );
+    conn.execute(
+        &sql,
         params![
             entry,
             outcome.time.to_string(),
@@ -726,7 +749,7 @@ fn upsert_outcome(conn: &Connection, entry: i64, outcome: &Recorded) -> rusqlite
             outcome.message,
         ],
     )
-    .map(|_| ())
+    .map(|changed| changed > 0)
 }
 
 const SELECT: &str =
@@ -1082,6 +1105,38 @@ mod tests {
             .record_outcome(entry, &outcome(Verdict::Unknown, "2026-11-21T10:02:00Z"))
             .unwrap();
         assert_eq!(ids(&journal), vec![entry], "shows again once unknown");
+    }
+
+    #[test]
+    fn a_re_read_never_replaces_an_outcome_the_write_recorded() {
+        let journal = Journal::in_memory();
+        let entry = journal
+            .record_intent(&intent("demo", "ref_1", "2026-11-21T10:00:00Z"))
+            .unwrap();
+        let verdict = |j: &Journal| {
+            j.entries(None).unwrap()[0]
+                .outcome
+                .clone()
+                .map(|o| o.verdict)
+        };
+        let not_sent = outcome(Verdict::Failed, "2026-11-21T10:00:05Z");
+        assert!(
+            journal.settle(entry, &not_sent).unwrap(),
+            "nothing recorded yet"
+        );
+        assert_eq!(verdict(&journal), Some(Verdict::Failed));
+        // The writer's answer comes after the re-read: it wins.
+        let applied = outcome(Verdict::Applied, "2026-11-21T10:00:06Z");
+        journal.record_outcome(entry, &applied).unwrap();
+        assert!(!journal.settle(entry, &not_sent).unwrap(), "kept");
+        assert_eq!(verdict(&journal), Some(Verdict::Applied));
+        let unknown = outcome(Verdict::Unknown, "2026-11-21T10:00:07Z");
+        journal.record_outcome(entry, &unknown).unwrap();
+        assert!(
+            journal.settle(entry, &applied).unwrap(),
+            "an unknown is settled"
+        );
+        assert_eq!(verdict(&journal), Some(Verdict::Applied));
     }
 
     #[test]

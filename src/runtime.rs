@@ -260,9 +260,12 @@ impl<B: Backend> App<B> {
     where
         S: Stream<Item = io::Result<Event>> + Unpin,
     {
+        // Watched before anything is sent: a request that goes out at the start (the first page)
+        // and then hangs changes nothing later, so its "no answer for N s" must not be missed.
+        let mut net = self.context.client.net_status();
+        net.mark_changed();
         self.start();
         self.draw()?;
-        let mut net = self.context.client.net_status();
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         while !done(&self.state) {
             tokio::select! {

@@ -546,6 +546,26 @@ async fn a_server_that_never_answers_shows_the_page_and_attempt_then_gives_up() 
     assert_eq!(*c.net_status().borrow(), NetStatus::default(), "cleared");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_sees_the_first_page_out_even_when_nothing_changes_after_it() {
+    // The first page goes out as the console starts and is never answered: nothing the HTTP core
+    // publishes changes after that, so the console must already be watching when it is sent.
+    let silent = silent_server().await;
+    let mut app = app(&silent.v1_base_url(), "sk_test", 120, 20);
+    let watching = app.run_until(futures::stream::pending(), |state| {
+        state.net.requests.iter().any(|r| r.sent.is_some())
+    });
+    tokio::time::timeout(Duration::from_secs(10), watching)
+        .await
+        .expect("the console learns that a request was sent")
+        .unwrap();
+    let sent = &app.state.net.requests;
+    assert!(
+        sent.iter().any(|r| r.endpoint == "GET /referrals page 1"),
+        "{sent:?}"
+    );
+}
+
 #[test]
 fn a_host_that_never_answers_is_given_up_on_long_before_the_request_timeout() {
     let limits = Limits::default();

@@ -119,6 +119,14 @@ impl ApiError {
             } => format!(
                 "Could not reach the server: {message}. Check base_url and that the server is running, then press r."
             ),
+            // A read changes nothing on the server, so there is nothing to check before trying again.
+            ApiError::Transport {
+                endpoint,
+                message,
+                sent: true,
+            } if endpoint.starts_with("GET ") => {
+                format!("No answer to {endpoint}: {message}. Press r to try again.")
+            }
             ApiError::Transport {
                 endpoint,
                 message,
@@ -150,5 +158,23 @@ pub fn capitalise(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_answer_to_a_read_says_to_try_again_and_to_a_write_to_check_first() {
+        let lost = |endpoint: &str| ApiError::Transport {
+            endpoint: endpoint.into(),
+            message: "timed out".into(),
+            sent: true,
+        };
+        let read = lost("GET /referrals page 1").user_message();
+        assert!(read.ends_with("Press r to try again."), "{read}");
+        let write = lost("PUT /referrals/ref_1").user_message();
+        assert!(write.contains("may have applied it"), "{write}");
     }
 }

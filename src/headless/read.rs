@@ -208,6 +208,7 @@ async fn list_on(profile: Profile, client: Client, args: &ListArgs) -> Exit {
         Ok(report) => report,
         Err(error) => {
             let kept = match format {
+                _ if matched == 0 => "nothing was printed",
                 ListFormat::Json | ListFormat::Table => "nothing was printed",
                 ListFormat::Ndjson | ListFormat::Csv => {
                     "the referrals printed above are all there is"

@@ -364,6 +364,56 @@ async fn bulk_where_acts_on_every_referral_the_filter_matches_and_a_bad_filter_s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_first_settles_writes_a_killed_run_left_without_an_outcome() {
+    let (_sb, home, base) = setup(20).await;
+    let landed = with_status(&base, "converted").await;
+    // A run journaled this write, sent it, and was killed before the answer: it landed.
+    let journal = referee::store::journal::Journal::open(&home.path().join("data")).unwrap();
+    let body = serde_json::json!({"status": "verified"});
+    let entry = journal
+        .record_intent(&referee::store::journal::Intent {
+            time: jiff::Timestamp::now(),
+            profile: "env".into(),
+            backend: "vantio".into(),
+            admin_id: Some(ADMIN.into()),
+            why: "quick".into(),
+            kind: "write".into(),
+            ids: vec![landed.clone()],
+            action: None,
+            body: body.clone(),
+            before: serde_json::json!({"status": "converted"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            wanted: body.as_object().unwrap().clone(),
+            detail: Value::Null,
+        })
+        .unwrap();
+    client(&base, KEY)
+        .update(&landed, body.as_object().unwrap())
+        .await
+        .unwrap();
+    drop(journal);
+
+    let other = with_status(&base, "pending").await;
+    let args = ["update", &other, "--set", "metadata.note=x", "--yes"];
+    let run = referee(home.path(), &base, &args, "", &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 write from the last run: 1 applied"),
+        "{}",
+        run.stderr
+    );
+    let journal = referee::store::journal::Journal::open(&home.path().join("data")).unwrap();
+    let settled = journal.entries(None).unwrap();
+    let settled = settled.iter().find(|e| e.entry == entry).unwrap();
+    assert_eq!(
+        settled.outcome.as_ref().map(|o| o.verdict),
+        Some(referee::store::journal::Verdict::Applied)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_profile_refuses_every_write_command_before_anything_is_sent() {
     let (sb, home, base) = setup(20).await;
     let id = with_status(&base, "converted").await;

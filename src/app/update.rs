@@ -23,9 +23,15 @@ pub fn start(state: &mut State, lookup_kinds: &[RefKind]) -> Vec<Effect> {
         let req = state.request(Pending::Lookup(*kind));
         effects.push(Effect::LoadLookup { req, kind: *kind });
     }
-    let req = state.request(Pending::Reconcile);
-    effects.push(Effect::Reconcile { req });
+    effects.extend(check_unfinished(state));
     effects
+}
+
+/// Asks for the writes an earlier run left without an outcome to be settled by re-reading them
+/// (answered by `Reconciled`, said when loading ends).
+pub fn check_unfinished(state: &mut State) -> Vec<Effect> {
+    let req = state.request(Pending::Reconcile);
+    vec![Effect::Reconcile { req }]
 }
 
 /// Says what the journal found of an earlier run's unfinished writes.

@@ -220,6 +220,7 @@ pub async fn run(args: BulkArgs, profile: Profile, data_dir: &Path) -> Result<Ex
     }
     let change = change_of(&args, &profile)?;
     let mut driver = Driver::open(&profile, data_dir)?;
+    driver.settle_unfinished().await;
     let mut tally = Tally::default();
     let client = driver.client.clone();
     let (records, unread) = match &args.ids_from {

@@ -213,6 +213,28 @@ impl Driver {
         })
     }
 
+    /// Settles the writes an earlier run (a console or command that was killed) left without an
+    /// outcome, as a console's start does, and says what was found on stderr: an undo or a bulk
+    /// then sees them as they really ended.
+    pub async fn settle_unfinished(&mut self) {
+        self.act(crate::app::update::check_unfinished);
+        while self
+            .state()
+            .pending
+            .values()
+            .any(|p| matches!(p, crate::app::state::Pending::Reconcile))
+        {
+            self.next().await;
+        }
+        let said = self.message();
+        if !said.is_empty() {
+            crate::cli::say(&format!("referee: {}", shown(&said)));
+            self.state().message = None;
+        }
+        // The referrals it re-read were for showing; the command reads its own.
+        self.state().clear_records();
+    }
+
     pub fn state(&mut self) -> &mut State {
         &mut self.app.state
     }

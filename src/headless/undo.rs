@@ -219,6 +219,7 @@ pub async fn run(args: UndoArgs, profile: Profile, data_dir: &Path) -> Result<Ex
         super::refuse_read_only(&profile, "undo")?;
     }
     let mut driver = Driver::open(&profile, data_dir)?;
+    driver.settle_unfinished().await;
     let schema = profile.backend.schema();
     let entries = driver
         .journal

@@ -54,6 +54,7 @@ pub async fn run(args: UpdateArgs, profile: Profile, data_dir: &Path) -> Result<
         )));
     }
     let mut driver = Driver::open(&profile, data_dir)?;
+    driver.settle_unfinished().await;
     let id = args.id.trim().to_string();
     let record = driver
         .client

@@ -382,7 +382,7 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(bulk.total() as u64);
         if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} ({eta})")
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
         {
             bar.set_style(style);
         }
@@ -417,17 +417,19 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
         let stop_at = deadline.unwrap_or_else(tokio::time::Instant::now);
         tokio::select! {
             answered = driver.next() => {
-                let Some(answered) = answered else { continue };
-                let Some(bulk) = driver.app.state.bulk.as_ref() else { continue };
-                for id in answered.mutation.ids() {
-                    let Some(row) = bulk.rows.get(&id) else { continue };
-                    if printed.insert(id.clone()) {
-                        let (word, error) = row_words(row);
-                        bar.suspend(|| tally.print(&id, word, error.as_deref()));
-                        bar.inc(1);
+                let state = &driver.app.state;
+                if let (Some(answered), Some(bulk)) = (answered, state.bulk.as_ref()) {
+                    for id in answered.mutation.ids() {
+                        let Some(row) = bulk.rows.get(&id) else { continue };
+                        if printed.insert(id.clone()) {
+                            let (word, error) = row_words(row);
+                            bar.suspend(|| tally.print(&id, word, error.as_deref()));
+                            bar.inc(1);
+                        }
                     }
                 }
-                bar.set_message(bulk.progress());
+                // What the writes wait for (a rate limit, a slow answer), as the status bar says it.
+                bar.set_message(crate::ui::net_text(&state.net, &state.clock).join(" · "));
             }
             _ = tokio::signal::ctrl_c(), if !stopped => {
                 stopped = true;

@@ -11,6 +11,9 @@ mod text_view;
 pub mod theme;
 mod triage;
 
+/// What the network waits for, in words (the status bar's; the headless bulk's progress bar).
+pub use status_bar::net_text;
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout};

@@ -104,7 +104,7 @@ fn line(state: &State) -> Line<'static> {
 
 /// What the network is waiting for, in words: the rate-limit wait and when it ends, then the
 /// request longest without an answer (or, when none is slow, one being tried again).
-fn net_text(net: &NetStatus, clock: &Clock) -> Vec<String> {
+pub fn net_text(net: &NetStatus, clock: &Clock) -> Vec<String> {
     let mut words = Vec::new();
     if let Some(until) = net.rate_wait_until.filter(|u| *u > clock.now) {
         let seconds = clock.now.duration_until(until).as_secs_f64().ceil();

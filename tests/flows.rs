@@ -259,6 +259,62 @@ async fn server_refusing_writes() -> wiremock::MockServer {
 }
 
 #[tokio::test]
+async fn now_is_stamped_after_a_slow_guard_read_as_the_put_leaves() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let referral = json!({
+        "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "status": "converted", "program_id": "prog_1", "student_id": "user_1",
+        "created_at": "2026-01-01T10:00:00Z", "verified_at": null
+    });
+    let server = MockServer::start().await;
+    let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ok(json!({"referrals": [referral]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(ok(json!({"users": []})))
+        .mount(&server)
+        .await;
+    // The guard's read takes 2.5 s, as one held behind a rate limit would.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(ok(referral.clone()).set_delay(std::time::Duration::from_millis(2500)))
+        .mount(&server)
+        .await;
+    let mut verified = referral.clone();
+    verified["status"] = json!("verified");
+    Mock::given(method("PUT"))
+        .respond_with(ok(verified))
+        .mount(&server)
+        .await;
+    let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 120, 35);
+    loaded(&mut app).await;
+    let pressed = jiff::Timestamp::now();
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    let puts: Vec<serde_json::Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let [put] = &puts[..] else {
+        panic!("one PUT: {puts:?}")
+    };
+    let stamped: jiff::Timestamp = put["verified_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        stamped.as_second() >= pressed.as_second() + 2,
+        "verified_at {stamped} is after the guard read, not when v was pressed ({pressed})"
+    );
+}
+
+#[tokio::test]
 async fn rate_limited_saves_say_when_to_try_again_and_keep_the_form() {
     let server = server_refusing_writes().await;
     let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 120, 35);

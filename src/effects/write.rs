@@ -30,6 +30,12 @@ pub async fn mutate(
     group: Option<u64>,
     tx: &Answers,
 ) -> (Outcome, Option<String>) {
+    // A field write's conflict guard reads first: the guard's GET may wait behind a rate limit,
+    // and a "now" in the body is the time the PUT leaves, not the time the write was asked for.
+    let guarded = match mutation {
+        Mutation::Fields(write) if write.guard => guard(context, write).await,
+        _ => None,
+    };
     let sent = crate::domain::clock::to_wire(jiff::Timestamp::now());
     let mutation = &mutation.stamped(context.schema, &sent);
     let mut intent = intent_of(context, mutation, why);
@@ -43,6 +49,14 @@ pub async fn mutate(
             detail => *detail = json!({ "group": key }),
         }
     }
+    if let Some(outcome) = guarded {
+        // Decided by the guard: nothing was sent; the journal holds the write and why.
+        let record = recorded_of(context, mutation, &outcome);
+        if let Err(error) = context.journal.record_event(&intent, &record) {
+            tracing::error!(%error, "could not journal a write the guard stopped");
+        }
+        return (outcome, None);
+    }
     let entry = match context.journal.record_intent(&intent) {
         Ok(entry) => Some(entry),
         Err(error) => {
@@ -55,7 +69,7 @@ pub async fn mutate(
         }
     };
     let outcome = match mutation {
-        Mutation::Fields(write) => write_fields(context, write).await,
+        Mutation::Fields(write) => put(context, write).await,
         Mutation::Action(action) => run_action(context, req, action, tx).await,
     };
     let unrecorded = entry.and_then(|entry| {
@@ -96,36 +110,34 @@ fn record_outcome(context: &Context, entry: i64, record: Recorded) -> Option<Str
     last_error.filter(|_| waiting.iter().any(|(kept, _)| *kept == entry))
 }
 
-/// The conflict guard (a fresh GET compared with the base), the PUT, and a re-read when the answer
-/// leaves the write's fate open.
-async fn write_fields(context: &Context, write: &FieldWrite) -> Outcome {
-    if write.guard {
-        match fetch_one(context, &write.id).await {
-            Ok(fresh) => match decide(context.schema, context.mode, write, &fresh) {
-                Reading::NotApplied => {}
-                // Our own earlier write (sent again after its answer was lost) is not someone
-                // else's change: there is nothing left to send.
-                Reading::Applied => {
-                    return Outcome::Applied {
-                        records: vec![fresh],
-                        note: Some("the server already had these values".into()),
-                    };
-                }
-                Reading::Other(fields) => {
-                    tracing::warn!(id = %write.id, ?fields, "conflict: changed on the server since it was loaded; not sent");
-                    return Outcome::Conflict {
-                        theirs: fresh,
-                        fields,
-                    };
-                }
-            },
-            Err(error) => {
-                return Outcome::Failed {
-                    message: format!("Nothing was sent. {}", error.user_message()),
-                };
+/// The conflict guard: a fresh GET compared with the base. None when the write may go; else its
+/// outcome, decided without sending anything.
+async fn guard(context: &Context, write: &FieldWrite) -> Option<Outcome> {
+    match fetch_one(context, &write.id).await {
+        Ok(fresh) => match decide(context.schema, context.mode, write, &fresh) {
+            Reading::NotApplied => None,
+            // Our own earlier write (sent again after its answer was lost) is not someone else's
+            // change: there is nothing left to send.
+            Reading::Applied => Some(Outcome::Applied {
+                records: vec![fresh],
+                note: Some("the server already had these values".into()),
+            }),
+            Reading::Other(fields) => {
+                tracing::warn!(id = %write.id, ?fields, "conflict: changed on the server since it was loaded; not sent");
+                Some(Outcome::Conflict {
+                    theirs: fresh,
+                    fields,
+                })
             }
-        }
+        },
+        Err(error) => Some(Outcome::Failed {
+            message: format!("Nothing was sent. {}", error.user_message()),
+        }),
     }
+}
+
+/// The PUT, and a re-read when the answer leaves the write's fate open.
+async fn put(context: &Context, write: &FieldWrite) -> Outcome {
     let body = &write.changes.body;
     tracing::info!(id = %write.id, body = %serde_json::Value::Object(body.clone()), "PUT");
     let answer = context.client.update(&write.id, body).await;

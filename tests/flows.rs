@@ -220,26 +220,21 @@ async fn a_wrong_key_is_explained_in_the_status_bar() {
     assert!(text.contains("load failed"), "{text}");
 }
 
-/// A server whose writes are refused with 429 (the sandbox's own limit is never reached: the
-/// client paces itself to its rate-limit headers).
-async fn server_refusing_writes() -> wiremock::MockServer {
+/// A v1 server holding one converted referral, `ref_1`, whose single read (the conflict guard's)
+/// takes `guard_read`; writes are left to the test.
+async fn one_referral_server(guard_read: std::time::Duration) -> wiremock::MockServer {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-    let referral = json!({
-        "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
-        "email": "ada@example.com", "status": "converted", "program_id": "prog_1", "student_id": "user_1",
-        "created_at": "2026-01-01T10:00:00Z", "verified_at": null
-    });
     let server = MockServer::start().await;
     let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
     Mock::given(method("GET"))
         .and(path("/api/v1/referrals"))
-        .respond_with(ok(json!({"referrals": [referral]})))
+        .respond_with(ok(json!({"referrals": [converted_ref_1()]})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/referrals/ref_1"))
-        .respond_with(ok(referral.clone()))
+        .respond_with(ok(converted_ref_1()).set_delay(guard_read))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -247,6 +242,23 @@ async fn server_refusing_writes() -> wiremock::MockServer {
         .respond_with(ok(json!({"users": []})))
         .mount(&server)
         .await;
+    server
+}
+
+fn converted_ref_1() -> serde_json::Value {
+    json!({
+        "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
+        "email": "ada@example.com", "status": "converted", "program_id": "prog_1", "student_id": "user_1",
+        "created_at": "2026-01-01T10:00:00Z", "verified_at": null
+    })
+}
+
+/// A server whose writes are refused with 429 (the sandbox's own limit is never reached: the
+/// client paces itself to its rate-limit headers).
+async fn server_refusing_writes() -> wiremock::MockServer {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
+    let server = one_referral_server(std::time::Duration::ZERO).await;
     let limited = ResponseTemplate::new(429)
         // Longer than the client waits out on its own, so the save reports it.
         .insert_header("Retry-After", "120")
@@ -260,35 +272,14 @@ async fn server_refusing_writes() -> wiremock::MockServer {
 
 #[tokio::test]
 async fn now_is_stamped_after_a_slow_guard_read_as_the_put_leaves() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let referral = json!({
-        "id": "ref_1", "impression_id": "imp_1", "first_name": "Ada", "last_name": "Lovelace",
-        "email": "ada@example.com", "status": "converted", "program_id": "prog_1", "student_id": "user_1",
-        "created_at": "2026-01-01T10:00:00Z", "verified_at": null
-    });
-    let server = MockServer::start().await;
-    let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
-    Mock::given(method("GET"))
-        .and(path("/api/v1/referrals"))
-        .respond_with(ok(json!({"referrals": [referral]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/users"))
-        .respond_with(ok(json!({"users": []})))
-        .mount(&server)
-        .await;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
     // The guard's read takes 2.5 s, as one held behind a rate limit would.
-    Mock::given(method("GET"))
-        .and(path("/api/v1/referrals/ref_1"))
-        .respond_with(ok(referral.clone()).set_delay(std::time::Duration::from_millis(2500)))
-        .mount(&server)
-        .await;
-    let mut verified = referral.clone();
+    let server = one_referral_server(std::time::Duration::from_millis(2500)).await;
+    let mut verified = converted_ref_1();
     verified["status"] = json!("verified");
     Mock::given(method("PUT"))
-        .respond_with(ok(verified))
+        .respond_with(ResponseTemplate::new(200).set_body_json(verified))
         .mount(&server)
         .await;
     let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 120, 35);

@@ -1022,3 +1022,39 @@ async fn an_outcome_the_journal_cannot_record_is_said_in_red_and_recorded_later(
     settle(&mut app).await;
     assert_eq!(count(&journal, "write", Verdict::Applied), 2);
 }
+
+#[tokio::test]
+async fn a_write_the_journal_cannot_record_is_not_sent_and_says_so() {
+    let sb = sandbox(10, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut app, journal) = journaled(&base, &logs);
+    loaded(&mut app).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("status") == "converted")
+        .map(|r| r.id.clone())
+        .expect("a converted referral");
+    // The journal refuses every new entry, as a full disk would.
+    let db = rusqlite::Connection::open(logs.path().join("referee.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'disk is full'); END;",
+    )
+    .unwrap();
+    app.state.select(&id);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    let said = app.state.message.clone().expect("a message");
+    assert_eq!(said.level, referee::app::state::Level::Error);
+    assert!(
+        said.text
+            .contains("Not sent: the journal could not record it")
+            && said.text.contains("disk is full"),
+        "{}",
+        said.text
+    );
+    assert_eq!(server_record(&base, &id).await["status"], "converted");
+    assert!(journal.entries(None).unwrap().is_empty());
+}

@@ -43,6 +43,10 @@ pub enum ApiError {
         message: String,
         status: u16,
     },
+    /// Stopped before it left: what had to happen first (recording a write in the journal)
+    /// failed, so nothing reached the server.
+    #[error("{endpoint} was not sent: {message}")]
+    NotSent { endpoint: String, message: String },
     /// A success answer (`status` is its 2xx) whose body is not what the contract promises.
     #[error("could not read the answer to {endpoint}: {message}")]
     Decode {
@@ -64,7 +68,7 @@ impl ApiError {
             ApiError::NotFound { .. } => Some(404),
             ApiError::RateLimited { .. } => Some(429),
             ApiError::Decode { status, .. } | ApiError::BrokenOff { status, .. } => Some(*status),
-            ApiError::Transport { .. } => None,
+            ApiError::Transport { .. } | ApiError::NotSent { .. } => None,
         }
     }
 
@@ -134,6 +138,7 @@ impl ApiError {
             } => format!(
                 "No answer to {endpoint}: {message}. The server may have applied it; re-read (r) to see what it holds before trying again."
             ),
+            ApiError::NotSent { message, .. } => format!("Not sent: {message}."),
             ApiError::BrokenOff {
                 url,
                 message,

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::http::{HttpCore, Limits, NetStatus};
 use super::lenient::{Documented, Entry, Field, One, Rows, Shape};
-use super::{Backend, Connection, PageResult};
+use super::{Backend, Connection, MakeBody, PageResult};
 use crate::domain::Record;
 use crate::domain::schema::RefKind;
 
@@ -149,8 +149,8 @@ impl VantioClient {
         Ok(one.entry.into())
     }
 
-    pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
-        let body = Value::Object(body.clone());
+    pub async fn update(&self, id: &str, body: MakeBody<'_>) -> Result<Record, ApiError> {
+        let body = || body().map(Value::Object);
         let one: One<Referral> = self.http.put(&["referrals", id], &body).await?;
         Ok(one.entry.into())
     }
@@ -206,7 +206,7 @@ impl Backend for VantioClient {
     fn update<'a>(
         &'a self,
         id: &'a str,
-        body: &'a Map<String, Value>,
+        body: MakeBody<'a>,
     ) -> BoxFuture<'a, Result<Record, ApiError>> {
         Box::pin(VantioClient::update(self, id, body))
     }

@@ -756,12 +756,43 @@ async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_console
         .await
         .unwrap();
     assert!(answer.status().is_success());
+    // And moves the third to another promoter campaign.
+    let link = server_record_v2(&base, &pending[2]).await["promoter_campaign"]["id"]
+        .as_i64()
+        .unwrap();
+    let other_link = app
+        .state
+        .records
+        .iter()
+        .filter_map(|r| r.get("promoter_campaign.id").as_i64())
+        .find(|l| *l != link)
+        .expect("another promoter campaign");
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/referrals/move_to_promoter"))
+        .bearer_auth(KEY)
+        .header("Account-ID", ACCOUNT)
+        .json(&json!({"ids": [pending[2].parse::<i64>().unwrap()], "promoter_campaign_id": other_link}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert_eq!(
+        server_record_v2(&base, &pending[2]).await["promoter_campaign"]["id"],
+        other_link,
+        "the move is done before the console acts"
+    );
     press(&mut app, KeyCode::Char('v'));
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     let rows = &app.state.bulk.as_ref().unwrap().rows;
     assert_eq!(rows[&pending[1]], referee::app::bulk::RowResult::Conflict);
+    assert_eq!(rows[&pending[2]], referee::app::bulk::RowResult::Conflict);
     assert_eq!(rows[&pending[0]], referee::app::bulk::RowResult::Done);
+    assert_eq!(
+        server_record_v2(&base, &pending[2]).await["state"],
+        "pending",
+        "a referral moved to another promoter campaign is not approved"
+    );
     assert_eq!(
         server_record_v2(&base, &pending[1]).await["state"],
         "denied",

@@ -266,6 +266,7 @@ mod tests {
             reason: None,
             watched: "state",
             before: Map::new(),
+            held: Map::new(),
             inverse,
         })
     }

@@ -215,7 +215,8 @@ async fn run_action(
     tx: &Answers,
 ) -> Outcome {
     let client = &context.client;
-    // The conflict guard: referrals whose watched field changed since they were loaded are left out.
+    // The conflict guard: referrals whose guarded fields changed since they were loaded are left
+    // out.
     let fresh = match client.refresh(&write.ids).await {
         Ok(fresh) => fresh,
         Err(error) => {
@@ -226,7 +227,7 @@ async fn run_action(
     };
     let (unchanged, moved): (Vec<Record>, Vec<Record>) = fresh
         .into_iter()
-        .partition(|r| write.before.get(&r.id) == Some(&r.get(write.watched)));
+        .partition(|r| write.changed_since_loaded(r).is_empty());
     if unchanged.is_empty() {
         let Some(theirs) = moved.into_iter().next() else {
             return Outcome::Failed {
@@ -234,10 +235,8 @@ async fn run_action(
                     .into(),
             };
         };
-        return Outcome::Conflict {
-            theirs,
-            fields: vec![write.watched.to_string()],
-        };
+        let fields = write.changed_since_loaded(&theirs);
+        return Outcome::Conflict { theirs, fields };
     }
     let mut acting = write.clone();
     acting.ids = unchanged.iter().map(|r| r.id.clone()).collect();

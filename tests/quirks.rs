@@ -137,3 +137,48 @@ async fn a_list_answer_that_breaks_off_says_the_server_answered_with_the_url() {
     assert!(text.contains("/api/v1/referrals"), "{text}");
     assert!(!text.contains("Could not reach"), "{text}");
 }
+
+#[tokio::test]
+async fn a_split_entry_without_its_promoter_campaign_is_kept_when_another_field_is_saved() {
+    let sb = quirky(60, &[Quirk::Nulls]).await;
+    let mut app = console(BackendKind::FirstPromoter, &sb);
+    loaded(&mut app).await;
+    // `nulls` leaves the first split entry of every referral without promoter_campaign_id; a
+    // referral whose id is 1 more than a multiple of 4 has no email, which a save would need.
+    let split = first_record(&app, |r| {
+        r.get("split_details")
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+            && r.id.parse::<u64>().is_ok_and(|id| id % 4 != 1)
+    });
+    let base = sb.server.v2_base_url();
+    let held = server_record_v2(&base, &split.id).await["split_details"].clone();
+    app.state.select(&split.id);
+    press(&mut app, KeyCode::Char('e'));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("Not editable here: split entry 1 has no promoter_campaign_id"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Shared 0%"),
+        "no running total that leaves the entry out: {text}"
+    );
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "kept_split");
+    ctrl(&mut app, 's');
+    let review = screen_text(&app);
+    assert!(!review.contains("split_details"), "{review}");
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let now = server_record_v2(&base, &split.id).await;
+    assert!(
+        now["username"].as_str().unwrap().ends_with("kept_split"),
+        "{now}"
+    );
+    assert_eq!(
+        now["split_details"], held,
+        "the split is left as the server held it"
+    );
+}

@@ -14,20 +14,46 @@ pub struct Split {
 
 /// The rows of a stored or wanted `split_details` value; anything unreadable is skipped.
 pub fn rows(value: &Value) -> Vec<Split> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| {
-                    Some(Split {
-                        promoter_campaign_id: number(item.get("promoter_campaign_id")?)? as i64,
-                        percentage: number(item.get("percentage")?)?,
-                    })
-                })
-                .collect()
+    entries(value).iter().filter_map(row).collect()
+}
+
+fn entries(value: &Value) -> &[Value] {
+    value.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// One entry as an editor row; None when it lacks the promoter campaign id or the percentage.
+fn row(item: &Value) -> Option<Split> {
+    Some(Split {
+        promoter_campaign_id: item_number(item, "promoter_campaign_id")? as i64,
+        percentage: item_number(item, "percentage")?,
+    })
+}
+
+/// Why the editor cannot hold a stored value whole: the spec requires no key of an entry, and an
+/// entry without a promoter campaign id or a percentage has no editor line, so saving the
+/// editor's text would drop it. None when every entry has its line.
+pub fn unkept(value: &Value) -> Option<String> {
+    entries(value)
+        .iter()
+        .enumerate()
+        .find_map(|(index, entry)| {
+            let missing: Vec<&str> = ["promoter_campaign_id", "percentage"]
+                .into_iter()
+                .filter(|key| item_number(entry, key).is_none())
+                .collect();
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "split entry {} has no {} ({})",
+                    index + 1,
+                    missing.join(" and "),
+                    super::record::quote(entry)
+                )
+            })
         })
-        .unwrap_or_default()
+}
+
+fn item_number(item: &Value, key: &str) -> Option<f64> {
+    number(item.get(key)?)
 }
 
 /// A JSON number, or a string holding one (`"25.0"`, `"1004"`).
@@ -158,6 +184,43 @@ mod tests {
             sent[0]["percentage"].is_u64(),
             "an integer on the wire: {sent}"
         );
+    }
+
+    #[test]
+    fn an_entry_without_its_id_or_percentage_is_named_as_one_the_editor_cannot_keep() {
+        let cases = [
+            (json!(null), None),
+            (json!([]), None),
+            (
+                json!([{"promoter_campaign_id": "1004", "promoter_id": 7, "percentage": "25.0"}]),
+                None,
+            ),
+            (
+                json!([{"promoter_campaign_id": 1004, "percentage": 25}, {"promoter_id": 214, "percentage": 40}]),
+                Some(
+                    r#"split entry 2 has no promoter_campaign_id ({"promoter_id":214,"percentage":40})"#,
+                ),
+            ),
+            (
+                json!([{"promoter_campaign_id": 1004}]),
+                Some(r#"split entry 1 has no percentage ({"promoter_campaign_id":1004})"#),
+            ),
+            (
+                json!([{"promoter_id": 7}]),
+                Some(
+                    r#"split entry 1 has no promoter_campaign_id and percentage ({"promoter_id":7})"#,
+                ),
+            ),
+        ];
+        for (held, expected) in cases {
+            assert_eq!(unkept(&held).as_deref(), expected, "{held}");
+            let lines = to_text(&held).lines().count();
+            assert_eq!(
+                lines < held.as_array().map_or(0, Vec::len),
+                expected.is_some(),
+                "an entry is named exactly when the editor has no line for it: {held}"
+            );
+        }
     }
 
     #[test]

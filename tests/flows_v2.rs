@@ -388,8 +388,15 @@ async fn emptying_a_text_field_sends_an_empty_string_never_null() {
     );
 }
 
-/// A v2 server with two pending referrals whose approve batch is accepted and then never moves.
-async fn server_with_a_stuck_batch() -> wiremock::MockServer {
+/// Batch 77, pending with nothing done, as the stuck server answers it.
+fn stuck_batch() -> serde_json::Value {
+    serde_json::json!({"id": 77, "status": "pending", "total": 2, "processed_count": 0,
+        "failed_count": 0, "progress": 0, "processing_errors": []})
+}
+
+/// A v2 server with two pending referrals that never change: approving them is answered with
+/// `approve`, and batch 77 stays pending for ever.
+async fn server_with_a_stuck_batch(approve: wiremock::ResponseTemplate) -> wiremock::MockServer {
     use wiremock::matchers::{method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
@@ -417,37 +424,44 @@ async fn server_with_a_stuck_batch() -> wiremock::MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
         .mount(&server)
         .await;
-    let stuck = serde_json::json!({"id": 77, "status": "pending", "total": 2, "processed_count": 0,
-        "failed_count": 0, "progress": 0, "processing_errors": []});
     Mock::given(method("POST"))
         .and(path("/api/v2/company/referrals/approve"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(stuck.clone()))
+        .respond_with(approve)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/company/batch_processes/77"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(stuck))
+        .respond_with(ResponseTemplate::new(200).set_body_json(stuck_batch()))
         .mount(&server)
         .await;
     server
 }
 
-#[tokio::test]
-async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_open() {
-    let server = server_with_a_stuck_batch().await;
+/// Approves the first referral of `server` (`v`: one pending referral is approved without a
+/// question) and waits until the console stops following the batch; the screen then.
+async fn approve_first_on(server: &wiremock::MockServer) -> String {
     let base = format!("{}/api/v2/company", server.uri());
     let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 35);
     app.set_batch_wait(Duration::from_secs(1));
     loaded(&mut app).await;
-    press(&mut app, KeyCode::Char('a'));
     press(&mut app, KeyCode::Char('v'));
-    press(&mut app, KeyCode::Char('y'));
+    assert!(
+        screen_text(&app).contains("Sending 5001 · approve"),
+        "{}",
+        screen_text(&app)
+    );
     assert!(
         app.settle(Duration::from_secs(30)).await,
         "polling stopped on its own"
     );
     app.draw().unwrap();
-    let text = screen_text(&app);
+    screen_text(&app)
+}
+
+#[tokio::test]
+async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_open() {
+    let approve = wiremock::ResponseTemplate::new(202).set_body_json(stuck_batch());
+    let text = approve_first_on(&server_with_a_stuck_batch(approve).await).await;
     assert!(
         text.contains("still running on the server after 1 s"),
         "{text}"
@@ -456,6 +470,29 @@ async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_ope
         !text.contains("failed"),
         "an open batch is never called failed: {text}"
     );
+}
+
+#[tokio::test]
+async fn a_pending_batch_the_server_names_no_id_for_is_reported_open() {
+    let mut nameless = stuck_batch();
+    nameless.as_object_mut().unwrap().remove("id");
+    let approve = wiremock::ResponseTemplate::new(200).set_body_json(nameless);
+    let text = approve_first_on(&server_with_a_stuck_batch(approve).await).await;
+    assert!(text.contains("which named no batch"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
+}
+
+#[tokio::test]
+async fn an_accepted_batch_whose_answer_cannot_be_read_is_unknown_never_failed() {
+    // A 200 whose body stops mid-object (the length it declares is what it sends): accepted, and
+    // nothing says what became of it; the referrals, re-read, have not changed yet.
+    let approve = wiremock::ResponseTemplate::new(200)
+        .set_body_raw(r#"{"id": 77, "status": "pen"#, "application/json");
+    let text = approve_first_on(&server_with_a_stuck_batch(approve).await).await;
+    assert!(text.contains("Could not tell whether"), "{text}");
+    assert!(text.contains("the answer could not be read"), "{text}");
+    assert!(text.contains("may still be running it"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
 }
 
 #[tokio::test]

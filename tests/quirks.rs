@@ -136,6 +136,10 @@ async fn a_list_answer_that_breaks_off_says_the_server_answered_with_the_url() {
     assert!(text.contains("broke off"), "{text}");
     assert!(text.contains("/api/v1/referrals"), "{text}");
     assert!(!text.contains("Could not reach"), "{text}");
+    assert!(
+        !text.contains("applied"),
+        "a load changes nothing, so there is no change to check: {text}"
+    );
 }
 
 #[tokio::test]

@@ -527,3 +527,48 @@ async fn the_filter_finds_referrals_by_their_promoters_name() {
         "every referral of {promoter} is found"
     );
 }
+
+#[tokio::test]
+async fn the_names_website_comment_and_expiry_the_spec_documents_are_shown() {
+    let (_sb, mut app, _base) = v2(80).await;
+    let commented = first_record(&app, |r| {
+        !r.text("comment").is_empty()
+            && !r.text("website").is_empty()
+            && !r.text("first_name").is_empty()
+            && !r.text("last_name").is_empty()
+    });
+    let expired = first_record(&app, |r| r.get("is_expired") == serde_json::json!(true));
+    let name = format!(
+        "{} {}",
+        commented.text("first_name"),
+        commented.text("last_name")
+    );
+    select(&mut app, &commented.id);
+    // The email column may cut the address short.
+    let email: String = commented.text("email").chars().take(12).collect();
+    let row = screen(&app)
+        .into_iter()
+        .find(|l| l.contains(&email))
+        .unwrap_or_else(|| panic!("the row of {email}: {}", screen_text(&app)));
+    assert!(row.contains(&name), "the list's name column: {row}");
+    press(&mut app, KeyCode::Enter);
+    let detail = |app: &App<TestBackend>, label: &str| {
+        let lines = screen(app);
+        lines
+            .iter()
+            .find_map(|l| {
+                l.split_once(&format!("│{label} "))
+                    .map(|(_, v)| v.to_string())
+            })
+            .unwrap_or_else(|| panic!("no {label} line: {lines:#?}"))
+    };
+    assert!(detail(&app, "First name").contains(&*commented.text("first_name")));
+    assert!(detail(&app, "Last name").contains(&*commented.text("last_name")));
+    assert!(detail(&app, "Website").contains(&*commented.text("website")));
+    let comment = commented.text("comment");
+    let start: String = comment.chars().take(20).collect();
+    assert!(detail(&app, "Comment").contains(&start), "{comment}");
+    assert!(detail(&app, "Expired").trim_start().starts_with("no"));
+    select(&mut app, &expired.id);
+    assert!(detail(&app, "Expired").trim_start().starts_with("yes"));
+}

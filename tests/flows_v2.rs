@@ -139,6 +139,54 @@ async fn splits_over_100_are_an_inline_error_with_the_running_total() {
 }
 
 #[tokio::test]
+async fn a_split_takes_whole_percentages_only_and_sends_them_as_integers() {
+    let (_sb, mut app, base) = v2(40).await;
+    let record = first_record(&app, |r| {
+        r.get("split_details")
+            .as_array()
+            .is_none_or(|splits| splits.is_empty())
+    });
+    let own = record.get("promoter_campaign.id").to_string();
+    let partner = {
+        let names = &app.state.lookups[&referee::domain::schema::RefKind::PromoterCampaign];
+        let mut others: Vec<_> = names.keys().filter(|id| **id != own).cloned().collect();
+        others.sort();
+        others[0].clone()
+    };
+    select(&mut app, &record.id);
+    press(&mut app, KeyCode::Char('e'));
+    while app.state.form.as_ref().unwrap().focused().spec.key != "split_details" {
+        press(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, &format!("{partner} 33.5"));
+    ctrl(&mut app, 's');
+    assert!(
+        find(
+            &app,
+            "✗ Line 1: the percentage must be a whole number from 0 to 100."
+        )
+        .is_some(),
+        "{}",
+        screen_text(&app)
+    );
+    assert!(app.state.pending.is_empty(), "nothing was sent");
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    ctrl(&mut app, 's');
+    let review = screen_text(&app);
+    assert!(review.contains(r#""percentage": 33"#), "{review}");
+    assert!(
+        !review.contains(r#""percentage": 33."#),
+        "an integer: {review}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let held = server_record_v2(&base, &record.id).await["split_details"].clone();
+    assert_eq!(held[0]["promoter_campaign_id"].to_string(), partner);
+    assert_eq!(held[0]["percentage"], serde_json::json!(33));
+}
+
+#[tokio::test]
 async fn the_promoter_campaign_picker_sets_the_link_id() {
     let (_sb, mut app, base) = v2(40).await;
     let record = app.state.records[3].clone();

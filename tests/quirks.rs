@@ -126,6 +126,29 @@ async fn a_403_on_save_says_the_key_lacks_the_rights_and_keeps_the_form() {
 }
 
 #[tokio::test]
+async fn a_403_on_a_v2_batch_action_says_the_key_lacks_the_rights_and_changes_nothing() {
+    let sb = quirky(20, &[Quirk::ForbiddenWrites]).await;
+    let mut app = console(BackendKind::FirstPromoter, &sb);
+    loaded(&mut app).await;
+    let pending = first_record(&app, |r| r.text("state") == "pending").id;
+    app.state.select(&pending);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    let text = said(&app);
+    assert!(
+        text.contains("lacks the rights") && text.contains("403"),
+        "{text}"
+    );
+    assert!(!text.contains("Check the key"), "{text}");
+    let record = app.state.records.iter().find(|r| r.id == pending).unwrap();
+    assert_eq!(record.text("state"), "pending");
+    assert_eq!(
+        server_record_v2(&sb.server.v2_base_url(), &pending).await["state"],
+        "pending"
+    );
+}
+
+#[tokio::test]
 async fn a_list_answer_that_breaks_off_says_the_server_answered_with_the_url() {
     let sb = quirky(20, &[Quirk::Truncated]).await;
     let mut app = console(BackendKind::Vantio, &sb);

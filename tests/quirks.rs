@@ -85,16 +85,23 @@ async fn an_unreadable_referral_per_page_is_skipped_and_counted() {
     }
 }
 
-#[tokio::test]
-async fn a_batch_that_stays_pending_with_odd_counters_is_reported_as_still_running() {
-    let sb = quirky(40, &[Quirk::SlowBatches]).await;
+/// A loaded v2 console on a sandbox with `quirk` (batches followed for 1 s) that has pressed `v`
+/// on its first pending referral (one referral is approved without a question): the sandbox,
+/// the console and that referral's id.
+async fn approving_a_pending_referral(quirk: Quirk) -> (Sandbox, App<TestBackend>, String) {
+    let sb = quirky(40, &[quirk]).await;
     let mut app = console(BackendKind::FirstPromoter, &sb);
     app.set_batch_wait(Duration::from_secs(1));
     loaded(&mut app).await;
     let pending = first_record(&app, |r| r.text("state") == "pending").id;
     app.state.select(&pending);
     press(&mut app, KeyCode::Char('v'));
-    press(&mut app, KeyCode::Char('y'));
+    (sb, app, pending)
+}
+
+#[tokio::test]
+async fn a_batch_that_stays_pending_with_odd_counters_is_reported_as_still_running() {
+    let (sb, mut app, pending) = approving_a_pending_referral(Quirk::SlowBatches).await;
     assert!(app.settle(Duration::from_secs(30)).await, "polling ended");
     assert!(
         said(&app).contains("still running on the server"),
@@ -127,12 +134,7 @@ async fn a_403_on_save_says_the_key_lacks_the_rights_and_keeps_the_form() {
 
 #[tokio::test]
 async fn a_403_on_a_v2_batch_action_says_the_key_lacks_the_rights_and_changes_nothing() {
-    let sb = quirky(20, &[Quirk::ForbiddenWrites]).await;
-    let mut app = console(BackendKind::FirstPromoter, &sb);
-    loaded(&mut app).await;
-    let pending = first_record(&app, |r| r.text("state") == "pending").id;
-    app.state.select(&pending);
-    press(&mut app, KeyCode::Char('v'));
+    let (sb, mut app, pending) = approving_a_pending_referral(Quirk::ForbiddenWrites).await;
     settle(&mut app).await;
     let text = said(&app);
     assert!(

@@ -186,8 +186,12 @@ async fn a_split_entry_without_its_promoter_campaign_is_kept_when_another_field_
     press(&mut app, KeyCode::Char('e'));
     let text = screen_text(&app);
     assert!(
-        text.contains("Not editable here: split entry 1 has no promoter_campaign_id"),
+        text.contains("Not editable here: split entry 1 (promoter "),
         "{text}"
+    );
+    assert!(
+        text.contains("lose what the server holds."),
+        "the note is wrapped, not cut at the edge: {text}"
     );
     assert!(
         !text.contains("Shared 0%"),

@@ -370,7 +370,7 @@ mod tests {
         let splits = at(&form, "split_details");
         match &form.fields[splits].input {
             FieldInput::Locked { why } => assert!(
-                why.contains("split entry 2 has no promoter_campaign_id"),
+                why.contains("split entry 2 (promoter 214, 40%) has no promoter_campaign_id"),
                 "{why}"
             ),
             other => panic!("locked, not {other:?}"),

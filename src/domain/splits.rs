@@ -33,23 +33,29 @@ fn row(item: &Value) -> Option<Split> {
 /// entry without a promoter campaign id or a percentage has no editor line, so saving the
 /// editor's text would drop it. None when every entry has its line.
 pub fn unkept(value: &Value) -> Option<String> {
-    entries(value)
-        .iter()
-        .enumerate()
-        .find_map(|(index, entry)| {
-            let missing: Vec<&str> = ["promoter_campaign_id", "percentage"]
-                .into_iter()
-                .filter(|key| item_number(entry, key).is_none())
-                .collect();
-            (!missing.is_empty()).then(|| {
-                format!(
-                    "split entry {} has no {} ({})",
-                    index + 1,
-                    missing.join(" and "),
-                    super::record::quote(entry)
-                )
-            })
-        })
+    let (index, entry, missing) = entries(value).iter().enumerate().find_map(|(i, entry)| {
+        let missing: Vec<&str> = ["promoter_campaign_id", "percentage"]
+            .into_iter()
+            .filter(|key| item_number(entry, key).is_none())
+            .collect();
+        (!missing.is_empty()).then_some((i, entry, missing))
+    })?;
+    // What the entry does say, so the admin can tell which it is.
+    let promoter = entry
+        .get("promoter_id")
+        .filter(|id| !id.is_null())
+        .map(|id| format!("promoter {}", super::record::value_text(id)));
+    let share = item_number(entry, "percentage").map(|p| format!("{}%", percent(p)));
+    let known: Vec<String> = promoter.into_iter().chain(share).collect();
+    let known = match known.as_slice() {
+        [] => String::new(),
+        parts => format!(" ({})", parts.join(", ")),
+    };
+    Some(format!(
+        "split entry {}{known} has no {}",
+        index + 1,
+        missing.join(" and ")
+    ))
 }
 
 fn item_number(item: &Value, key: &str) -> Option<f64> {
@@ -197,19 +203,15 @@ mod tests {
             ),
             (
                 json!([{"promoter_campaign_id": 1004, "percentage": 25}, {"promoter_id": 214, "percentage": 40}]),
-                Some(
-                    r#"split entry 2 has no promoter_campaign_id ({"promoter_id":214,"percentage":40})"#,
-                ),
+                Some("split entry 2 (promoter 214, 40%) has no promoter_campaign_id"),
             ),
             (
                 json!([{"promoter_campaign_id": 1004}]),
-                Some(r#"split entry 1 has no percentage ({"promoter_campaign_id":1004})"#),
+                Some("split entry 1 has no percentage"),
             ),
             (
                 json!([{"promoter_id": 7}]),
-                Some(
-                    r#"split entry 1 has no promoter_campaign_id and percentage ({"promoter_id":7})"#,
-                ),
+                Some("split entry 1 (promoter 7) has no promoter_campaign_id and percentage"),
             ),
         ];
         for (held, expected) in cases {

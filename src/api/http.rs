@@ -699,6 +699,7 @@ impl HttpCore {
             // body (the record it left) never arrived whole.
             Err(e) if status.is_success() => {
                 return Err(ApiError::BrokenOff {
+                    endpoint: endpoint.to_string(),
                     url: crate::redact::url(url.as_str()).into_owned(),
                     message: body_break(&e),
                     status: status.as_u16(),

@@ -300,6 +300,9 @@ async fn send_action(
 ) -> Outcome {
     let client = &context.client;
     let started = client.start_batch(write.action, &write.ids).await;
+    // Why the batch's answer is missing when it may have been accepted (it came and could not
+    // be read, or never came): the batch may be running still, so unchanged rows prove nothing.
+    let mut lost = None;
     let mut batch = match started {
         Ok(batch) => Some(batch),
         Err(error @ ApiError::Invalid { .. }) => return Outcome::Refused(error),
@@ -310,6 +313,9 @@ async fn send_action(
         }
         Err(error) => {
             tracing::warn!(%error, "a batch action's answer was lost; re-reading its referrals");
+            if error.outcome_unknown() {
+                lost = Some(lost_answer(&error));
+            }
             None
         }
     };
@@ -347,14 +353,14 @@ async fn send_action(
         )),
         (false, _, problem) => problem,
     };
+    let open = still_running || lost.is_some();
+    let message = message.or_else(|| {
+        lost.map(|why| {
+            format!("{why}; the server may still be running it, so r reloads to see the rest")
+        })
+    });
     match client.refresh(&write.ids).await {
-        Ok(records) => changed_outcome(
-            write.watched,
-            &write.before,
-            records,
-            message,
-            still_running,
-        ),
+        Ok(records) => changed_outcome(write.watched, &write.before, records, message, open),
         Err(error) => Outcome::Unknown {
             message: format!(
                 "{} was sent, and re-reading the referrals failed ({error})",

@@ -530,3 +530,36 @@ async fn the_filter_finds_referrals_by_their_ambassadors_name() {
         .count();
     assert_eq!(found, theirs, "every referral of {name} is found");
 }
+
+#[tokio::test]
+async fn verifying_an_already_verified_referral_leaves_the_server_as_it_was() {
+    let sb = sandbox(40, 1000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let mut app = app(&base, KEY, 120, 35);
+    loaded(&mut app).await;
+    let verified = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("status") == "verified")
+        .expect("a verified referral")
+        .clone();
+    let before = server_record(&base, &verified.id).await;
+    app.state.select(&verified.id);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    assert_eq!(
+        server_record(&base, &verified.id).await,
+        before,
+        "nothing was sent"
+    );
+    let text = screen_text(&app);
+    assert!(text.contains("already verified by"), "{text}");
+    let name = verified.text("first_name");
+    let row = text
+        .lines()
+        .find(|line| line.contains(&*name) && line.contains("verified"))
+        .expect("the row");
+    let mark = row.trim_start_matches(['│', ' ']).chars().next();
+    assert_eq!(mark, Some('='), "the row shows =: {row}");
+}

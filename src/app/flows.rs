@@ -129,6 +129,7 @@ pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         return Vec::new();
     }
     let bulk = !state.marked.is_empty();
+    state.left_alone = None;
     let ids: Vec<String> = match state.selected_record() {
         _ if bulk => state.marked.iter().cloned().collect(),
         Some(record) => vec![record.id.clone()],
@@ -145,6 +146,9 @@ pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         }
     };
     if plan.mutations.is_empty() {
+        if let [(id, _)] = plan.skipped.as_slice() {
+            state.left_alone = Some(id.clone());
+        }
         state.say(
             Level::Info,
             format!("Nothing to send: {}.", skipped_note(&plan)),
@@ -160,20 +164,39 @@ pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         return Vec::new();
     }
     let effects = send_plan(state, plan, Origin::Quick);
-    note_missing_admin(state, key);
+    state.admin_note_owed |= note_missing_admin(state, key);
     effects
 }
 
 /// The first verify of a session with no admin id says that `verified_by` stays empty and how to
-/// set it, where the backend would have recorded it.
-fn note_missing_admin(state: &mut State, key: QuickKey) {
+/// set it, where the backend would have recorded it. True when it was said.
+fn note_missing_admin(state: &mut State, key: QuickKey) -> bool {
     if key != QuickKey::Verify || state.session.admin_id.is_some() || state.admin_noted {
+        return false;
+    }
+    let Some(note) = state.schema.policy.admin_note() else {
+        return false;
+    };
+    state.admin_noted = true;
+    state.say(Level::Error, note);
+    true
+}
+
+/// Says the admin-id note owed to a write's answer after whatever the answer said.
+fn say_owed_admin_note(state: &mut State) {
+    if !std::mem::take(&mut state.admin_note_owed) {
         return;
     }
-    if let Some(note) = state.schema.policy.admin_note() {
-        state.admin_noted = true;
-        state.say(Level::Error, note);
-    }
+    let Some(note) = state.schema.policy.admin_note() else {
+        return;
+    };
+    let text = match &state.message {
+        Some(said) if !said.text.is_empty() && !said.text.contains(note) => {
+            format!("{} {note}", said.text)
+        }
+        _ => note.to_string(),
+    };
+    state.say(Level::Error, text);
 }
 
 fn send_plan(state: &mut State, plan: Plan, origin: Origin) -> Vec<Effect> {
@@ -253,6 +276,7 @@ pub fn start_bulk(
         group: Some(state.next_request_id().0),
     };
     let effects = run_bulk(state, BulkIntent::Key { key, reason }, verb, step, plan);
+    // The question said it already; rows answering say their own things.
     note_missing_admin(state, key);
     effects
 }
@@ -561,6 +585,7 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
             Vec::new()
         }
     };
+    say_owed_admin_note(state);
     if let Some(warning) = warning {
         // Over whatever the write's own message said: the profile is wrong for this server.
         state.say(Level::Error, warning);
@@ -843,6 +868,10 @@ pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> 
     }
     if plan.mutations.is_empty() {
         triage.decide(&id, rejection, Written::Already);
+        state.say(
+            Level::Info,
+            format!("Nothing to send: {}.", skipped_note(&plan)),
+        );
         return Vec::new();
     }
     triage.decide(&id, rejection, Written::Sending);
@@ -850,7 +879,7 @@ pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> 
     for mutation in plan.mutations {
         effects.extend(submit(state, mutation, Origin::Triage, None));
     }
-    note_missing_admin(state, key);
+    state.admin_note_owed |= note_missing_admin(state, key);
     effects
 }
 
@@ -952,7 +981,8 @@ fn record_summary_when_settled(state: &mut State) -> Vec<Effect> {
     triage.recorded = true;
     let summary = triage.summary(now);
     let detail = json!({
-        "verified": summary.verified, "rejected": summary.rejected, "skipped": summary.skipped,
+        "verified": summary.verified, "rejected": summary.rejected, "already": summary.already,
+        "skipped": summary.skipped,
         "failed": summary.failed, "unknown": summary.unknown,
         "minutes": (summary.minutes * 10.0).round() / 10.0, "queue": triage.total,
     });
@@ -1228,6 +1258,90 @@ mod tests {
         assert_eq!(
             state.writes.undo[0].label, "ref_3 · email",
             "the newer step stays"
+        );
+    }
+
+    /// A status key on a referral already so sends nothing and says who made it so: a single key
+    /// marks the row `=`, and triage counts it as already so, not as a verification of its own.
+    #[test]
+    fn a_referral_already_so_is_left_alone_and_counted_as_such() {
+        let mut values = record("ref_3", "verified").to_json();
+        values["verified_at"] = json!("2026-07-15T09:00:00Z");
+        values["metadata"] = json!({"verified_by": "admin_maria"});
+        let verified = Record::new("ref_3", values.as_object().unwrap().clone());
+
+        let mut single = state();
+        single.replace_records(vec![verified.clone()]);
+        single.select("ref_3");
+        assert!(sent(&update(&mut single, Action::Quick(QuickKey::Verify))).is_empty());
+        assert_eq!(single.left_alone.as_deref(), Some("ref_3"));
+        assert!(
+            message(&single).contains("already verified by admin_maria on 15 Jul 2026"),
+            "{}",
+            message(&single)
+        );
+        update(&mut single, Action::Quick(QuickKey::Convert));
+        assert_eq!(
+            single.left_alone, None,
+            "the next status key clears the mark"
+        );
+
+        let mut state = state();
+        state.replace_records(vec![verified]);
+        state.list.filter = TextBuffer::single("status:verified");
+        state.refilter();
+        update(&mut state, Action::TriageStart);
+        assert!(sent(&update(&mut state, Action::Quick(QuickKey::Verify))).is_empty());
+        assert!(
+            message(&state).contains("already verified by admin_maria"),
+            "{}",
+            message(&state)
+        );
+        let summary = state.triage.as_ref().unwrap().summary(state.clock.now);
+        assert_eq!((summary.verified, summary.already), (0, 1));
+    }
+
+    /// With no admin id, the first verify's note is not covered by its own "Saved": the answer
+    /// says both.
+    #[test]
+    fn the_missing_admin_id_is_still_said_when_the_first_verify_answers() {
+        let mut state = state();
+        state.session.admin_id = None;
+        let [req] = sent(&update(&mut state, Action::Quick(QuickKey::Verify)))[..] else {
+            panic!("one write")
+        };
+        update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: applied("ref_1"),
+            },
+        );
+        let said = state.message.clone().expect("a message");
+        assert!(said.text.contains("Saved ref_1"), "{}", said.text);
+        assert!(
+            said.text
+                .contains("set admin_id in the profile or REFEREE_ADMIN_ID"),
+            "{}",
+            said.text
+        );
+        assert_eq!(said.level, Level::Error);
+
+        state.select("ref_2");
+        let [req] = sent(&update(&mut state, Action::Quick(QuickKey::Verify)))[..] else {
+            panic!("one write")
+        };
+        update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: applied("ref_2"),
+            },
+        );
+        assert!(
+            !message(&state).contains("admin_id"),
+            "said once a session: {}",
+            message(&state)
         );
     }
 

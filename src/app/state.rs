@@ -226,6 +226,12 @@ pub struct State {
     pub quit_when_idle: bool,
     /// The missing admin id has been pointed out this session.
     pub admin_noted: bool,
+    /// The missing admin id is said again with the answer to the write that brought it up, whose
+    /// "Saved …" would otherwise cover it at once.
+    pub admin_note_owed: bool,
+    /// The referral the last single status key left alone because it already was so: its row
+    /// shows `=` until the next status key.
+    pub left_alone: Option<String>,
     pub message: Option<Message>,
     /// Messages that arrived while referrals or names were loading (what the journal found of the
     /// last run, lookups that had trouble, "Loaded …" itself), said together when loading ends so
@@ -282,6 +288,8 @@ impl State {
             triage_past: None,
             quit_when_idle: false,
             admin_noted: false,
+            admin_note_owed: false,
+            left_alone: None,
             message: None,
             held_notes: Vec::new(),
             clock,

@@ -66,6 +66,8 @@ pub struct Triage {
 pub struct Summary {
     pub verified: usize,
     pub rejected: usize,
+    /// Decisions on referrals that already were so: nothing was sent.
+    pub already: usize,
     pub skipped: usize,
     pub failed: usize,
     /// Decisions whose write has not answered yet.
@@ -211,10 +213,7 @@ impl Triage {
         let count = |rejection: bool| {
             self.decisions
                 .iter()
-                .filter(|d| {
-                    d.rejection == rejection
-                        && matches!(d.written, Written::Applied | Written::Already)
-                })
+                .filter(|d| d.rejection == rejection && d.written == Written::Applied)
                 .count()
         };
         let written = |w: Written| self.decisions.iter().filter(|d| d.written == w).count();
@@ -222,6 +221,7 @@ impl Triage {
         Summary {
             verified: count(false),
             rejected: count(true),
+            already: written(Written::Already),
             skipped: self.skipped,
             failed: self.errors.len(),
             sending: written(Written::Sending),

@@ -169,12 +169,16 @@ pub(super) fn fit(text: &str, width: usize) -> String {
     format!("{shown}…")
 }
 
-/// The first column: a mark, or what the last bulk change did to the row.
+/// The first column: a mark, what the last bulk change did to the row, or `=` on a referral the
+/// last status key left alone (it already was so).
 fn mark_cell(state: &State, id: &str) -> Cell<'static> {
     if state.marked.contains(id) {
         return Cell::from(Span::styled("●", theme::focused_mark()));
     }
-    let (symbol, colour) = match state.bulk.as_ref().and_then(|b| b.rows.get(id)) {
+    let row = state.bulk.as_ref().and_then(|b| b.rows.get(id));
+    let left_alone = state.left_alone.as_deref() == Some(id);
+    let (symbol, colour) = match row {
+        None if left_alone => ("=", Color::DarkGray),
         Some(RowResult::Queued) => ("○", Color::Yellow),
         Some(RowResult::Sending) => ("…", Color::Cyan),
         Some(RowResult::Done) => ("✓", Color::Green),

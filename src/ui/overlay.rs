@@ -158,6 +158,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     format!("Rejected  {}", s.rejected),
                     theme::tone_style(Tone::Refused),
                 ),
+                Line::raw(format!("Already   {} (nothing to send)", s.already)),
                 Line::raw(format!("Skipped   {}", s.skipped)),
                 Line::styled(
                     format!("Failed    {}", s.failed),
@@ -443,6 +444,13 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
         .collect();
     if !state.schema.policy.undoable(&records, key) {
         text.push_str(" This cannot be undone with u.");
+    }
+    if let Some(note) = state.schema.policy.admin_note()
+        && key == QuickKey::Verify
+        && state.session.admin_id.is_none()
+    {
+        text.push(' ');
+        text.push_str(note);
     }
     text
 }

@@ -529,7 +529,12 @@ fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
         "Body that will be sent (changed fields only):",
         theme::dim(),
     ));
-    let body = serde_json::to_string_pretty(&changes.body).unwrap_or_default();
+    // A "now" is stamped when the PUT leaves, not when the review opened.
+    let mut body = changes.body.clone();
+    for key in &changes.at_send {
+        body.insert(key.clone(), "now (the second it is sent)".into());
+    }
+    let body = serde_json::to_string_pretty(&body).unwrap_or_default();
     lines.extend(body.lines().map(|l| Line::raw(l.to_string())));
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -688,8 +693,29 @@ fn popup_with(
 
 #[cfg(test)]
 mod tests {
-    use super::{shares, skipped_why};
+    use super::{review_lines, shares, skipped_why};
+    use crate::domain::diff::ChangeSet;
     use crate::domain::policy::Plan;
+
+    #[test]
+    fn the_review_shows_now_for_a_time_stamped_when_sent() {
+        let mut changes = ChangeSet::default();
+        changes
+            .body
+            .insert("verified_at".into(), "2026-11-21T10:00:00Z".into());
+        changes.body.insert("status".into(), "verified".into());
+        changes.at_send = vec!["verified_at".into()];
+        let text: String = review_lines(&changes)
+            .iter()
+            .map(|line| line.to_string() + "\n")
+            .collect();
+        assert!(
+            text.contains(r#""verified_at": "now (the second it is sent)""#),
+            "{text}"
+        );
+        assert!(!text.contains("2026-11-21T10:00:00Z"), "{text}");
+        assert!(text.contains(r#""status": "verified""#), "{text}");
+    }
 
     #[test]
     fn one_referrals_reason_is_not_said_of_all_the_others() {

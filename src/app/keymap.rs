@@ -73,6 +73,15 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
+    if state.stats.is_some() {
+        return match key.code {
+            KeyCode::Char(_) if ctrl || alt => None,
+            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
+            KeyCode::Char('S') => Some(Action::Stats),
+            KeyCode::Char('?') | KeyCode::F(1) => Some(Action::Help),
+            _ => None,
+        };
+    }
     if state.list.filtering {
         return match key.code {
             KeyCode::F(1) => Some(Action::Help),
@@ -134,6 +143,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('t') => Action::TriageStart,
         // Issue 13: copy, bulk errors, stats.
         KeyCode::Char('y') => Action::CopyStart,
+        KeyCode::Char('S') => Action::Stats,
         _ => return None,
     })
 }

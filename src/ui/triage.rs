@@ -1,12 +1,12 @@
-//! The verification session screen: progress, one referral large, its last error if a write
-//! failed, and the reason prompt with recent reasons on number keys.
+//! The verification session screen: progress and decisions per minute, one referral large, its
+//! last error if a write failed, and the reason prompt with recent reasons on number keys.
 
 use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use super::theme;
 use crate::app::State;
@@ -29,10 +29,12 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         triage.total,
         triage.errors.len(),
     );
-    frame.render_widget(
-        Paragraph::new(Line::styled(progress, theme::focused())),
-        header,
-    );
+    let progress = Line::styled(progress, theme::focused());
+    let [progress_area, pace] =
+        Layout::horizontal([Constraint::Length(progress.width() as u16), Constraint::Min(0)])
+            .areas(header);
+    frame.render_widget(Paragraph::new(progress), progress_area);
+    pace_line(state, triage, frame, pace);
 
     let Some(id) = triage.current() else {
         let done = format!("All {} done. q shows the summary.", triage.total);
@@ -115,6 +117,36 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     if let Some(reason) = &triage.reason {
         frame.set_cursor_position((footer.x + 9 + reason.cursor().1 as u16, footer.y + 1));
     }
+}
+
+/// Most minutes the header's sparkline shows: the last hour.
+const PACE_MINUTES: usize = 60;
+
+/// Decisions per minute as a one-line sparkline, the minute under way last, and the busiest
+/// minute's count beside it; left out when the header has no room.
+fn pace_line(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
+    let minutes = triage.per_minute(state.clock.now);
+    let peak = minutes.iter().copied().max().unwrap_or(0);
+    let note = format!(" decisions/min, most {peak}");
+    let room = (area.width as usize).saturating_sub(note.chars().count() + 1);
+    let shown = &minutes[minutes.len() - room.min(PACE_MINUTES).min(minutes.len())..];
+    if shown.is_empty() {
+        return;
+    }
+    let [_, spark, words] = Layout::horizontal([
+        Constraint::Length(1),
+        Constraint::Length(shown.len() as u16),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Sparkline::default()
+            .data(shown)
+            .max(peak.max(1))
+            .style(Style::new().fg(Color::Green)),
+        spark,
+    );
+    frame.render_widget(Paragraph::new(Line::styled(note, theme::dim())), words);
 }
 
 /// "3 days ago", "5 hours ago", "just now".

@@ -131,3 +131,38 @@ async fn help_at_80x24_scrolls_and_opens_from_the_form() {
     press(&mut app, KeyCode::Esc);
     assert!(app.state.overlay.is_none() && app.state.form.is_some());
 }
+
+#[tokio::test]
+async fn stats_at_80x24_keep_the_status_bar() {
+    let sb = sandbox(400, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('S'));
+    let shown = screen(&app);
+    assert!(
+        shown[23].contains("400 loaded"),
+        "the status bar stays: {}",
+        shown[23]
+    );
+    insta::assert_snapshot!("stats_80x24", screen_text(&app));
+}
+
+#[tokio::test]
+async fn firstpromoter_stats_of_a_filter_at_120x35() {
+    let sb = sandbox(400, 10_000, MetadataMode::Merge).await;
+    let mut app = app_for(
+        BackendKind::FirstPromoter,
+        &sb.server.v2_base_url(),
+        KEY,
+        120,
+        35,
+    );
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "-state:moved");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "stats");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("firstpromoter_stats", screen_text(&app));
+}

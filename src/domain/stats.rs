@@ -91,10 +91,15 @@ pub struct Referrer {
 }
 
 impl Referrer {
-    /// The conversion in whole percent, rounded down.
+    /// The conversion in whole percent.
     pub fn percent(&self) -> usize {
-        self.converted * 100 / self.referrals.max(1)
+        percent(self.converted, self.referrals)
     }
+}
+
+/// `part` of `whole` in whole percent, rounded to the nearest; 0 of nothing.
+pub fn percent(part: usize, whole: usize) -> usize {
+    (part * 100 + whole / 2) / whole.max(1)
 }
 
 /// The counts for a set of referrals.
@@ -124,9 +129,9 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Percent of all referrals counted, rounded to the nearest.
+    /// Percent of all referrals counted.
     pub fn share(&self, count: usize) -> usize {
-        (count * 100 + self.total / 2) / self.total.max(1)
+        percent(count, self.total)
     }
 }
 
@@ -354,7 +359,7 @@ mod tests {
             "d has too few; a (3/6) before c (2/4)"
         );
         assert_eq!(stats.by_conversion[0].percent(), 100);
-        assert_eq!(stats.by_conversion[3].percent(), 16);
+        assert_eq!(stats.by_conversion[3].percent(), 17, "1 of 6, rounded");
         assert_eq!(stats.by_referrals[0].name, None, "v1 names are looked up");
     }
 

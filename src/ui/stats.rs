@@ -20,8 +20,11 @@ use crate::domain::policy::Tone;
 use crate::domain::schema::FieldKind;
 use crate::domain::stats::{MIN_FOR_RATE, Referrer, Stats};
 
-/// Rows of the sparkline: eight steps each.
+/// Fewest rows of the sparkline (eight steps each); it takes the height the rest leaves.
 const SPARK_ROWS: u16 = 3;
+
+/// A status word's bar: the word, its count, its colour.
+type StatusBar = (&'static str, usize, Style);
 
 pub fn render(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
@@ -38,10 +41,15 @@ pub fn render(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(why), inner);
         return;
     }
+    let groups = status_groups(state, stats);
+    // The bars with their heading and the conversion; the rankings with their headings.
+    let referrers = stats.by_referrals.len().max(stats.by_conversion.len()).max(1);
+    let wanted = (bar_lines(&groups) + 4).max(3 + 2 * referrers) as u16;
+    let room = inner.height.saturating_sub(SPARK_ROWS + 3);
     let [top, _, days] = Layout::vertical([
-        Constraint::Min(0),
+        Constraint::Length(wanted.min(room)),
         Constraint::Length(1),
-        Constraint::Length(SPARK_ROWS + 2),
+        Constraint::Min(0),
     ])
     .areas(inner);
     let [statuses, _, referrers] = Layout::horizontal([
@@ -50,7 +58,7 @@ pub fn render(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
         Constraint::Min(0),
     ])
     .areas(top);
-    render_statuses(state, stats, frame, statuses);
+    render_statuses(state, stats, &groups, frame, statuses);
     render_referrers(state, stats, frame, referrers);
     render_days(state, stats, frame, days);
 }
@@ -80,13 +88,11 @@ fn heading(text: String) -> Line<'static> {
     Line::styled(text, theme::label().add_modifier(Modifier::BOLD))
 }
 
-/// One bar per status word, in the word's colour, with its count and share beside it.
-fn render_statuses(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
+/// The bars in groups: the funnel's steps, the ways out, and the words the backend does not
+/// document when there are any.
+fn status_groups(state: &State, stats: &Stats) -> Vec<Vec<StatusBar>> {
     let schema = state.schema;
-    let status = schema
-        .field(schema.status_field)
-        .map_or(schema.status_field, |f| f.label);
-    let mut groups: Vec<Vec<(&str, usize, Style)>> = [&stats.steps, &stats.exits]
+    let mut groups: Vec<Vec<StatusBar>> = [&stats.steps, &stats.exits]
         .into_iter()
         .map(|words| {
             words
@@ -98,8 +104,26 @@ fn render_statuses(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) 
     if stats.other > 0 {
         groups.push(vec![("other", stats.other, theme::tone_style(Tone::Unknown))]);
     }
-    // Bars, a line between groups, then the conversion below.
-    let bar_lines = groups.iter().map(Vec::len).sum::<usize>() + groups.len() - 1;
+    groups
+}
+
+/// Lines the bars take: one per bar and one between groups.
+fn bar_lines(groups: &[Vec<StatusBar>]) -> usize {
+    groups.iter().map(Vec::len).sum::<usize>() + groups.len().saturating_sub(1)
+}
+
+/// One bar per status word, in the word's colour, with its count and share beside it.
+fn render_statuses(
+    state: &State,
+    stats: &Stats,
+    groups: &[Vec<StatusBar>],
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let schema = state.schema;
+    let status = schema
+        .field(schema.status_field)
+        .map_or(schema.status_field, |f| f.label);
     let numbers: Vec<String> = groups
         .iter()
         .flatten()
@@ -108,7 +132,7 @@ fn render_statuses(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) 
     let number_width = numbers.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let [head, bars, _, conversion] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(bar_lines as u16),
+        Constraint::Length(bar_lines(groups) as u16),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
@@ -247,7 +271,7 @@ fn render_days(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
     let (_, milestone) = state.schema.stats.per_day;
     let [head, spark, dates] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(SPARK_ROWS),
+        Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(area);

@@ -493,7 +493,10 @@ async fn the_filter_finds_referrals_by_their_ambassadors_name() {
 fn stats_row(app: &referee::runtime::App<ratatui::backend::TestBackend>, word: &str) -> String {
     let line = screen(app)
         .into_iter()
-        .find(|line| line.trim_start_matches('│').starts_with(&format!("{word} ")))
+        .find(|line| {
+            line.trim_start_matches('│')
+                .starts_with(&format!("{word} "))
+        })
         .unwrap_or_else(|| panic!("no bar for {word}: {}", screen_text(app)));
     let left: String = line.chars().skip(1).take(39).collect();
     let words: Vec<&str> = left.split_whitespace().collect();
@@ -521,7 +524,9 @@ async fn stats_count_the_filter_follow_a_write_and_keep_their_colours() {
     press(&mut app, KeyCode::Char('S'));
     let text = screen_text(&app);
     assert!(
-        text.contains(&format!("Stats · {converted} of 200 referrals · status:converted")),
+        text.contains(&format!(
+            "Stats · {converted} of 200 referrals · status:converted"
+        )),
         "{text}"
     );
     assert_eq!(stats_row(&app, "converted"), format!("{converted} 100%"));
@@ -554,7 +559,13 @@ async fn stats_count_the_filter_follow_a_write_and_keep_their_colours() {
         "{}",
         screen_text(&app)
     );
-    let stamped = app.state.record(&id).unwrap().text("verified_at").parse().ok();
+    let stamped = app
+        .state
+        .record(&id)
+        .unwrap()
+        .text("verified_at")
+        .parse()
+        .ok();
     assert_eq!(app.state.stats.as_ref().unwrap().stats.latest, stamped);
     press(&mut app, KeyCode::Char('q'));
     assert!(app.state.stats.is_none() && !app.state.should_quit);

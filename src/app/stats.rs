@@ -85,7 +85,12 @@ mod tests {
     /// How many referrals the open view counts in each step, then each exit.
     fn counted(state: &State) -> Vec<usize> {
         let stats = &state.stats.as_ref().expect("the view is open").stats;
-        stats.steps.iter().chain(&stats.exits).map(|s| s.1).collect()
+        stats
+            .steps
+            .iter()
+            .chain(&stats.exits)
+            .map(|s| s.1)
+            .collect()
     }
 
     fn later(state: &mut State, millis: i64) {
@@ -106,7 +111,10 @@ mod tests {
         assert_eq!(counted(&state), [1, 0, 1, 0]);
         assert_eq!(state.stats.as_ref().unwrap().stats.total, 2);
         update(&mut state, Action::Help);
-        assert!(state.overlay.is_some() && state.stats.is_some(), "help over it");
+        assert!(
+            state.overlay.is_some() && state.stats.is_some(),
+            "help over it"
+        );
         update(&mut state, Action::Dismiss);
         update(&mut state, Action::Back);
         assert!(state.stats.is_none());

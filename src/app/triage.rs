@@ -359,7 +359,11 @@ mod tests {
     fn decisions_are_counted_per_minute_of_the_session() {
         let at = |seconds: i64| now() + jiff::SignedDuration::from_secs(seconds);
         let mut triage = Triage::new(["a", "b", "c", "d", "e"].map(String::from).to_vec(), now());
-        assert_eq!(triage.per_minute(now()), [0], "the first minute, nothing yet");
+        assert_eq!(
+            triage.per_minute(now()),
+            [0],
+            "the first minute, nothing yet"
+        );
         triage.decide("a", false, Written::Applied, at(5));
         triage.decide("b", false, Written::Applied, at(59));
         triage.decide("c", true, Written::Sending, at(130));

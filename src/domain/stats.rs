@@ -151,7 +151,11 @@ struct Tally<'a> {
 }
 
 /// The stats of `rows` on `schema`'s backend, with the milestone counted per day of `days`.
-pub fn tally<'a>(schema: &Schema, rows: impl IntoIterator<Item = &'a Record>, days: &Days) -> Stats {
+pub fn tally<'a>(
+    schema: &Schema,
+    rows: impl IntoIterator<Item = &'a Record>,
+    days: &Days,
+) -> Stats {
     let spec = &schema.stats;
     let mut steps = vec![0; spec.steps.len()];
     let mut exits = vec![0; spec.exits.len()];
@@ -281,8 +285,14 @@ mod tests {
         let zone = TimeZone::fixed(jiff::tz::offset(-5));
         let local = Days::ending(now(), &zone, 2);
         assert_eq!(local.first.to_string(), "2026-11-20");
-        assert_eq!(local.index("2026-11-21T04:30:00Z".parse().unwrap()), Some(0));
-        assert_eq!(local.index("2026-11-21T05:30:00Z".parse().unwrap()), Some(1));
+        assert_eq!(
+            local.index("2026-11-21T04:30:00Z".parse().unwrap()),
+            Some(0)
+        );
+        assert_eq!(
+            local.index("2026-11-21T05:30:00Z".parse().unwrap()),
+            Some(1)
+        );
     }
 
     /// One row per rule of the status counts: where a status word is counted.
@@ -370,7 +380,10 @@ mod tests {
             .collect();
         let stats = tally(&V1_SCHEMA, &records(&values), &days());
         assert_eq!(stats.by_referrals.len(), TOP);
-        assert!(stats.by_conversion.is_empty(), "nobody has enough referrals");
+        assert!(
+            stats.by_conversion.is_empty(),
+            "nobody has enough referrals"
+        );
     }
 
     /// On FirstPromoter: its states, promoters by their number with the name the referral

@@ -43,7 +43,11 @@ pub fn render(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
     }
     let groups = status_groups(state, stats);
     // The bars with their heading and the conversion; the rankings with their headings.
-    let referrers = stats.by_referrals.len().max(stats.by_conversion.len()).max(1);
+    let referrers = stats
+        .by_referrals
+        .len()
+        .max(stats.by_conversion.len())
+        .max(1);
     let wanted = (bar_lines(&groups) + 4).max(3 + 2 * referrers) as u16;
     let room = inner.height.saturating_sub(SPARK_ROWS + 3);
     let [top, _, days] = Layout::vertical([
@@ -69,7 +73,11 @@ fn title(state: &State, stats: &Stats) -> Line<'static> {
     let counted = if stats.total == loaded {
         format!("{} referrals", thousands(loaded))
     } else {
-        format!("{} of {} referrals", thousands(stats.total), thousands(loaded))
+        format!(
+            "{} of {} referrals",
+            thousands(stats.total),
+            thousands(loaded)
+        )
     };
     let mut spans = vec![
         Span::raw(" Stats · "),
@@ -102,7 +110,11 @@ fn status_groups(state: &State, stats: &Stats) -> Vec<Vec<StatusBar>> {
         })
         .collect();
     if stats.other > 0 {
-        groups.push(vec![("other", stats.other, theme::tone_style(Tone::Unknown))]);
+        groups.push(vec![(
+            "other",
+            stats.other,
+            theme::tone_style(Tone::Unknown),
+        )]);
     }
     groups
 }
@@ -169,9 +181,12 @@ fn render_statuses(
             })
             .collect();
         barchart = barchart.data(BarGroup::default().bars(&bars));
-        lines.extend(numbers.by_ref().take(group.len()).map(|n| {
-            Line::raw(format!("{n:>number_width$}"))
-        }));
+        lines.extend(
+            numbers
+                .by_ref()
+                .take(group.len())
+                .map(|n| Line::raw(format!("{n:>number_width$}"))),
+        );
     }
     frame.render_widget(barchart, chart);
     frame.render_widget(Paragraph::new(lines), counts);
@@ -209,7 +224,9 @@ fn render_referrers(state: &State, stats: &Stats, frame: &mut Frame, area: Rect)
         lines.push(ranked(state, referrer, count, Style::new(), width));
     }
     lines.push(Line::raw(""));
-    lines.push(heading(format!("by conversion ({MIN_FOR_RATE}+ referrals)")));
+    lines.push(heading(format!(
+        "by conversion ({MIN_FOR_RATE}+ referrals)"
+    )));
     if stats.by_conversion.is_empty() {
         lines.push(Line::styled(
             format!("No {one} brought {MIN_FOR_RATE} or more."),

@@ -30,9 +30,11 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         triage.errors.len(),
     );
     let progress = Line::styled(progress, theme::focused());
-    let [progress_area, pace] =
-        Layout::horizontal([Constraint::Length(progress.width() as u16), Constraint::Min(0)])
-            .areas(header);
+    let [progress_area, pace] = Layout::horizontal([
+        Constraint::Length(progress.width() as u16),
+        Constraint::Min(0),
+    ])
+    .areas(header);
     frame.render_widget(Paragraph::new(progress), progress_area);
     pace_line(state, triage, frame, pace);
 
@@ -159,4 +161,69 @@ fn ago(now: Timestamp, then: Timestamp) -> String {
         _ => (seconds / 86_400, "day"),
     };
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use serde_json::json;
+
+    use crate::app::action::{Action, QuickKey};
+    use crate::app::{State, update};
+    use crate::domain::Record;
+
+    /// The header line of the screen, as text, with the colour of each cell.
+    fn header(state: &State, width: u16) -> (String, Vec<ratatui::style::Color>) {
+        let mut terminal = Terminal::new(TestBackend::new(width, 24)).unwrap();
+        terminal
+            .draw(|frame| crate::ui::render(state, frame))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let cells: Vec<_> = (0..width).map(|x| &buffer[(x, 0)]).collect();
+        (
+            cells.iter().map(|c| c.symbol()).collect(),
+            cells.iter().map(|c| c.fg).collect(),
+        )
+    }
+
+    /// Decisions made over four minutes (s skips, which is no decision): one sparkline column per
+    /// minute, the busiest full height, and the busiest minute's count beside it.
+    #[test]
+    fn the_header_shows_decisions_per_minute() {
+        let mut state = State::sample();
+        let records = (1..=6)
+            .map(|n| {
+                let values = json!({"first_name": format!("R{n}"), "status": "converted"});
+                Record::new(format!("ref_{n}"), values.as_object().unwrap().clone())
+            })
+            .collect();
+        state.append_records(records);
+        update(&mut state, Action::TriageStart);
+        let minute = jiff::SignedDuration::from_secs(60);
+        // (minute of the session, keys pressed in it)
+        for (at, keys) in [(0, 2), (1, 0), (2, 1), (3, 0)] {
+            for _ in 0..keys {
+                update(&mut state, Action::Quick(QuickKey::Verify));
+            }
+            update(&mut state, Action::TriageSkip);
+            if at < 3 {
+                state.clock.now += minute;
+            }
+        }
+        let (text, colours) = header(&state, 80);
+        assert!(
+            text.starts_with(" Triage 3/6 · 0 failed · 60 per hour  █ ▄  decisions/min, most 2"),
+            "{text}"
+        );
+        let spark = text.find('█').map(|b| text[..b].chars().count()).unwrap();
+        assert_eq!(colours[spark], ratatui::style::Color::Green);
+        // Too narrow for it: the progress stays whole and the sparkline is left out.
+        let (narrow, _) = header(&state, 40);
+        assert!(
+            narrow.starts_with(" Triage 3/6 · 0 failed · 60 per hour"),
+            "{narrow}"
+        );
+        assert!(!narrow.contains("decisions/min"), "{narrow}");
+    }
 }

@@ -4,8 +4,19 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
+use ratatui::backend::TestBackend;
 use referee::api::BackendKind;
 use referee::domain::MetadataMode;
+use referee::runtime::App;
+
+/// A FirstPromoter sandbox with `seed` referrals and the console on it, everything loaded.
+async fn firstpromoter(seed: usize, width: u16, height: u16) -> (Sandbox, App<TestBackend>) {
+    let sb = sandbox(seed, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, width, height);
+    loaded(&mut app).await;
+    (sb, app)
+}
 
 #[tokio::test]
 async fn list_and_detail_at_100x30() {
@@ -59,29 +70,13 @@ async fn form_with_an_error_under_each_bad_field_at_100x30() {
 
 #[tokio::test]
 async fn firstpromoter_list_at_100x30() {
-    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
-    let mut app = app_for(
-        BackendKind::FirstPromoter,
-        &sb.server.v2_base_url(),
-        KEY,
-        100,
-        30,
-    );
-    loaded(&mut app).await;
+    let (_sb, mut app) = firstpromoter(60, 100, 30).await;
     insta::assert_snapshot!("firstpromoter_list", screen_text(&app));
 }
 
 #[tokio::test]
 async fn firstpromoter_form_with_splits_at_100x30() {
-    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
-    let mut app = app_for(
-        BackendKind::FirstPromoter,
-        &sb.server.v2_base_url(),
-        KEY,
-        100,
-        30,
-    );
-    loaded(&mut app).await;
+    let (_sb, mut app) = firstpromoter(60, 100, 30).await;
     let id = app
         .state
         .records
@@ -149,15 +144,7 @@ async fn stats_at_80x24_keep_the_status_bar() {
 
 #[tokio::test]
 async fn firstpromoter_stats_of_a_filter_at_120x35() {
-    let sb = sandbox(400, 10_000, MetadataMode::Merge).await;
-    let mut app = app_for(
-        BackendKind::FirstPromoter,
-        &sb.server.v2_base_url(),
-        KEY,
-        120,
-        35,
-    );
-    loaded(&mut app).await;
+    let (_sb, mut app) = firstpromoter(400, 120, 35).await;
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "-state:moved");
     press(&mut app, KeyCode::Enter);

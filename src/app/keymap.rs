@@ -339,6 +339,25 @@ mod tests {
         }
     }
 
+    /// The stats view takes its own keys: it closes, help opens over it, and no key of the list
+    /// underneath acts on a referral.
+    #[test]
+    fn the_stats_view_closes_and_passes_no_key_to_the_list() {
+        let mut list = state();
+        let plain = KeyModifiers::NONE;
+        assert_eq!(map_key(&list, key('S', plain)), Some(Action::Stats));
+        crate::app::stats::open(&mut list);
+        let esc = KeyEvent::new(KeyCode::Esc, plain);
+        assert_eq!(map_key(&list, esc), Some(Action::Back));
+        assert_eq!(map_key(&list, key('q', plain)), Some(Action::Back));
+        assert_eq!(map_key(&list, key('S', plain)), Some(Action::Stats));
+        assert_eq!(map_key(&list, key('?', plain)), Some(Action::Help));
+        for c in ['v', 'x', 'e', 'j', '/', 'y', ' '] {
+            assert_eq!(map_key(&list, key(c, plain)), None, "{c}");
+        }
+        assert_eq!(map_key(&list, key('S', KeyModifiers::ALT)), None);
+    }
+
     /// One row per place: where a paste goes.
     #[test]
     fn a_paste_goes_to_what_takes_text() {

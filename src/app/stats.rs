@@ -20,6 +20,8 @@ const REFRESH: SignedDuration = SignedDuration::from_millis(250);
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsView {
     pub stats: Stats,
+    /// Referrals loaded when they were computed, to say how many of them the filter shows.
+    pub loaded: usize,
     /// The `ListView::generation` the stats were computed for.
     generation: u64,
     /// When they were computed, to space computations out while pages pour in.
@@ -61,6 +63,7 @@ fn compute(state: &State) -> StatsView {
     let rows = state.list.visible.iter().map(|row| &state.records[*row]);
     StatsView {
         stats: tally(state.schema, rows, &days),
+        loaded: state.records.len(),
         generation: state.list.generation,
         computed_at: state.clock.now,
     }

@@ -44,7 +44,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     } else if let Some(triage) = &state.triage {
         triage::render(state, triage, frame, body);
     } else if let Some(view) = &state.stats {
-        stats::render(state, &view.stats, frame, body);
+        stats::render(state, view, frame, body);
     } else if !state.detail_open {
         list::render(state, frame, body);
     } else if body.width < SIDE_BY_SIDE_MIN_WIDTH {

@@ -14,7 +14,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline, Wra
 use super::list::fit;
 use super::theme;
 use crate::app::State;
-use crate::app::stats::DAYS;
+use crate::app::stats::{DAYS, StatsView};
 use crate::app::text::thousands;
 use crate::domain::policy::Tone;
 use crate::domain::schema::FieldKind;
@@ -26,9 +26,10 @@ const SPARK_ROWS: u16 = 3;
 /// A status word's bar: the word, its count, its colour.
 type StatusBar = (&'static str, usize, Style);
 
-pub fn render(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
+pub fn render(state: &State, view: &StatsView, frame: &mut Frame, area: Rect) {
+    let stats = &view.stats;
     let block = Block::bordered()
-        .title(title(state, stats))
+        .title(title(state, view))
         .title_bottom(Line::styled(" Esc/q/S close · ? keys ", theme::dim()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -68,8 +69,8 @@ pub fn render(state: &State, stats: &Stats, frame: &mut Frame, area: Rect) {
 }
 
 /// " Stats · 37 of 500 referrals · status:converted ".
-fn title(state: &State, stats: &Stats) -> Line<'static> {
-    let loaded = state.records.len();
+fn title(state: &State, view: &StatsView) -> Line<'static> {
+    let (stats, loaded) = (&view.stats, view.loaded);
     let counted = if stats.total == loaded {
         format!("{} referrals", thousands(loaded))
     } else {

@@ -70,7 +70,7 @@ async fn form_with_an_error_under_each_bad_field_at_100x30() {
 
 #[tokio::test]
 async fn firstpromoter_list_at_100x30() {
-    let (_sb, mut app) = firstpromoter(60, 100, 30).await;
+    let (_sb, app) = firstpromoter(60, 100, 30).await;
     insta::assert_snapshot!("firstpromoter_list", screen_text(&app));
 }
 

@@ -44,7 +44,7 @@ pub struct StatsSpec {
 /// The last days ending today in a time zone, each as the instant it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Days {
-    pub first: Date,
+    first: Date,
     /// Where each day starts, and after the last one where tomorrow starts.
     starts: Vec<Timestamp>,
 }
@@ -64,12 +64,8 @@ impl Days {
         Days { first, starts }
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.starts.len().saturating_sub(1)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The day `at` falls on, from 0 (the first); None outside the days.

@@ -16,42 +16,8 @@
 set -euo pipefail
 
 seed=${1:-100000}
-key=sk_bench
-root=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
-
-echo "building referee (release)…" >&2
-(cd "$root" && cargo build --release --quiet)
-referee=$target/release/referee
-
-work=$(mktemp -d)
-server=
-cleanup() {
-    if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# A port nothing answers on.
-while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-done
-base=http://127.0.0.1:$port/api/v1
-
-echo "seeding $seed referrals and serving on $base…" >&2
-seeding_started=$(date +%s.%N)
-REFEREE_HOME=$work REFEREE_LOG=warn "$referee" serve --addr "127.0.0.1:$port" --db "$work/sandbox.db" \
-    --seed "$seed" --api-key "$key" --rate-limit 1000000000 2>"$work/serve.log" &
-server=$!
-until curl -sf -o /dev/null -H "Authorization: Bearer $key" "$base/referrals?limit=1"; do
-    if ! kill -0 "$server" 2>/dev/null; then cat "$work/serve.log" >&2; exit 1; fi
-    sleep 0.2
-done
-echo "ready in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $seeding_started }") s" >&2
-
-now() { date +%s.%N; }
-since() { awk "BEGIN { printf \"%.2f\", $(now) - $1 }"; }
+source "$(dirname "$0")/sandbox.sh"
+serve "$seed"
 
 # The console.
 started=$(now)

@@ -1,6 +1,7 @@
 //! What one keystroke, one arriving page, one saved row, a sort and one frame cost with 100,000 referrals
-//! loaded: none of them may grow with the list (issue 11). Opening the stats view is one pass over
-//! the rows shown (issue 13). Run with `cargo bench --bench store`.
+//! loaded: none of them may grow with the list (issue 11); opening the stats view, one pass over the
+//! rows shown (issue 13); and what decoding a page of 100 from the wire costs on each backend. Run
+//! with `cargo bench --bench store`.
 //!
 //! The referrals are made up by `common` and loaded through `State`'s own methods, as arriving
 //! pages would be.
@@ -14,6 +15,7 @@ use common::{loaded, referral};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use referee::api::{firstpromoter, vantio};
 use referee::app::State;
 use referee::app::order::Sort;
 use referee::app::text::TextBuffer;
@@ -57,6 +59,25 @@ fn keystroke(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+}
+
+/// An answer of 100 referrals decoded as a load decodes it (off the UI task), per backend.
+fn decode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decode a page of 100");
+    let page = |referral: fn(usize) -> Record| {
+        let rows: Vec<serde_json::Value> = (0..100).map(|n| referral(n).to_json()).collect();
+        rows
+    };
+    let v1 = serde_json::to_vec(&serde_json::json!({ "referrals": page(|n| referral(n, None)) }))
+        .expect("JSON");
+    let v2 = serde_json::to_vec(&page(common::referral_v2)).expect("JSON");
+    group.bench_function("vantio", |b| {
+        b.iter(|| vantio::decode_referrals_page(black_box(&v1)).expect("a page"))
+    });
+    group.bench_function("firstpromoter", |b| {
+        b.iter(|| firstpromoter::decode_referrals_page(black_box(&v2)).expect("a page"))
+    });
     group.finish();
 }
 
@@ -198,6 +219,7 @@ fn render_at_sizes(c: &mut Criterion, name: &str, detail: bool) {
 criterion_group!(
     benches,
     keystroke,
+    decode,
     page_insert,
     replace_one,
     sort,

@@ -270,16 +270,35 @@ async fn server_refusing_writes() -> wiremock::MockServer {
     server
 }
 
-#[tokio::test]
-async fn now_is_stamped_after_a_slow_guard_read_as_the_put_leaves() {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, ResponseTemplate};
-    // The guard's read takes 2.5 s, as one held behind a rate limit would.
-    let server = one_referral_server(std::time::Duration::from_millis(2500)).await;
-    let mut verified = converted_ref_1();
+/// Presses `v` on a converted ref_1 whose guard read the server answers with `guard_read`, and
+/// returns when `v` was pressed and the `verified_at` the one PUT carried.
+async fn verified_at_sent(
+    guard_read: wiremock::ResponseTemplate,
+) -> (jiff::Timestamp, jiff::Timestamp) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let referral = converted_ref_1();
+    let server = MockServer::start().await;
+    let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals"))
+        .respond_with(ok(json!({"referrals": [referral]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(ok(json!({"users": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/referrals/ref_1"))
+        .respond_with(guard_read.set_body_json(referral.clone()))
+        .mount(&server)
+        .await;
+    let mut verified = referral.clone();
     verified["status"] = json!("verified");
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(verified))
+        .respond_with(ok(verified))
         .mount(&server)
         .await;
     let mut app = app(&format!("{}/api/v1", server.uri()), KEY, 120, 35);
@@ -298,11 +317,34 @@ async fn now_is_stamped_after_a_slow_guard_read_as_the_put_leaves() {
     let [put] = &puts[..] else {
         panic!("one PUT: {puts:?}")
     };
-    let stamped: jiff::Timestamp = put["verified_at"].as_str().unwrap().parse().unwrap();
+    let stamped = put["verified_at"].as_str().unwrap().parse().unwrap();
+    (pressed, stamped)
+}
+
+#[tokio::test]
+async fn now_is_stamped_after_a_slow_guard_read_as_the_put_leaves() {
+    // The guard's read takes 2.5 s, as one held behind a rate limit would.
+    let slow =
+        wiremock::ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(2500));
+    let (pressed, stamped) = verified_at_sent(slow).await;
     assert!(
         stamped.as_second() >= pressed.as_second() + 2,
         "verified_at {stamped} is after the guard read, not when v was pressed ({pressed})"
     );
+}
+
+#[tokio::test]
+async fn now_is_stamped_when_the_put_leaves_after_waiting_for_the_rate_limit() {
+    // The guard's read uses up the window, which ends in 3 s: the PUT waits for it.
+    let last_of_window = wiremock::ResponseTemplate::new(200)
+        .insert_header("X-RateLimit-Remaining", "0")
+        .insert_header("X-RateLimit-Reset", "3");
+    let (pressed, stamped) = verified_at_sent(last_of_window).await;
+    assert!(
+        stamped.as_second() >= pressed.as_second() + 2,
+        "verified_at {stamped} is when the PUT left after the wait, not when v was pressed ({pressed})"
+    );
+    assert!(stamped <= jiff::Timestamp::now(), "never in the future");
 }
 
 #[tokio::test]

@@ -139,6 +139,54 @@ async fn splits_over_100_are_an_inline_error_with_the_running_total() {
 }
 
 #[tokio::test]
+async fn a_split_takes_whole_percentages_only_and_sends_them_as_integers() {
+    let (_sb, mut app, base) = v2(40).await;
+    let record = first_record(&app, |r| {
+        r.get("split_details")
+            .as_array()
+            .is_none_or(|splits| splits.is_empty())
+    });
+    let own = record.get("promoter_campaign.id").to_string();
+    let partner = {
+        let names = &app.state.lookups[&referee::domain::schema::RefKind::PromoterCampaign];
+        let mut others: Vec<_> = names.keys().filter(|id| **id != own).cloned().collect();
+        others.sort();
+        others[0].clone()
+    };
+    select(&mut app, &record.id);
+    press(&mut app, KeyCode::Char('e'));
+    while app.state.form.as_ref().unwrap().focused().spec.key != "split_details" {
+        press(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, &format!("{partner} 33.5"));
+    ctrl(&mut app, 's');
+    assert!(
+        find(
+            &app,
+            "✗ Line 1: the percentage must be a whole number from 0 to 100."
+        )
+        .is_some(),
+        "{}",
+        screen_text(&app)
+    );
+    assert!(app.state.pending.is_empty(), "nothing was sent");
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    ctrl(&mut app, 's');
+    let review = screen_text(&app);
+    assert!(review.contains(r#""percentage": 33"#), "{review}");
+    assert!(
+        !review.contains(r#""percentage": 33."#),
+        "an integer: {review}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let held = server_record_v2(&base, &record.id).await["split_details"].clone();
+    assert_eq!(held[0]["promoter_campaign_id"].to_string(), partner);
+    assert_eq!(held[0]["percentage"], serde_json::json!(33));
+}
+
+#[tokio::test]
 async fn the_promoter_campaign_picker_sets_the_link_id() {
     let (_sb, mut app, base) = v2(40).await;
     let record = app.state.records[3].clone();
@@ -388,8 +436,15 @@ async fn emptying_a_text_field_sends_an_empty_string_never_null() {
     );
 }
 
-/// A v2 server with two pending referrals whose approve batch is accepted and then never moves.
-async fn server_with_a_stuck_batch() -> wiremock::MockServer {
+/// Batch 77, pending with nothing done, as the stuck server answers it.
+fn stuck_batch() -> serde_json::Value {
+    serde_json::json!({"id": 77, "status": "pending", "total": 2, "processed_count": 0,
+        "failed_count": 0, "progress": 0, "processing_errors": []})
+}
+
+/// A v2 server with two pending referrals that never change: approving them is answered with
+/// `approve`, and batch 77 stays pending for ever.
+async fn server_with_a_stuck_batch(approve: wiremock::ResponseTemplate) -> wiremock::MockServer {
     use wiremock::matchers::{method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
@@ -417,37 +472,44 @@ async fn server_with_a_stuck_batch() -> wiremock::MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
         .mount(&server)
         .await;
-    let stuck = serde_json::json!({"id": 77, "status": "pending", "total": 2, "processed_count": 0,
-        "failed_count": 0, "progress": 0, "processing_errors": []});
     Mock::given(method("POST"))
         .and(path("/api/v2/company/referrals/approve"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(stuck.clone()))
+        .respond_with(approve)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/company/batch_processes/77"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(stuck))
+        .respond_with(ResponseTemplate::new(200).set_body_json(stuck_batch()))
         .mount(&server)
         .await;
     server
 }
 
-#[tokio::test]
-async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_open() {
-    let server = server_with_a_stuck_batch().await;
+/// Approves the first referral of `server` (`v`: one pending referral is approved without a
+/// question) and waits until the console stops following the batch; the screen then.
+async fn approve_first_on(server: &wiremock::MockServer) -> String {
     let base = format!("{}/api/v2/company", server.uri());
     let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 35);
     app.set_batch_wait(Duration::from_secs(1));
     loaded(&mut app).await;
-    press(&mut app, KeyCode::Char('a'));
     press(&mut app, KeyCode::Char('v'));
-    press(&mut app, KeyCode::Char('y'));
+    assert!(
+        screen_text(&app).contains("Sending 5001 · approve"),
+        "{}",
+        screen_text(&app)
+    );
     assert!(
         app.settle(Duration::from_secs(30)).await,
         "polling stopped on its own"
     );
     app.draw().unwrap();
-    let text = screen_text(&app);
+    screen_text(&app)
+}
+
+#[tokio::test]
+async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_open() {
+    let approve = wiremock::ResponseTemplate::new(202).set_body_json(stuck_batch());
+    let text = approve_first_on(&server_with_a_stuck_batch(approve).await).await;
     assert!(
         text.contains("still running on the server after 1 s"),
         "{text}"
@@ -456,6 +518,29 @@ async fn a_batch_that_never_ends_is_followed_for_a_bounded_time_and_reported_ope
         !text.contains("failed"),
         "an open batch is never called failed: {text}"
     );
+}
+
+#[tokio::test]
+async fn a_pending_batch_the_server_names_no_id_for_is_reported_open() {
+    let mut nameless = stuck_batch();
+    nameless.as_object_mut().unwrap().remove("id");
+    let approve = wiremock::ResponseTemplate::new(200).set_body_json(nameless);
+    let text = approve_first_on(&server_with_a_stuck_batch(approve).await).await;
+    assert!(text.contains("which named no batch"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
+}
+
+#[tokio::test]
+async fn an_accepted_batch_whose_answer_cannot_be_read_is_unknown_never_failed() {
+    // A 200 whose body stops mid-object (the length it declares is what it sends): accepted, and
+    // nothing says what became of it; the referrals, re-read, have not changed yet.
+    let approve = wiremock::ResponseTemplate::new(200)
+        .set_body_raw(r#"{"id": 77, "status": "pen"#, "application/json");
+    let text = approve_first_on(&server_with_a_stuck_batch(approve).await).await;
+    assert!(text.contains("Could not tell whether"), "{text}");
+    assert!(text.contains("the answer could not be read"), "{text}");
+    assert!(text.contains("may still be running it"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
 }
 
 #[tokio::test]
@@ -489,6 +574,51 @@ async fn the_filter_finds_referrals_by_their_promoters_name() {
         shown.iter().filter(|p| **p == promoter).count() == theirs,
         "every referral of {promoter} is found"
     );
+}
+
+#[tokio::test]
+async fn the_names_website_comment_and_expiry_the_spec_documents_are_shown() {
+    let (_sb, mut app, _base) = v2(80).await;
+    let commented = first_record(&app, |r| {
+        !r.text("comment").is_empty()
+            && !r.text("website").is_empty()
+            && !r.text("first_name").is_empty()
+            && !r.text("last_name").is_empty()
+    });
+    let expired = first_record(&app, |r| r.get("is_expired") == serde_json::json!(true));
+    let name = format!(
+        "{} {}",
+        commented.text("first_name"),
+        commented.text("last_name")
+    );
+    select(&mut app, &commented.id);
+    // The email column may cut the address short.
+    let email: String = commented.text("email").chars().take(12).collect();
+    let row = screen(&app)
+        .into_iter()
+        .find(|l| l.contains(&email))
+        .unwrap_or_else(|| panic!("the row of {email}: {}", screen_text(&app)));
+    assert!(row.contains(&name), "the list's name column: {row}");
+    press(&mut app, KeyCode::Enter);
+    let detail = |app: &App<TestBackend>, label: &str| {
+        let lines = screen(app);
+        lines
+            .iter()
+            .find_map(|l| {
+                l.split_once(&format!("│{label} "))
+                    .map(|(_, v)| v.to_string())
+            })
+            .unwrap_or_else(|| panic!("no {label} line: {lines:#?}"))
+    };
+    assert!(detail(&app, "First name").contains(&*commented.text("first_name")));
+    assert!(detail(&app, "Last name").contains(&*commented.text("last_name")));
+    assert!(detail(&app, "Website").contains(&*commented.text("website")));
+    let comment = commented.text("comment");
+    let start: String = comment.chars().take(20).collect();
+    assert!(detail(&app, "Comment").contains(&start), "{comment}");
+    assert!(detail(&app, "Expired").trim_start().starts_with("no"));
+    select(&mut app, &expired.id);
+    assert!(detail(&app, "Expired").trim_start().starts_with("yes"));
 }
 
 #[tokio::test]

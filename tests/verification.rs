@@ -756,12 +756,43 @@ async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_console
         .await
         .unwrap();
     assert!(answer.status().is_success());
+    // And moves the third to another promoter campaign.
+    let link = server_record_v2(&base, &pending[2]).await["promoter_campaign"]["id"]
+        .as_i64()
+        .unwrap();
+    let other_link = app
+        .state
+        .records
+        .iter()
+        .filter_map(|r| r.get("promoter_campaign.id").as_i64())
+        .find(|l| *l != link)
+        .expect("another promoter campaign");
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/referrals/move_to_promoter"))
+        .bearer_auth(KEY)
+        .header("Account-ID", ACCOUNT)
+        .json(&json!({"ids": [pending[2].parse::<i64>().unwrap()], "promoter_campaign_id": other_link}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert_eq!(
+        server_record_v2(&base, &pending[2]).await["promoter_campaign"]["id"],
+        other_link,
+        "the move is done before the console acts"
+    );
     press(&mut app, KeyCode::Char('v'));
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     let rows = &app.state.bulk.as_ref().unwrap().rows;
     assert_eq!(rows[&pending[1]], referee::app::bulk::RowResult::Conflict);
+    assert_eq!(rows[&pending[2]], referee::app::bulk::RowResult::Conflict);
     assert_eq!(rows[&pending[0]], referee::app::bulk::RowResult::Done);
+    assert_eq!(
+        server_record_v2(&base, &pending[2]).await["state"],
+        "pending",
+        "a referral moved to another promoter campaign is not approved"
+    );
     assert_eq!(
         server_record_v2(&base, &pending[1]).await["state"],
         "denied",
@@ -1021,4 +1052,40 @@ async fn an_outcome_the_journal_cannot_record_is_said_in_red_and_recorded_later(
     press(&mut app, KeyCode::Char('v'));
     settle(&mut app).await;
     assert_eq!(count(&journal, "write", Verdict::Applied), 2);
+}
+
+#[tokio::test]
+async fn a_write_the_journal_cannot_record_is_not_sent_and_says_so() {
+    let sb = sandbox(10, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut app, journal) = journaled(&base, &logs);
+    loaded(&mut app).await;
+    let id = app
+        .state
+        .records
+        .iter()
+        .find(|r| r.text("status") == "converted")
+        .map(|r| r.id.clone())
+        .expect("a converted referral");
+    // The journal refuses every new entry, as a full disk would.
+    let db = rusqlite::Connection::open(logs.path().join("referee.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'disk is full'); END;",
+    )
+    .unwrap();
+    app.state.select(&id);
+    press(&mut app, KeyCode::Char('v'));
+    settle(&mut app).await;
+    let said = app.state.message.clone().expect("a message");
+    assert_eq!(said.level, referee::app::state::Level::Error);
+    assert!(
+        said.text
+            .contains("Not sent: the journal could not record it")
+            && said.text.contains("disk is full"),
+        "{}",
+        said.text
+    );
+    assert_eq!(server_record(&base, &id).await["status"], "converted");
+    assert!(journal.entries(None).unwrap().is_empty());
 }

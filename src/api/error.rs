@@ -35,14 +35,20 @@ pub enum ApiError {
         message: String,
         sent: bool,
     },
-    /// The server answered `status` (a 2xx) to `url`, but the body broke off before its end (the
-    /// connection closed mid-answer). The request reached the server; what it did is not known.
+    /// The server answered `status` (a 2xx) to `url` (the request `endpoint`), but the body broke
+    /// off before its end (the connection closed mid-answer). The request reached the server; what
+    /// it did is not known.
     #[error("the answer from {url} (HTTP {status}) broke off: {message}")]
     BrokenOff {
+        endpoint: String,
         url: String,
         message: String,
         status: u16,
     },
+    /// Stopped before it left: what had to happen first (recording a write in the journal)
+    /// failed, so nothing reached the server.
+    #[error("{endpoint} was not sent: {message}")]
+    NotSent { endpoint: String, message: String },
     /// A success answer (`status` is its 2xx) whose body is not what the contract promises.
     #[error("could not read the answer to {endpoint}: {message}")]
     Decode {
@@ -64,7 +70,7 @@ impl ApiError {
             ApiError::NotFound { .. } => Some(404),
             ApiError::RateLimited { .. } => Some(429),
             ApiError::Decode { status, .. } | ApiError::BrokenOff { status, .. } => Some(*status),
-            ApiError::Transport { .. } => None,
+            ApiError::Transport { .. } | ApiError::NotSent { .. } => None,
         }
     }
 
@@ -124,7 +130,7 @@ impl ApiError {
                 endpoint,
                 message,
                 sent: true,
-            } if endpoint.starts_with("GET ") => {
+            } if is_read(endpoint) => {
                 format!("No answer to {endpoint}: {message}. Press r to try again.")
             }
             ApiError::Transport {
@@ -134,22 +140,40 @@ impl ApiError {
             } => format!(
                 "No answer to {endpoint}: {message}. The server may have applied it; re-read (r) to see what it holds before trying again."
             ),
+            ApiError::NotSent { message, .. } => format!("Not sent: {message}."),
             ApiError::BrokenOff {
+                endpoint,
                 url,
                 message,
                 status,
             } => format!(
-                "The server answered {url} (HTTP {status}) but the answer broke off ({message}). Press r to read it again; a change sent with it may have been applied, so check before sending it again."
+                "The server answered {url} (HTTP {status}) but the answer broke off ({message}). {}",
+                if is_read(endpoint) {
+                    "Press r to read it again."
+                } else {
+                    "The change may have been applied: re-read (r) to see what it holds before sending it again."
+                }
             ),
             ApiError::Decode {
                 endpoint,
                 message,
                 status,
             } => format!(
-                "The server answered {endpoint} (HTTP {status}) with something the API does not promise ({message}); it may have applied the request, so re-read (r) to check. Is base_url the API's address?"
+                "The server answered {endpoint} (HTTP {status}) with something the API does not promise ({message}){} Is base_url the API's address?",
+                if is_read(endpoint) {
+                    "."
+                } else {
+                    "; it may have applied the request, so re-read (r) to check."
+                }
             ),
         }
     }
+}
+
+/// Whether the request named `endpoint` ("GET /referrals page 2") only reads: its answer lost
+/// changes nothing on the server.
+fn is_read(endpoint: &str) -> bool {
+    endpoint.starts_with("GET ")
 }
 
 /// "Has already been taken" from "has already been taken", for messages shown under a field.
@@ -176,5 +200,38 @@ mod tests {
         assert!(read.ends_with("Press r to try again."), "{read}");
         let write = lost("PUT /referrals/ref_1").user_message();
         assert!(write.contains("may have applied it"), "{write}");
+    }
+
+    #[test]
+    fn an_answer_that_broke_off_or_cannot_be_read_speaks_of_a_change_only_for_a_write() {
+        let broke = |endpoint: &str| ApiError::BrokenOff {
+            endpoint: endpoint.into(),
+            url: "https://api.example.com/api/v1/referrals".into(),
+            message: "the connection closed mid-answer".into(),
+            status: 200,
+        };
+        let odd = |endpoint: &str| ApiError::Decode {
+            endpoint: endpoint.into(),
+            message: "expected a list".into(),
+            status: 200,
+        };
+        for error in [broke("GET /referrals page 1"), odd("GET /referrals page 1")] {
+            let read = error.user_message();
+            assert!(read.starts_with("The server answered"), "{read}");
+            assert!(!read.contains("applied"), "a read changes nothing: {read}");
+        }
+        let read = broke("GET /referrals page 1").user_message();
+        assert!(
+            read.contains("https://api.example.com/api/v1/referrals") && read.contains("broke off"),
+            "{read}"
+        );
+        assert!(read.ends_with("Press r to read it again."), "{read}");
+        for error in [broke("PUT /referrals/ref_1"), odd("PUT /referrals/ref_1")] {
+            let write = error.user_message();
+            assert!(
+                write.contains("may have applied") || write.contains("may have been applied"),
+                "{write}"
+            );
+        }
     }
 }

@@ -20,6 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
+
+use super::MakeBody;
 use tokio::time::Instant;
 
 use super::error::ApiError;
@@ -531,14 +533,21 @@ impl HttpCore {
         body: &Value,
     ) -> Result<T, ApiError> {
         let endpoint = endpoint(&Method::POST, segments);
-        self.send(Method::POST, endpoint, segments, &[], Some(body))
-            .await
+        self.send(
+            Method::POST,
+            endpoint,
+            segments,
+            &[],
+            Some(&|| Ok(body.clone())),
+        )
+        .await
     }
 
+    /// A PUT whose body is made by `body` once the request may leave (see `MakeBody`).
     pub async fn put<T: DeserializeOwned>(
         &self,
         segments: &[&str],
-        body: &Value,
+        body: MakeBody<'_, Value>,
     ) -> Result<T, ApiError> {
         let endpoint = endpoint(&Method::PUT, segments);
         self.send(Method::PUT, endpoint, segments, &[], Some(body))
@@ -596,7 +605,7 @@ impl HttpCore {
         endpoint: String,
         segments: &[&str],
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<MakeBody<'_, Value>>,
     ) -> Result<T, ApiError> {
         // Reads are tried again after a passing failure (no answer, 5xx); writes are not: they
         // may have landed.
@@ -658,7 +667,7 @@ impl HttpCore {
         method: Method,
         segments: &[&str],
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<MakeBody<'_, Value>>,
     ) -> Result<T, ApiError> {
         let in_flight = self.wait_turn().await;
         let url = self.url(segments);
@@ -667,8 +676,13 @@ impl HttpCore {
             .request(method, url.clone())
             .query(query)
             .timeout(self.limits.request_timeout);
-        if let Some(body) = body {
-            request = request.json(body);
+        if let Some(make) = body {
+            // Made now, after the wait for a turn: a time in it is the time it leaves.
+            let body = make().map_err(|message| ApiError::NotSent {
+                endpoint: endpoint.to_string(),
+                message,
+            })?;
+            request = request.json(&body);
         }
         let transport = |e: reqwest::Error| transport_error(endpoint, &e);
         // The timeout starts here, when the request is sent.
@@ -685,6 +699,7 @@ impl HttpCore {
             // body (the record it left) never arrived whole.
             Err(e) if status.is_success() => {
                 return Err(ApiError::BrokenOff {
+                    endpoint: endpoint.to_string(),
                     url: crate::redact::url(url.as_str()).into_owned(),
                     message: body_break(&e),
                     status: status.as_u16(),

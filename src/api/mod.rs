@@ -116,6 +116,11 @@ pub struct Connection<'a> {
     pub account_id: Option<&'a str>,
 }
 
+/// Makes a write's body when the request may leave, after its wait for a turn under the rate
+/// limit: a "now" in it is then the time it is sent. An error stops the request unsent
+/// (`ApiError::NotSent`); a request tried again (after a 429) asks again.
+pub type MakeBody<'a, B = Map<String, Value>> = &'a (dyn Fn() -> Result<B, String> + Send + Sync);
+
 /// What the console asks of a referral API. A backend without something (v1 has no batch actions)
 /// keeps the default, which says so.
 pub trait Backend: Send + Sync {
@@ -128,11 +133,12 @@ pub trait Backend: Send + Sync {
     /// One referral by id.
     fn referral<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Record, ApiError>>;
 
-    /// Sends the changed fields; the server's record comes back.
+    /// Sends the changed fields, made by `body` as the request leaves; the server's record comes
+    /// back.
     fn update<'a>(
         &'a self,
         id: &'a str,
-        body: &'a Map<String, Value>,
+        body: MakeBody<'a>,
     ) -> BoxFuture<'a, Result<Record, ApiError>>;
 
     /// Fresh copies of these referrals; one read each unless the backend can do better.
@@ -212,6 +218,11 @@ impl Client {
     }
 
     pub async fn update(&self, id: &str, body: &Map<String, Value>) -> Result<Record, ApiError> {
+        self.0.update(id, &|| Ok(body.clone())).await
+    }
+
+    /// Sends the changed fields, made by `body` once the request may leave.
+    pub async fn update_made(&self, id: &str, body: MakeBody<'_>) -> Result<Record, ApiError> {
         self.0.update(id, body).await
     }
 

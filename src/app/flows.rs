@@ -573,14 +573,15 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
 
 /// In merge mode, an applied PUT whose answer lost metadata keys it did not send means the server
 /// replaces metadata: say so at once, and make `u` put the whole previous object back. Runs before
-/// the answer replaces the loaded record, which still holds the old object.
+/// the answer replaces the loaded record, which still holds the old object. An undo's answer is
+/// not looked at: it is not a change of its own, and its step is already off the stack.
 fn replaced_metadata(state: &mut State, done: &Completion) -> Option<String> {
     let (Mutation::Fields(write), Outcome::Applied { records, .. }) =
         (&done.mutation, &done.outcome)
     else {
         return None;
     };
-    if state.session.metadata_mode != crate::domain::MetadataMode::Merge {
+    if state.session.metadata_mode != crate::domain::MetadataMode::Merge || done.origin.is_undo() {
         return None;
     }
     let spec = state
@@ -612,14 +613,10 @@ fn replaced_metadata(state: &mut State, done: &Completion) -> Option<String> {
             .join(", "),
         write.id
     );
-    // The undo step this write just made sends the whole previous object.
-    let step = state.writes.undo.iter_mut().rev().find_map(|step| {
-        step.writes.iter_mut().rev().find_map(|w| match w {
-            Mutation::Fields(undo) if undo.id == write.id => Some(undo),
-            _ => None,
-        })
-    });
-    if let Some(undo) = step {
+    // The undo this write just made sends the whole previous object.
+    if let Some(Mutation::Fields(undo)) = state.writes.undo_of(done)
+        && undo.id == write.id
+    {
         undo.changes
             .body
             .insert(spec.body_key().to_string(), old.clone());
@@ -635,9 +632,9 @@ fn say_outcome(state: &mut State, done: &Completion, success: bool) {
         Outcome::Applied { note, .. } if success => {
             let how = note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
             let text = if done.origin.is_undo() {
-                format!("Undid {}{how}", done.label)
+                format!("Undid {}{how}", done.step.label)
             } else {
-                format!("Saved {}{how}", done.label)
+                format!("Saved {}{how}", done.step.label)
             };
             state.say(Level::Success, text);
         }
@@ -1231,6 +1228,89 @@ mod tests {
         assert_eq!(
             state.writes.undo[0].label, "ref_3 · email",
             "the newer step stays"
+        );
+    }
+
+    /// A server that replaces metadata is named after the write that shows it, and that write's
+    /// undo sends the whole previous object; an undo's own answer is not taken for another sign,
+    /// and never rewrites an older change's undo.
+    #[test]
+    fn a_server_replacing_metadata_is_named_and_each_undo_puts_back_its_own_object() {
+        let with = |status: &str, metadata: Value| {
+            let mut values = record("ref_1", status).to_json();
+            values["metadata"] = metadata;
+            Record::new("ref_1", values.as_object().unwrap().clone())
+        };
+        let answer = |record: Record| Outcome::Applied {
+            records: vec![record],
+            note: None,
+        };
+        let original = json!({"source": "flyer", "location": "Library"});
+        let mut state = State::sample();
+        state.replace_records(vec![with("converted", original.clone())]);
+        let undo_body = |state: &State, at: usize| match &state.writes.undo[at].writes[..] {
+            [Mutation::Fields(undo)] => undo.changes.body.get("metadata").cloned(),
+            other => panic!("one field write: {other:?}"),
+        };
+
+        // v: the answer lost source and location, which v did not send.
+        let [req] = sent(&update(&mut state, Action::Quick(QuickKey::Verify)))[..] else {
+            panic!("one write")
+        };
+        let verified = with("verified", json!({"verified_by": "admin_1"}));
+        update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: answer(verified),
+            },
+        );
+        assert!(
+            message(&state).contains("replaces metadata: source, location vanished"),
+            "{}",
+            message(&state)
+        );
+        assert_eq!(
+            undo_body(&state, 0),
+            Some(original.clone()),
+            "u puts the whole object back"
+        );
+
+        // A second change whose answer brings a key the console never had (another writer).
+        let [req] = sent(&update(&mut state, Action::Quick(QuickKey::Convert)))[..] else {
+            panic!("one write")
+        };
+        let converted = with("converted", json!({"notes": "from elsewhere"}));
+        update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: answer(converted),
+            },
+        );
+
+        // Its undo's answer lacks `notes`: no new warning, and the first change's undo is intact.
+        let [req] = sent(&update(&mut state, Action::Undo))[..] else {
+            panic!("one undo write")
+        };
+        let back = with("verified", json!({"verified_by": "admin_1"}));
+        update(
+            &mut state,
+            Action::Written {
+                req,
+                outcome: answer(back),
+            },
+        );
+        assert!(
+            !message(&state).contains("replaces metadata"),
+            "{}",
+            message(&state)
+        );
+        assert_eq!(state.writes.undo.len(), 1);
+        assert_eq!(
+            undo_body(&state, 0),
+            Some(original),
+            "the older undo still sends the original"
         );
     }
 

@@ -7,7 +7,7 @@ use super::action::RequestId;
 use super::drafts::DraftMark;
 use super::text::{TextBuffer, TextEdit};
 use crate::domain::schema::{FieldKind, FieldSpec, RefKind, Schema};
-use crate::domain::validate::{input_text, parse_input};
+use crate::domain::validate::{input_text, parse_input, unkept};
 use crate::domain::{Clock, Record};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,27 +77,33 @@ impl Form {
         let fields = schema
             .editable_fields()
             .map(|spec| {
-                let original = input_text(spec, &record.get(spec.key));
-                let unreadable = record.unreadable_under(spec.key).next();
-                let input = match spec.kind {
-                    _ if unreadable.is_some() => FieldInput::Locked {
+                let stored = record.get(spec.key);
+                let original = input_text(spec, &stored);
+                // What of the server's value the field could not hold: an unreadable part, or a
+                // split entry the editor has no line for.
+                let lost = record
+                    .unreadable_under(spec.key)
+                    .next()
+                    .map(|u| u.note(spec.key))
+                    .or_else(|| unkept(spec, &stored));
+                let input = match (spec.kind, lost) {
+                    (_, Some(lost)) => FieldInput::Locked {
                         why: format!(
-                            "Not editable here: {} — saving it would lose what the server holds.",
-                            unreadable.map(|u| u.note(spec.key)).unwrap_or_default()
+                            "Not editable here: {lost} — saving it would lose what the server holds."
                         ),
                     },
-                    FieldKind::Enum(options) => FieldInput::Choice {
+                    (FieldKind::Enum(options), None) => FieldInput::Choice {
                         options,
                         selected: options.iter().position(|o| *o == original),
                     },
-                    FieldKind::JsonObject | FieldKind::Splits => {
+                    (FieldKind::JsonObject | FieldKind::Splits, None) => {
                         FieldInput::Text(TextBuffer::multi(&original))
                     }
-                    FieldKind::Reference(kind) => FieldInput::Pick {
+                    (FieldKind::Reference(kind), None) => FieldInput::Pick {
                         kind,
                         id: original.clone(),
                     },
-                    _ => FieldInput::Text(TextBuffer::single(&original)),
+                    (_, None) => FieldInput::Text(TextBuffer::single(&original)),
                 };
                 FormField {
                     spec,
@@ -313,7 +319,7 @@ impl Form {
 mod tests {
     use super::*;
     use crate::domain::Record;
-    use crate::domain::schema::V1_SCHEMA;
+    use crate::domain::schema::{V1_SCHEMA, V2_SCHEMA};
     use serde_json::json;
 
     #[test]
@@ -344,6 +350,46 @@ mod tests {
             form.fields[email].error.is_none(),
             "editing the field clears it"
         );
+    }
+
+    #[test]
+    fn a_split_with_an_entry_the_editor_cannot_hold_is_locked_and_the_rest_stays_editable() {
+        let record = Record::sample(json!({
+            "email": "a@x.io",
+            "split_details": [
+                {"promoter_campaign_id": 1004, "percentage": 20},
+                {"promoter_id": 214, "percentage": 40}
+            ]
+        }));
+        let clock = Clock::fixed(
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            jiff::tz::TimeZone::UTC,
+        );
+        let mut form = Form::open(&V2_SCHEMA, &record);
+        let at = |form: &Form, key| form.fields.iter().position(|f| f.spec.key == key).unwrap();
+        let splits = at(&form, "split_details");
+        match &form.fields[splits].input {
+            FieldInput::Locked { why } => assert!(
+                why.contains("split entry 2 (promoter 214, 40%) has no promoter_campaign_id"),
+                "{why}"
+            ),
+            other => panic!("locked, not {other:?}"),
+        }
+        form.focus = splits;
+        form.edit(TextEdit::Insert('9'));
+        form.focus = at(&form, "username");
+        form.edit(TextEdit::Insert('a'));
+        let wanted = form.collect(&clock).unwrap();
+        assert_eq!(wanted.keys().collect::<Vec<_>>(), ["username"]);
+
+        let whole = Record::sample(
+            json!({"split_details": [{"promoter_campaign_id": 1004, "percentage": 20}]}),
+        );
+        let form = Form::open(&V2_SCHEMA, &whole);
+        assert!(matches!(
+            form.fields[at(&form, "split_details")].input,
+            FieldInput::Text(_)
+        ));
     }
 
     #[test]

@@ -672,6 +672,7 @@ fn api_error(schema: &Schema, dice: &mut Dice) -> ApiError {
             sent: dice.chance(50),
         },
         8 => ApiError::BrokenOff {
+            endpoint: text("GET /referrals page 1"),
             url: text("/referrals"),
             message: text("eof"),
             status: 200,

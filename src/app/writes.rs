@@ -87,8 +87,8 @@ pub struct InFlight {
 pub struct Completion {
     pub mutation: Mutation,
     pub origin: Origin,
-    /// The change it made or took back, for messages.
-    pub label: String,
+    /// The change it made or took back: its label for messages, and the undo step it is in.
+    pub step: StepRef,
     pub outcome: Outcome,
 }
 
@@ -160,9 +160,22 @@ impl Writes {
         Some(Completion {
             mutation: flight.mutation,
             origin: flight.origin,
-            label: flight.step.label,
+            step: flight.step,
             outcome,
         })
+    }
+
+    /// The undo write that the applied (not undo) write `done` just left on the stack: the newest
+    /// write of its step.
+    pub fn undo_of(&mut self, done: &Completion) -> Option<&mut Mutation> {
+        if done.origin.is_undo() {
+            return None;
+        }
+        let step = match done.step.group {
+            Some(group) => self.undo.iter_mut().rev().find(|s| s.group == Some(group)),
+            None => self.undo.last_mut().filter(|s| s.label == done.step.label),
+        }?;
+        step.writes.last_mut()
     }
 
     /// Adds `write` to the step `step` names (its group's, or a new one on top). A change with no
@@ -253,6 +266,7 @@ mod tests {
             reason: None,
             watched: "state",
             before: Map::new(),
+            held: Map::new(),
             inverse,
         })
     }

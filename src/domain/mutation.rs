@@ -41,6 +41,10 @@ pub struct ActionWrite {
     pub watched: &'static str,
     /// Each referral's `watched` value before the action, by id.
     pub before: Map<String, Value>,
+    /// Other fields the conflict guard checks, as each referral held them when it was loaded (id
+    /// -> {field: value}): a state action also stops when the promoter campaign moved, and a move
+    /// when the state changed. Empty: `watched` alone is checked.
+    pub held: Map<String, Value>,
     /// The action that puts these referrals back, when the backend has one.
     pub inverse: Option<BatchAction>,
 }
@@ -162,6 +166,22 @@ impl FieldWrite {
 }
 
 impl ActionWrite {
+    /// The guarded fields that `fresh` no longer holds as they were loaded: `watched`, and those
+    /// in `held`. Empty: the action may go.
+    pub fn changed_since_loaded(&self, fresh: &Record) -> Vec<String> {
+        let mut changed = Vec::new();
+        if self.before.get(&fresh.id) != Some(&fresh.get(self.watched)) {
+            changed.push(self.watched.to_string());
+        }
+        if let Some(Value::Object(held)) = self.held.get(&fresh.id) {
+            let moved = held
+                .iter()
+                .filter(|(field, value)| fresh.get(field) != **value);
+            changed.extend(moved.map(|(field, _)| field.clone()));
+        }
+        changed
+    }
+
     /// The action that puts back the referrals in `applied`, when the backend has one; `records`
     /// are fresh copies after this action, the base its guard compares with.
     pub fn inverse_for(&self, applied: &[String], records: &[Record]) -> Option<ActionWrite> {
@@ -179,6 +199,7 @@ impl ActionWrite {
             reason: None,
             watched: self.watched,
             before,
+            held: Map::new(),
             inverse: None,
         })
     }

@@ -14,20 +14,52 @@ pub struct Split {
 
 /// The rows of a stored or wanted `split_details` value; anything unreadable is skipped.
 pub fn rows(value: &Value) -> Vec<Split> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| {
-                    Some(Split {
-                        promoter_campaign_id: number(item.get("promoter_campaign_id")?)? as i64,
-                        percentage: number(item.get("percentage")?)?,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    entries(value).iter().filter_map(row).collect()
+}
+
+fn entries(value: &Value) -> &[Value] {
+    value.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// One entry as an editor row; None when it lacks the promoter campaign id or the percentage.
+fn row(item: &Value) -> Option<Split> {
+    Some(Split {
+        promoter_campaign_id: item_number(item, "promoter_campaign_id")? as i64,
+        percentage: item_number(item, "percentage")?,
+    })
+}
+
+/// Why the editor cannot hold a stored value whole: the spec requires no key of an entry, and an
+/// entry without a promoter campaign id or a percentage has no editor line, so saving the
+/// editor's text would drop it. None when every entry has its line.
+pub fn unkept(value: &Value) -> Option<String> {
+    let (index, entry, missing) = entries(value).iter().enumerate().find_map(|(i, entry)| {
+        let missing: Vec<&str> = ["promoter_campaign_id", "percentage"]
+            .into_iter()
+            .filter(|key| item_number(entry, key).is_none())
+            .collect();
+        (!missing.is_empty()).then_some((i, entry, missing))
+    })?;
+    // What the entry does say, so the admin can tell which it is.
+    let promoter = entry
+        .get("promoter_id")
+        .filter(|id| !id.is_null())
+        .map(|id| format!("promoter {}", super::record::value_text(id)));
+    let share = item_number(entry, "percentage").map(|p| format!("{}%", percent(p)));
+    let known: Vec<String> = promoter.into_iter().chain(share).collect();
+    let known = match known.as_slice() {
+        [] => String::new(),
+        parts => format!(" ({})", parts.join(", ")),
+    };
+    Some(format!(
+        "split entry {}{known} has no {}",
+        index + 1,
+        missing.join(" and ")
+    ))
+}
+
+fn item_number(item: &Value, key: &str) -> Option<f64> {
+    number(item.get(key)?)
 }
 
 /// A JSON number, or a string holding one (`"25.0"`, `"1004"`).
@@ -158,6 +190,39 @@ mod tests {
             sent[0]["percentage"].is_u64(),
             "an integer on the wire: {sent}"
         );
+    }
+
+    #[test]
+    fn an_entry_without_its_id_or_percentage_is_named_as_one_the_editor_cannot_keep() {
+        let cases = [
+            (json!(null), None),
+            (json!([]), None),
+            (
+                json!([{"promoter_campaign_id": "1004", "promoter_id": 7, "percentage": "25.0"}]),
+                None,
+            ),
+            (
+                json!([{"promoter_campaign_id": 1004, "percentage": 25}, {"promoter_id": 214, "percentage": 40}]),
+                Some("split entry 2 (promoter 214, 40%) has no promoter_campaign_id"),
+            ),
+            (
+                json!([{"promoter_campaign_id": 1004}]),
+                Some("split entry 1 has no percentage"),
+            ),
+            (
+                json!([{"promoter_id": 7}]),
+                Some("split entry 1 (promoter 7) has no promoter_campaign_id and percentage"),
+            ),
+        ];
+        for (held, expected) in cases {
+            assert_eq!(unkept(&held).as_deref(), expected, "{held}");
+            let lines = to_text(&held).lines().count();
+            assert_eq!(
+                lines < held.as_array().map_or(0, Vec::len),
+                expected.is_some(),
+                "an entry is named exactly when the editor has no line for it: {held}"
+            );
+        }
     }
 
     #[test]

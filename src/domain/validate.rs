@@ -52,6 +52,16 @@ pub fn input_text(spec: &FieldSpec, value: &Value) -> String {
     }
 }
 
+/// Why a stored value cannot be put in its field whole, so that the field is not editable: a
+/// split entry the editor has no line for. (Values that could not be read at all are the
+/// record's `unreadable`.)
+pub fn unkept(spec: &FieldSpec, value: &Value) -> Option<String> {
+    match spec.kind {
+        FieldKind::Splits => splits::unkept(value),
+        _ => None,
+    }
+}
+
 /// A line under a field saying how its text was understood, for kinds where that is not obvious.
 pub fn input_hint(spec: &FieldSpec, text: &str, clock: &Clock) -> Option<String> {
     match spec.kind {

@@ -112,6 +112,7 @@ fn action_write_of(intent: &Intent) -> Option<ActionWrite> {
             "promoter_campaign.id"
         },
         before: intent.before.clone(),
+        held: serde_json::Map::new(),
         inverse: None,
     })
 }

@@ -1,6 +1,7 @@
 //! One write from intent to outcome: journaled before it is sent, guarded against other writers,
 //! sent, settled by re-reading when its answer was lost, and journaled again with what became of it.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -30,63 +31,66 @@ pub async fn mutate(
     group: Option<u64>,
     tx: &Answers,
 ) -> (Outcome, Option<String>) {
-    // A field write's conflict guard reads first: the guard's GET may wait behind a rate limit,
-    // and a "now" in the body is the time the PUT leaves, not the time the write was asked for.
     let guarded = match mutation {
         Mutation::Fields(write) if write.guard => guard(context, write).await,
         _ => None,
     };
-    let sent = crate::domain::clock::to_wire(jiff::Timestamp::now());
-    let mutation = &mutation.stamped(context.schema, &sent);
-    let mut intent = intent_of(context, mutation, why);
-    if let Some(group) = group {
-        // A bulk change's rows share a group, so they can be taken back together later.
-        let key = Value::String(format!("{}-{group}", context.run));
-        match &mut intent.detail {
-            Value::Object(detail) => {
-                detail.insert("group".into(), key);
-            }
-            detail => *detail = json!({ "group": key }),
-        }
-    }
     if let Some(outcome) = guarded {
         // Decided by the guard: nothing was sent; the journal holds the write and why.
-        let record = recorded_of(context, mutation, &outcome);
+        let mutation = mutation.stamped(context.schema, &wire_now());
+        let record = recorded_of(context, &mutation, &outcome);
+        let intent = intent_of(context, &mutation, why, group);
         if let Err(error) = context.journal.record_event(&intent, &record) {
             tracing::error!(%error, "could not journal a write the guard stopped");
         }
         return (outcome, None);
     }
-    let entry = match context.journal.record_intent(&intent) {
-        Ok(entry) => Some(entry),
-        Err(error) => {
-            // The write is not sent unrecorded: an admin must be able to see what was done.
-            tracing::error!(%error, "could not journal a write; not sent");
-            let outcome = Outcome::Failed {
-                message: format!("Not sent: the journal could not record it ({error})."),
-            };
-            return (outcome, None);
-        }
+    let (outcome, journaled) = match mutation {
+        Mutation::Fields(write) => put(context, write, why, group).await,
+        Mutation::Action(action) => match journal_intent(context, mutation, why, group) {
+            Ok(entry) => (
+                run_action(context, req, action, tx).await,
+                Some((mutation.clone(), entry)),
+            ),
+            Err(message) => (Outcome::Failed { message }, None),
+        },
     };
-    let outcome = match mutation {
-        Mutation::Fields(write) => put(context, write).await,
-        Mutation::Action(action) => run_action(context, req, action, tx).await,
+    let Some((mutation, entry)) = journaled else {
+        return (outcome, None);
     };
-    let unrecorded = entry.and_then(|entry| {
-        let record = recorded_of(context, mutation, &outcome);
-        record_outcome(context, entry, record).map(|error| {
-            let what = if outcome.landed() {
-                "reached the server but"
-            } else {
-                "was decided but its outcome"
-            };
-            format!(
-                "{} {what} could not be recorded in the journal ({error}). referee keeps the record in memory and tries again with the next write.",
-                mutation.label()
-            )
-        })
+    let record = recorded_of(context, &mutation, &outcome);
+    let unrecorded = record_outcome(context, entry, record).map(|error| {
+        let what = if outcome.landed() {
+            "reached the server but"
+        } else {
+            "was decided but its outcome"
+        };
+        format!(
+            "{} {what} could not be recorded in the journal ({error}). referee keeps the record in memory and tries again with the next write.",
+            mutation.label()
+        )
     });
     (outcome, unrecorded)
+}
+
+/// The present second as the wire writes times.
+fn wire_now() -> String {
+    crate::domain::clock::to_wire(jiff::Timestamp::now())
+}
+
+/// Records a write in the journal before it is sent; a write the journal cannot record is not
+/// sent, since an admin must be able to see what was done.
+fn journal_intent(
+    context: &Context,
+    mutation: &Mutation,
+    why: &str,
+    group: Option<u64>,
+) -> Result<i64, String> {
+    let intent = intent_of(context, mutation, why, group);
+    context.journal.record_intent(&intent).map_err(|error| {
+        tracing::error!(%error, "could not journal a write; not sent");
+        format!("the journal could not record it ({error})")
+    })
 }
 
 /// Records an outcome in the journal, first retrying those that could not be recorded before;
@@ -136,24 +140,59 @@ async fn guard(context: &Context, write: &FieldWrite) -> Option<Outcome> {
     }
 }
 
-/// The PUT, and a re-read when the answer leaves the write's fate open.
-async fn put(context: &Context, write: &FieldWrite) -> Outcome {
-    let body = &write.changes.body;
-    tracing::info!(id = %write.id, body = %serde_json::Value::Object(body.clone()), "PUT");
-    let answer = context.client.update(&write.id, body).await;
+/// The PUT, and a re-read when the answer leaves the write's fate open. Its body is made when
+/// the PUT may leave (after any wait for the rate limit): "now" is stamped with that second and
+/// the write journaled as sent. Also returns the write as sent and its journal entry, unless it
+/// never got that far.
+async fn put(
+    context: &Context,
+    write: &FieldWrite,
+    why: &str,
+    group: Option<u64>,
+) -> (Outcome, Option<(Mutation, i64)>) {
+    let sending: Mutex<Option<(FieldWrite, i64)>> = Mutex::new(None);
+    let body = || {
+        let mut sending = sending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((sent, _)) = &*sending {
+            // Sent again after a 429, which applied nothing: the same write goes.
+            return Ok(sent.changes.body.clone());
+        }
+        let mut stamped = write.clone();
+        stamped.changes.stamp(context.schema, &wire_now());
+        let entry = journal_intent(context, &Mutation::Fields(stamped.clone()), why, group)?;
+        let body = stamped.changes.body.clone();
+        tracing::info!(id = %write.id, body = %serde_json::Value::Object(body.clone()), "PUT");
+        *sending = Some((stamped, entry));
+        Ok(body)
+    };
+    let answer = context.client.update_made(&write.id, &body).await;
+    let Some((write, entry)) = sending
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    else {
+        // Never made, so never sent: the answer says why.
+        let message = answer
+            .err()
+            .map_or_else(String::new, |error| error.user_message());
+        return (Outcome::Failed { message }, None);
+    };
+    let journaled = Some((Mutation::Fields(write.clone()), entry));
     let cause = match after_answer(answer.clone()) {
-        AfterAnswer::Done(outcome) => return outcome,
+        AfterAnswer::Done(outcome) => return (outcome, journaled),
         AfterAnswer::Reread => answer.expect_err("only an error leaves the fate open"),
     };
     tracing::warn!(id = %write.id, error = %cause, "the answer does not say whether the write landed; re-reading");
     let fresh = fetch_one(context, &write.id).await;
-    settle(
+    let outcome = settle(
         context.schema,
         context.mode,
-        write,
+        &write,
         &lost_answer(&cause),
         fresh,
-    )
+    );
+    (outcome, journaled)
 }
 
 pub(super) async fn fetch_one(context: &Context, id: &str) -> Result<Record, ApiError> {
@@ -176,7 +215,8 @@ async fn run_action(
     tx: &Answers,
 ) -> Outcome {
     let client = &context.client;
-    // The conflict guard: referrals whose watched field changed since they were loaded are left out.
+    // The conflict guard: referrals whose guarded fields changed since they were loaded are left
+    // out.
     let fresh = match client.refresh(&write.ids).await {
         Ok(fresh) => fresh,
         Err(error) => {
@@ -187,7 +227,7 @@ async fn run_action(
     };
     let (unchanged, moved): (Vec<Record>, Vec<Record>) = fresh
         .into_iter()
-        .partition(|r| write.before.get(&r.id) == Some(&r.get(write.watched)));
+        .partition(|r| write.changed_since_loaded(r).is_empty());
     if unchanged.is_empty() {
         let Some(theirs) = moved.into_iter().next() else {
             return Outcome::Failed {
@@ -195,10 +235,8 @@ async fn run_action(
                     .into(),
             };
         };
-        return Outcome::Conflict {
-            theirs,
-            fields: vec![write.watched.to_string()],
-        };
+        let fields = write.changed_since_loaded(&theirs);
+        return Outcome::Conflict { theirs, fields };
     }
     let mut acting = write.clone();
     acting.ids = unchanged.iter().map(|r| r.id.clone()).collect();
@@ -262,6 +300,9 @@ async fn send_action(
 ) -> Outcome {
     let client = &context.client;
     let started = client.start_batch(write.action, &write.ids).await;
+    // Why the batch's answer is missing when it may have been accepted (it came and could not
+    // be read, or never came): the batch may be running still, so unchanged rows prove nothing.
+    let mut lost = None;
     let mut batch = match started {
         Ok(batch) => Some(batch),
         Err(error @ ApiError::Invalid { .. }) => return Outcome::Refused(error),
@@ -272,6 +313,9 @@ async fn send_action(
         }
         Err(error) => {
             tracing::warn!(%error, "a batch action's answer was lost; re-reading its referrals");
+            if error.outcome_unknown() {
+                lost = Some(lost_answer(&error));
+            }
             None
         }
     };
@@ -309,14 +353,14 @@ async fn send_action(
         )),
         (false, _, problem) => problem,
     };
+    let open = still_running || lost.is_some();
+    let message = message.or_else(|| {
+        lost.map(|why| {
+            format!("{why}; the server may still be running it, so r reloads to see the rest")
+        })
+    });
     match client.refresh(&write.ids).await {
-        Ok(records) => changed_outcome(
-            write.watched,
-            &write.before,
-            records,
-            message,
-            still_running,
-        ),
+        Ok(records) => changed_outcome(write.watched, &write.before, records, message, open),
         Err(error) => Outcome::Unknown {
             message: format!(
                 "{} was sent, and re-reading the referrals failed ({error})",
@@ -384,9 +428,10 @@ pub(super) fn intent(context: &Context, why: &str, kind: &str, ids: Vec<String>)
     }
 }
 
-/// What the journal records before a write is sent.
-fn intent_of(context: &Context, mutation: &Mutation, why: &str) -> Intent {
-    match mutation {
+/// What the journal records before a write is sent. A bulk change's rows share a `group`, so
+/// they can be taken back together later.
+fn intent_of(context: &Context, mutation: &Mutation, why: &str, group: Option<u64>) -> Intent {
+    let mut intent = match mutation {
         Mutation::Fields(write) => {
             let mut intent = intent(context, why, "write", vec![write.id.clone()]);
             intent.body = Value::Object(write.changes.body.clone());
@@ -406,7 +451,17 @@ fn intent_of(context: &Context, mutation: &Mutation, why: &str) -> Intent {
             intent.detail = json!({ "watched": write.watched, "reason": write.reason });
             intent
         }
+    };
+    if let Some(group) = group {
+        let key = Value::String(format!("{}-{group}", context.run));
+        match &mut intent.detail {
+            Value::Object(detail) => {
+                detail.insert("group".into(), key);
+            }
+            detail => *detail = json!({ "group": key }),
+        }
     }
+    intent
 }
 
 pub(super) fn recorded(

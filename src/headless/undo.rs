@@ -188,6 +188,7 @@ fn action_inverse(intent: &Intent, after: &Map<String, Value>) -> Option<Option<
         reason: None,
         watched,
         before: intent.before.clone(),
+        held: serde_json::Map::new(),
         inverse: firstpromoter_policy::inverse(action, &before_refs),
     };
     Some(done.inverse_for(&applied, &holding(after)))

@@ -42,22 +42,23 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
     if let Some(top) = &form.top_error {
         lines.push(Line::styled(format!("✗ {top}"), theme::error()));
     }
-    let fixed: usize = form
-        .fields
-        .iter()
-        .map(|f| field_height(state, f, 0))
-        .sum::<usize>()
-        + lines.len();
-    let editor_lines = (inner.height as usize)
-        .saturating_sub(fixed)
-        .max(MIN_EDITOR_LINES);
-    let mut cursor = None;
     let label_width = form
         .fields
         .iter()
         .map(|f| f.spec.label.chars().count())
         .max()
         .unwrap_or(0);
+    let value_width = (inner.width as usize).saturating_sub(label_width + 3);
+    let fixed: usize = form
+        .fields
+        .iter()
+        .map(|f| field_height(state, f, 0, value_width))
+        .sum::<usize>()
+        + lines.len();
+    let editor_lines = (inner.height as usize)
+        .saturating_sub(fixed)
+        .max(MIN_EDITOR_LINES);
+    let mut cursor = None;
     for (index, field) in form.fields.iter().enumerate() {
         let focused = index == form.focus;
         let label_style = if focused {
@@ -67,7 +68,6 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         };
         let label = Span::styled(format!("{:>label_width$} ", field.spec.label), label_style);
         let value_x = inner.x + label_width as u16 + 2;
-        let value_width = (inner.width as usize).saturating_sub(label_width + 3);
         match &field.input {
             FieldInput::Pick { kind, id } => {
                 let name = match (id.is_empty(), state.lookup(*kind, id)) {
@@ -146,10 +146,12 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                     Span::raw(" "),
                     Span::styled(shown, theme::dim()),
                 ]));
-                lines.push(Line::styled(
-                    format!("{}{why}", " ".repeat(label_width + 2)),
-                    theme::error(),
-                ));
+                lines.extend(text_view::wrap(why, value_width).into_iter().map(|part| {
+                    Line::styled(
+                        format!("{}{part}", " ".repeat(label_width + 2)),
+                        theme::error(),
+                    )
+                }));
             }
             FieldInput::Text(buffer) => {
                 let (shown, x) = text_view::window(&buffer.text(), buffer.cursor().1, value_width);
@@ -183,11 +185,16 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
 }
 
 /// Lines a field takes besides its editor body.
-fn field_height(state: &State, field: &FormField, editor_lines: usize) -> usize {
+fn field_height(
+    state: &State,
+    field: &FormField,
+    editor_lines: usize,
+    value_width: usize,
+) -> usize {
     let body = match &field.input {
         FieldInput::Text(b) if b.is_multiline() => 1 + editor_lines,
-        // The value and why it cannot be edited.
-        FieldInput::Locked { .. } => 2,
+        // The value and why it cannot be edited, in lines of the value's width.
+        FieldInput::Locked { why } => 1 + text_view::wrap(why, value_width).len(),
         _ => 1,
     };
     // An error takes the place of the hint.

@@ -34,7 +34,7 @@ fn help_lines(state: &State, width: u16) -> Vec<Line<'static>> {
         if shown.chars().count() > KEYS_WIDTH {
             lines.push(Line::styled(std::mem::take(&mut shown), theme::label()));
         }
-        for part in wrap(&text, room) {
+        for part in text_view::wrap(&text, room) {
             let shown = std::mem::take(&mut shown);
             lines.push(Line::from(vec![
                 Span::styled(format!("{shown:>KEYS_WIDTH$}  "), theme::label()),
@@ -99,7 +99,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             };
             const WIDTH: u16 = 64;
             let width = WIDTH.min(area.width);
-            let mut lines: Vec<Line> = wrap(&text, width.saturating_sub(2) as usize)
+            let mut lines: Vec<Line> = text_view::wrap(&text, width.saturating_sub(2) as usize)
                 .into_iter()
                 .map(Line::raw)
                 .collect();
@@ -381,26 +381,6 @@ fn journal_lines(
         .collect()
 }
 
-/// `text` broken at spaces into lines of at most `width` characters (longer words are cut), so a
-/// popup can be sized to what it shows.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
 /// The quit question names the writes still in flight and offers to wait for them.
 fn quit_question(state: &State) -> String {
     let queued = state.bulk.as_ref().map_or(0, |b| b.queued());
@@ -605,7 +585,10 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
         .min(inner / 3);
     let room = inner.saturating_sub(label_width + 2 + ARROWS);
     let intro = "Someone changed this referral since you loaded it. Nothing was sent.";
-    let mut lines: Vec<Line> = wrap(intro, inner).into_iter().map(Line::raw).collect();
+    let mut lines: Vec<Line> = text_view::wrap(intro, inner)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!("{:<label_width$}  base → theirs │ mine", "field"),

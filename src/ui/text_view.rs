@@ -1,5 +1,6 @@
-//! Showing an edited line in a fixed width: the window of text that keeps the cursor in view, and
-//! the cursor's screen column, by display width (so CJK and emoji place the cursor right).
+//! Showing text in a fixed width: the window of an edited line that keeps the cursor in view, and
+//! the cursor's screen column, by display width (so CJK and emoji place the cursor right); a
+//! message broken into lines.
 
 use ratatui::text::Span;
 
@@ -30,6 +31,26 @@ pub fn window(text: &str, cursor: usize, columns: usize) -> (String, u16) {
         shown.push(*c);
     }
     (shown, before as u16)
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (longer words are cut), so a
+/// popup can be sized to what it shows and a long note under a field is read whole.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 #[cfg(test)]

@@ -78,9 +78,14 @@ pub fn action_write(action: BatchAction, records: &[&Record], reason: Option<&st
         BatchAction::MoveToPromoter { .. } => LINK,
         _ => STATE,
     };
+    let other = if watched == STATE { LINK } else { STATE };
     let before: Map<String, Value> = records
         .iter()
         .map(|r| (r.id.clone(), r.get(watched).clone()))
+        .collect();
+    let held: Map<String, Value> = records
+        .iter()
+        .map(|r| (r.id.clone(), serde_json::json!({ other: r.get(other) })))
         .collect();
     ActionWrite {
         action,
@@ -90,6 +95,7 @@ pub fn action_write(action: BatchAction, records: &[&Record], reason: Option<&st
             .filter(|r| !r.is_empty()),
         watched,
         before,
+        held,
         inverse: inverse(action, records),
     }
 }
@@ -191,6 +197,43 @@ mod tests {
         };
         let refs: Vec<&Record> = records.iter().collect();
         FirstPromoterPolicy.plan(&context, &refs, key, Some("dup"))
+    }
+
+    /// The FirstPromoter conflict guard, one row per rule: (the action, the referral as the server
+    /// holds it when the action is about to go, the fields that stop it).
+    #[test]
+    fn an_action_stops_when_the_state_or_the_promoter_campaign_moved() {
+        let moved_to = |state: &str, link: i64| {
+            let v = json!({"state": state, "promoter_campaign": {"id": link}});
+            Record::new("5002", v.as_object().unwrap().clone())
+        };
+        let move_to = BatchAction::MoveToPromoter {
+            link: 9,
+            with_commissions: true,
+        };
+        let table: Vec<(BatchAction, Record, Vec<&str>)> = vec![
+            (BatchAction::Disable, moved_to("pending", 7), vec![]),
+            (BatchAction::Disable, moved_to("active", 7), vec![STATE]),
+            (BatchAction::Disable, moved_to("pending", 8), vec![LINK]),
+            (
+                BatchAction::Approve,
+                moved_to("denied", 8),
+                vec![STATE, LINK],
+            ),
+            (move_to, moved_to("pending", 7), vec![]),
+            (move_to, moved_to("pending", 8), vec![LINK]),
+            (move_to, moved_to("denied", 7), vec![STATE]),
+        ];
+        let loaded = record("5002", "pending");
+        for (action, fresh, stops) in table {
+            let write = action_write(action, &[&loaded], None);
+            assert_eq!(
+                write.changed_since_loaded(&fresh),
+                stops,
+                "{action:?} on {:?}",
+                fresh.to_json()
+            );
+        }
     }
 
     /// One row per rule: (starting state, key, the action sent or None when it does not apply,

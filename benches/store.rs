@@ -1,6 +1,7 @@
 //! What one keystroke, one arriving page, one saved row, a sort and one frame cost with 100,000 referrals
-//! loaded: none of them may grow with the list (issue 11); and what decoding a page of 100 from the
-//! wire costs on each backend. Run with `cargo bench --bench store`.
+//! loaded: none of them may grow with the list (issue 11); opening the stats view, one pass over the
+//! rows shown (issue 13); and what decoding a page of 100 from the wire costs on each backend. Run
+//! with `cargo bench --bench store`.
 //!
 //! The referrals are made up by `common` and loaded through `State`'s own methods, as arriving
 //! pages would be.
@@ -160,6 +161,33 @@ fn sort(c: &mut Criterion) {
     group.finish();
 }
 
+/// Opening the stats view on 100k, with no filter and with one: one pass over the rows shown
+/// (every fourth referral verified, on one of the last 40 days).
+fn stats(c: &mut Criterion) {
+    let mut state = loaded(&V1_SCHEMA, 100_000, |i| {
+        let mut record = referral(i, None);
+        if record.text("status") == "verified" {
+            let at = format!("2026-{:02}-{:02}T09:30:00Z", 10 + (i / 30) % 2, 1 + i % 28);
+            record.insert("verified_at", serde_json::Value::String(at));
+        }
+        record
+    });
+    let mut group = c.benchmark_group("stats of 100k");
+    group.sample_size(10);
+    for filter in ["", "nguy"] {
+        set_filter(&mut state, filter);
+        group.bench_with_input(BenchmarkId::new("filter", filter), &filter, |b, _| {
+            b.iter(|| {
+                referee::app::update(&mut state, referee::app::Action::Stats);
+                let total = state.stats.as_ref().map(|view| view.stats.total);
+                referee::app::update(&mut state, referee::app::Action::Stats);
+                black_box(total)
+            })
+        });
+    }
+    group.finish();
+}
+
 /// One frame, 160×50, the cursor half-way down, of the list and of the list with the detail pane
 /// open: the same at 1k and 100k.
 fn render(c: &mut Criterion) {
@@ -195,6 +223,7 @@ criterion_group!(
     page_insert,
     replace_one,
     sort,
+    stats,
     render
 );
 criterion_main!(benches);

@@ -563,3 +563,85 @@ async fn verifying_an_already_verified_referral_leaves_the_server_as_it_was() {
     let mark = row.trim_start_matches(['│', ' ']).chars().next();
     assert_eq!(mark, Some('='), "the row shows =: {row}");
 }
+
+/// The count and share beside a status word's bar in the stats view (its left half, at 80 columns).
+fn stats_row(app: &referee::runtime::App<ratatui::backend::TestBackend>, word: &str) -> String {
+    let line = screen(app)
+        .into_iter()
+        .find(|line| {
+            line.trim_start_matches('│')
+                .starts_with(&format!("{word} "))
+        })
+        .unwrap_or_else(|| panic!("no bar for {word}: {}", screen_text(app)));
+    let left: String = line.chars().skip(1).take(39).collect();
+    let words: Vec<&str> = left.split_whitespace().collect();
+    words[words.len() - 2..].join(" ")
+}
+
+#[tokio::test]
+async fn stats_count_the_filter_follow_a_write_and_keep_their_colours() {
+    let sb = sandbox(200, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    let count = |app: &referee::runtime::App<_>, status: &str| {
+        app.state
+            .records
+            .iter()
+            .filter(|r| r.text("status") == status)
+            .count()
+    };
+    let (converted, verified) = (count(&app, "converted"), count(&app, "verified"));
+
+    // For a filter: the title names it, and only its rows are counted.
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status:converted");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('S'));
+    let text = screen_text(&app);
+    assert!(
+        text.contains(&format!(
+            "Stats · {converted} of 200 referrals · status:converted"
+        )),
+        "{text}"
+    );
+    assert_eq!(stats_row(&app, "converted"), format!("{converted} 100%"));
+    assert_eq!(stats_row(&app, "rejected"), "0 0%");
+    // Each word in its colour; the status bar stays below.
+    let at = find(&app, "rejected").unwrap();
+    assert_eq!(fg_at(&app, at), Color::Red);
+    assert_eq!(fg_at(&app, find(&app, "verified").unwrap()), Color::Green);
+    assert!(screen(&app)[23].contains("200 loaded"));
+    // Help opens over it and closes back to it; Esc closes it.
+    press(&mut app, KeyCode::Char('?'));
+    assert!(screen_text(&app).contains("Keys"));
+    press(&mut app, KeyCode::Esc);
+    assert!(screen_text(&app).contains("Stats ·"));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.state.stats.is_none() && screen_text(&app).contains("Referrals"));
+
+    // A write that answers while the view is open is counted, its verified_at the latest.
+    press(&mut app, KeyCode::Esc);
+    let id = first_record(&app, |r| r.text("status") == "converted").id;
+    app.state.select(&id);
+    press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "stats");
+    press(&mut app, KeyCode::Enter);
+    assert!(stats_row(&app, "verified").starts_with(&format!("{verified} ")));
+    settle(&mut app).await;
+    assert!(
+        stats_row(&app, "verified").starts_with(&format!("{} ", verified + 1)),
+        "{}",
+        screen_text(&app)
+    );
+    let stamped = app
+        .state
+        .record(&id)
+        .unwrap()
+        .text("verified_at")
+        .parse()
+        .ok();
+    assert_eq!(app.state.stats.as_ref().unwrap().stats.latest, stamped);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.state.stats.is_none() && !app.state.should_quit);
+}

@@ -620,3 +620,42 @@ async fn the_names_website_comment_and_expiry_the_spec_documents_are_shown() {
     select(&mut app, &expired.id);
     assert!(detail(&app, "Expired").trim_start().starts_with("yes"));
 }
+
+#[tokio::test]
+async fn stats_count_states_name_promoters_and_follow_an_approve() {
+    let (_sb, mut app, _base) = v2(120).await;
+    let pending = |app: &App<TestBackend>| {
+        let stats = &app.state.stats.as_ref().expect("the view is open").stats;
+        stats.steps.iter().find(|(w, _)| *w == "pending").unwrap().1
+    };
+    let id = first_record(&app, |r| r.text("state") == "pending").id;
+    let before = app
+        .state
+        .records
+        .iter()
+        .filter(|r| r.text("state") == "pending")
+        .count();
+    select(&mut app, &id);
+    press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Char('S'));
+    let text = screen_text(&app);
+    for words in [
+        "Referrals by state",
+        "became customers (subscribed, active, cancelled or",
+        "Top promoters by referrals",
+        "New customers per day · last 30 days",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    assert_eq!(pending(&app), before, "the approve has not answered yet");
+    // The promoters are named as the referrals name them; each state in its colour.
+    let top = &app.state.stats.as_ref().unwrap().stats.by_referrals;
+    assert!(top.iter().all(|p| p.name.is_some()), "{top:?}");
+    let name = top[0].name.as_deref().unwrap();
+    assert!(text.contains(name), "{name}: {text}");
+    assert_eq!(fg_at(&app, find(&app, "denied").unwrap()), Color::Red);
+    settle(&mut app).await;
+    assert_eq!(pending(&app), before - 1, "{}", screen_text(&app));
+    press(&mut app, KeyCode::Char('S'));
+    assert!(app.state.stats.is_none());
+}

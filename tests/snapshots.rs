@@ -4,8 +4,19 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
+use ratatui::backend::TestBackend;
 use referee::api::BackendKind;
 use referee::domain::MetadataMode;
+use referee::runtime::App;
+
+/// A FirstPromoter sandbox with `seed` referrals and the console on it, everything loaded.
+async fn firstpromoter(seed: usize, width: u16, height: u16) -> (Sandbox, App<TestBackend>) {
+    let sb = sandbox(seed, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v2_base_url();
+    let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, width, height);
+    loaded(&mut app).await;
+    (sb, app)
+}
 
 #[tokio::test]
 async fn list_and_detail_at_100x30() {
@@ -59,29 +70,13 @@ async fn form_with_an_error_under_each_bad_field_at_100x30() {
 
 #[tokio::test]
 async fn firstpromoter_list_at_100x30() {
-    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
-    let mut app = app_for(
-        BackendKind::FirstPromoter,
-        &sb.server.v2_base_url(),
-        KEY,
-        100,
-        30,
-    );
-    loaded(&mut app).await;
+    let (_sb, app) = firstpromoter(60, 100, 30).await;
     insta::assert_snapshot!("firstpromoter_list", screen_text(&app));
 }
 
 #[tokio::test]
 async fn firstpromoter_form_with_splits_at_100x30() {
-    let sb = sandbox(60, 10_000, MetadataMode::Merge).await;
-    let mut app = app_for(
-        BackendKind::FirstPromoter,
-        &sb.server.v2_base_url(),
-        KEY,
-        100,
-        30,
-    );
-    loaded(&mut app).await;
+    let (_sb, mut app) = firstpromoter(60, 100, 30).await;
     let id = app
         .state
         .records
@@ -130,4 +125,31 @@ async fn help_at_80x24_scrolls_and_opens_from_the_form() {
     assert!(!top.contains("quit"), "it did not fit: {top}");
     press(&mut app, KeyCode::Esc);
     assert!(app.state.overlay.is_none() && app.state.form.is_some());
+}
+
+#[tokio::test]
+async fn stats_at_80x24_keep_the_status_bar() {
+    let sb = sandbox(400, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    press(&mut app, KeyCode::Char('S'));
+    let shown = screen(&app);
+    assert!(
+        shown[23].contains("400 loaded"),
+        "the status bar stays: {}",
+        shown[23]
+    );
+    insta::assert_snapshot!("stats_80x24", screen_text(&app));
+}
+
+#[tokio::test]
+async fn firstpromoter_stats_of_a_filter_at_120x35() {
+    let (_sb, mut app) = firstpromoter(400, 120, 35).await;
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "-state:moved");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "stats");
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("firstpromoter_stats", screen_text(&app));
 }

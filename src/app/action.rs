@@ -92,6 +92,8 @@ pub enum Action {
     RetryFailed,
     /// `t`: start a verification session on the list.
     TriageStart,
+    /// `S` in the list, `:stats`: open the stats view; `S` in it closes it.
+    Stats,
     /// `s` in triage: leave this referral for later.
     TriageSkip,
     /// A number key in the triage reason prompt: the n-th most recent reason (from 0).

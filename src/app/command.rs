@@ -1,7 +1,7 @@
 //! The `:` command line: `find <field> <value>` opens a referral fetched from the server, selected
 //! and shown in the detail pane; `journal` shows this profile's recent writes and what became of
 //! them, with the ones that did not land ready to send again; `sort COLUMN [asc|desc]` sorts the
-//! list (`sort` alone: the loaded order).
+//! list (`sort` alone: the loaded order); `stats` opens the stats view.
 
 use super::action::{Effect, RequestId};
 use super::state::{Level, Overlay, Pending, State};
@@ -19,7 +19,7 @@ pub fn command_usage(state: &State) -> String {
         [first, rest @ ..] => format!("find {first} … (or {})", rest.join(", ")),
         [] => String::new(),
     };
-    format!("Usage: {example} · sort COLUMN [asc|desc] · journal")
+    format!("Usage: {example} · sort COLUMN [asc|desc] · stats · journal")
 }
 
 /// Parses and runs a `:` command.
@@ -31,6 +31,10 @@ pub fn command(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
             let words = text.trim().strip_prefix("sort").unwrap_or_default();
             let sort = super::order::parse(state.schema, words)?;
             state.set_sort(sort);
+            Ok(Vec::new())
+        }
+        (Some("stats"), None, None) => {
+            super::stats::open(state);
             Ok(Vec::new())
         }
         (Some("journal"), None, None) => {

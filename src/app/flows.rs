@@ -858,7 +858,7 @@ pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> 
             return Vec::new();
         }
     };
-    let rejection = key == QuickKey::Reject;
+    let (rejection, now) = (key == QuickKey::Reject, state.clock.now);
     let Some(triage) = state.triage.as_mut() else {
         return Vec::new();
     };
@@ -867,14 +867,14 @@ pub fn triage_decide(state: &mut State, key: QuickKey, reason: Option<&str>) -> 
         triage.reason = None;
     }
     if plan.mutations.is_empty() {
-        triage.decide(&id, rejection, Written::Already);
+        triage.decide(&id, rejection, Written::Already, now);
         state.say(
             Level::Info,
             format!("Nothing to send: {}.", skipped_note(&plan)),
         );
         return Vec::new();
     }
-    triage.decide(&id, rejection, Written::Sending);
+    triage.decide(&id, rejection, Written::Sending, now);
     let mut effects = Vec::new();
     for mutation in plan.mutations {
         effects.extend(submit(state, mutation, Origin::Triage, None));

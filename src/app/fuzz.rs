@@ -147,7 +147,7 @@ fn with(modifiers: KeyModifiers, c: char) -> KeyEvent {
 /// The console's keys; the ones that quit are rare, so runs are long.
 fn key() -> impl Strategy<Value = KeyEvent> {
     use KeyCode::*;
-    let chars = "jkgGeEVvxcpuRtrs?yYnNwmb/: ".chars().map(Char);
+    let chars = "jkgGeEVvxcpuRtrsS?yYnNwmb/: ".chars().map(Char);
     let named = [
         Enter,
         Esc,

@@ -73,6 +73,15 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
+    if state.stats.is_some() {
+        return match key.code {
+            KeyCode::Char(_) if ctrl || alt => None,
+            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
+            KeyCode::Char('S') => Some(Action::Stats),
+            KeyCode::Char('?') | KeyCode::F(1) => Some(Action::Help),
+            _ => None,
+        };
+    }
     if state.list.filtering {
         return match key.code {
             KeyCode::F(1) => Some(Action::Help),
@@ -134,6 +143,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('t') => Action::TriageStart,
         // Issue 13: copy, bulk errors, stats.
         KeyCode::Char('y') => Action::CopyStart,
+        KeyCode::Char('S') => Action::Stats,
         _ => return None,
     })
 }
@@ -327,6 +337,25 @@ mod tests {
                 "{c}"
             );
         }
+    }
+
+    /// The stats view takes its own keys: it closes, help opens over it, and no key of the list
+    /// underneath acts on a referral.
+    #[test]
+    fn the_stats_view_closes_and_passes_no_key_to_the_list() {
+        let mut list = state();
+        let plain = KeyModifiers::NONE;
+        assert_eq!(map_key(&list, key('S', plain)), Some(Action::Stats));
+        crate::app::stats::open(&mut list);
+        let esc = KeyEvent::new(KeyCode::Esc, plain);
+        assert_eq!(map_key(&list, esc), Some(Action::Back));
+        assert_eq!(map_key(&list, key('q', plain)), Some(Action::Back));
+        assert_eq!(map_key(&list, key('S', plain)), Some(Action::Stats));
+        assert_eq!(map_key(&list, key('?', plain)), Some(Action::Help));
+        for c in ['v', 'x', 'e', 'j', '/', 'y', ' '] {
+            assert_eq!(map_key(&list, key(c, plain)), None, "{c}");
+        }
+        assert_eq!(map_key(&list, key('S', KeyModifiers::ALT)), None);
     }
 
     /// One row per place: where a paste goes.

@@ -111,7 +111,19 @@ pub const KEYS: &[Key] = &[
         keys: "`t`",
         at: "list",
         backend: None,
-        does: "triage: the shown rows (with no filter: converted, oldest first) one at a time",
+        does: "triage: the shown rows (with no filter: converted, oldest first) one at a time; the header shows decisions per minute as a sparkline",
+    },
+    Key {
+        keys: "`S`",
+        at: "list",
+        backend: Some("vantio"),
+        does: "stats of the rows the filter shows: referrals per status as bars (pending → converted → verified, then rejected) and the share converted, the top ambassadors by referrals and by conversion, and verifications per day over the last 30 days (`verified_at`), as a sparkline; it follows pages and writes as they arrive. `Esc`, `q` or `S` closes it (also `:stats`)",
+    },
+    Key {
+        keys: "`S`",
+        at: "list",
+        backend: Some("firstpromoter"),
+        does: "stats of the rows the filter shows: referrals per state as bars (pending → signup → subscribed → active, then denied, cancelled, refunded, moved) and the share that became customers, the top promoters by referrals and by conversion, and new customers per day over the last 30 days (`customer_since`), as a sparkline; it follows pages and writes as they arrive. `Esc`, `q` or `S` closes it (also `:stats`)",
     },
     Key {
         keys: "`u`",
@@ -135,13 +147,13 @@ pub const KEYS: &[Key] = &[
         keys: "`:`",
         at: "list",
         backend: Some("vantio"),
-        does: "command: `find id ref_…` opens that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `journal` shows your recent writes",
+        does: "command: `find id ref_…` opens that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `stats` opens the stats view; `journal` shows your recent writes",
     },
     Key {
         keys: "`:`",
         at: "list",
         backend: Some("firstpromoter"),
-        does: "command: `find id 5002`, `find email a@b.com`, `find uid …`, `find username …` open that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `journal` shows your recent writes",
+        does: "command: `find id 5002`, `find email a@b.com`, `find uid …`, `find username …` open that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `stats` opens the stats view; `journal` shows your recent writes",
     },
     Key {
         keys: "`j`/`k`, `s`, `Esc`",

@@ -20,6 +20,7 @@ pub mod order;
 pub mod picker;
 pub mod records;
 pub mod state;
+pub mod stats;
 pub mod text;
 pub mod triage;
 pub mod update;

@@ -8,6 +8,7 @@ use super::clash::Clash;
 use super::form::Form;
 use super::order::{Order, Sort, Source};
 use super::records::{Needle, Records};
+use super::stats::StatsView;
 use super::text::TextBuffer;
 use super::triage::Triage;
 use super::writes::Writes;
@@ -188,6 +189,9 @@ pub struct ListView {
     pub offset: usize,
     /// While a reload pages in, the referral the cursor was on, to land on it again when it arrives.
     pub follow: Option<String>,
+    /// Goes up whenever the rows shown or their values change, so what is derived from them (the
+    /// stats view) knows to be computed again.
+    pub generation: u64,
 }
 
 pub struct State {
@@ -220,6 +224,8 @@ pub struct State {
     /// The last bulk change, with a result per row shown beside it.
     pub bulk: Option<Bulk>,
     pub triage: Option<Triage>,
+    /// The stats view (`S`), shown instead of the list while open.
+    pub stats: Option<StatsView>,
     /// The verification session last left: its writes may still be answering.
     pub triage_past: Option<Triage>,
     /// `w` on the quit question: quit once every write in flight has its outcome.
@@ -272,6 +278,7 @@ impl State {
                 selected: 0,
                 offset: 0,
                 follow: None,
+                generation: 0,
             },
             detail_open: false,
             focus: Pane::List,
@@ -285,6 +292,7 @@ impl State {
             writes: Writes::default(),
             bulk: None,
             triage: None,
+            stats: None,
             triage_past: None,
             quit_when_idle: false,
             admin_noted: false,
@@ -375,6 +383,7 @@ impl State {
                 self.list.visible.insert(at, row);
             }
         }
+        self.list.generation += 1;
         self.catch_up_filter();
         self.settle_cursor(keep);
     }
@@ -391,6 +400,7 @@ impl State {
             .needle
             .select(&self.records, rows, &self.lookups, self.clock.now);
         self.list.order.merge(&mut self.list.visible, shown);
+        self.list.generation += 1;
         self.catch_up_filter();
         self.settle_cursor(keep);
     }
@@ -400,6 +410,7 @@ impl State {
         self.records.clear();
         self.list.visible.clear();
         self.list.order.clear();
+        self.list.generation += 1;
     }
 
     /// What the list's sort keys are made from.
@@ -545,6 +556,7 @@ impl State {
             needle.select(&self.records, every, names, now)
         };
         self.list.needle = needle;
+        self.list.generation += 1;
     }
 
     /// Filters the rows again if the filter was edited without `refilter` (`list.visible` is then

@@ -33,6 +33,8 @@ pub struct Decision {
     pub id: String,
     pub rejection: bool,
     pub written: Written,
+    /// When it was made, for the header's decisions per minute.
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -115,8 +117,8 @@ impl Triage {
         self.decisions.iter().any(|d| d.written == Written::Sending)
     }
 
-    /// A decision on the referral on screen; the next one shows at once.
-    pub fn decide(&mut self, id: &str, rejection: bool, written: Written) {
+    /// A decision on the referral on screen, made at `at`; the next one shows at once.
+    pub fn decide(&mut self, id: &str, rejection: bool, written: Written, at: Timestamp) {
         self.errors.remove(id);
         self.position += 1;
         self.scroll = 0;
@@ -124,7 +126,20 @@ impl Triage {
             id: id.to_string(),
             rejection,
             written,
+            at,
         });
+    }
+
+    /// Decisions that stand, per minute of the session from its start to `now` (the last minute
+    /// is the one under way), for the header's sparkline.
+    pub fn per_minute(&self, now: Timestamp) -> Vec<u64> {
+        let minute = |at: Timestamp| (at.as_second() - self.started.as_second()).max(0) / 60;
+        let mut counts = vec![0; minute(now) as usize + 1];
+        for decision in &self.decisions {
+            let at = (minute(decision.at) as usize).min(counts.len() - 1);
+            counts[at] += 1;
+        }
+        counts
     }
 
     pub fn remember_reason(&mut self, reason: &str) {
@@ -274,7 +289,7 @@ mod tests {
         ];
         for (outcome, (verified, failed, sending, unknown), queue) in table {
             let mut triage = session();
-            triage.decide("a", false, Written::Sending);
+            triage.decide("a", false, Written::Sending, now());
             let before = triage.summary(now());
             assert_eq!(
                 (before.verified, before.sending),
@@ -296,7 +311,7 @@ mod tests {
     #[test]
     fn a_failed_decision_comes_back_after_the_one_on_screen_and_leaves_the_count() {
         let mut triage = session();
-        triage.decide("a", true, Written::Sending);
+        triage.decide("a", true, Written::Sending, now());
         assert_eq!(triage.decided(), 1);
         triage.finished(
             "a",
@@ -308,14 +323,14 @@ mod tests {
         assert_eq!(triage.queue, ["a", "b", "a", "c"]);
         assert_eq!(triage.errors["a"], "HTTP 500");
         triage.skip();
-        triage.decide("a", true, Written::Sending);
+        triage.decide("a", true, Written::Sending, now());
         assert!(triage.errors.is_empty(), "decided again: the error is gone");
     }
 
     #[test]
     fn an_outcome_after_leaving_still_counts() {
         let mut triage = session();
-        triage.decide("a", false, Written::Sending);
+        triage.decide("a", false, Written::Sending, now());
         triage.ended = Some(now());
         triage.finished("a", &applied());
         assert_eq!(triage.summary(now()).verified, 1);
@@ -325,7 +340,7 @@ mod tests {
     #[test]
     fn take_back_waits_for_the_write_and_requeues_the_referral() {
         let mut triage = session();
-        triage.decide("a", false, Written::Sending);
+        triage.decide("a", false, Written::Sending, now());
         assert!(
             triage
                 .take_back()
@@ -337,5 +352,32 @@ mod tests {
         assert_eq!(taken.id, "a");
         assert_eq!(triage.current(), Some("a"));
         assert_eq!(triage.decided(), 0);
+    }
+
+    /// Decisions per minute count the decisions that stand, each in the minute it was made.
+    #[test]
+    fn decisions_are_counted_per_minute_of_the_session() {
+        let at = |seconds: i64| now() + jiff::SignedDuration::from_secs(seconds);
+        let mut triage = Triage::new(["a", "b", "c", "d", "e"].map(String::from).to_vec(), now());
+        assert_eq!(
+            triage.per_minute(now()),
+            [0],
+            "the first minute, nothing yet"
+        );
+        triage.decide("a", false, Written::Applied, at(5));
+        triage.decide("b", false, Written::Applied, at(59));
+        triage.decide("c", true, Written::Sending, at(130));
+        triage.decide("d", false, Written::Sending, at(150));
+        triage.finished(
+            "d",
+            &Outcome::Failed {
+                message: "500".into(),
+            },
+        );
+        assert_eq!(
+            triage.per_minute(at(200)),
+            [2, 0, 1, 0],
+            "the failed decision is no longer one"
+        );
     }
 }

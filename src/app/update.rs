@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::{TextBuffer, plural};
-use super::{command, copy, dialogs, drafts, editor, flows, names};
+use super::{command, copy, dialogs, drafts, editor, flows, names, stats};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
 use crate::domain::Record;
@@ -131,6 +131,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut effects = apply(state, action);
     effects.extend(drafts::sync(state, before));
     effects.extend(names::wanted(state));
+    stats::follow(state);
     effects
 }
 
@@ -189,6 +190,10 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if state.triage.is_some() {
         return triage_input(state, action);
+    }
+    if state.stats.is_some() {
+        stats::input(state, action);
+        return Vec::new();
     }
     match action {
         Action::Move(motion) if state.focus == Pane::Detail => {
@@ -304,6 +309,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
                 return vec![Effect::LoadReasons { req }];
             }
         }
+        Action::Stats => stats::open(state),
         Action::CommandStart => {
             state.overlay = Some(Overlay::Command {
                 input: TextBuffer::single(""),

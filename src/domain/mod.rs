@@ -11,6 +11,7 @@ pub mod policy;
 pub mod record;
 pub mod schema;
 pub mod splits;
+pub mod stats;
 pub mod validate;
 
 pub use clock::Clock;

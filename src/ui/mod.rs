@@ -6,6 +6,7 @@ mod detail;
 mod form;
 mod list;
 mod overlay;
+mod stats;
 mod status_bar;
 mod text_view;
 pub mod theme;
@@ -42,6 +43,8 @@ pub fn render(state: &State, frame: &mut Frame) {
         form::render(state, form, frame, body);
     } else if let Some(triage) = &state.triage {
         triage::render(state, triage, frame, body);
+    } else if let Some(view) = &state.stats {
+        stats::render(state, view, frame, body);
     } else if !state.detail_open {
         list::render(state, frame, body);
     } else if body.width < SIDE_BY_SIDE_MIN_WIDTH {

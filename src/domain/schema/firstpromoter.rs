@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::domain::record::Record;
+use crate::domain::stats::StatsSpec;
 
 pub const V2_STATES: &[&str] = &[
     "subscribed",
@@ -189,6 +190,19 @@ pub static V2_SCHEMA: Schema = Schema {
     policy: &super::firstpromoter_policy::FirstPromoterPolicy,
     cross_check: Some(v2_checks),
     triage_default: ("state", "pending"),
+    // Approving a pending referral makes it a lead (signup) or a customer (active); subscribed is
+    // a paying customer too. A conversion is a referral that became a customer, whatever became of
+    // it since; `customer_since` is the day it did (v2 keeps no date for an approval).
+    stats: StatsSpec {
+        steps: &["pending", "signup", "subscribed", "active"],
+        exits: &["denied", "cancelled", "refunded", "moved"],
+        converted: &["subscribed", "active", "cancelled", "refunded"],
+        conversion: "became customers",
+        by: "promoter_campaign.promoter.id",
+        by_name: Some("promoter_campaign.promoter.name"),
+        who: ("promoter", "promoters"),
+        per_day: ("customer_since", "New customers"),
+    },
 };
 
 #[cfg(test)]

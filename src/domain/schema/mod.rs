@@ -162,6 +162,9 @@ pub struct Schema {
     pub cross_check: Option<CrossCheck>,
     /// (field, value) a verification session queues when no filter is set, oldest first.
     pub triage_default: (&'static str, &'static str),
+    /// What the stats view counts: the funnel's status words, who brought a referral, the dated
+    /// milestone counted per day.
+    pub stats: super::stats::StatsSpec,
 }
 
 impl Schema {

@@ -1,6 +1,7 @@
 //! The Referral API v1 (`vantio`) referral: fields, list columns and how it is named and filtered.
 
 use super::*;
+use crate::domain::stats::StatsSpec;
 
 pub const V1_STATUSES: &[&str] = &["pending", "converted", "verified", "rejected"];
 
@@ -95,4 +96,14 @@ pub static V1_SCHEMA: Schema = Schema {
     policy: &super::vantio_policy::VantioPolicy,
     cross_check: None,
     triage_default: ("status", "converted"),
+    stats: StatsSpec {
+        steps: &["pending", "converted", "verified"],
+        exits: &["rejected"],
+        converted: &["converted", "verified"],
+        conversion: "converted",
+        by: "student_id",
+        by_name: None,
+        who: ("ambassador", "ambassadors"),
+        per_day: ("verified_at", "Verified"),
+    },
 };

@@ -9,7 +9,8 @@
 #   - `referee bulk --ids-from … --verify -y` over the first ROWS: it reads them, then for each
 #     row the conflict guard's GET and the PUT, through the console's bulk window (the real app
 #     off screen), journaling every write;
-#   - the same GET + PUT for the other ROWS by curl, 8 rows at once (xargs -P 8);
+#   - the same GET + PUT for the other ROWS by one curl process, 8 transfers at once (kept-alive
+#     connections), checked afterwards;
 #   - the console's time as a multiple of curl's.
 set -euo pipefail
 
@@ -36,15 +37,27 @@ summary=$(REFEREE_HOME=$work REFEREE_API_KEY=$key "$referee" --base-url "$base" 
     --ids-from "$work/console.ids" --verify -y 2>&1 >/dev/null | tail -1)
 console_s=$(since "$started")
 
-export base key
+# curl: one process, 8 transfers at once over kept-alive connections, a GET and a PUT per row.
+stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+while read -r id; do
+    echo "url = \"$base/referrals/$id\""
+    echo "output = \"/dev/null\""
+    echo "header = \"Authorization: Bearer $key\""
+    echo "next"
+    echo "url = \"$base/referrals/$id\""
+    echo "output = \"/dev/null\""
+    echo "header = \"Authorization: Bearer $key\""
+    echo "header = \"Content-Type: application/json\""
+    echo "request = \"PUT\""
+    echo "data = \"{\\\"status\\\":\\\"verified\\\",\\\"verified_at\\\":\\\"$stamp\\\"}\""
+    echo "next"
+done <"$work/curl.ids" >"$work/curl.config"
 started=$(now)
-xargs -P 8 -I{} sh -c '
-    curl -sf -o /dev/null -H "Authorization: Bearer $key" "$base/referrals/$1" &&
-    curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
-        -d "{\"status\":\"verified\",\"verified_at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" "$base/referrals/$1"
-' _ {} <"$work/curl.ids"
+curl -sf --parallel --parallel-max 8 -K "$work/curl.config"
 curl_s=$(since "$started")
+verified=$(while read -r id; do curl -sf -H "Authorization: Bearer $key" "$base/referrals/$id"; echo; done <"$work/curl.ids" | grep -c '"status":"verified"' || true)
+[[ $verified == "$rows" ]] || echo "warning: curl verified $verified of $rows" >&2
 
 echo "referrals: $seed; rows: $rows"
 echo "console bulk verify:         $console_s s  ($summary)"
-echo "curl GET + PUT, 8 at once:   $curl_s s  → console is $(awk "BEGIN { printf \"%.2f\", $console_s / $curl_s }")×"
+echo "curl GET + PUT, 8 transfers: $curl_s s  → console is $(awk "BEGIN { printf \"%.2f\", $console_s / $curl_s }")×"

@@ -485,14 +485,21 @@ async fn server_with_a_stuck_batch(approve: wiremock::ResponseTemplate) -> wirem
     server
 }
 
-/// Approves the first referral of `server` (`v`: one pending referral is approved without a
-/// question) and waits until the console stops following the batch; the screen then.
+/// Approves the first referral of `server` (`v`, then `y` to the question that says an approve
+/// from pending cannot be undone) and waits until the console stops following the batch; the
+/// screen then.
 async fn approve_first_on(server: &wiremock::MockServer) -> String {
     let base = format!("{}/api/v2/company", server.uri());
     let mut app = app_for(BackendKind::FirstPromoter, &base, KEY, 120, 35);
     app.set_batch_wait(Duration::from_secs(1));
     loaded(&mut app).await;
     press(&mut app, KeyCode::Char('v'));
+    let question = screen_text(&app);
+    assert!(
+        question.contains("Approve 5001? This cannot be undone with u"),
+        "{question}"
+    );
+    press(&mut app, KeyCode::Char('y'));
     assert!(
         screen_text(&app).contains("Sending 5001 · approve"),
         "{}",
@@ -637,6 +644,7 @@ async fn stats_count_states_name_promoters_and_follow_an_approve() {
         .count();
     select(&mut app, &id);
     press(&mut app, KeyCode::Char('v'));
+    press(&mut app, KeyCode::Char('y'));
     press(&mut app, KeyCode::Char('S'));
     let text = screen_text(&app);
     for words in [

@@ -132,6 +132,9 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Confirm(Question::Bulk { key, plan }), Action::Answer(true)) => {
             return flows::bulk_confirmed(state, key, plan);
         }
+        (Overlay::Confirm(Question::Irreversible { key, plan }), Action::Answer(true)) => {
+            return flows::irreversible_confirmed(state, key, plan);
+        }
         (Overlay::Confirm(Question::UndoBulk { at }), Action::Answer(true)) => {
             return flows::undo_bulk_confirmed(state, at);
         }

@@ -163,6 +163,23 @@ pub fn quick(state: &mut State, key: QuickKey) -> Vec<Effect> {
         ask_reason(state, ids);
         return Vec::new();
     }
+    let records: Vec<&Record> = ids.iter().filter_map(|id| state.record(id)).collect();
+    if !state.schema.policy.undoable(&records, key) {
+        state.overlay = Some(Overlay::Confirm(Question::Irreversible { key, plan }));
+        return Vec::new();
+    }
+    send_quick(state, key, plan)
+}
+
+/// `y` to a status key whose change cannot be undone: sent as the key would have sent it.
+pub fn irreversible_confirmed(state: &mut State, key: QuickKey, plan: Plan) -> Vec<Effect> {
+    if refused_read_only(state, "a status change") {
+        return Vec::new();
+    }
+    send_quick(state, key, plan)
+}
+
+fn send_quick(state: &mut State, key: QuickKey, plan: Plan) -> Vec<Effect> {
     let effects = send_plan(state, plan, Origin::Quick);
     state.admin_note_owed |= note_missing_admin(state, key);
     effects
@@ -1299,6 +1316,47 @@ mod tests {
         );
         let summary = state.triage.as_ref().unwrap().summary(state.clock.now);
         assert_eq!((summary.verified, summary.already), (0, 1));
+    }
+
+    /// A single status key whose change cannot be undone (FirstPromoter's approve from pending)
+    /// asks first, saying so; `y` sends it and `n` sends nothing. One that can be undone does not ask.
+    #[test]
+    fn a_change_that_cannot_be_undone_is_asked_about_first() {
+        let v2 = |state: &str| {
+            let v = json!({"id": 5035, "email": "ada@x.io", "state": state,
+                "promoter_campaign": {"id": 7}});
+            Record::new("5035", v.as_object().unwrap().clone())
+        };
+        let console = |record: Record| {
+            let mut state = State::sample();
+            state.schema = &crate::domain::schema::V2_SCHEMA;
+            state.session.backend = "firstpromoter";
+            state.replace_records(vec![record]);
+            state
+        };
+        for (answer, sends) in [(true, 1), (false, 0)] {
+            let mut state = console(v2("pending"));
+            assert!(sent(&update(&mut state, Action::Quick(QuickKey::Verify))).is_empty());
+            assert!(
+                matches!(
+                    state.overlay,
+                    Some(Overlay::Confirm(Question::Irreversible { .. }))
+                ),
+                "{:?}",
+                state.overlay
+            );
+            assert_eq!(
+                sent(&update(&mut state, Action::Answer(answer))).len(),
+                sends
+            );
+            assert!(state.overlay.is_none());
+        }
+        let mut state = console(v2("denied"));
+        assert_eq!(
+            sent(&update(&mut state, Action::Quick(QuickKey::Pending))).len(),
+            1,
+            "enable can be undone: sent at once"
+        );
     }
 
     /// With no admin id, the first verify's note is not covered by its own "Saved": the answer

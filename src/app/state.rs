@@ -95,6 +95,9 @@ pub enum Question {
     DiscardForm,
     /// Apply a status key to every marked row: the writes it would make, planned before asking.
     Bulk { key: QuickKey, plan: Plan },
+    /// A status key on one referral whose change the backend cannot take back (FirstPromoter's
+    /// approve from pending): said before it is sent.
+    Irreversible { key: QuickKey, plan: Plan },
     /// Put a draft kept from an earlier session back into the form (the offer is on the form:
     /// `Form::draft`).
     RestoreDraft,

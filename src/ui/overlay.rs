@@ -86,6 +86,11 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 Question::Quit => quit_question(state),
                 Question::DiscardForm => "Leave the form and discard what you typed?".to_string(),
                 Question::Bulk { key, plan } => bulk_question(state, *key, plan),
+                Question::Irreversible { key, plan } => format!(
+                    "{} {}? This cannot be undone with u: this backend has no way back.",
+                    state.schema.policy.verb(*key),
+                    plan.ids().join(", ")
+                ),
                 Question::RestoreDraft => String::new(),
                 Question::UndoBulk { at } => match state.writes.undo.get(*at) {
                     Some(step) => format!(

@@ -11,6 +11,7 @@ use referee::api::BackendKind;
 use referee::app::Action;
 use referee::app::state::{Overlay, Question};
 use referee::domain::MetadataMode;
+use serde_json::json;
 
 fn field(app: &referee::runtime::App<ratatui::backend::TestBackend>, key: &str) -> String {
     let form = app.state.form.as_ref().expect("the form is open");
@@ -111,4 +112,49 @@ async fn a_draft_survives_a_crash_is_offered_back_restored_sent_and_then_gone() 
     settle(&mut app).await;
     assert!(app.state.overlay.is_none());
     app.finish_drafts(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_draft_with_long_metadata_fits_its_dialog_with_the_keys_showing() {
+    let sb = sandbox(20, 1000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let data = tempfile::tempdir().unwrap();
+    let journal = journal_in(data.path());
+    let mut app = app_journaled(BackendKind::Vantio, &base, KEY, (120, 35), journal.clone());
+    loaded(&mut app).await;
+    let target = app.state.selected_record().unwrap().clone();
+    let long: String = (0..30)
+        .map(|i| format!("\"note_{i}\": \"a long remark number {i}\""))
+        .collect::<Vec<_>>()
+        .join(",\n  ");
+    let fields = json!({
+        "first_name": "Draftfirst",
+        "metadata": format!("{{\n  {long}\n}}"),
+    });
+    let now = app.state.clock.now;
+    journal
+        .save_draft("test", &target.id, fields.as_object().unwrap(), now)
+        .unwrap();
+    press(&mut app, KeyCode::Char('e'));
+    settle(&mut app).await;
+    app.draw().unwrap();
+    assert_eq!(
+        app.state.overlay,
+        Some(Overlay::Confirm(Question::RestoreDraft))
+    );
+    let text = screen_text(&app);
+    assert!(
+        text.contains("y restore it into the form"),
+        "the keys show: {text}"
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" → ") && !l.contains("on the server now"))
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per field, none wrapped: {text}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Metadata") && r.contains('…')),
+        "{text}"
+    );
 }

@@ -79,7 +79,19 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             let Some(offer) = crate::app::drafts::offer(state) else {
                 return;
             };
-            popup(frame, area, " Draft ", restore_lines(state, offer), 78);
+            const WIDTH: u16 = 78;
+            let inner = WIDTH.min(area.width).saturating_sub(2) as usize;
+            popup_with(
+                frame,
+                area,
+                (
+                    " Draft ",
+                    Some(" y restore it into the form · n discard it · Esc later "),
+                ),
+                restore_lines(state, offer, inner),
+                WIDTH,
+                0,
+            );
         }
         Overlay::Confirm(question) => {
             let text = match question {
@@ -461,7 +473,13 @@ fn bulk_question(state: &State, key: QuickKey, plan: &Plan) -> String {
 }
 
 /// "Restore the draft from 17:42?" and, per differing field, the server's value and the draft's.
-fn restore_lines(state: &State, offer: &crate::app::drafts::DraftOffer) -> Vec<Line<'static>> {
+/// The draft offer's lines, `inner` columns wide: one row per differing field, each value cut to
+/// its share of the width so a row never wraps (the keys sit on the border).
+fn restore_lines(
+    state: &State,
+    offer: &crate::app::drafts::DraftOffer,
+    inner: usize,
+) -> Vec<Line<'static>> {
     // One line each: line breaks (metadata) and other control characters are made visible.
     let one_line = |text: &str| -> String {
         let shown: String = text
@@ -484,7 +502,10 @@ fn restore_lines(state: &State, offer: &crate::app::drafts::DraftOffer) -> Vec<L
         .map(|d| d.label.chars().count())
         .max()
         .unwrap_or(5)
-        .max(5);
+        .max(5)
+        .min(inner / 3);
+    // The columns "  " after the label and " → " take.
+    let room = inner.saturating_sub(width + 5);
     let when = crate::app::drafts::when(&state.clock, offer.saved_at);
     let mut lines = vec![
         Line::raw(format!("Restore the draft from {when}? y/n")),
@@ -495,18 +516,18 @@ fn restore_lines(state: &State, offer: &crate::app::drafts::DraftOffer) -> Vec<L
         ),
     ];
     for d in &offer.differing {
+        let (server, draft) = (one_line(&d.server), one_line(&d.draft));
+        let wanted = [&server, &draft].map(|v| Span::raw(v.as_str()).width());
+        let [server_width, draft_width] = shares(wanted, room);
+        let label = fit(&d.label, width);
+        let pad = width.saturating_sub(Span::raw(label.as_str()).width());
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<width$}  ", d.label), theme::label()),
-            Span::styled(one_line(&d.server), theme::dim()),
+            Span::styled(format!("{label}{}  ", " ".repeat(pad)), theme::label()),
+            Span::styled(fit(&server, server_width), theme::dim()),
             Span::raw(" → "),
-            Span::styled(one_line(&d.draft), Style::new().fg(Color::Green)),
+            Span::styled(fit(&draft, draft_width), Style::new().fg(Color::Green)),
         ]));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "y restore it into the form · n discard the draft · Esc decide later",
-        theme::dim(),
-    ));
     lines
 }
 

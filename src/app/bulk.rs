@@ -148,7 +148,8 @@ impl Bulk {
         ids
     }
 
-    /// "Mark verified 12/45 · 1 failed · 3 already so" for the bar and the status line.
+    /// "Mark verified 12/45 · 1 failed · 2 changed by others · 3 already so" for the bar and the
+    /// status line: failures always, the other kinds when there are any.
     pub fn progress(&self) -> String {
         let count = |test: fn(&RowResult) -> bool| self.rows.values().filter(|r| test(r)).count();
         let mut text = format!(
@@ -156,11 +157,18 @@ impl Bulk {
             self.verb,
             self.finished_count(),
             self.total(),
-            count(RowResult::retryable)
+            count(|r| matches!(r, RowResult::Failed(_)))
         );
-        let unchanged = count(|r| matches!(r, RowResult::Unchanged(_)));
-        if unchanged > 0 {
-            text.push_str(&format!(" · {unchanged} already so"));
+        let others: [(fn(&RowResult) -> bool, &str); 3] = [
+            (|r| matches!(r, RowResult::Conflict), "changed by others"),
+            (|r| matches!(r, RowResult::Unknown(_)), "unknown"),
+            (|r| matches!(r, RowResult::Unchanged(_)), "already so"),
+        ];
+        for (test, words) in others {
+            match count(test) {
+                0 => {}
+                n => text.push_str(&format!(" · {n} {words}")),
+            }
         }
         text
     }
@@ -288,5 +296,29 @@ mod tests {
             "Mark verified 2/3 · 1 failed · 1 already so"
         );
         assert!(bulk.is_running());
+    }
+
+    #[test]
+    fn a_row_someone_else_changed_is_not_counted_as_failed() {
+        let mut bulk = bulk(&["a", "b"]);
+        let a = bulk.next(4).unwrap();
+        let b = bulk.next(4).unwrap();
+        bulk.finished(
+            &a,
+            &Outcome::Conflict {
+                theirs: crate::domain::Record::new("a", Map::new()),
+                fields: vec!["status".into()],
+            },
+        );
+        bulk.finished(
+            &b,
+            &Outcome::Unknown {
+                message: "no answer".into(),
+            },
+        );
+        assert_eq!(
+            bulk.progress(),
+            "Mark verified 3/3 · 0 failed · 1 changed by others · 1 unknown · 1 already so"
+        );
     }
 }

@@ -86,7 +86,7 @@ async fn an_unreadable_referral_per_page_is_skipped_and_counted() {
 }
 
 /// A loaded v2 console on a sandbox with `quirk` (batches followed for 1 s) that has pressed `v`
-/// on its first pending referral (one referral is approved without a question): the sandbox,
+/// on its first pending referral and said `y` to the question (it cannot be undone): the sandbox,
 /// the console and that referral's id.
 async fn approving_a_pending_referral(quirk: Quirk) -> (Sandbox, App<TestBackend>, String) {
     let sb = quirky(40, &[quirk]).await;
@@ -96,6 +96,8 @@ async fn approving_a_pending_referral(quirk: Quirk) -> (Sandbox, App<TestBackend
     let pending = first_record(&app, |r| r.text("state") == "pending").id;
     app.state.select(&pending);
     press(&mut app, KeyCode::Char('v'));
+    // An approve from pending cannot be undone: the console asks first.
+    press(&mut app, KeyCode::Char('y'));
     (sb, app, pending)
 }
 

@@ -541,7 +541,8 @@ fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
         "Body that will be sent (changed fields only):",
         theme::dim(),
     ));
-    let body = serde_json::to_string_pretty(&changes.body).unwrap_or_default();
+    let body = crate::text_safety::capped_object(&changes.body);
+    let body = serde_json::to_string_pretty(&body).unwrap_or_default();
     lines.extend(body.lines().map(|l| Line::raw(l.to_string())));
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -564,7 +565,7 @@ fn prompt(
     let input_line = lines.len() as u16;
     let width = PROMPT_WIDTH.min(area.width);
     let (shown, x) = text_view::window(
-        &input.text(),
+        input.cursor_line(),
         input.cursor().1,
         width.saturating_sub(5) as usize,
     );
@@ -598,7 +599,7 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
         .collect();
     let label_width = rows
         .iter()
-        .map(|r| Span::raw(r.label.as_str()).width())
+        .map(|r| Span::raw(crate::text_safety::capped(&r.label)).width())
         .chain([5])
         .max()
         .unwrap_or(5)
@@ -612,17 +613,21 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
         theme::dim(),
     ));
     for row in rows {
-        let label = fit(&row.label, label_width);
+        let label = fit(&crate::text_safety::capped(&row.label), label_width);
         let pad = label_width.saturating_sub(Span::raw(label.as_str()).width());
-        let values = [&row.base, &row.theirs, &row.mine];
-        let [base, theirs, mine] = shares(values.map(|v| Span::raw(v.as_str()).width()), room);
+        // Cut first: measuring a 20 MB value's width each frame is what a cap is for.
+        let values = [&row.base, &row.theirs, &row.mine].map(|v| crate::text_safety::capped(v));
+        let [base, theirs, mine] = shares(
+            values.each_ref().map(|v| Span::raw(v.as_ref()).width()),
+            room,
+        );
         lines.push(Line::from(vec![
             Span::styled(format!("{label}{}  ", " ".repeat(pad)), theme::label()),
-            Span::styled(fit(&row.base, base), theme::dim()),
+            Span::styled(fit(&values[0], base), theme::dim()),
             Span::raw(" → "),
-            Span::styled(fit(&row.theirs, theirs), Style::new().fg(Color::Yellow)),
+            Span::styled(fit(&values[1], theirs), Style::new().fg(Color::Yellow)),
             Span::raw(" │ "),
-            Span::styled(fit(&row.mine, mine), Style::new().fg(Color::Green)),
+            Span::styled(fit(&values[2], mine), Style::new().fg(Color::Green)),
         ]));
     }
     let keys = " k keep mine (send anyway) · t take theirs · b back ";
@@ -686,7 +691,7 @@ fn popup_with(
     let scroll = scroll.min((lines.len() as u16).saturating_sub(inner.height));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines)
+        Paragraph::new(theme::capped(lines))
             .block(block)
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),

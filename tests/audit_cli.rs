@@ -223,7 +223,9 @@ fn a_damaged_entry_in_the_journal_is_left_out_and_said_and_the_others_are_shown(
         assert!(!run.stdout.contains("ref_flight"), "{}", run.stdout);
         assert!(
             run.stderr.contains(&db.display().to_string())
-                && run.stderr.contains("1 entry could not be read (damaged) and is left out")
+                && run
+                    .stderr
+                    .contains("1 entry could not be read (damaged) and is left out")
                 && run.stderr.contains("entry 2: time `soon⟨U+001B⟩[2J`"),
             "{format}: {}",
             run.stderr

@@ -75,8 +75,9 @@ struct FileProfile {
     account_id: Option<String>,
     admin_id: Option<String>,
     metadata_mode: Option<MetadataMode>,
-    /// Bulk writes in flight at once; any integer is read, so that `concurrency_from` judges it.
-    concurrency: Option<i64>,
+    /// Bulk writes in flight at once; any value is read (`8`, `"8"`, `8.5`), so that
+    /// `concurrency_from` judges its text as it judges a flag's or the environment's.
+    concurrency: Option<toml::Value>,
     /// Send the key over plain http:// to a host that is not this machine.
     allow_insecure_http: Option<bool>,
     /// Refuse every write (console keys, form, headless commands) before anything is sent.
@@ -280,7 +281,7 @@ pub fn resolve_traced(
     let (concurrency, source) = match (
         &flags.concurrency,
         env_value("REFEREE_CONCURRENCY"),
-        from_file.concurrency,
+        &from_file.concurrency,
     ) {
         (Some(v), _, _) => (
             concurrency_from(v, "--concurrency")?,
@@ -290,10 +291,16 @@ pub fn resolve_traced(
             concurrency_from(&v, "REFEREE_CONCURRENCY")?,
             Source::Env("REFEREE_CONCURRENCY".into()),
         ),
-        (None, None, Some(n)) => (
-            concurrency_from(&n.to_string(), &in_file())?,
-            in_profile("concurrency"),
-        ),
+        (None, None, Some(value)) => {
+            let text = match value {
+                toml::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (
+                concurrency_from(&text, &in_file())?,
+                in_profile("concurrency"),
+            )
+        }
         (None, None, None) => (DEFAULT_CONCURRENCY, Source::Default),
     };
     trace.note("concurrency", concurrency.to_string(), source);
@@ -917,6 +924,32 @@ api_key_cmd = "echo sk_from_cmd"
         );
         let file_only = resolve(&paths, &Overrides::default(), &env_of(&[key])).unwrap();
         assert_eq!(file_only.concurrency, 7);
+        // The file's value is judged by its text, as the environment's is: whatever its TOML type.
+        for (value, want) in [
+            ("\"7\"", Ok(7)),
+            ("\" 7 \"", Ok(7)),
+            ("8.5", Err("concurrency 8.5 (from profile")),
+            ("\"lots\"", Err("concurrency lots (from profile")),
+            ("true", Err("concurrency true (from profile")),
+            ("-1", Err("concurrency -1 (from profile")),
+        ] {
+            let (_d, paths) = setup(&format!(
+                "[profiles.work]\nbase_url = \"https://h/api/v1\"\nconcurrency = {value}\n"
+            ));
+            match (
+                resolve(&paths, &Overrides::default(), &env_of(&[key])),
+                want,
+            ) {
+                (Ok(profile), Ok(n)) => assert_eq!(profile.concurrency, n, "{value}"),
+                (Err(error), Err(words)) => {
+                    assert!(
+                        error.contains(words) && error.contains("1 to 32"),
+                        "{error}"
+                    )
+                }
+                (got, want) => panic!("{value}: {got:?}, wanted {want:?}"),
+            }
+        }
         assert_eq!(
             resolve(&no_file, &Overrides::default(), &env_of(&[key]))
                 .unwrap()

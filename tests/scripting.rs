@@ -1,6 +1,6 @@
-//! `referee update`, `bulk` and `undo` through the real binary against an in-test sandbox: what
-//! each sends (and does not send) is checked on the server afterwards, and the exit status says
-//! how it went.
+//! `referee update`, `bulk` and `undo` through the real binary against an in-test sandbox (and a
+//! server whose errors hold hostile text): what each sends (and does not send) is checked on the
+//! server afterwards, and the exit status says how it went.
 
 mod common;
 
@@ -461,4 +461,78 @@ fn the_exit_statuses_are_in_help() {
             assert!(help.contains(status), "{command}: {status} in {help}");
         }
     }
+}
+
+/// A server whose every answer is a 404 with hostile text in its message.
+async fn hostile_404_server() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::http::StatusCode;
+    async fn refuse() -> (StatusCode, axum::Json<Value>) {
+        let body = serde_json::json!({
+            "error": "Not Found",
+            "message": "Referral \u{1b}[2J\u{202e}evil\u{9b}1m not found",
+        });
+        (StatusCode::NOT_FOUND, axum::Json(body))
+    }
+    let app = axum::Router::new().fallback(refuse);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_server_says_in_an_error_reaches_stderr_visibly_never_as_escapes() {
+    let home = tempfile::tempdir().unwrap();
+    let (base, server) = hostile_404_server().await;
+    let runs = [
+        (
+            "update",
+            referee(
+                home.path(),
+                &base,
+                &["update", "ref_1", "--set", "email=a@b.io", "--yes"],
+                "",
+                &[],
+            )
+            .await,
+        ),
+        (
+            "bulk",
+            referee(
+                home.path(),
+                &base,
+                &["bulk", "--ids-from", "-", "--verify", "--yes"],
+                "ref_1\n",
+                &[],
+            )
+            .await,
+        ),
+    ];
+    for (command, run) in &runs {
+        for hidden in ['\u{1b}', '\u{202e}', '\u{9b}'] {
+            assert!(
+                !run.stderr.contains(hidden) && !run.stdout.contains(hidden),
+                "{command}: {hidden:?} printed raw: {}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        assert_ne!(run.code, 0, "{command}: {}", run.stderr);
+    }
+    let (_, update) = &runs[0];
+    assert!(
+        update
+            .stderr
+            .contains("Referral ⟨U+001B⟩[2J⟨U+202E⟩evil⟨U+009B⟩1m not found"),
+        "{}",
+        update.stderr
+    );
+    assert!(
+        !update.stderr.contains("press r"),
+        "no console hints in a script's message: {}",
+        update.stderr
+    );
+    server.abort();
 }

@@ -509,6 +509,11 @@ async fn what_a_server_says_in_an_error_reaches_stderr_visibly_never_as_escapes(
             )
             .await,
         ),
+        (
+            // The console's load off screen: its failure ends in main's one line.
+            "console load",
+            referee(home.path(), &base, &["--exit-after-load"], "", &[]).await,
+        ),
     ];
     for (command, run) in &runs {
         for hidden in ['\u{1b}', '\u{202e}', '\u{9b}'] {

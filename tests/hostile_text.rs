@@ -117,7 +117,7 @@ async fn a_huge_value_is_drawn_as_quickly_as_a_name_in_every_view() {
     // Generous for a debug build on a busy machine; laying the whole value out took seconds a draw
     // in the form, and minutes in the review.
     let quick = std::time::Duration::from_secs(1);
-    let mut check = |app: &mut App<ratatui::backend::TestBackend>, view: &str| {
+    let check = |app: &mut App<ratatui::backend::TestBackend>, view: &str| {
         let took = timed_draw(app, view);
         assert!(took < quick, "{view} took {took:?} to draw");
     };

@@ -482,10 +482,10 @@ impl Journal {
     /// Notes a damaged entry a read left out (and logs it the first time).
     fn left_out(&self, entry: i64, what: String) {
         let mut damaged = self.damaged.lock().unwrap_or_else(|e| e.into_inner());
-        if !damaged.contains_key(&entry) {
+        damaged.entry(entry).or_insert_with(|| {
             tracing::warn!(entry, %what, journal = %self.describe(), "left out a damaged journal entry");
-            damaged.insert(entry, what);
-        }
+            what
+        });
     }
 
     /// "1 entry could not be read (damaged) and is left out", for `count` damaged entries.

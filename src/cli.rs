@@ -22,6 +22,7 @@ use crate::runtime::App;
 use crate::sandbox::{self, Quirk, Quirks, SandboxConfig};
 use crate::store::audit;
 use crate::store::journal::Journal;
+use crate::text_safety;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
@@ -513,10 +514,12 @@ fn print_audit(args: &AuditArgs, data_dir: &Path) -> Result<()> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let view = audit::View::read(data_dir);
-    for warning in &view.warnings {
-        say(&format!("referee audit: {warning}"));
-    }
+    let warn = |warning: &str| say(&format!("referee audit: {}", text_safety::visible(warning)));
+    view.warnings.iter().for_each(|w| warn(w));
     let entries = view.entries(since).map_err(anyhow::Error::msg)?;
+    if let Some(damaged) = view.damaged_warning() {
+        warn(&damaged);
+    }
     if entries.is_empty() {
         say(&view.nothing_to_show(since.is_some()));
         if args.format == audit::Format::Table {

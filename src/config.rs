@@ -75,8 +75,9 @@ struct FileProfile {
     account_id: Option<String>,
     admin_id: Option<String>,
     metadata_mode: Option<MetadataMode>,
-    /// Bulk writes in flight at once; any integer is read, so that `concurrency_from` judges it.
-    concurrency: Option<i64>,
+    /// Bulk writes in flight at once; any value is read (`8`, `"8"`, `8.5`), so that
+    /// `concurrency_from` judges its text as it judges a flag's or the environment's.
+    concurrency: Option<toml::Value>,
     /// Send the key over plain http:// to a host that is not this machine.
     allow_insecure_http: Option<bool>,
     /// Refuse every write (console keys, form, headless commands) before anything is sent.
@@ -280,7 +281,7 @@ pub fn resolve_traced(
     let (concurrency, source) = match (
         &flags.concurrency,
         env_value("REFEREE_CONCURRENCY"),
-        from_file.concurrency,
+        &from_file.concurrency,
     ) {
         (Some(v), _, _) => (
             concurrency_from(v, "--concurrency")?,
@@ -290,10 +291,16 @@ pub fn resolve_traced(
             concurrency_from(&v, "REFEREE_CONCURRENCY")?,
             Source::Env("REFEREE_CONCURRENCY".into()),
         ),
-        (None, None, Some(n)) => (
-            concurrency_from(&n.to_string(), &in_file())?,
-            in_profile("concurrency"),
-        ),
+        (None, None, Some(value)) => {
+            let text = match value {
+                toml::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (
+                concurrency_from(&text, &in_file())?,
+                in_profile("concurrency"),
+            )
+        }
         (None, None, None) => (DEFAULT_CONCURRENCY, Source::Default),
     };
     trace.note("concurrency", concurrency.to_string(), source);
@@ -491,15 +498,20 @@ fn api_key(
 }
 
 /// Runs `cmd` with `sh -c` and returns the key it prints, or why there is none. It gets `limit` to
-/// finish, then it is stopped. The reasons never quote the command: it may hold a key (and what it
-/// says on stderr has the command's words masked for the same reason).
+/// finish, then it is stopped with everything it started. The reasons never quote the command: it
+/// may hold a key (and what it says on stderr has the command's words masked for the same reason).
 fn key_from_command(cmd: &str, limit: Duration) -> Result<String, String> {
     use std::process::{Command, Stdio};
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", cmd])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    // A process group of its own, so that stopping it stops what the shell started too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("could not be started: {e}"))?;
     let stdout = drain(child.stdout.take());
@@ -516,8 +528,7 @@ fn key_from_command(cmd: &str, limit: Duration) -> Result<String, String> {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
             _ => {
-                let _ = child.kill();
-                let _ = child.wait();
+                stop(&mut child);
                 return Err(timed_out());
             }
         }
@@ -525,6 +536,7 @@ fn key_from_command(cmd: &str, limit: Duration) -> Result<String, String> {
     // Something it started in the background may hold the pipes open after it has ended.
     let left = || deadline.saturating_duration_since(Instant::now());
     let (Ok(out), Ok(err)) = (stdout.recv_timeout(left()), stderr.recv_timeout(left())) else {
+        stop(&mut child);
         return Err(timed_out());
     };
     let key = String::from_utf8_lossy(&out).trim().to_string();
@@ -537,6 +549,21 @@ fn key_from_command(cmd: &str, limit: Duration) -> Result<String, String> {
         Some(line) => format!("printed no key ({status}): {}", mask_words(line, cmd)),
         None => format!("printed no key ({status})"),
     })
+}
+
+/// Stops `child` and, on unix, every process of its group: a shell's `sleep`, a password manager's
+/// helper, whatever it left running in the background.
+fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(group) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals the process group `group` (the child's own,
+        // made at spawn); it reads and writes no memory of ours.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Reads `pipe` to its end on a thread of its own; the bytes arrive on the channel.
@@ -917,6 +944,32 @@ api_key_cmd = "echo sk_from_cmd"
         );
         let file_only = resolve(&paths, &Overrides::default(), &env_of(&[key])).unwrap();
         assert_eq!(file_only.concurrency, 7);
+        // The file's value is judged by its text, as the environment's is: whatever its TOML type.
+        for (value, want) in [
+            ("\"7\"", Ok(7)),
+            ("\" 7 \"", Ok(7)),
+            ("8.5", Err("concurrency 8.5 (from profile")),
+            ("\"lots\"", Err("concurrency lots (from profile")),
+            ("true", Err("concurrency true (from profile")),
+            ("-1", Err("concurrency -1 (from profile")),
+        ] {
+            let (_d, paths) = setup(&format!(
+                "[profiles.work]\nbase_url = \"https://h/api/v1\"\nconcurrency = {value}\n"
+            ));
+            match (
+                resolve(&paths, &Overrides::default(), &env_of(&[key])),
+                want,
+            ) {
+                (Ok(profile), Ok(n)) => assert_eq!(profile.concurrency, n, "{value}"),
+                (Err(error), Err(words)) => {
+                    assert!(
+                        error.contains(words) && error.contains("1 to 32"),
+                        "{error}"
+                    )
+                }
+                (got, want) => panic!("{value}: {got:?}, wanted {want:?}"),
+            }
+        }
         assert_eq!(
             resolve(&no_file, &Overrides::default(), &env_of(&[key]))
                 .unwrap()
@@ -952,6 +1005,47 @@ api_key_cmd = "echo sk_from_cmd"
             key_from_command("printf ' sk_1\\n'", KEY_CMD_LIMIT).unwrap(),
             "sk_1"
         );
+    }
+
+    /// Whether process `pid` still runs (a zombie waiting to be reaped does not).
+    #[cfg(target_os = "linux")]
+    fn running(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_key_command_stopped_in_time_leaves_nothing_it_started_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let pids = dir.path().join("pids");
+        // The shell starts one sleep in the background and waits on another: killing the shell
+        // alone would leave both running.
+        let cmd = format!(
+            "sleep 30 & echo $! > {0}; sleep 31 & echo $! >> {0}; wait",
+            pids.display()
+        );
+        let err = key_from_command(&cmd, Duration::from_millis(500)).unwrap_err();
+        assert!(err.contains("stopped"), "{err}");
+        let pids = std::fs::read_to_string(&pids).unwrap();
+        let pids: Vec<&str> = pids.split_whitespace().collect();
+        assert_eq!(pids.len(), 2, "{pids:?}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pids.iter().any(|pid| running(pid)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for pid in pids {
+            assert!(
+                !running(pid),
+                "process {pid} the key command started still runs"
+            );
+        }
     }
 
     #[test]

@@ -14,12 +14,14 @@
 //! - JSON output escapes them (`escape_json`), which keeps every value exactly as it is;
 //! - a CSV cell that a spreadsheet would run as a formula gets a leading `'` (`csv_cell`);
 //! - a huge value is laid out only up to `SHOWN_CHARS` characters, with how much more there is
-//!   (`capped`), so a 20 MB name cannot make every redraw slow.
+//!   (`capped`, `capped_json` for every string in a JSON value), so a 20 MB name cannot make every
+//!   redraw slow.
 //!
 //! Nothing here changes what is stored or sent: these are views.
 
 use std::borrow::Cow;
 
+use serde_json::{Map, Value};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// ZERO WIDTH JOINER: hidden, except inside one grapheme, where it joins an emoji sequence (👩‍💻)
@@ -42,6 +44,25 @@ pub fn capped(text: &str) -> Cow<'_, str> {
             Cow::Owned(format!("{}… ({more} more)", &text[..cut]))
         }
     }
+}
+
+/// `value` with every string and object key in it `capped`, for showing JSON (a review's body, a
+/// detail pane's metadata) without laying out or even printing all of a huge value.
+pub fn capped_json(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(capped(text).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(capped_json).collect()),
+        Value::Object(fields) => Value::Object(capped_object(fields)),
+        other => other.clone(),
+    }
+}
+
+/// `capped_json` of a JSON object.
+pub fn capped_object(fields: &Map<String, Value>) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|(key, value)| (capped(key).into_owned(), capped_json(value)))
+        .collect()
 }
 
 /// Whether `c` must not be written to a terminal as it is.
@@ -335,5 +356,20 @@ mod tests {
             &shown[shown.len() - 20..]
         );
         assert_eq!(shown.chars().filter(|c| *c == 'é').count(), SHOWN_CHARS);
+    }
+
+    #[test]
+    fn capped_json_cuts_every_huge_string_and_key_and_keeps_the_rest() {
+        let huge = "x".repeat(SHOWN_CHARS + 7);
+        let value = serde_json::json!({
+            "first_name": huge,
+            "metadata": {"tags": [huge, "a", 3], huge.clone(): null, "n": 1.5, "ok": true},
+        });
+        let cut = format!("{}… (7 more)", "x".repeat(SHOWN_CHARS));
+        let want = serde_json::json!({
+            "first_name": cut,
+            "metadata": {"tags": [cut, "a", 3], cut.clone(): null, "n": 1.5, "ok": true},
+        });
+        assert_eq!(capped_json(&value), want);
     }
 }

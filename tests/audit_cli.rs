@@ -1,5 +1,5 @@
-//! `referee audit` on a journal filled through the API, on an old audit.jsonl with a torn last
-//! line, and on data folders that cannot be written or do not exist; what a server sent printed
+//! `referee audit` on a journal filled through the API, on one with a damaged entry, on an old
+//! audit.jsonl with a torn last line, and on data folders that cannot be written or do not exist; what a server sent printed
 //! safely in every format; a reader that stops early.
 
 use std::path::Path;
@@ -197,6 +197,41 @@ fn an_old_audit_jsonl_with_a_torn_last_line_is_shown_and_the_tear_reported() {
     drop(journal);
     let run = referee_audit(home.path(), &["--format", "jsonl"]);
     assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+}
+
+#[test]
+fn a_damaged_entry_in_the_journal_is_left_out_and_said_and_the_others_are_shown() {
+    let home = filled_home();
+    let db = home.path().join("data").join(journal::FILE_NAME);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // What a bad disk block or another program could leave: a time that is not one (and that a
+    // terminal would obey if it were printed as it is).
+    conn.execute(
+        "UPDATE entries SET time = 'soon\u{1b}[2J' WHERE ids LIKE '%ref_flight%'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    for format in ["table", "jsonl", "csv"] {
+        let run = referee_audit(home.path(), &["--format", format]);
+        assert!(run.ok, "{format}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("ref_old") && run.stdout.contains("approve"),
+            "{format}: the good entries are shown: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("ref_flight"), "{}", run.stdout);
+        assert!(
+            run.stderr.contains(&db.display().to_string())
+                && run
+                    .stderr
+                    .contains("1 entry could not be read (damaged) and is left out")
+                && run.stderr.contains("entry 2: time `soon⟨U+001B⟩[2J`"),
+            "{format}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    }
 }
 
 #[cfg(unix)]

@@ -574,13 +574,8 @@ async fn failing_after_one_page() -> (String, tokio::task::JoinHandle<()>) {
             .collect();
         axum::Json(serde_json::json!({ "referrals": referrals })).into_response()
     }
-    let app = axum::Router::new().route("/api/v1/referrals", axum::routing::get(referrals));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (base, task)
+    common::serve_v1(axum::Router::new().route("/api/v1/referrals", axum::routing::get(referrals)))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,3 +91,71 @@ async fn hidden_characters_never_reach_the_screen_in_any_view() {
     assert!(app.state.triage.is_some(), "triage");
     assert_clean(&app, "triage");
 }
+
+/// Draws `app` and says how long the draw took.
+fn timed_draw(app: &mut App<ratatui::backend::TestBackend>, view: &str) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    app.draw().unwrap();
+    let took = started.elapsed();
+    eprintln!("{view}: drawn in {took:?}");
+    took
+}
+
+#[tokio::test]
+async fn a_huge_value_is_drawn_as_quickly_as_a_name_in_every_view() {
+    const HUGE: usize = 20_000_000;
+    let sb = sandbox(3, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 120, 30);
+    loaded(&mut app).await;
+    let mut records = app.state.records.to_vec();
+    let huge = "H".repeat(HUGE);
+    records[0].insert("first_name", Value::String(huge.clone()));
+    records[0].insert("status", Value::String("converted".into()));
+    let id = records[0].id.clone();
+    app.state.clear_records();
+    app.state.append_records(records);
+    // Generous for a debug build on a busy machine; laying the whole value out took seconds a draw
+    // in the form, and minutes in the review.
+    let quick = std::time::Duration::from_secs(1);
+    let check = |app: &mut App<ratatui::backend::TestBackend>, view: &str| {
+        let took = timed_draw(app, view);
+        assert!(took < quick, "{view} took {took:?} to draw");
+    };
+    check(&mut app, "list");
+    press(&mut app, KeyCode::Enter);
+    check(&mut app, "detail");
+    assert!(screen_text(&app).contains("HHHH"), "{}", screen_text(&app));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('e'));
+    assert!(app.state.form.is_some(), "the form");
+    check(&mut app, "form, the huge field focused");
+    press(&mut app, KeyCode::Tab);
+    check(&mut app, "form, another field focused");
+    shift_tab(&mut app);
+    type_text(&mut app, "x");
+    ctrl(&mut app, 's');
+    assert!(
+        matches!(
+            app.state.overlay,
+            Some(referee::app::state::Overlay::Review { .. })
+        ),
+        "the review: {}",
+        screen_text(&app)
+    );
+    check(&mut app, "review");
+    assert!(screen_text(&app).contains("HHHH"), "{}", screen_text(&app));
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Esc);
+    if app.state.overlay.is_some() {
+        press(&mut app, KeyCode::Char('y'));
+    }
+    assert!(app.state.form.is_none(), "the form is left");
+    press(&mut app, KeyCode::Char('t'));
+    assert!(app.state.triage.is_some(), "triage");
+    check(&mut app, "triage");
+    assert_eq!(
+        app.state.record(&id).unwrap().text("first_name").len(),
+        HUGE,
+        "what is stored is whole"
+    );
+}

@@ -1,6 +1,6 @@
-//! `referee update`, `bulk` and `undo` through the real binary against an in-test sandbox: what
-//! each sends (and does not send) is checked on the server afterwards, and the exit status says
-//! how it went.
+//! `referee update`, `bulk` and `undo` through the real binary against an in-test sandbox (and a
+//! server whose errors hold hostile text): what each sends (and does not send) is checked on the
+//! server afterwards, and the exit status says how it went.
 
 mod common;
 
@@ -461,4 +461,53 @@ fn the_exit_statuses_are_in_help() {
             assert!(help.contains(status), "{command}: {status} in {help}");
         }
     }
+}
+
+/// A server whose every answer is a 404 with hostile text in its message.
+async fn hostile_404_server() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::http::StatusCode;
+    async fn refuse() -> (StatusCode, axum::Json<Value>) {
+        let body = serde_json::json!({
+            "error": "Not Found",
+            "message": "Referral \u{1b}[2J\u{202e}evil\u{9b}1m not found",
+        });
+        (StatusCode::NOT_FOUND, axum::Json(body))
+    }
+    common::serve_v1(axum::Router::new().fallback(refuse)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_server_says_in_an_error_reaches_stderr_visibly_never_as_escapes() {
+    let home = tempfile::tempdir().unwrap();
+    let (base, server) = hostile_404_server().await;
+    let update: &[&str] = &["update", "ref_1", "--set", "email=a@b.io", "--yes"];
+    let bulk: &[&str] = &["bulk", "--ids-from", "-", "--verify", "--yes"];
+    // The console's load off screen: its failure ends in main's one line.
+    let console_load: &[&str] = &["--exit-after-load"];
+    for (args, stdin) in [(update, ""), (bulk, "ref_1\n"), (console_load, "")] {
+        let run = referee(home.path(), &base, args, stdin, &[]).await;
+        for hidden in ['\u{1b}', '\u{202e}', '\u{9b}'] {
+            assert!(
+                !run.stderr.contains(hidden) && !run.stdout.contains(hidden),
+                "{args:?}: {hidden:?} printed raw: {}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        assert_ne!(run.code, 0, "{args:?}: {}", run.stderr);
+        if args == update {
+            assert!(
+                run.stderr
+                    .contains("Referral ⟨U+001B⟩[2J⟨U+202E⟩evil⟨U+009B⟩1m not found"),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                !run.stderr.contains("press r"),
+                "no console hints in a script's message: {}",
+                run.stderr
+            );
+        }
+    }
+    server.abort();
 }

@@ -1,5 +1,6 @@
 //! End to end in a real pseudo-terminal: `referee --demo` as a user starts it, read back through a
-//! terminal emulator; quitting with keys, and being ended by a signal.
+//! terminal emulator; quitting with keys, being ended by a signal, and starting where its data
+//! folder cannot be made.
 
 mod common;
 
@@ -98,4 +99,43 @@ async fn a_signal_restores_the_terminal_and_ends_referee_at_once() {
             "SIG{signal}: {log}"
         );
     }
+}
+
+/// A data folder that cannot be created (here a file stands where it should be, which stops root
+/// too): the console says so, before the screen opens and in the status bar, and works on with the
+/// journal in memory and no log file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_folder_that_cannot_be_made_is_said_and_the_console_works_on() {
+    let sb = common::sandbox(5, 10_000, referee::domain::MetadataMode::Merge).await;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    std::fs::write(&data, "not a folder").unwrap();
+    let base_url = sb.server.v1_base_url();
+    let mut screen = pty::spawn(
+        &["--base-url", &base_url],
+        &[
+            ("REFEREE_HOME", home.path().as_os_str()),
+            ("REFEREE_API_KEY", common::KEY.as_ref()),
+        ],
+        SIZE,
+    );
+    let shown = screen.wait_for("journaled in memory only").await;
+    assert!(shown.contains("5 loaded"), "{shown}");
+    assert!(
+        shown.contains(&format!("cannot create the data folder {}", data.display())),
+        "{shown}"
+    );
+    screen.send(b"q").await;
+    let status = screen.exit(Duration::from_secs(20)).await;
+    assert!(status.success(), "exit status {status:?}");
+    let output = String::from_utf8_lossy(&screen.output()).into_owned();
+    assert!(
+        output.contains(&format!(
+            "referee: cannot write referee.log in {}",
+            data.display()
+        )) && output.contains("going on without a log file"),
+        "{output}"
+    );
+    assert!(!output.contains("panicked"), "{output}");
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), "not a folder");
 }

@@ -348,7 +348,7 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
     assert_eq!(server_record(&base, &rows[1]).await["status"], "rejected");
     assert_eq!(server_record(&base, &rows[0]).await["status"], "converted");
     assert!(
-        screen_text(&app).contains("1 failed · R sends them again"),
+        screen_text(&app).contains("0 failed · 1 changed by others · R sends them again"),
         "{}",
         screen_text(&app)
     );

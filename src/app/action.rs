@@ -156,6 +156,8 @@ pub enum Action {
     JournalLoaded {
         req: RequestId,
         result: Result<Vec<crate::store::journal::Stored>, String>,
+        /// Damaged entries the journal's reads have had to leave out (`Journal::damaged`).
+        damaged: usize,
     },
     /// A running backend action's progress on the server.
     WriteProgress {

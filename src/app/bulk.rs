@@ -159,16 +159,19 @@ impl Bulk {
             self.total(),
             count(|r| matches!(r, RowResult::Failed(_)))
         );
-        let others: [(fn(&RowResult) -> bool, &str); 3] = [
-            (|r| matches!(r, RowResult::Conflict), "changed by others"),
-            (|r| matches!(r, RowResult::Unknown(_)), "unknown"),
-            (|r| matches!(r, RowResult::Unchanged(_)), "already so"),
+        let others = [
+            (
+                count(|r| matches!(r, RowResult::Conflict)),
+                "changed by others",
+            ),
+            (count(|r| matches!(r, RowResult::Unknown(_))), "unknown"),
+            (
+                count(|r| matches!(r, RowResult::Unchanged(_))),
+                "already so",
+            ),
         ];
-        for (test, words) in others {
-            match count(test) {
-                0 => {}
-                n => text.push_str(&format!(" · {n} {words}")),
-            }
+        for (n, words) in others.into_iter().filter(|(n, _)| *n > 0) {
+            text.push_str(&format!(" · {n} {words}"));
         }
         text
     }

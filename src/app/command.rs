@@ -60,9 +60,21 @@ pub fn command(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
 }
 
 /// The journal's entries arrived: shown newest first.
-pub fn journal_loaded(state: &mut State, req: RequestId, result: Result<Vec<Stored>, String>) {
+pub fn journal_loaded(
+    state: &mut State,
+    req: RequestId,
+    result: Result<Vec<Stored>, String>,
+    damaged: usize,
+) {
     if state.pending.remove(&req).is_none() {
         return;
+    }
+    if damaged > 0 && result.is_ok() {
+        let words = crate::store::journal::Journal::left_out_words(damaged);
+        state.say(
+            Level::Error,
+            format!("Journal: {words}; the log names each."),
+        );
     }
     match result {
         Ok(mut entries) => {
@@ -195,6 +207,26 @@ mod tests {
                 after: Map::new(),
                 message: None,
             }),
+        }
+    }
+
+    #[test]
+    fn the_journal_view_says_how_many_damaged_entries_it_left_out() {
+        let mut state = State::sample();
+        for (damaged, said) in [(0, None), (1, Some("1 entry could not be read"))] {
+            let req = state.request(Pending::Journal);
+            state.message = None;
+            journal_loaded(&mut state, req, Ok(vec![entry("ref_1", 1, None)]), damaged);
+            assert!(matches!(state.overlay, Some(Overlay::Journal { .. })));
+            let message = state.message.as_ref().map(|m| (m.text.as_str(), m.level));
+            match said {
+                None => assert_eq!(message, None),
+                Some(words) => {
+                    let (text, level) = message.expect("a message");
+                    assert!(text.contains(words) && text.contains("left out"), "{text}");
+                    assert_eq!(level, Level::Error);
+                }
+            }
         }
     }
 

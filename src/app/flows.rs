@@ -390,7 +390,7 @@ fn report_bulk(state: &mut State) {
     let Some(bulk) = &state.bulk else { return };
     let text = bulk.progress();
     let again = match bulk.intent {
-        BulkIntent::Key { .. } => "R sends the failed ones again.",
+        BulkIntent::Key { .. } => "R plans the rows that did not land again.",
         BulkIntent::Set => "Run the same command on the failed ones to send them again.",
         BulkIntent::Undo => "u tries the ones not undone again.",
     };

@@ -430,7 +430,11 @@ impl Model {
                 } else {
                     Ok(self.stored(state, dice))
                 };
-                Action::JournalLoaded { req, result }
+                Action::JournalLoaded {
+                    req,
+                    result,
+                    damaged: dice.below(2),
+                }
             }
             Effect::Reconcile { .. } => {
                 let result = if dice.chance(20) {

@@ -62,6 +62,11 @@ impl TextBuffer {
         &self.lines
     }
 
+    /// The line the cursor is on (a one-line buffer's whole text), borrowed.
+    pub fn cursor_line(&self) -> &str {
+        &self.lines[self.row]
+    }
+
     /// (line, char column) of the cursor.
     pub fn cursor(&self) -> (usize, usize) {
         (self.row, self.col)

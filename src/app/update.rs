@@ -150,7 +150,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Unrecorded { message } => state.say(Level::Error, message),
         Action::WriteProgress { req, batch } => state.writes.progress(req, batch),
         Action::Reconciled { req, result } => reconciled(state, req, result),
-        Action::JournalLoaded { req, result } => command::journal_loaded(state, req, result),
+        Action::JournalLoaded {
+            req,
+            result,
+            damaged,
+        } => command::journal_loaded(state, req, result, damaged),
         Action::ReasonsLoaded { req, reasons } => {
             if state.pending.remove(&req).is_some()
                 && let Some(triage) = state.triage.as_mut()

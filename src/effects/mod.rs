@@ -137,7 +137,12 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
                 journal.recent(&profile, JOURNAL_SHOWN)
             });
             let result = read.await;
-            let _ = tx.send(Action::JournalLoaded { req, result });
+            let damaged = context.journal.damaged().len();
+            let _ = tx.send(Action::JournalLoaded {
+                req,
+                result,
+                damaged,
+            });
         }
         Effect::Reconcile { req } => {
             let result = reconcile(context).await;

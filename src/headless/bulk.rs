@@ -373,6 +373,12 @@ fn dry_run_lines(driver: &Driver, mutation: &Mutation) {
 
 /// Follows the running bulk (a change or an undo) until every row has its outcome, printing each
 /// row as it comes. True when Ctrl-c stopped it.
+/// What the writes wait for (a rate limit, a slow answer), as the status bar says it, made safe for
+/// stderr: a request names its referral, whose id the server chose.
+fn waiting_words(net: &crate::api::NetStatus, clock: &crate::domain::Clock) -> String {
+    super::shown(&crate::ui::net_text(net, clock).join(" · "))
+}
+
 pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
     let Some(bulk) = driver.app.state.bulk.as_ref() else {
         crate::cli::say(&format!("referee: {}", super::shown(&driver.message())));
@@ -428,8 +434,7 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
                         }
                     }
                 }
-                // What the writes wait for (a rate limit, a slow answer), as the status bar says it.
-                bar.set_message(crate::ui::net_text(&state.net, &state.clock).join(" · "));
+                bar.set_message(waiting_words(&state.net, &state.clock));
             }
             _ = tokio::signal::ctrl_c(), if !stopped => {
                 stopped = true;
@@ -466,4 +471,30 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
         }
     }
     stopped
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::api::{Attempt, NetStatus};
+    use crate::app::State;
+
+    #[test]
+    fn the_progress_bar_shows_a_hostile_id_without_its_escape_sequence() {
+        let clock = State::sample().clock;
+        let net = NetStatus {
+            rate_wait_until: Some(clock.now + jiff::SignedDuration::from_secs(9)),
+            requests: vec![Attempt {
+                endpoint: "PUT /referrals/ref_\u{1b}[2J\u{202e}x".into(),
+                attempt: 1,
+                of: 1,
+                sent: Some(clock.now - jiff::SignedDuration::from_secs(5)),
+            }],
+        };
+        let words = super::waiting_words(&net, &clock);
+        assert!(
+            words.starts_with("rate limit: next request in 9 s")
+                && words.ends_with(" · PUT /referrals/ref_⟨U+001B⟩[2J⟨U+202E⟩x: no answer for 5 s"),
+            "{words}"
+        );
+    }
 }

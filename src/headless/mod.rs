@@ -93,7 +93,7 @@ impl Failure {
         };
         Failure {
             exit,
-            message: format!("reading {what}: {}; nothing was sent", error.user_message()),
+            message: format!("reading {what}: {}; nothing was sent", read::said(error)),
         }
     }
 
@@ -103,12 +103,12 @@ impl Failure {
     }
 }
 
-/// Says a failure on stderr and gives its status.
+/// Says a failure on stderr (what a server said in it made safe to print) and gives its status.
 pub fn finish(result: Result<Exit, Failure>) -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(failure) => {
-            crate::cli::say(&format!("referee: {}", failure.message));
+            crate::cli::say(&format!("referee: {}", shown(&failure.message)));
             failure.exit.into()
         }
     }

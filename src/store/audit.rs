@@ -369,6 +369,18 @@ impl View {
         }
     }
 
+    /// The entries the reads so far had to leave out because they could not be decoded, in words
+    /// for stderr (None when there were none).
+    pub fn damaged_warning(&self) -> Option<String> {
+        let damaged = self.journal.as_ref()?.damaged();
+        let (first, what) = damaged.first()?;
+        Some(format!(
+            "{}: {}; entry {first}: {what}",
+            self.data_dir.join(journal::FILE_NAME).display(),
+            Journal::left_out_words(damaged.len()),
+        ))
+    }
+
     /// Why there is nothing to show (for stderr).
     pub fn nothing_to_show(&self, windowed: bool) -> String {
         let dir = self.data_dir.display();

@@ -7,6 +7,7 @@
 //! versions is imported line by line, each line exactly once (the byte offset read so far is kept
 //! in the `meta` table; the file itself is never changed).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -239,6 +240,10 @@ pub struct Journal {
     path: Option<PathBuf>,
     imported: Option<ImportReport>,
     skipped_total: usize,
+    /// Entries a read met that could not be decoded (entry number → what is wrong with it): left
+    /// out of every answer, so one damaged row never hides the others, logged once each, and
+    /// counted where the journal is shown (`referee audit`, `:journal`).
+    damaged: Mutex<BTreeMap<i64, String>>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -280,6 +285,7 @@ impl Journal {
             path: Some(path.clone()),
             imported: None,
             skipped_total: 0,
+            damaged: Mutex::default(),
         };
         journal.migrate().map_err(|e| match e {
             JournalError::Sql { source, .. } => JournalError::Open { path, source },
@@ -310,6 +316,7 @@ impl Journal {
             path: None,
             imported: None,
             skipped_total: 0,
+            damaged: Mutex::default(),
         };
         journal.migrate()?;
         Ok(journal)
@@ -459,16 +466,40 @@ impl Journal {
             .map_err(self.sql())?
             .collect::<Result<Vec<Row>, _>>()
             .map_err(self.sql())?;
-        rows.into_iter()
-            .map(|row| {
-                let entry = row.entry;
-                row.decode().map_err(|what| JournalError::Damaged {
-                    where_: self.describe(),
-                    entry,
-                    what,
-                })
-            })
-            .collect()
+        drop(statement);
+        drop(conn);
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            let entry = row.entry;
+            match row.decode() {
+                Ok(stored) => found.push(stored),
+                Err(what) => self.left_out(entry, what),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Notes a damaged entry a read left out (and logs it the first time).
+    fn left_out(&self, entry: i64, what: String) {
+        let mut damaged = self.damaged.lock().unwrap_or_else(|e| e.into_inner());
+        damaged.entry(entry).or_insert_with(|| {
+            tracing::warn!(entry, %what, journal = %self.describe(), "left out a damaged journal entry");
+            what
+        });
+    }
+
+    /// "1 entry could not be read (damaged) and is left out", for `count` damaged entries.
+    pub fn left_out_words(count: usize) -> String {
+        match count {
+            1 => "1 entry could not be read (damaged) and is left out".into(),
+            n => format!("{n} entries could not be read (damaged) and are left out"),
+        }
+    }
+
+    /// The damaged entries reads have left out so far, as (entry number, what is wrong), in order.
+    pub fn damaged(&self) -> Vec<(i64, String)> {
+        let damaged = self.damaged.lock().unwrap_or_else(|e| e.into_inner());
+        damaged.iter().map(|(e, w)| (*e, w.clone())).collect()
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -1105,6 +1136,67 @@ mod tests {
             .record_outcome(entry, &outcome(Verdict::Unknown, "2026-11-21T10:02:00Z"))
             .unwrap();
         assert_eq!(ids(&journal), vec![entry], "shows again once unknown");
+    }
+
+    #[test]
+    fn a_damaged_entry_is_left_out_and_counted_and_the_others_are_read() {
+        let journal = Journal::in_memory();
+        let entries: Vec<i64> = ["ref_1", "ref_2", "ref_3", "ref_4"]
+            .iter()
+            .map(|id| {
+                journal
+                    .record_intent(&intent("demo", id, "2026-11-21T10:00:00Z"))
+                    .unwrap()
+            })
+            .collect();
+        journal
+            .record_outcome(
+                entries[0],
+                &outcome(Verdict::Applied, "2026-11-21T10:00:01Z"),
+            )
+            .unwrap();
+        journal
+            .record_outcome(
+                entries[2],
+                &outcome(Verdict::Applied, "2026-11-21T10:00:01Z"),
+            )
+            .unwrap();
+        {
+            let conn = journal.lock();
+            // A torn body, and an outcome whose verdict this build does not know.
+            conn.execute(
+                "UPDATE entries SET body = '{\"status\":\"verif' WHERE entry = ?1",
+                [entries[1]],
+            )
+            .unwrap();
+            conn.execute(
+                "UPDATE outcomes SET verdict = 'maybe' WHERE entry = ?1",
+                [entries[2]],
+            )
+            .unwrap();
+        }
+        let ids = |found: Vec<Stored>| -> Vec<i64> { found.iter().map(|s| s.entry).collect() };
+        assert_eq!(
+            ids(journal.entries(None).unwrap()),
+            [entries[0], entries[3]]
+        );
+        assert_eq!(
+            ids(journal.recent("demo", 10).unwrap()),
+            [entries[0], entries[3]]
+        );
+        assert_eq!(ids(journal.unresolved("demo").unwrap()), [entries[3]]);
+        let damaged = journal.damaged();
+        assert_eq!(
+            damaged.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
+            [entries[1], entries[2]],
+            "each counted once however often it is read"
+        );
+        assert!(damaged[0].1.starts_with("body: EOF"), "{damaged:?}");
+        assert_eq!(damaged[1].1, "unknown verdict `maybe`");
+        assert_eq!(
+            Journal::left_out_words(2),
+            "2 entries could not be read (damaged) and are left out"
+        );
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
         let label = Span::styled(format!("{:<label_width$} ", spec.label), theme::label());
         if spec.kind == FieldKind::JsonObject && value.is_object() {
             lines.push(Line::from(label));
-            let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+            let value = crate::text_safety::capped_json(value);
+            let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
             lines.extend(
                 pretty
                     .lines()

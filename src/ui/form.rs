@@ -154,7 +154,8 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                 }));
             }
             FieldInput::Text(buffer) => {
-                let (shown, x) = text_view::window(&buffer.text(), buffer.cursor().1, value_width);
+                let (shown, x) =
+                    text_view::window(buffer.cursor_line(), buffer.cursor().1, value_width);
                 if focused {
                     cursor = Some((value_x + x, lines.len()));
                 }
@@ -172,7 +173,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
             );
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(theme::capped(lines)), inner);
     if let Some((x, line)) = cursor
         && form.saving.is_none()
         && (line as u16) < inner.height

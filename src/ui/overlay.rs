@@ -556,7 +556,7 @@ fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
         theme::dim(),
     ));
     // A "now" is stamped when the PUT leaves, not when the review opened.
-    let mut body = changes.body.clone();
+    let mut body = crate::text_safety::capped_object(&changes.body);
     for key in &changes.at_send {
         body.insert(key.clone(), "now (the second it is sent)".into());
     }
@@ -583,7 +583,7 @@ fn prompt(
     let input_line = lines.len() as u16;
     let width = PROMPT_WIDTH.min(area.width);
     let (shown, x) = text_view::window(
-        &input.text(),
+        input.cursor_line(),
         input.cursor().1,
         width.saturating_sub(5) as usize,
     );
@@ -617,7 +617,7 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
         .collect();
     let label_width = rows
         .iter()
-        .map(|r| Span::raw(r.label.as_str()).width())
+        .map(|r| Span::raw(crate::text_safety::capped(&r.label)).width())
         .chain([5])
         .max()
         .unwrap_or(5)
@@ -634,17 +634,21 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
         theme::dim(),
     ));
     for row in rows {
-        let label = fit(&row.label, label_width);
+        let label = fit(&crate::text_safety::capped(&row.label), label_width);
         let pad = label_width.saturating_sub(Span::raw(label.as_str()).width());
-        let values = [&row.base, &row.theirs, &row.mine];
-        let [base, theirs, mine] = shares(values.map(|v| Span::raw(v.as_str()).width()), room);
+        // Cut first: measuring a 20 MB value's width each frame is what a cap is for.
+        let values = [&row.base, &row.theirs, &row.mine].map(|v| crate::text_safety::capped(v));
+        let [base, theirs, mine] = shares(
+            values.each_ref().map(|v| Span::raw(v.as_ref()).width()),
+            room,
+        );
         lines.push(Line::from(vec![
             Span::styled(format!("{label}{}  ", " ".repeat(pad)), theme::label()),
-            Span::styled(fit(&row.base, base), theme::dim()),
+            Span::styled(fit(&values[0], base), theme::dim()),
             Span::raw(" → "),
-            Span::styled(fit(&row.theirs, theirs), Style::new().fg(Color::Yellow)),
+            Span::styled(fit(&values[1], theirs), Style::new().fg(Color::Yellow)),
             Span::raw(" │ "),
-            Span::styled(fit(&row.mine, mine), Style::new().fg(Color::Green)),
+            Span::styled(fit(&values[2], mine), Style::new().fg(Color::Green)),
         ]));
     }
     let keys = " k keep mine (send anyway) · t take theirs · b back ";
@@ -708,7 +712,7 @@ fn popup_with(
     let scroll = scroll.min((lines.len() as u16).saturating_sub(inner.height));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines)
+        Paragraph::new(theme::capped(lines))
             .block(block)
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),

@@ -94,7 +94,7 @@ fn line(state: &State) -> Line<'static> {
     spans.push(Span::styled("│ ", theme::dim()));
     match &state.message {
         Some(message) => spans.push(Span::styled(
-            message.text.clone(),
+            crate::text_safety::capped(&message.text).into_owned(),
             theme::level_style(message.level),
         )),
         None => spans.push(Span::styled("? keys · q quit", theme::dim())),

@@ -4,31 +4,44 @@
 
 use ratatui::text::Span;
 
+use crate::text_safety::SHOWN_CHARS;
+
 fn width(c: char) -> usize {
-    Span::raw(c.to_string()).width()
+    Span::raw(&*c.encode_utf8(&mut [0; 4])).width()
 }
 
 /// The part of `text` that fits `columns` with the cursor (a char index) visible, and the cursor's
-/// column within it.
+/// column within it. Only the characters around the cursor are looked at (at most `SHOWN_CHARS`
+/// either side, however many take no width), so a 20 MB value costs no more to draw than a name.
 pub fn window(text: &str, cursor: usize, columns: usize) -> (String, u16) {
-    let chars: Vec<char> = text.chars().collect();
-    let cursor = cursor.min(chars.len());
     let columns = columns.max(1);
+    // A field opens with the cursor at its end: found without walking a huge value char by char.
+    let at = if cursor >= text.chars().count() {
+        text.len()
+    } else {
+        text.char_indices()
+            .nth(cursor)
+            .map_or(text.len(), |(i, _)| i)
+    };
     // Scroll right just enough that the cursor sits in the last column.
-    let mut start = 0;
-    let mut before: usize = chars[..cursor].iter().map(|c| width(*c)).sum();
-    while before >= columns && start < cursor {
-        before -= width(chars[start]);
-        start += 1;
+    let mut start = at;
+    let mut before = 0;
+    for c in text[..at].chars().rev().take(SHOWN_CHARS) {
+        let wide = width(c);
+        if before + wide >= columns {
+            break;
+        }
+        before += wide;
+        start -= c.len_utf8();
     }
     let mut shown = String::new();
     let mut used = 0;
-    for c in &chars[start..] {
-        used += width(*c);
+    for c in text[start..].chars().take(SHOWN_CHARS) {
+        used += width(c);
         if used > columns {
             break;
         }
-        shown.push(*c);
+        shown.push(c);
     }
     (shown, before as u16)
 }
@@ -67,6 +80,16 @@ mod tests {
         let text = "abcdefghij";
         assert_eq!(window(text, 10, 4), ("hij".to_string(), 3));
         assert_eq!(window(text, 0, 4), ("abcd".to_string(), 0));
+    }
+
+    #[test]
+    fn a_huge_text_is_windowed_around_the_cursor() {
+        let huge = format!("{}end", "é".repeat(20_000_000));
+        assert_eq!(window(&huge, 20_000_003, 6), ("ééend".to_string(), 5));
+        assert_eq!(window(&huge, 0, 4), ("éééé".to_string(), 0));
+        let hidden = "\u{200B}".repeat(5_000_000);
+        let (shown, x) = window(&hidden, 5_000_000, 10);
+        assert_eq!((shown.chars().count(), x), (SHOWN_CHARS, 0));
     }
 
     #[test]

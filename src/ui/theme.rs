@@ -1,7 +1,10 @@
 //! Colours that mean something: one per status word, red for errors, green for success, and how a
 //! field value is turned into text for a given place on screen.
 
+use std::borrow::Cow;
+
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
 use serde_json::Value;
 
 use crate::app::State;
@@ -132,8 +135,8 @@ pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -
     let text = value_text(value);
     // Almost every value is short: it is kept as it is, only a huge one is cut (a new string).
     let text = match crate::text_safety::capped(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(cut) => cut,
+        Cow::Borrowed(_) => text,
+        Cow::Owned(cut) => cut,
     };
     if text.is_empty() {
         return if room == Room::Detail {
@@ -153,5 +156,45 @@ pub fn shown_value(state: &State, spec: &FieldSpec, value: &Value, room: Room) -
             None => text,
         },
         _ => text,
+    }
+}
+
+/// `lines` with each span cut to `text_safety::SHOWN_CHARS` characters ("… (N more)"), for a view
+/// that lays out text it did not cut itself (dialogs, the form, triage's card): a huge value or
+/// server message then costs no more to wrap than a name.
+pub fn capped(mut lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
+    for span in lines.iter_mut().flat_map(|l| l.spans.iter_mut()) {
+        if let Cow::Owned(cut) = crate::text_safety::capped(&span.content) {
+            span.content = Cow::Owned(cut);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::text::{Line, Span};
+
+    #[test]
+    fn capped_cuts_each_long_span_and_keeps_short_ones_and_styles() {
+        let huge = "A".repeat(3_000_000);
+        let lines = vec![
+            Line::from(vec![
+                Span::styled("Name ", super::label()),
+                Span::styled(huge.clone(), super::error()),
+            ]),
+            Line::raw("short"),
+        ];
+        let lines = super::capped(lines);
+        assert_eq!(lines[0].spans[0].content, "Name ");
+        let cut = &lines[0].spans[1];
+        assert!(
+            cut.content.ends_with("… (2998000 more)"),
+            "{}",
+            cut.content.len()
+        );
+        assert!(cut.content.chars().count() < 2_100);
+        assert_eq!(cut.style, super::error());
+        assert_eq!(lines[1].spans[0].content, "short");
     }
 }

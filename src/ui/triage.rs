@@ -76,7 +76,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::raw(""));
     lines.extend(super::detail::field_lines(state, record));
-    let card = Paragraph::new(lines)
+    let card = Paragraph::new(theme::capped(lines))
         .block(Block::bordered().title(format!(" {id} ")))
         .wrap(Wrap { trim: false })
         .scroll((triage.scroll, 0));

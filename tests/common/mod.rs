@@ -256,6 +256,16 @@ async fn server_get(base_url: &str, id: &str, headers: &[(&str, &str)]) -> serde
     panic!("the sandbox kept answering 429 for {id}")
 }
 
+/// Serves `app` on 127.0.0.1 (a free port) until the task is aborted; the base URL of its v1 API.
+pub async fn serve_v1(app: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, task)
+}
+
 /// What a `SilentServer` heard on one connection: the request's first line, and whether the
 /// client has since closed the connection (given up or stopped).
 #[derive(Debug, Clone, PartialEq)]

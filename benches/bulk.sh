@@ -39,7 +39,10 @@ console_s=$(since "$started")
 
 # curl: one process, 8 transfers at once over kept-alive connections, a GET and a PUT per row.
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+first=1
 while read -r id; do
+    ((first)) || echo "next"
+    first=0
     echo "url = \"$base/referrals/$id\""
     echo "output = \"/dev/null\""
     echo "header = \"Authorization: Bearer $key\""
@@ -50,10 +53,9 @@ while read -r id; do
     echo "header = \"Content-Type: application/json\""
     echo "request = \"PUT\""
     echo "data = \"{\\\"status\\\":\\\"verified\\\",\\\"verified_at\\\":\\\"$stamp\\\"}\""
-    echo "next"
 done <"$work/curl.ids" >"$work/curl.config"
 started=$(now)
-curl -sf --parallel --parallel-max 8 -K "$work/curl.config"
+curl -sf --no-progress-meter --parallel --parallel-max 8 -K "$work/curl.config"
 curl_s=$(since "$started")
 verified=$(while read -r id; do curl -sf -H "Authorization: Bearer $key" "$base/referrals/$id"; echo; done <"$work/curl.ids" | grep -c '"status":"verified"' || true)
 [[ $verified == "$rows" ]] || echo "warning: curl verified $verified of $rows" >&2

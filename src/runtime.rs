@@ -267,17 +267,26 @@ impl<B: Backend> App<B> {
         self.start();
         self.draw()?;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
+        // Background news (answers, the HTTP core's status) is drawn at most once a frame: a load
+        // changes the network status three times a request, and a frame of 100,000 rows is not
+        // free. A key is drawn at once.
+        let mut drawn_at = tokio::time::Instant::now();
+        let mut undrawn = false;
         while !done(&self.state) {
+            let mut pressed = false;
             tokio::select! {
                 // Keys first: however fast answers arrive, a key waits at most one turn.
                 biased;
-                event = events.next() => match event {
-                    Some(Ok(Event::Key(key))) => self.press(key),
-                    Some(Ok(Event::Paste(text))) => self.paste(text),
-                    Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(e),
-                    None => break,
+                event = events.next() => {
+                    pressed = true;
+                    match event {
+                        Some(Ok(Event::Key(key))) => self.press(key),
+                        Some(Ok(Event::Paste(text))) => self.paste(text),
+                        Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => return Err(e),
+                        None => break,
+                    }
                 },
                 Some(action) = self.rx.recv() => {
                     self.dispatch(action);
@@ -290,8 +299,15 @@ impl<B: Backend> App<B> {
                 _ = tick.tick(), if self.state.busy() || crate::app::drafts::unsaved(&self.state) => {
                     self.dispatch(Action::Tick)
                 }
+                _ = tokio::time::sleep_until(drawn_at + ANSWERS_PER_FRAME), if undrawn => {}
             }
-            self.draw()?;
+            let now = tokio::time::Instant::now();
+            if pressed || now >= drawn_at + ANSWERS_PER_FRAME {
+                self.draw()?;
+                (drawn_at, undrawn) = (now, false);
+            } else {
+                undrawn = true;
+            }
         }
         self.finish_drafts(Duration::from_secs(2)).await;
         Ok(())

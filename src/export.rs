@@ -23,10 +23,16 @@ pub enum Format {
 impl Format {
     /// `csv` or `json`, as typed after `:export`.
     pub fn named(word: &str) -> Option<Format> {
-        match word {
-            "csv" => Some(Format::Csv),
-            "json" => Some(Format::Json),
-            _ => None,
+        [Format::Csv, Format::Json]
+            .into_iter()
+            .find(|f| f.word() == word)
+    }
+
+    /// Its name, which is also the file extension.
+    pub fn word(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
         }
     }
 }

@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion};
 use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::writes::Origin;
-use super::{command, drafts, flows, picker};
+use super::{command, drafts, export, flows, picker};
 use crate::api::BatchAction;
 use crate::domain::Record;
 use crate::domain::mutation::Mutation;
@@ -134,6 +134,9 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         }
         (Overlay::Confirm(Question::UndoBulk { at }), Action::Answer(true)) => {
             return flows::undo_bulk_confirmed(state, at);
+        }
+        (Overlay::Confirm(Question::ReplaceFile { format, path }), Action::Answer(true)) => {
+            return export::start(state, format, &path, true);
         }
         (Overlay::RejectReason { ids, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);

@@ -135,13 +135,13 @@ pub const KEYS: &[Key] = &[
         keys: "`:`",
         at: "list",
         backend: Some("vantio"),
-        does: "command: `find id ref_…` opens that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `journal` shows your recent writes",
+        does: "command: `find id ref_…` opens that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `journal` shows your recent writes; `export csv ~/referrals.csv` (or `json`) writes the rows shown, filtered and sorted as they are, as `referee list --format csv` (`json`) prints them, asking before it replaces a file",
     },
     Key {
         keys: "`:`",
         at: "list",
         backend: Some("firstpromoter"),
-        does: "command: `find id 5002`, `find email a@b.com`, `find uid …`, `find username …` open that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `journal` shows your recent writes",
+        does: "command: `find id 5002`, `find email a@b.com`, `find uid …`, `find username …` open that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `journal` shows your recent writes; `export csv ~/referrals.csv` (or `json`) writes the rows shown, filtered and sorted as they are, as `referee list --format csv` (`json`) prints them, asking before it replaces a file",
     },
     Key {
         keys: "`j`/`k`, `s`, `Esc`",

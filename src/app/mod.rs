@@ -9,6 +9,7 @@ pub mod copy;
 mod dialogs;
 pub mod drafts;
 pub mod editor;
+pub mod export;
 pub mod flows;
 pub mod form;
 #[cfg(test)]

@@ -65,6 +65,11 @@ pub enum Pending {
         kind: RefKind,
         id: String,
     },
+    /// Writing the rows shown to a file (`app::export`); `whole`: every referral was loaded.
+    Export {
+        format: crate::export::Format,
+        whole: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +105,11 @@ pub enum Question {
     /// Take back a bulk change as one step: the undo step at `at` (the newest when asked; a
     /// write that lands while the question is open goes on top of it and is not what was asked).
     UndoBulk { at: usize },
+    /// `:export` found a file at `path` (as meant: `~` expanded, absolute): write over it?
+    ReplaceFile {
+        format: crate::export::Format,
+        path: String,
+    },
 }
 
 /// A modal layer over the screen; it gets every key while shown.

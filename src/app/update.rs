@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::{TextBuffer, plural};
-use super::{command, copy, dialogs, drafts, editor, flows, names};
+use super::{command, copy, dialogs, drafts, editor, export, flows, names};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
 use crate::domain::Record;
@@ -169,6 +169,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         Action::DraftLoaded { req, result } => return drafts::loaded(state, req, result),
         Action::DraftSaved { req, result } => drafts::saved(state, req, result),
+        Action::Exported {
+            req,
+            path,
+            count,
+            result,
+        } => export::finished(state, req, path, count, result),
         Action::Edited { id, field, result } => editor::returned(state, &id, field, result),
         Action::TerminalFailed(why) => state.say(Level::Error, why),
         other => return input(state, other),
@@ -672,7 +678,11 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
         }
         Pending::Name { kind, id } => names::failed(state, kind, &id, &error),
         // These answer with their own Actions, errors included.
-        Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
+        Pending::Find { .. }
+        | Pending::Reconcile
+        | Pending::Journal
+        | Pending::Reasons
+        | Pending::Export { .. } => {}
     }
 }
 

@@ -96,6 +96,10 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     ),
                     None => "Nothing to undo.".to_string(),
                 },
+                Question::ReplaceFile { path, .. } => format!(
+                    "{path} is there already. Replace it with the {} shown?",
+                    crate::app::export::referrals(state.list.visible.len())
+                ),
             };
             const WIDTH: u16 = 64;
             let width = WIDTH.min(area.width);

@@ -268,6 +268,7 @@ impl<B: Backend> App<B> {
         self.draw()?;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         while !done(&self.state) {
+            let expiry = self.until_expiry();
             tokio::select! {
                 // Keys first: however fast answers arrive, a key waits at most one turn.
                 biased;
@@ -290,11 +291,26 @@ impl<B: Backend> App<B> {
                 _ = tick.tick(), if self.state.busy() || crate::app::drafts::unsaved(&self.state) => {
                     self.dispatch(Action::Tick)
                 }
+                _ = tokio::time::sleep(expiry.unwrap_or_default()), if expiry.is_some() => {
+                    self.dispatch(Action::Tick)
+                }
             }
             self.draw()?;
         }
         self.finish_drafts(Duration::from_secs(2)).await;
         Ok(())
+    }
+
+    /// How long until a finished bulk's marks are due to clear (`app::bulk_errors`), so the loop
+    /// wakes for it even when nothing else happens; None with a frozen clock, which never gets
+    /// there.
+    fn until_expiry(&self) -> Option<Duration> {
+        if self.frozen_clock {
+            return None;
+        }
+        let at = crate::app::bulk_errors::expires_at(&self.state)?;
+        let left = jiff::Timestamp::now().duration_until(at);
+        Some(Duration::try_from(left).unwrap_or_default())
     }
 
     /// Saves what the form holds as a draft at once (quitting skips the debounce) and waits (at

@@ -90,6 +90,8 @@ pub enum Action {
     Undo,
     /// `R`: send the failed rows of the last bulk change again.
     RetryFailed,
+    /// `E`: list the rows of the last bulk change that did not land, with their errors.
+    ShowBulkErrors,
     /// `t`: start a verification session on the list.
     TriageStart,
     /// `s` in triage: leave this referral for later.

@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion};
 use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::writes::Origin;
-use super::{command, drafts, export, flows, picker};
+use super::{bulk_errors, command, drafts, export, flows, picker};
 use crate::api::BatchAction;
 use crate::domain::Record;
 use crate::domain::mutation::Mutation;
@@ -268,6 +268,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             return command::resend(state, &entries, selected);
         }
         (Overlay::Journal { .. }, Action::Dismiss) => {}
+        (Overlay::BulkErrors { selected }, action) => bulk_errors::input(state, selected, action),
         (overlay, _) => state.overlay = Some(overlay),
     }
     Vec::new()

@@ -967,6 +967,12 @@ fn check_overlay(state: &State) -> Result<(), String> {
         } if *selected >= entries.len().max(1) || resendable.len() != entries.len() => {
             return Err(format!("journal on {selected} of {}", entries.len()));
         }
+        Overlay::BulkErrors { selected } => {
+            let count = state.bulk.as_ref().map_or(0, |b| b.problems().count());
+            if *selected >= count {
+                return Err(format!("the failed rows on {selected} of {count}"));
+            }
+        }
         _ => {}
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod bulk;
+pub mod bulk_errors;
 pub mod clash;
 pub mod command;
 pub mod copy;

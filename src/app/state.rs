@@ -153,6 +153,11 @@ pub enum Overlay {
     /// What the verification session just left did (`State::triage_past`), counted as its writes
     /// answer.
     TriageSummary,
+    /// `E`: the rows of the last bulk change that did not land, with their errors
+    /// (`app::bulk_errors`; read from `State::bulk` as it is now), the cursor on the `selected`th.
+    BulkErrors {
+        selected: usize,
+    },
     /// `:journal`: this profile's newest writes, newest first, and what became of them.
     Journal {
         entries: Vec<crate::store::journal::Stored>,

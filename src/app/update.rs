@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::{TextBuffer, plural};
-use super::{command, copy, dialogs, drafts, editor, export, flows, names};
+use super::{bulk_errors, command, copy, dialogs, drafts, editor, export, flows, names};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
 use crate::domain::Record;
@@ -128,6 +128,8 @@ fn stop_loading(state: &mut State) -> Vec<Effect> {
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let before = drafts::watch(state);
+    // Time has passed: a finished bulk's marks may be due to clear before this action sees them.
+    bulk_errors::expire(state);
     let mut effects = apply(state, action);
     effects.extend(drafts::sync(state, before));
     effects.extend(names::wanted(state));
@@ -282,6 +284,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::FilterDone => state.list.filtering = false,
         Action::Reload => {
+            bulk_errors::forget(state);
             state.say(Level::Info, "Reloading…");
             return load_referrals(state);
         }
@@ -303,6 +306,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Undo => return flows::undo(state),
         Action::RetryFailed => return flows::retry_failed(state),
+        Action::ShowBulkErrors => bulk_errors::open(state),
         Action::TriageStart => {
             flows::start_triage(state);
             if state.triage.is_some() {
@@ -523,7 +527,8 @@ pub fn submit(state: &mut State) -> Submitted {
 }
 
 /// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label,
-/// and a heading and a line each for unreadable values no field line shows.
+/// a heading and a line each for unreadable values no field line shows, and two for the last bulk
+/// change's error.
 fn detail_lines(state: &State, record: &Record) -> usize {
     let fields: usize = state
         .schema
@@ -538,9 +543,14 @@ fn detail_lines(state: &State, record: &Record) -> usize {
             _ => 1,
         })
         .sum();
+    let bulk_note = if bulk_errors::note(state, &record.id).is_some() {
+        2
+    } else {
+        0
+    };
     match record.unplaced_unreadable(state.schema).len() {
-        0 => fields,
-        unplaced => fields + 1 + unplaced,
+        0 => fields + bulk_note,
+        unplaced => fields + bulk_note + 1 + unplaced,
     }
 }
 

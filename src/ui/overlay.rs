@@ -215,6 +215,9 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 scroll,
             );
         }
+        Overlay::BulkErrors { selected } => {
+            super::bulk_errors::render(state, *selected, frame, area)
+        }
         Overlay::Command { input, error } => {
             let usage = crate::app::command::command_usage(state);
             let usage = usage.trim_start_matches("Usage: ");
@@ -648,7 +651,7 @@ fn popup(
 }
 
 /// A popup with keys on its bottom border (always visible) and its text scrolled by `scroll` lines.
-fn popup_with(
+pub(super) fn popup_with(
     frame: &mut Frame,
     area: Rect,
     (title, keys): (&str, Option<&str>),

@@ -343,7 +343,9 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
     settle(&mut app).await;
     assert_eq!(
         app.state.bulk.as_ref().unwrap().rows[&rows[1]],
-        referee::app::bulk::RowResult::Conflict
+        referee::app::bulk::RowResult::Conflict(
+            "changed by someone else since it was read (status); nothing was sent".into()
+        )
     );
     assert_eq!(server_record(&base, &rows[1]).await["status"], "rejected");
     assert_eq!(server_record(&base, &rows[0]).await["status"], "converted");
@@ -785,8 +787,13 @@ async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_console
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     let rows = &app.state.bulk.as_ref().unwrap().rows;
-    assert_eq!(rows[&pending[1]], referee::app::bulk::RowResult::Conflict);
-    assert_eq!(rows[&pending[2]], referee::app::bulk::RowResult::Conflict);
+    for conflicted in &pending[1..] {
+        assert!(
+            matches!(&rows[conflicted], referee::app::bulk::RowResult::Conflict(why) if why.starts_with("changed by someone else")),
+            "{:?}",
+            rows[conflicted]
+        );
+    }
     assert_eq!(rows[&pending[0]], referee::app::bulk::RowResult::Done);
     assert_eq!(
         server_record_v2(&base, &pending[2]).await["state"],

@@ -96,9 +96,10 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     ),
                     None => "Nothing to undo.".to_string(),
                 },
-                Question::ReplaceFile { path, .. } => format!(
-                    "{path} is there already. Replace it with the {} shown?",
-                    crate::app::export::referrals(state.list.visible.len())
+                Question::ReplaceFile { path, format } => format!(
+                    "{path} is there already. Replace it with the {} shown, as {}?",
+                    crate::app::export::referrals(state.list.visible.len()),
+                    format.word().to_uppercase()
                 ),
             };
             const WIDTH: u16 = 64;

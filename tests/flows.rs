@@ -572,7 +572,8 @@ async fn e_lists_a_bulks_failed_rows_with_their_errors_until_r_or_two_minutes_cl
     let sb = sandbox(40, 10_000, MetadataMode::Merge).await;
     let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
     loaded(&mut app).await;
-    let mut ids: Vec<String> = app
+    // In the list's order, as E lists them.
+    let ids: Vec<String> = app
         .state
         .records
         .iter()
@@ -580,7 +581,6 @@ async fn e_lists_a_bulks_failed_rows_with_their_errors_until_r_or_two_minutes_cl
         .take(3)
         .map(|r| r.id.clone())
         .collect();
-    ids.sort();
     failing_bulk(&mut app, &sb, &ids).await;
     let text = screen_text(&app);
     assert!(

@@ -1,12 +1,13 @@
 //! What a finished bulk change leaves on screen, and for how long: each row's mark in the list, the
 //! bar under it and the status line it ended with stay until `r` reloads or `SHOWN` after the
 //! last row's result, then clear (never while `E` shows them; a running bulk never clears). `E`
-//! lists the rows that failed, met a conflict or are unknown, with their errors; `Enter` shows
-//! one in the list, where the detail pane says its error too.
+//! lists the rows that failed, met a conflict or are unknown, with their errors, in the list's
+//! order; `Enter` shows one in the list, where the detail pane says its error too.
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::action::{Action, Motion};
+use super::bulk::RowResult;
 use super::state::{Level, Overlay, Pane, State};
 
 /// How long a finished bulk's marks and message stay.
@@ -64,10 +65,21 @@ pub fn note(state: &State, id: &str) -> Option<String> {
     Some(format!("{} {}: {word} — {why}", result.symbol(), bulk.verb))
 }
 
+/// The rows `E` lists: those of the last bulk that did not land, in the list's order as it is
+/// now, then the ones the filter hides, by id.
+pub fn listed(state: &State) -> Vec<(&str, &RowResult)> {
+    let Some(bulk) = &state.bulk else {
+        return Vec::new();
+    };
+    let mut rows: Vec<(&str, &RowResult)> = bulk.problems().collect();
+    // Stable: the hidden ones keep their order by id.
+    rows.sort_by_key(|(id, _)| state.visible_position(id).unwrap_or(usize::MAX));
+    rows
+}
+
 /// `E`: the rows of the last bulk that did not land, or why there are none.
 pub fn open(state: &mut State) {
-    let failed = state.bulk.as_ref().map_or(0, |b| b.problems().count());
-    if failed == 0 {
+    if listed(state).is_empty() {
         let why = match &state.bulk {
             Some(bulk) if bulk.is_running() => "No row of the running bulk change has failed yet.",
             Some(_) => "Every row of the last bulk change landed.",
@@ -81,11 +93,10 @@ pub fn open(state: &mut State) {
 
 /// Keys on the `E` list: move, `Enter` shows the row in the list, `Esc` closes.
 pub fn input(state: &mut State, selected: usize, action: Action) {
-    let ids: Vec<String> = state
-        .bulk
-        .as_ref()
-        .map(|b| b.problems().map(|(id, _)| id.to_string()).collect())
-        .unwrap_or_default();
+    let ids: Vec<String> = listed(state)
+        .into_iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
     let last = ids.len().saturating_sub(1);
     let selected = match action {
         Action::Move(Motion::Up) => selected.saturating_sub(1),
@@ -131,7 +142,7 @@ mod tests {
     use crate::domain::mutation::Outcome;
 
     fn record(id: &str) -> Record {
-        let values = json!({"id": id, "first_name": "Ada", "status": "converted"});
+        let values = json!({"id": id, "first_name": format!("Ada {id}"), "status": "converted"});
         Record::new(id, values.as_object().unwrap().clone())
     }
 
@@ -194,6 +205,23 @@ mod tests {
         assert_eq!(state.overlay, None);
         assert_eq!(state.selected_record().unwrap().id, "ref_3");
         assert!(state.detail_open);
+    }
+
+    #[test]
+    fn e_lists_the_rows_in_the_lists_order_then_the_hidden_ones() {
+        let order = |state: &State| -> Vec<String> {
+            listed(state).iter().map(|(id, _)| id.to_string()).collect()
+        };
+        let mut state = after_bulk();
+        assert_eq!(order(&state), ["ref_1", "ref_3"]);
+        // By name, descending: "Ada ref_3" comes before "Ada ref_1".
+        update(&mut state, Action::SortNext);
+        update(&mut state, Action::SortNext);
+        assert_eq!(order(&state), ["ref_3", "ref_1"]);
+        let mut state = after_bulk();
+        state.list.filter = crate::app::text::TextBuffer::single("-id:ref_1");
+        state.refilter();
+        assert_eq!(order(&state), ["ref_3", "ref_1"], "hidden ones last");
     }
 
     #[test]

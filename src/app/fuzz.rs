@@ -968,7 +968,7 @@ fn check_overlay(state: &State) -> Result<(), String> {
             return Err(format!("journal on {selected} of {}", entries.len()));
         }
         Overlay::BulkErrors { selected } => {
-            let count = state.bulk.as_ref().map_or(0, |b| b.problems().count());
+            let count = crate::app::bulk_errors::listed(state).len();
             if *selected >= count {
                 return Err(format!("the failed rows on {selected} of {count}"));
             }

@@ -18,6 +18,7 @@ pub fn render(state: &State, selected: usize, frame: &mut Frame, area: Rect) {
     let Some(bulk) = &state.bulk else {
         return;
     };
+    let rows = crate::app::bulk_errors::listed(state);
     let below = super::gauge_height(state) + super::status_bar::height(state, area.width);
     let area = Rect {
         height: area.height.saturating_sub(below),
@@ -27,7 +28,7 @@ pub fn render(state: &State, selected: usize, frame: &mut Frame, area: Rect) {
     let room = (width as usize).saturating_sub(2 + 4);
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut selected_end = 0;
-    for (index, (id, result)) in bulk.problems().enumerate() {
+    for (index, (id, result)) in rows.iter().enumerate() {
         let (word, why) = result.problem().unwrap_or_default();
         let name = state
             .record(id)
@@ -61,8 +62,12 @@ pub fn render(state: &State, selected: usize, frame: &mut Frame, area: Rect) {
             selected_end = lines.len();
         }
     }
-    let count = bulk.problems().count();
-    let title = format!(" {} · {count} of {} did not land ", bulk.verb, bulk.total());
+    let title = format!(
+        " {} · {} of {} did not land ",
+        bulk.verb,
+        rows.len(),
+        bulk.total()
+    );
     let rows = area.height.saturating_sub(2) as usize;
     let scroll = selected_end.saturating_sub(rows) as u16;
     let keys = " j/k move · Enter show in the list · Esc close ";

@@ -59,6 +59,7 @@ fn write(target: &Path, replace: bool, text: impl FnOnce() -> String) -> Result<
     if !folder.is_dir() {
         return Err(WriteError::NoFolder);
     }
+    let said = |error| said(error, folder);
     let mut file = tempfile::Builder::new()
         .prefix(".referee-export-")
         .tempfile_in(folder)
@@ -73,9 +74,11 @@ fn write(target: &Path, replace: bool, text: impl FnOnce() -> String) -> Result<
     placed.map(drop).map_err(|e| said(e.error))
 }
 
-/// What the system's error means for the person exporting.
-fn said(error: std::io::Error) -> WriteError {
+/// What the system's error, writing in `folder`, means for the person exporting.
+fn said(error: std::io::Error, folder: &Path) -> WriteError {
     match error.kind() {
+        // A folder that is there but takes no new files (`/proc`) is not a missing one.
+        ErrorKind::NotFound if folder.is_dir() => WriteError::Other(error.to_string()),
         ErrorKind::NotFound => WriteError::NoFolder,
         ErrorKind::PermissionDenied => WriteError::Denied,
         ErrorKind::AlreadyExists => WriteError::Exists,
@@ -149,6 +152,7 @@ mod tests {
     /// One row per error the system gives: what it is called in the status bar.
     #[test]
     fn system_errors_are_named_for_the_person_exporting() {
+        let gone = Path::new("/no/such/folder");
         let cases = [
             (ErrorKind::NotFound, WriteError::NoFolder),
             (ErrorKind::PermissionDenied, WriteError::Denied),
@@ -156,9 +160,19 @@ mod tests {
             (ErrorKind::IsADirectory, WriteError::IsFolder),
         ];
         for (kind, named) in cases {
-            assert_eq!(said(kind.into()), named, "{kind:?}");
+            assert_eq!(said(kind.into(), gone), named, "{kind:?}");
         }
-        let full = said(std::io::Error::new(ErrorKind::StorageFull, "disk full"));
+        let full = said(
+            std::io::Error::new(ErrorKind::StorageFull, "disk full"),
+            gone,
+        );
         assert_eq!(full, WriteError::Other("disk full".into()));
+        let here = std::env::temp_dir();
+        let refused = said(std::io::Error::new(ErrorKind::NotFound, "no entry"), &here);
+        assert_eq!(
+            refused,
+            WriteError::Other("no entry".into()),
+            "the folder is there"
+        );
     }
 }

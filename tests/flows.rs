@@ -531,18 +531,6 @@ async fn the_filter_finds_referrals_by_their_ambassadors_name() {
     assert_eq!(found, theirs, "every referral of {name} is found");
 }
 
-/// PUTs `body` on referral `id` straight to the sandbox, as another admin would.
-async fn put_behind(base: &str, id: &str, body: serde_json::Value) {
-    let answer = reqwest::Client::new()
-        .put(format!("{base}/referrals/{id}"))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success(), "{}", answer.status());
-}
-
 /// Marks `ids` and verifies them in one bulk while every write fails (`ids[1]` was changed
 /// behind the console's back first, so it meets a conflict instead).
 async fn failing_bulk(
@@ -573,14 +561,7 @@ async fn e_lists_a_bulks_failed_rows_with_their_errors_until_r_or_two_minutes_cl
     let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
     loaded(&mut app).await;
     // In the list's order, as E lists them.
-    let ids: Vec<String> = app
-        .state
-        .records
-        .iter()
-        .filter(|r| r.text("status") == "converted")
-        .take(3)
-        .map(|r| r.id.clone())
-        .collect();
+    let ids = first_ids(&app, 3, |r| r.text("status") == "converted");
     failing_bulk(&mut app, &sb, &ids).await;
     let text = screen_text(&app);
     assert!(
@@ -660,14 +641,9 @@ async fn e_lists_a_bulks_failed_rows_with_their_errors_until_r_or_two_minutes_cl
     assert!(screen_text(&app).contains("No bulk change to show"));
 
     // Another failing bulk: r clears it at once.
-    let more: Vec<String> = app
-        .state
-        .records
-        .iter()
-        .filter(|r| r.text("status") == "converted" && !ids.contains(&r.id))
-        .take(2)
-        .map(|r| r.id.clone())
-        .collect();
+    let more = first_ids(&app, 2, |r| {
+        r.text("status") == "converted" && !ids.contains(&r.id)
+    });
     failing_bulk(&mut app, &sb, &more).await;
     assert!(app.state.bulk.is_some() && screen_text(&app).contains('✗'));
     press(&mut app, KeyCode::Char('r'));

@@ -129,16 +129,7 @@ mod tests {
     fn the_rows_shown_go_in_the_lists_order() {
         let mut state = state();
         let effects = export(&mut state, "export csv ~/out dir/x.csv");
-        let [
-            Effect::Export {
-                req,
-                format,
-                path,
-                replace,
-                records,
-            },
-        ] = &effects[..]
-        else {
+        let [Effect::Export { req, records, .. }] = &effects[..] else {
             panic!("{effects:?}")
         };
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
@@ -147,10 +138,14 @@ mod tests {
             ["ref_4", "ref_3", "ref_1"],
             "filtered, sorted by name ▼"
         );
-        assert_eq!(
-            (*format, path.as_str(), *replace),
-            (Format::Csv, "~/out dir/x.csv", false)
-        );
+        let expected = Effect::Export {
+            req: *req,
+            format: Format::Csv,
+            path: "~/out dir/x.csv".into(),
+            replace: false,
+            records: records.clone(),
+        };
+        assert_eq!(effects[0], expected);
         assert!(
             state.pending.contains_key(req),
             "the spinner turns meanwhile"

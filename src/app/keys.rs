@@ -129,7 +129,7 @@ pub const KEYS: &[Key] = &[
         keys: "`E`",
         at: "list, detail",
         backend: None,
-        does: "the rows of the last bulk change that failed (✗), met a conflict (!) or are unknown (?), each with its error; the detail pane of such a row says it too. A finished bulk's marks, bar and message clear on `r` and 2 minutes after it ended",
+        does: "list the rows of the last bulk change that failed (✗), met a conflict (!) or are unknown (?), each with its error (the detail pane of such a row shows it too). A finished bulk's marks, bar and message clear on `r` and 2 minutes after it ended",
     },
     Key {
         keys: "`y` then `i` / `e` / `j`",

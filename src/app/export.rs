@@ -45,16 +45,27 @@ pub fn finished(
         return;
     };
     let example = format!(":export {} ~/referrals.{}", format.word(), format.word());
-    let text = match result {
-        Ok(()) if whole => format!("Exported {} to {path}.", referrals(count)),
-        Ok(()) => format!(
-            "Exported {} to {path}. Not every referral was loaded, so some may be missing (r reloads).",
-            referrals(count)
-        ),
-        Err(WriteError::Exists) => {
+    let failed = match result {
+        Ok(()) => {
+            let mut text = format!("Exported {} to {path}.", referrals(count));
+            if !whole {
+                text.push_str(
+                    " Not every referral was loaded, so some may be missing (r reloads).",
+                );
+            }
+            state.say(Level::Success, text);
+            return;
+        }
+        // Asked unless another dialog is up, which the question must not push away.
+        Err(WriteError::Exists) if state.overlay.is_none() => {
             state.message = None;
             state.overlay = Some(Overlay::Confirm(Question::ReplaceFile { format, path }));
             return;
+        }
+        Err(WriteError::Exists) => {
+            format!(
+                "Not exported: {path} is there already. Export again to be asked whether to replace it."
+            )
         }
         Err(WriteError::NoFolder) => {
             let folder = Path::new(&path).parent().unwrap_or(Path::new(""));
@@ -78,12 +89,7 @@ pub fn finished(
         }
         Err(WriteError::Other(why)) => format!("Not exported to {path}: {why}."),
     };
-    let level = if text.starts_with("Exported") {
-        Level::Success
-    } else {
-        Level::Error
-    };
-    state.say(level, text);
+    state.say(Level::Error, failed);
 }
 
 /// "1 referral", "1,204 referrals".
@@ -287,5 +293,27 @@ mod tests {
         // A late answer to the first request changes nothing.
         update(&mut state, answer);
         assert_eq!(state.overlay, None);
+
+        // With another dialog up, the question does not push it away: it is said instead.
+        let Some(Effect::Export { req, .. }) = export(&mut state, "export json x.json").pop()
+        else {
+            panic!("an export")
+        };
+        state.overlay = Some(Overlay::Help { scroll: 0 });
+        let answer = Action::Exported {
+            req,
+            path: "/work/x.json".into(),
+            count: 5,
+            result: Err(WriteError::Exists),
+        };
+        update(&mut state, answer);
+        assert_eq!(state.overlay, Some(Overlay::Help { scroll: 0 }));
+        let message = state.message.as_ref().unwrap();
+        assert!(
+            message.text.contains("is there already"),
+            "{}",
+            message.text
+        );
+        assert_eq!(message.level, Level::Error);
     }
 }

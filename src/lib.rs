@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod effects;
+pub mod export;
 pub mod headless;
 pub mod interrupt;
 pub mod redact;

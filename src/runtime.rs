@@ -274,6 +274,7 @@ impl<B: Backend> App<B> {
         let mut undrawn = false;
         while !done(&self.state) {
             let mut pressed = false;
+            let expiry = self.until_expiry();
             tokio::select! {
                 // Keys first: however fast answers arrive, a key waits at most one turn.
                 biased;
@@ -299,6 +300,9 @@ impl<B: Backend> App<B> {
                 _ = tick.tick(), if self.state.busy() || crate::app::drafts::unsaved(&self.state) => {
                     self.dispatch(Action::Tick)
                 }
+                _ = tokio::time::sleep(expiry.unwrap_or_default()), if expiry.is_some() => {
+                    self.dispatch(Action::Tick)
+                }
                 _ = tokio::time::sleep_until(drawn_at + ANSWERS_PER_FRAME), if undrawn => {}
             }
             let now = tokio::time::Instant::now();
@@ -311,6 +315,18 @@ impl<B: Backend> App<B> {
         }
         self.finish_drafts(Duration::from_secs(2)).await;
         Ok(())
+    }
+
+    /// How long until a finished bulk's marks are due to clear (`app::bulk_errors`), so the loop
+    /// wakes for it even when nothing else happens; None with a frozen clock, which never gets
+    /// there.
+    fn until_expiry(&self) -> Option<Duration> {
+        if self.frozen_clock {
+            return None;
+        }
+        let at = crate::app::bulk_errors::expires_at(&self.state)?;
+        let left = jiff::Timestamp::now().duration_until(at);
+        Some(Duration::try_from(left).unwrap_or_default())
     }
 
     /// Saves what the form holds as a draft at once (quitting skips the debounce) and waits (at

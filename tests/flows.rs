@@ -645,3 +645,223 @@ async fn stats_count_the_filter_follow_a_write_and_keep_their_colours() {
     press(&mut app, KeyCode::Char('q'));
     assert!(app.state.stats.is_none() && !app.state.should_quit);
 }
+
+/// Marks `ids` and verifies them in one bulk while every write fails (`ids[1]` was changed
+/// behind the console's back first, so it meets a conflict instead).
+async fn failing_bulk(
+    app: &mut referee::runtime::App<ratatui::backend::TestBackend>,
+    sb: &Sandbox,
+    ids: &[String],
+) {
+    for id in ids {
+        app.state.select(id);
+        press(app, KeyCode::Char(' '));
+    }
+    put_behind(
+        &sb.server.v1_base_url(),
+        &ids[1],
+        json!({"status": "pending"}),
+    )
+    .await;
+    sb.server.set_chaos(1.0);
+    press(app, KeyCode::Char('v'));
+    press(app, KeyCode::Char('y'));
+    settle(app).await;
+    sb.server.set_chaos(0.0);
+}
+
+#[tokio::test]
+async fn e_lists_a_bulks_failed_rows_with_their_errors_until_r_or_two_minutes_clear_them() {
+    let sb = sandbox(40, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 80, 24);
+    loaded(&mut app).await;
+    // In the list's order, as E lists them.
+    let ids = first_ids(&app, 3, |r| r.text("status") == "converted");
+    failing_bulk(&mut app, &sb, &ids).await;
+    let text = screen_text(&app);
+    assert!(
+        text.contains("2 failed · 1 changed by others · R again · E why"),
+        "{text}"
+    );
+
+    press(&mut app, KeyCode::Char('E'));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("Mark verified · 3 of 3 did not land"),
+        "{text}"
+    );
+    for id in &ids {
+        assert!(text.contains(id.as_str()), "{id} listed: {text}");
+    }
+    assert!(
+        text.contains("conflict: changed by someone else since it was read (status)"),
+        "{text}"
+    );
+    assert!(text.contains("failed: "), "{text}");
+    let (x, y) = find(&app, "failed: ").unwrap();
+    assert_eq!(fg_at(&app, (x, y)), Color::Red, "errors are in red");
+    let lines = screen(&app);
+    let gauge = lines
+        .iter()
+        .position(|l| l.contains("2 failed · 1 changed by others · R again"));
+    let bar = lines
+        .iter()
+        .position(|l| l.contains("test · vantio  40 loaded"));
+    assert!(
+        gauge.is_some() && bar > gauge,
+        "the bulk bar and the status bar stay visible under the list:\n{}",
+        lines.join("\n")
+    );
+
+    // Enter on the second row: selected in the list, its error first in the detail pane.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.state.overlay.is_none());
+    assert_eq!(app.state.selected_record().unwrap().id, ids[1]);
+    let text = screen_text(&app);
+    assert!(
+        text.contains("! Mark verified: conflict — changed by someone else"),
+        "{text}"
+    );
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Esc);
+    app.state.select(&ids[0]);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        screen_text(&app).contains("✗ Mark verified: failed — "),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Esc);
+
+    // Two minutes after the bulk ended, its marks, bar and message are gone, and E says so.
+    app.state.clock.now += jiff::SignedDuration::from_secs(119);
+    app.dispatch(referee::app::Action::Tick);
+    app.draw().unwrap();
+    assert!(screen_text(&app).contains("E why"), "kept for 2 minutes");
+    app.state.clock.now += jiff::SignedDuration::from_secs(1);
+    app.dispatch(referee::app::Action::Tick);
+    app.draw().unwrap();
+    let text = screen_text(&app);
+    assert!(!text.contains('✗') && !text.contains("E why"), "{text}");
+    assert!(app.state.bulk.is_none() && app.state.message.is_none());
+    press(&mut app, KeyCode::Char('E'));
+    assert!(app.state.overlay.is_none());
+    assert!(screen_text(&app).contains("No bulk change to show"));
+
+    // Another failing bulk: r clears it at once.
+    let more = first_ids(&app, 2, |r| {
+        r.text("status") == "converted" && !ids.contains(&r.id)
+    });
+    failing_bulk(&mut app, &sb, &more).await;
+    assert!(app.state.bulk.is_some() && screen_text(&app).contains('✗'));
+    press(&mut app, KeyCode::Char('r'));
+    assert!(app.state.bulk.is_none());
+    settle(&mut app).await;
+    let text = screen_text(&app);
+    assert!(
+        !text.contains('✗') && !text.contains("E shows why"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_rows_shown_as_referee_list_prints_them() {
+    let sb = sandbox(30, 10_000, MetadataMode::Merge).await;
+    let base = sb.server.v1_base_url();
+    let hostile = "=HYPERLINK(\"http://x\")\u{1b}[2J\u{202e}evil";
+    let mut app = app(&base, KEY, 120, 35);
+    loaded(&mut app).await;
+    let target = first_record(&app, |r| r.text("status") == "pending").id;
+    put_behind(
+        &base,
+        &target,
+        json!({"first_name": hostile, "metadata": {"note": "a\u{7}b"}}),
+    )
+    .await;
+    press(&mut app, KeyCode::Char('r'));
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status=pending");
+    press(&mut app, KeyCode::Enter);
+    let shown = app.state.list.visible.len();
+    assert!(shown > 1 && shown < 30, "{shown}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let export = |app: &mut referee::runtime::App<_>, format: &str, path: &std::path::Path| {
+        press(app, KeyCode::Char(':'));
+        type_text(app, &format!("export {format} {}", path.display()));
+        press(app, KeyCode::Enter);
+    };
+    let listed = |format: &'static str| {
+        let args = [
+            "list",
+            "--base-url",
+            &base,
+            "--format",
+            format,
+            "--where",
+            "status=pending",
+        ];
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let home = dir.path().to_path_buf();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = common::cli::referee(&home, &args, "", &[("REFEREE_API_KEY", KEY)]).await;
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            run.stdout
+        }
+    };
+    let csv_path = dir.path().join("pending.csv");
+    export(&mut app, "csv", &csv_path);
+    settle(&mut app).await;
+    let written = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(
+        written,
+        listed("csv").await,
+        "byte for byte what list prints"
+    );
+    assert!(
+        written.contains("'=HYPERLINK(\"\"http://x\"\")⟨U+001B⟩[2J⟨U+202E⟩evil"),
+        "formula-safe, nothing hidden: {written}"
+    );
+    let said = format!("Exported {shown} referrals to {}.", csv_path.display());
+    assert!(screen_text(&app).contains(&said), "{}", screen_text(&app));
+
+    // The same file again: asked first; n keeps it, y replaces it (here with the JSON).
+    export(&mut app, "json", &csv_path);
+    settle(&mut app).await;
+    assert!(
+        screen_text(&app).contains("pending.csv is there already. Replace it with"),
+        "{}",
+        screen_text(&app)
+    );
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), written, "kept");
+    export(&mut app, "json", &csv_path);
+    settle(&mut app).await;
+    press(&mut app, KeyCode::Char('y'));
+    settle(&mut app).await;
+    let json = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(json, listed("json").await);
+    assert!(
+        json.contains(r#"=HYPERLINK(\"http://x\")\u001b[2J\u202eevil"#),
+        "{json}"
+    );
+    assert!(json.contains(r#""note": "a\u0007b""#), "{json}");
+
+    // A folder that is not there: said, with what to do, and nothing written.
+    let nowhere = dir.path().join("no/such");
+    export(&mut app, "csv", &nowhere.join("x.csv"));
+    settle(&mut app).await;
+    let said = format!(
+        "Not exported: there is no folder {}. Create it",
+        nowhere.display()
+    );
+    let message = app.state.message.clone().unwrap();
+    assert!(message.text.starts_with(&said), "{}", message.text);
+    assert_eq!(message.level, referee::app::state::Level::Error);
+    let (x, y) = find(&app, "Not exported").expect("said in the status bar");
+    assert_eq!(fg_at(&app, (x, y)), Color::Red);
+    assert!(!nowhere.exists());
+}

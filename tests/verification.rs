@@ -32,21 +32,6 @@ fn count(journal: &Journal, kind: &str, verdict: Verdict) -> usize {
         .count()
 }
 
-async fn put(base: &str, id: &str, body: Value) {
-    let answer = reqwest::Client::new()
-        .put(format!("{base}/referrals/{id}"))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "the other writer's PUT failed: {}",
-        answer.status()
-    );
-}
-
 #[tokio::test]
 async fn triage_shows_the_next_referral_at_once_and_a_failed_write_comes_back() {
     let sb = sandbox_tuned(60, 10_000, MetadataMode::Merge, |c| {
@@ -286,7 +271,7 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
     }
     press(&mut app, KeyCode::Char('v'));
     ctrl(&mut app, 's');
-    put(&base, &target, json!({"status": "rejected"})).await;
+    put_behind(&base, &target, json!({"status": "rejected"})).await;
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     let text = screen_text(&app);
@@ -325,30 +310,25 @@ async fn a_concurrent_writer_triggers_the_conflict_dialog_and_keeps_their_value(
     app.state.clock.now += jiff::SignedDuration::from_secs(1);
 
     // In bulk, a conflicted row is reported as such and not overwritten.
-    let rows: Vec<String> = app
-        .state
-        .records
-        .iter()
-        .filter(|r| r.text("status") == "pending")
-        .take(3)
-        .map(|r| r.id.clone())
-        .collect();
+    let rows = first_ids(&app, 3, |r| r.text("status") == "pending");
     for id in &rows {
         app.state.select(id);
         press(&mut app, KeyCode::Char(' '));
     }
-    put(&base, &rows[1], json!({"status": "rejected"})).await;
+    put_behind(&base, &rows[1], json!({"status": "rejected"})).await;
     press(&mut app, KeyCode::Char('c'));
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     assert_eq!(
         app.state.bulk.as_ref().unwrap().rows[&rows[1]],
-        referee::app::bulk::RowResult::Conflict
+        referee::app::bulk::RowResult::Conflict(
+            "changed by someone else since it was read (status); nothing was sent".into()
+        )
     );
     assert_eq!(server_record(&base, &rows[1]).await["status"], "rejected");
     assert_eq!(server_record(&base, &rows[0]).await["status"], "converted");
     assert!(
-        screen_text(&app).contains("0 failed · 1 changed by others · R sends them again"),
+        screen_text(&app).contains("0 failed · 1 changed by others · R again · E why"),
         "{}",
         screen_text(&app)
     );
@@ -596,7 +576,7 @@ async fn taking_theirs_keeps_the_edits_that_did_not_conflict() {
     }
     press(&mut app, KeyCode::Char('v'));
     ctrl(&mut app, 's');
-    put(&base, &target.id, json!({"status": "rejected"})).await;
+    put_behind(&base, &target.id, json!({"status": "rejected"})).await;
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     press(&mut app, KeyCode::Char('t'));
@@ -785,8 +765,13 @@ async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_console
     press(&mut app, KeyCode::Char('y'));
     settle(&mut app).await;
     let rows = &app.state.bulk.as_ref().unwrap().rows;
-    assert_eq!(rows[&pending[1]], referee::app::bulk::RowResult::Conflict);
-    assert_eq!(rows[&pending[2]], referee::app::bulk::RowResult::Conflict);
+    for conflicted in &pending[1..] {
+        assert!(
+            matches!(&rows[conflicted], referee::app::bulk::RowResult::Conflict(why) if why.starts_with("changed by someone else")),
+            "{:?}",
+            rows[conflicted]
+        );
+    }
     assert_eq!(rows[&pending[0]], referee::app::bulk::RowResult::Done);
     assert_eq!(
         server_record_v2(&base, &pending[2]).await["state"],
@@ -968,7 +953,7 @@ async fn a_metadata_conflict_fits_80_by_24_with_one_row_per_key_and_the_keys_vis
     let mine = json!({"source": "radio", "note": long, "channel": "mine"});
     assert!(form.restore("metadata", &mine.to_string(), &clock));
     ctrl(&mut app, 's');
-    put(
+    put_behind(
         &base,
         &target,
         json!({"metadata": {"source": "poster", "channel": "theirs"}}),

@@ -90,6 +90,8 @@ pub enum Action {
     Undo,
     /// `R`: send the failed rows of the last bulk change again.
     RetryFailed,
+    /// `E`: list the rows of the last bulk change that did not land, with their errors.
+    ShowBulkErrors,
     /// `t`: start a verification session on the list.
     TriageStart,
     /// `S` in the list, `:stats`: open the stats view; `S` in it closes it.
@@ -182,6 +184,14 @@ pub enum Action {
         req: RequestId,
         result: Result<(), String>,
     },
+    /// An `Effect::Export` ended: the `count` referrals are in the file at `path` (the path
+    /// meant: `~` expanded, made absolute), or nothing was written and why.
+    Exported {
+        req: RequestId,
+        path: String,
+        count: usize,
+        result: Result<(), crate::export::WriteError>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -238,6 +248,15 @@ pub enum Effect {
         id: String,
         field: &'static str,
         text: String,
+    },
+    /// Write `records` (the rows the list showed, in its order) as `format` to `path` as typed,
+    /// off the UI task, answering `Exported`. A file already there is replaced only if `replace`.
+    Export {
+        req: RequestId,
+        format: crate::export::Format,
+        path: String,
+        replace: bool,
+        records: Vec<Record>,
     },
     /// Open a referral by email, uid or username, answering with `Found`.
     Find {

@@ -1,8 +1,12 @@
 //! Bulk status changes on marked rows: the planned writes sent with bounded concurrency, a result
-//! per row that comes only from that row's outcome, and `R` to plan the failed ones again. The HTTP
-//! core paces to the server's rate limit, so a large bulk never goes over it.
+//! per row that comes only from that row's outcome (with its error, for the rows that did not
+//! land), and `R` to plan the failed ones again. The HTTP core paces to the server's rate limit,
+//! so a large bulk never goes over it. How long a finished bulk stays on screen, and `E`, are
+//! `app::bulk_errors`.
 
 use std::collections::{HashMap, VecDeque};
+
+use jiff::Timestamp;
 
 use super::writes::StepRef;
 use crate::domain::mutation::{Mutation, Outcome};
@@ -18,22 +22,56 @@ pub enum RowResult {
     /// Already as the change would leave it (or the change does not act on it): nothing was sent.
     Unchanged(String),
     Failed(String),
-    Conflict,
+    /// Changed by someone else since it was loaded: nothing was sent. Says which fields.
+    Conflict(String),
     /// No readable answer and no way to check yet: the journal keeps it.
     Unknown(String),
 }
 
+/// Most characters of a row's error kept: a server's whole error page is not worth keeping for
+/// every row of a large bulk.
+const ERROR_CHARS: usize = 1_000;
+
+/// `text`, cut to `ERROR_CHARS` characters with a `…`.
+fn kept(text: &str) -> String {
+    match text.char_indices().nth(ERROR_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 impl RowResult {
+    /// The mark the list shows beside the row.
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            RowResult::Queued => "○",
+            RowResult::Sending => "…",
+            RowResult::Done => "✓",
+            RowResult::Unchanged(_) => "=",
+            RowResult::Failed(_) => "✗",
+            RowResult::Conflict(_) => "!",
+            RowResult::Unknown(_) => "?",
+        }
+    }
+
+    /// What went wrong, for a row that did not land: its word ("failed", "conflict",
+    /// "unknown") and its error.
+    pub fn problem(&self) -> Option<(&'static str, &str)> {
+        match self {
+            RowResult::Failed(why) => Some(("failed", why)),
+            RowResult::Conflict(why) => Some(("conflict", why)),
+            RowResult::Unknown(why) => Some(("unknown", why)),
+            _ => None,
+        }
+    }
+
     fn is_final(&self) -> bool {
         !matches!(self, RowResult::Queued | RowResult::Sending)
     }
 
     /// Rows `R` sends again.
     fn retryable(&self) -> bool {
-        matches!(
-            self,
-            RowResult::Failed(_) | RowResult::Conflict | RowResult::Unknown(_)
-        )
+        self.problem().is_some()
     }
 }
 
@@ -63,6 +101,12 @@ pub struct Bulk {
     /// Each row's result, by referral id; the rows of this bulk.
     pub rows: HashMap<String, RowResult>,
     pub in_flight: usize,
+    /// When the last row got its result: the marks and the bar stay a while after that
+    /// (`bulk_errors::SHOWN`).
+    pub ended: Option<Timestamp>,
+    /// The status line when the bulk ended, cleared with the marks unless something else has
+    /// been said since.
+    pub last_words: Option<String>,
 }
 
 impl Bulk {
@@ -82,6 +126,8 @@ impl Bulk {
             queue: plan.mutations.into(),
             rows,
             in_flight: 0,
+            ended: None,
+            last_words: None,
         }
     }
 
@@ -101,18 +147,21 @@ impl Bulk {
     /// A write of this bulk was answered: each of its rows takes its outcome.
     pub fn finished(&mut self, mutation: &Mutation, outcome: &Outcome) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        let conflict = |fields: &str| {
+            RowResult::Conflict(format!(
+                "changed by someone else since it was read{fields}; nothing was sent"
+            ))
+        };
         for id in mutation.ids() {
             let result = match outcome {
                 Outcome::Applied { .. } => RowResult::Done,
                 Outcome::Partly { applied, .. } if applied.contains(&id) => RowResult::Done,
-                Outcome::Partly { conflicted, .. } if conflicted.contains(&id) => {
-                    RowResult::Conflict
-                }
-                Outcome::Partly { message, .. } => RowResult::Failed(message.clone()),
-                Outcome::Refused(error) => RowResult::Failed(error.user_message()),
-                Outcome::Failed { message } => RowResult::Failed(message.clone()),
-                Outcome::Conflict { .. } => RowResult::Conflict,
-                Outcome::Unknown { message } => RowResult::Unknown(message.clone()),
+                Outcome::Partly { conflicted, .. } if conflicted.contains(&id) => conflict(""),
+                Outcome::Partly { message, .. } => RowResult::Failed(kept(message)),
+                Outcome::Refused(error) => RowResult::Failed(kept(&error.user_message())),
+                Outcome::Failed { message } => RowResult::Failed(kept(message)),
+                Outcome::Conflict { fields, .. } => conflict(&format!(" ({})", fields.join(", "))),
+                Outcome::Unknown { message } => RowResult::Unknown(kept(message)),
             };
             self.rows.insert(id, result);
         }
@@ -138,14 +187,19 @@ impl Bulk {
 
     /// Rows that failed, met a conflict or are unknown, for `R`.
     pub fn failed(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
+        self.problems().map(|(id, _)| id.to_string()).collect()
+    }
+
+    /// The rows that failed, met a conflict or are unknown, with their results, by id.
+    pub fn problems(&self) -> impl Iterator<Item = (&str, &RowResult)> {
+        let mut rows: Vec<(&str, &RowResult)> = self
             .rows
             .iter()
             .filter(|(_, r)| r.retryable())
-            .map(|(id, _)| id.clone())
+            .map(|(id, r)| (id.as_str(), r))
             .collect();
-        ids.sort();
-        ids
+        rows.sort_unstable_by_key(|(id, _)| *id);
+        rows.into_iter()
     }
 
     /// "Mark verified 12/45 · 1 failed · 2 changed by others · 3 already so" for the bar and the
@@ -161,7 +215,7 @@ impl Bulk {
         );
         let others = [
             (
-                count(|r| matches!(r, RowResult::Conflict)),
+                count(|r| matches!(r, RowResult::Conflict(_))),
                 "changed by others",
             ),
             (count(|r| matches!(r, RowResult::Unknown(_))), "unknown"),
@@ -256,9 +310,19 @@ mod tests {
             (
                 Outcome::Conflict {
                     theirs: crate::domain::Record::new("a", Map::new()),
-                    fields: vec![],
+                    fields: vec!["status".into(), "metadata".into()],
                 },
-                RowResult::Conflict,
+                RowResult::Conflict(
+                    "changed by someone else since it was read (status, metadata); nothing was sent"
+                        .into(),
+                ),
+                true,
+            ),
+            (
+                Outcome::Failed {
+                    message: "x".repeat(5_000),
+                },
+                RowResult::Failed(format!("{}…", "x".repeat(ERROR_CHARS))),
                 true,
             ),
             (

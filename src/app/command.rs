@@ -1,7 +1,8 @@
 //! The `:` command line: `find <field> <value>` opens a referral fetched from the server, selected
 //! and shown in the detail pane; `journal` shows this profile's recent writes and what became of
 //! them, with the ones that did not land ready to send again; `sort COLUMN [asc|desc]` sorts the
-//! list (`sort` alone: the loaded order); `stats` opens the stats view.
+//! list (`sort` alone: the loaded order); `stats` opens the stats view; `export csv|json PATH`
+//! writes the rows shown to a file (`app::export`).
 
 use super::action::{Effect, RequestId};
 use super::state::{Level, Overlay, Pending, State};
@@ -19,7 +20,7 @@ pub fn command_usage(state: &State) -> String {
         [first, rest @ ..] => format!("find {first} … (or {})", rest.join(", ")),
         [] => String::new(),
     };
-    format!("Usage: {example} · sort COLUMN [asc|desc] · stats · journal")
+    format!("Usage: {example} · sort COLUMN [asc|desc] · stats · journal · export csv|json PATH")
 }
 
 /// Parses and runs a `:` command.
@@ -36,6 +37,10 @@ pub fn command(state: &mut State, text: &str) -> Result<Vec<Effect>, String> {
         (Some("stats"), None, None) => {
             super::stats::open(state);
             Ok(Vec::new())
+        }
+        (Some("export"), Some(format), Some(path)) if !path.is_empty() => {
+            let format = crate::export::Format::named(format).ok_or(usage)?;
+            Ok(super::export::start(state, format, path, false))
         }
         (Some("journal"), None, None) => {
             let req = state.request(Pending::Journal);

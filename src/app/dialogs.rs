@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion};
 use super::state::{Level, Overlay, PickPurpose, Question, State};
 use super::text::TextBuffer;
 use super::writes::Origin;
-use super::{command, drafts, flows, picker};
+use super::{bulk_errors, command, drafts, export, flows, picker};
 use crate::api::BatchAction;
 use crate::domain::Record;
 use crate::domain::mutation::Mutation;
@@ -120,11 +120,16 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help { scroll }, Action::Move(motion)) => {
             // The overlay stops at the last line however far this goes.
+            // A row takes up to this many lines on a narrow screen; the overlay stops at its
+            // last line however far this goes.
+            let last = crate::app::keys::KEYS.len() as u16 * 5;
             let scroll = match motion {
-                Motion::Up | Motion::PageUp | Motion::Top => scroll.saturating_sub(3),
-                _ => scroll
-                    .saturating_add(3)
-                    .min(crate::app::keys::KEYS.len() as u16 * 3),
+                Motion::Top => 0,
+                Motion::PageUp => scroll.saturating_sub(15),
+                Motion::Up => scroll.saturating_sub(3),
+                Motion::PageDown => scroll.saturating_add(15).min(last),
+                Motion::Bottom => last,
+                _ => scroll.saturating_add(3).min(last),
             };
             state.overlay = Some(Overlay::Help { scroll });
         }
@@ -137,6 +142,9 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         }
         (Overlay::Confirm(Question::UndoBulk { at }), Action::Answer(true)) => {
             return flows::undo_bulk_confirmed(state, at);
+        }
+        (Overlay::Confirm(Question::ReplaceFile { format, path }), Action::Answer(true)) => {
+            return export::start(state, format, &path, true);
         }
         (Overlay::RejectReason { ids, mut input, .. }, Action::PromptEdit(edit)) => {
             input.apply(edit);
@@ -268,6 +276,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             return command::resend(state, &entries, selected);
         }
         (Overlay::Journal { .. }, Action::Dismiss) => {}
+        (Overlay::BulkErrors { selected }, action) => bulk_errors::input(state, selected, action),
         (overlay, _) => state.overlay = Some(overlay),
     }
     Vec::new()

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::action::{Effect, RequestId};
 use super::bulk::{Bulk, BulkIntent};
+use super::bulk_errors;
 use super::clash::Clash;
 use super::state::{Level, Overlay, Question, State};
 use super::text::TextBuffer;
@@ -335,7 +336,9 @@ fn run_bulk(
     }
     state.bulk = Some(Bulk::new(intent, verb, step, plan));
     state.marked.clear();
-    pump(state)
+    let effects = pump(state);
+    bulk_errors::note_end(state);
+    effects
 }
 
 /// Bulk writes in flight at most now: the profile's `concurrency`, or one while the HTTP core
@@ -390,9 +393,11 @@ fn report_bulk(state: &mut State) {
     let Some(bulk) = &state.bulk else { return };
     let text = bulk.progress();
     let again = match bulk.intent {
-        BulkIntent::Key { .. } => "R plans the rows that did not land again.",
-        BulkIntent::Set => "Run the same command on the failed ones to send them again.",
-        BulkIntent::Undo => "u tries the ones not undone again.",
+        BulkIntent::Key { .. } => "E shows why; R plans the rows that did not land again.",
+        BulkIntent::Set => {
+            "E shows why; run the same command on the failed ones to send them again."
+        }
+        BulkIntent::Undo => "E shows why; u tries the ones not undone again.",
     };
     if bulk.is_running() {
         state.say(Level::Info, text);
@@ -594,6 +599,7 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
             let effects = pump(state);
             // A row's problem is shown over the progress line; the bar keeps counting.
             say_outcome(state, &done, false);
+            bulk_errors::note_end(state);
             effects
         }
         Origin::Triage => triage_answered(state, &done),

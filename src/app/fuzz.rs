@@ -35,6 +35,7 @@ use crate::domain::record::Unreadable;
 use crate::domain::schema::{FieldKind, RefKind, Schema, V1_SCHEMA, V2_SCHEMA};
 use crate::domain::{MetadataMode, Record};
 use crate::effects::{PagingReport, Reconciliation, Stop};
+use crate::export::WriteError;
 use crate::store::drafts::Draft;
 use crate::store::journal::{Intent, Recorded, Stored, Verdict};
 
@@ -110,6 +111,7 @@ impl std::fmt::Debug for Press {
 /// marked rows verified or rejected with a reason, a rejection, a short triage session.
 const TYPED: &[&str] = &[
     ":journal\n",
+    ":export csv /tmp/x.csv\n",
     ":find email ada@x.io\n",
     ":find id 5002\n",
     ":find uid u1\n",
@@ -262,6 +264,7 @@ fn request_of(effect: &Effect) -> Option<RequestId> {
         | Effect::SaveDraft { req, .. }
         | Effect::DiscardDraft { req, .. }
         | Effect::Find { req, .. }
+        | Effect::Export { req, .. }
         | Effect::LoadName { req, .. } => Some(*req),
         // Stopping a load asks nothing: the runner aborts the load, whose answers end there.
         // The clipboard and the editor are the terminal's, done by the runner at once.
@@ -465,6 +468,28 @@ impl Model {
                     Ok(())
                 };
                 Action::DraftSaved { req, result }
+            }
+            Effect::Export { path, records, .. } => {
+                let errors = [
+                    WriteError::Exists,
+                    WriteError::NoFolder,
+                    WriteError::Denied,
+                    WriteError::IsFolder,
+                    WriteError::NoHome,
+                    WriteError::Other("disk full".into()),
+                ];
+                let result = if dice.chance(50) {
+                    Err(dice.one(&errors))
+                } else {
+                    Ok(())
+                };
+                let (path, count) = (path.clone(), records.len());
+                Action::Exported {
+                    req,
+                    path,
+                    count,
+                    result,
+                }
             }
             Effect::RecordSession { .. }
             | Effect::StopLoad { .. }
@@ -945,6 +970,12 @@ fn check_overlay(state: &State) -> Result<(), String> {
             selected,
         } if *selected >= entries.len().max(1) || resendable.len() != entries.len() => {
             return Err(format!("journal on {selected} of {}", entries.len()));
+        }
+        Overlay::BulkErrors { selected } => {
+            let count = crate::app::bulk_errors::listed(state).len();
+            if *selected >= count {
+                return Err(format!("the failed rows on {selected} of {count}"));
+            }
         }
         _ => {}
     }

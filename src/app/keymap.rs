@@ -140,6 +140,7 @@ pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('u') => Action::Undo,
         KeyCode::Char('R') => Action::RetryFailed,
+        KeyCode::Char('E') => Action::ShowBulkErrors,
         KeyCode::Char('t') => Action::TriageStart,
         // Issue 13: copy, bulk errors, stats.
         KeyCode::Char('y') => Action::CopyStart,
@@ -198,13 +199,26 @@ fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
             Some(Action::ToggleCommissions)
         }
         Overlay::Help { .. } => match key.code {
-            KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown => {
-                Some(Action::Move(Motion::Down))
-            }
-            KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp => Some(Action::Move(Motion::Up)),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
+            KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
+            KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
+            KeyCode::Char('G') | KeyCode::End => Some(Action::Move(Motion::Bottom)),
+            KeyCode::Char('g') | KeyCode::Home => Some(Action::Move(Motion::Top)),
             _ => Some(Action::Dismiss),
         },
         Overlay::TriageSummary => Some(Action::Dismiss),
+        Overlay::BulkErrors { .. } => match key.code {
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
+            KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
+            KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
+            KeyCode::Char('g') | KeyCode::Home => Some(Action::Move(Motion::Top)),
+            KeyCode::Char('G') | KeyCode::End => Some(Action::Move(Motion::Bottom)),
+            KeyCode::Enter => Some(Action::OpenDetail),
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('E') => Some(Action::Dismiss),
+            _ => None,
+        },
         Overlay::Journal { .. } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
             KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
@@ -293,7 +307,7 @@ mod tests {
     fn modified_letters_are_not_plain_letters() {
         let list = state();
         // (Ctrl-c quits everywhere, by design.)
-        for c in ['v', 'p', 'x', 'u', 't', 'e', 'r', 'R'] {
+        for c in ['v', 'p', 'x', 'u', 't', 'e', 'r', 'R', 'E'] {
             assert!(map_key(&list, key(c, KeyModifiers::NONE)).is_some(), "{c}");
             assert_eq!(
                 map_key(&list, key(c, KeyModifiers::CONTROL)),

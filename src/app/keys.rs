@@ -138,6 +138,12 @@ pub const KEYS: &[Key] = &[
         does: "send the failed rows of the last bulk change again",
     },
     Key {
+        keys: "`E`",
+        at: "list, detail",
+        backend: None,
+        does: "list the rows of the last bulk change that failed (✗), met a conflict (!) or are unknown (?), each with its error (the detail pane of such a row shows it too). A finished bulk's marks, bar and message clear on `r` and 2 minutes after it ended",
+    },
+    Key {
         keys: "`y` then `i` / `e` / `j`",
         at: "list, detail",
         backend: None,
@@ -147,13 +153,19 @@ pub const KEYS: &[Key] = &[
         keys: "`:`",
         at: "list",
         backend: Some("vantio"),
-        does: "command: `find id ref_…` opens that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `stats` opens the stats view; `journal` shows your recent writes",
+        does: "command: `find id ref_…` opens that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `stats` opens the stats view; `journal` shows your recent writes; `export csv ~/referrals.csv` (or `json`) writes the rows shown, filtered and sorted as they are, as `referee list --format csv` (`json`) prints them, asking before it replaces a file",
     },
     Key {
         keys: "`:`",
         at: "list",
         backend: Some("firstpromoter"),
-        does: "command: `find id 5002`, `find email a@b.com`, `find uid …`, `find username …` open that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `stats` opens the stats view; `journal` shows your recent writes",
+        does: "command: `find id 5002`, `find email a@b.com`, `find uid …`, `find username …` open that referral; `sort created desc` sorts by a column, named by its title or a filter key of one of its fields (`sort` alone: the loaded order); `stats` opens the stats view; `journal` shows your recent writes; `export csv ~/referrals.csv` (or `json`) writes the rows shown, filtered and sorted as they are, as `referee list --format csv` (`json`) prints them, asking before it replaces a file",
+    },
+    Key {
+        keys: "`j`/`k`, `Enter`, `Esc`",
+        at: "failed rows (`E`)",
+        backend: None,
+        does: "move / select that referral in the list, its detail pane open / close",
     },
     Key {
         keys: "`j`/`k`, `s`, `Esc`",

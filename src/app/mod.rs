@@ -3,12 +3,14 @@
 
 pub mod action;
 pub mod bulk;
+pub mod bulk_errors;
 pub mod clash;
 pub mod command;
 pub mod copy;
 mod dialogs;
 pub mod drafts;
 pub mod editor;
+pub mod export;
 pub mod flows;
 pub mod form;
 #[cfg(test)]

@@ -66,6 +66,11 @@ pub enum Pending {
         kind: RefKind,
         id: String,
     },
+    /// Writing the rows shown to a file (`app::export`); `whole`: every referral was loaded.
+    Export {
+        format: crate::export::Format,
+        whole: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +109,11 @@ pub enum Question {
     /// Take back a bulk change as one step: the undo step at `at` (the newest when asked; a
     /// write that lands while the question is open goes on top of it and is not what was asked).
     UndoBulk { at: usize },
+    /// `:export` found a file at `path` (as meant: `~` expanded, absolute): write over it?
+    ReplaceFile {
+        format: crate::export::Format,
+        path: String,
+    },
 }
 
 /// A modal layer over the screen; it gets every key while shown.
@@ -147,6 +157,11 @@ pub enum Overlay {
     /// What the verification session just left did (`State::triage_past`), counted as its writes
     /// answer.
     TriageSummary,
+    /// `E`: the rows of the last bulk change that did not land, with their errors
+    /// (`app::bulk_errors`; read from `State::bulk` as it is now), the cursor on the `selected`th.
+    BulkErrors {
+        selected: usize,
+    },
     /// `:journal`: this profile's newest writes, newest first, and what became of them.
     Journal {
         entries: Vec<crate::store::journal::Stored>,

@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Motion, RequestId};
 use super::form::Form;
 use super::state::{Level, LoadState, Overlay, Pane, Pending, PickPurpose, Question, State};
 use super::text::{TextBuffer, plural};
-use super::{command, copy, dialogs, drafts, editor, flows, names, stats};
+use super::{bulk_errors, command, copy, dialogs, drafts, editor, export, flows, names, stats};
 use crate::api::ApiError;
 use crate::api::error::capitalise;
 use crate::domain::Record;
@@ -128,6 +128,8 @@ fn stop_loading(state: &mut State) -> Vec<Effect> {
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let before = drafts::watch(state);
+    // Time has passed: a finished bulk's marks may be due to clear before this action sees them.
+    bulk_errors::expire(state);
     let mut effects = apply(state, action);
     effects.extend(drafts::sync(state, before));
     effects.extend(names::wanted(state));
@@ -174,6 +176,12 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::RequestFailed { req, error } => request_failed(state, req, error),
         Action::DraftLoaded { req, result } => return drafts::loaded(state, req, result),
         Action::DraftSaved { req, result } => drafts::saved(state, req, result),
+        Action::Exported {
+            req,
+            path,
+            count,
+            result,
+        } => export::finished(state, req, path, count, result),
         Action::Edited { id, field, result } => editor::returned(state, &id, field, result),
         Action::TerminalFailed(why) => state.say(Level::Error, why),
         other => return input(state, other),
@@ -285,6 +293,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::FilterDone => state.list.filtering = false,
         Action::Reload => {
+            bulk_errors::forget(state);
             state.say(Level::Info, "Reloading…");
             return load_referrals(state);
         }
@@ -306,6 +315,7 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Undo => return flows::undo(state),
         Action::RetryFailed => return flows::retry_failed(state),
+        Action::ShowBulkErrors => bulk_errors::open(state),
         Action::TriageStart => {
             flows::start_triage(state);
             if state.triage.is_some() {
@@ -527,7 +537,8 @@ pub fn submit(state: &mut State) -> Submitted {
 }
 
 /// Lines the detail pane shows for `record`: one per field, metadata pretty-printed below its label,
-/// and a heading and a line each for unreadable values no field line shows.
+/// a heading and a line each for unreadable values no field line shows, and two for the last bulk
+/// change's error.
 fn detail_lines(state: &State, record: &Record) -> usize {
     let fields: usize = state
         .schema
@@ -542,9 +553,14 @@ fn detail_lines(state: &State, record: &Record) -> usize {
             _ => 1,
         })
         .sum();
+    let bulk_note = if bulk_errors::note(state, &record.id).is_some() {
+        2
+    } else {
+        0
+    };
     match record.unplaced_unreadable(state.schema).len() {
-        0 => fields,
-        unplaced => fields + 1 + unplaced,
+        0 => fields + bulk_note,
+        unplaced => fields + bulk_note + 1 + unplaced,
     }
 }
 
@@ -682,7 +698,11 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
         }
         Pending::Name { kind, id } => names::failed(state, kind, &id, &error),
         // These answer with their own Actions, errors included.
-        Pending::Find { .. } | Pending::Reconcile | Pending::Journal | Pending::Reasons => {}
+        Pending::Find { .. }
+        | Pending::Reconcile
+        | Pending::Journal
+        | Pending::Reasons
+        | Pending::Export { .. } => {}
     }
 }
 

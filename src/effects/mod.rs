@@ -2,8 +2,9 @@
 //! the app's queue. Every write is journaled before it is sent and after it is decided; an answer
 //! that does not say whether a write landed is settled by re-reading the referral, never guessed.
 //! `write` runs one write; `reconcile` settles what an earlier run left open; `paging` pages through
-//! a listing until it really ends.
+//! a listing until it really ends; `export` puts an `:export` in its file.
 
+mod export;
 mod paging;
 mod reconcile;
 mod write;
@@ -21,6 +22,7 @@ use tokio::sync::mpsc;
 use crate::api::Client;
 use crate::app::{Action, Effect};
 use crate::domain::{MetadataMode, Record, Schema};
+use crate::export::WriteError;
 use crate::store::journal::{Journal, Verdict};
 
 /// The newest journal entries `:journal` shows.
@@ -169,6 +171,27 @@ pub async fn perform(context: &Context, effect: Effect, tx: Answers) {
             let result = context.journal.discard_draft(&context.writer.profile, &id);
             let result = result.map_err(|e| e.to_string());
             let _ = tx.send(Action::DraftSaved { req, result });
+        }
+        Effect::Export {
+            req,
+            format,
+            path,
+            replace,
+            records,
+        } => {
+            let schema = context.schema;
+            let (count, typed) = (records.len(), path.clone());
+            let job = move || export::export(schema, format, &path, replace, &records);
+            let (path, result) = match tokio::task::spawn_blocking(job).await {
+                Ok(done) => done,
+                Err(error) => (typed, Err(WriteError::Other(error.to_string()))),
+            };
+            let _ = tx.send(Action::Exported {
+                req,
+                path,
+                count,
+                result,
+            });
         }
         Effect::RecordSession { detail } => {
             let mut intent = intent(context, "session", "summary", Vec::new());

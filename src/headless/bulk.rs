@@ -153,18 +153,13 @@ fn row_line(id: &str, outcome: &str, error: Option<&str>) -> Value {
 
 /// A bulk row's result as the NDJSON outcome word and error.
 fn row_words(row: &RowResult) -> (&'static str, Option<String>) {
+    if let Some((word, why)) = row.problem() {
+        return (word, Some(why.to_string()));
+    }
     match row {
         RowResult::Done => ("applied", None),
         RowResult::Unchanged(why) => ("already", Some(why.clone())),
-        RowResult::Failed(message) => ("failed", Some(message.clone())),
-        RowResult::Conflict => (
-            "conflict",
-            Some("changed by someone else since it was read; nothing was sent".into()),
-        ),
-        RowResult::Unknown(message) => ("unknown", Some(message.clone())),
-        RowResult::Queued | RowResult::Sending => {
-            ("failed", Some("not sent: stopped by Ctrl-c".into()))
-        }
+        _ => ("failed", Some("not sent: stopped by Ctrl-c".into())),
     }
 }
 

@@ -148,7 +148,7 @@ pub fn refuse_read_only(profile: &Profile, command: &str) -> Result<(), Failure>
 /// stopped reading is not a failure.
 pub fn print_json(value: &Value) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(output::json_line(value).as_bytes());
+    let _ = out.write_all(crate::export::json_line(value).as_bytes());
     let _ = out.flush();
 }
 

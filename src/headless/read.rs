@@ -18,7 +18,7 @@ use serde_json::Value;
 use tokio::runtime::Runtime;
 
 use super::Exit;
-use super::output::{self, Columns, GetFormat, ListFormat, Stdout};
+use super::output::{self, GetFormat, ListFormat, Stdout};
 use crate::api::{ApiError, BackendKind, Client};
 use crate::app::text::plural;
 use crate::cli::say;
@@ -27,6 +27,7 @@ use crate::domain::Record;
 use crate::domain::filter::Filter;
 use crate::domain::schema::{RefKind, Schema};
 use crate::effects::{PagingReport, page_through};
+use crate::export::{Columns, json_line, json_pretty};
 
 /// `referee list`'s options.
 #[derive(Debug, clap::Args)]
@@ -344,18 +345,18 @@ impl Printer {
             ListFormat::Ndjson => {
                 let text: String = records
                     .iter()
-                    .map(|r| output::json_line(&self.columns.json(r)))
+                    .map(|r| json_line(&self.columns.json(r)))
                     .collect();
                 text.is_empty() || out.write(&text)
             }
             ListFormat::Csv => {
                 let mut text = String::new();
                 if !self.header_printed {
-                    text.push_str(&output::csv_row(&self.columns.header()));
+                    text.push_str(&self.columns.csv_header());
                     self.header_printed = true;
                 }
                 for record in records {
-                    text.push_str(&output::csv_row(&self.columns.texts(record)));
+                    text.push_str(&self.columns.csv_line(record));
                 }
                 text.is_empty() || out.write(&text)
             }
@@ -380,12 +381,12 @@ impl Printer {
             ListFormat::Ndjson => {}
             ListFormat::Csv => {
                 if !self.header_printed {
-                    out.write(&output::csv_row(&self.columns.header()));
+                    out.write(&self.columns.csv_header());
                 }
             }
             ListFormat::Json => {
                 let all = Value::Array(std::mem::take(&mut self.kept_json));
-                out.write(&output::json_pretty(&all));
+                out.write(&json_pretty(&all));
             }
             ListFormat::Table => {
                 let header = self.columns.header();
@@ -466,7 +467,7 @@ async fn get_on(profile: Profile, client: Client, args: &GetArgs) -> Exit {
         }
     };
     let text = match format {
-        GetFormat::Json => output::json_pretty(&columns.json(&record)),
+        GetFormat::Json => json_pretty(&columns.json(&record)),
         GetFormat::Table => {
             let rows: Vec<Vec<String>> = columns
                 .header()

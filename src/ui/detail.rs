@@ -1,6 +1,7 @@
 //! The detail pane: every field of the selected referral, with names for referenced ids, local
 //! times, and metadata pretty-printed. A value the server sent that could not be read is shown as
-//! such, with what it was, on its field's line or, when no line shows it, at the end.
+//! such, with what it was, on its field's line or, when no line shows it, at the end. A referral
+//! the last bulk change did not land on says why first (`app::bulk_errors::note`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -35,7 +36,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(paragraph, area);
 }
 
-/// Every field of `record` as `label value` lines, with metadata pretty-printed below its label.
+/// Every field of `record` as `label value` lines, with metadata pretty-printed below its label,
+/// after the last bulk change's error for it, if it has one.
 pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
     let label_width = state
         .schema
@@ -45,6 +47,10 @@ pub fn field_lines(state: &State, record: &Record) -> Vec<Line<'static>> {
         .max()
         .unwrap_or(0);
     let mut lines = Vec::new();
+    if let Some(note) = crate::app::bulk_errors::note(state, &record.id) {
+        lines.push(Line::styled(note, theme::error()));
+        lines.push(Line::raw(""));
+    }
     for spec in state.schema.fields {
         let value = &record.get(spec.key);
         let label = Span::styled(format!("{:<label_width$} ", spec.label), theme::label());

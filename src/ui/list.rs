@@ -175,20 +175,26 @@ fn mark_cell(state: &State, id: &str) -> Cell<'static> {
     if state.marked.contains(id) {
         return Cell::from(Span::styled("●", theme::focused_mark()));
     }
-    let row = state.bulk.as_ref().and_then(|b| b.rows.get(id));
-    let left_alone = state.left_alone.as_deref() == Some(id);
-    let (symbol, colour) = match row {
-        None if left_alone => ("=", Color::DarkGray),
-        Some(RowResult::Queued) => ("○", Color::Yellow),
-        Some(RowResult::Sending) => ("…", Color::Cyan),
-        Some(RowResult::Done) => ("✓", Color::Green),
-        Some(RowResult::Unchanged(_)) => ("=", Color::DarkGray),
-        Some(RowResult::Failed(_)) => ("✗", Color::Red),
-        Some(RowResult::Conflict) => ("!", Color::Yellow),
-        Some(RowResult::Unknown(_)) => ("?", Color::Magenta),
-        None => (" ", Color::Reset),
+    match state.bulk.as_ref().and_then(|b| b.rows.get(id)) {
+        Some(result) => Cell::from(result_mark(result)),
+        None if state.left_alone.as_deref() == Some(id) => {
+            Cell::from(Span::styled("=", Style::new().fg(Color::DarkGray)))
+        }
+        None => Cell::from(" "),
+    }
+}
+
+/// What the last bulk change did to a row, as its symbol in its colour.
+pub(super) fn result_mark(result: &RowResult) -> Span<'static> {
+    let colour = match result {
+        RowResult::Queued | RowResult::Conflict(_) => Color::Yellow,
+        RowResult::Sending => Color::Cyan,
+        RowResult::Done => Color::Green,
+        RowResult::Unchanged(_) => Color::DarkGray,
+        RowResult::Failed(_) => Color::Red,
+        RowResult::Unknown(_) => Color::Magenta,
     };
-    Cell::from(Span::styled(symbol, Style::new().fg(colour)))
+    Span::styled(result.symbol(), Style::new().fg(colour))
 }
 
 /// "37/1,204 of 100,000 · 12 marked": the cursor's place among the rows shown, and of how many

@@ -2,6 +2,7 @@
 //! `scrub`, so no control or format character from the data reaches the terminal, whichever
 //! component drew it, and with `NO_COLOR` by `uncolour`.
 
+mod bulk_errors;
 mod detail;
 mod form;
 mod list;
@@ -27,12 +28,7 @@ const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
 pub fn render(state: &State, frame: &mut Frame) {
     let status_height = status_bar::height(state, frame.area().width);
-    let gauge_height = u16::from(
-        state
-            .bulk
-            .as_ref()
-            .is_some_and(|b| b.is_running() || !b.failed().is_empty()),
-    );
+    let gauge_height = gauge_height(state);
     let [body, gauge, status] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(gauge_height),
@@ -67,6 +63,16 @@ pub fn render(state: &State, frame: &mut Frame) {
     if state.no_color {
         uncolour(frame.buffer_mut());
     }
+}
+
+/// The bulk bar's line: shown while a bulk runs and after one that left failed rows.
+fn gauge_height(state: &State) -> u16 {
+    u16::from(
+        state
+            .bulk
+            .as_ref()
+            .is_some_and(|b| b.is_running() || !b.failed().is_empty()),
+    )
 }
 
 /// Takes every colour out (`NO_COLOR`). What a background colour marked — the selected row, the

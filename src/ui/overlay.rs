@@ -52,7 +52,10 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
             popup_with(
                 frame,
                 area,
-                (" Keys ", Some(" j/k scroll · any other key closes ")),
+                (
+                    " Keys ",
+                    Some(" j/k scroll · g/G top/end · any other key closes "),
+                ),
                 help_lines(state, area.width.saturating_sub(2)),
                 area.width,
                 *scroll,
@@ -113,6 +116,11 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                     ),
                     None => "Nothing to undo.".to_string(),
                 },
+                Question::ReplaceFile { path, format } => format!(
+                    "{path} is there already. Replace it with the {} shown, as {}?",
+                    crate::app::export::referrals(state.list.visible.len()),
+                    format.word().to_uppercase()
+                ),
             };
             const WIDTH: u16 = 64;
             let width = WIDTH.min(area.width);
@@ -228,6 +236,9 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
                 width,
                 scroll,
             );
+        }
+        Overlay::BulkErrors { selected } => {
+            super::bulk_errors::render(state, *selected, frame, area)
         }
         Overlay::Command { input, error } => {
             let usage = crate::app::command::command_usage(state);
@@ -687,7 +698,7 @@ fn popup(
 }
 
 /// A popup with keys on its bottom border (always visible) and its text scrolled by `scroll` lines.
-fn popup_with(
+pub(super) fn popup_with(
     frame: &mut Frame,
     area: Rect,
     (title, keys): (&str, Option<&str>),

@@ -144,7 +144,7 @@ pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
     let failed = bulk.failed().len();
     let mut label = format!(" {}", bulk.progress());
     if failed > 0 && !bulk.is_running() {
-        label.push_str(" · R sends them again");
+        label.push_str(" · R again · E why");
     }
     let ratio = if bulk.total() == 0 {
         1.0

@@ -150,6 +150,33 @@ pub fn first_record(
         .expect("a loaded referral like that")
 }
 
+/// The ids of the first `count` loaded referrals that pass `test`, in the list's loaded order.
+pub fn first_ids(
+    app: &App<TestBackend>,
+    count: usize,
+    test: impl Fn(&referee::domain::Record) -> bool,
+) -> Vec<String> {
+    let ids = app.state.records.iter().filter(|r| test(r)).take(count);
+    ids.map(|r| r.id.clone()).collect()
+}
+
+/// PUTs `body` on referral `id` straight to the v1 sandbox at `base`, as another admin would
+/// behind the console's back.
+pub async fn put_behind(base: &str, id: &str, body: serde_json::Value) {
+    let answer = reqwest::Client::new()
+        .put(format!("{base}/referrals/{id}"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "the other writer's PUT failed: {}",
+        answer.status()
+    );
+}
+
 /// Starts the app and waits for everything to load.
 pub async fn loaded(app: &mut App<TestBackend>) {
     app.start();

@@ -221,8 +221,8 @@ async fn a_wrong_key_is_explained_in_the_status_bar() {
 }
 
 /// A v1 server holding one converted referral, `ref_1`, whose single read (the conflict guard's)
-/// takes `guard_read`; writes are left to the test.
-async fn one_referral_server(guard_read: std::time::Duration) -> wiremock::MockServer {
+/// is answered as `guard_read` (with the referral as its body); writes are left to the test.
+async fn one_referral_server(guard_read: wiremock::ResponseTemplate) -> wiremock::MockServer {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
@@ -234,7 +234,7 @@ async fn one_referral_server(guard_read: std::time::Duration) -> wiremock::MockS
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/referrals/ref_1"))
-        .respond_with(ok(converted_ref_1()).set_delay(guard_read))
+        .respond_with(guard_read.set_body_json(converted_ref_1()))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -258,7 +258,7 @@ fn converted_ref_1() -> serde_json::Value {
 async fn server_refusing_writes() -> wiremock::MockServer {
     use wiremock::matchers::method;
     use wiremock::{Mock, ResponseTemplate};
-    let server = one_referral_server(std::time::Duration::ZERO).await;
+    let server = one_referral_server(ResponseTemplate::new(200)).await;
     let limited = ResponseTemplate::new(429)
         // Longer than the client waits out on its own, so the save reports it.
         .insert_header("Retry-After", "120")
@@ -275,26 +275,11 @@ async fn server_refusing_writes() -> wiremock::MockServer {
 async fn verified_at_sent(
     guard_read: wiremock::ResponseTemplate,
 ) -> (jiff::Timestamp, jiff::Timestamp) {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
     let referral = converted_ref_1();
-    let server = MockServer::start().await;
+    let server = one_referral_server(guard_read).await;
     let ok = |body: serde_json::Value| ResponseTemplate::new(200).set_body_json(body);
-    Mock::given(method("GET"))
-        .and(path("/api/v1/referrals"))
-        .respond_with(ok(json!({"referrals": [referral]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/users"))
-        .respond_with(ok(json!({"users": []})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/referrals/ref_1"))
-        .respond_with(guard_read.set_body_json(referral.clone()))
-        .mount(&server)
-        .await;
     let mut verified = referral.clone();
     verified["status"] = json!("verified");
     Mock::given(method("PUT"))

@@ -1369,43 +1369,27 @@ mod tests {
     /// says both.
     #[test]
     fn the_missing_admin_id_is_still_said_when_the_first_verify_answers() {
+        let verified = |state: &mut State, id: &str| {
+            state.select(id);
+            let [req] = sent(&update(state, Action::Quick(QuickKey::Verify)))[..] else {
+                panic!("one write")
+            };
+            let outcome = applied(id);
+            update(state, Action::Written { req, outcome });
+            state.message.clone().expect("a message")
+        };
         let mut state = state();
         state.session.admin_id = None;
-        let [req] = sent(&update(&mut state, Action::Quick(QuickKey::Verify)))[..] else {
-            panic!("one write")
-        };
-        update(
-            &mut state,
-            Action::Written {
-                req,
-                outcome: applied("ref_1"),
-            },
-        );
-        let said = state.message.clone().expect("a message");
+        let said = verified(&mut state, "ref_1");
         assert!(said.text.contains("Saved ref_1"), "{}", said.text);
-        assert!(
-            said.text
-                .contains("set admin_id in the profile or REFEREE_ADMIN_ID"),
-            "{}",
-            said.text
-        );
+        let note = "set admin_id in the profile or REFEREE_ADMIN_ID";
+        assert!(said.text.contains(note), "{}", said.text);
         assert_eq!(said.level, Level::Error);
-
-        state.select("ref_2");
-        let [req] = sent(&update(&mut state, Action::Quick(QuickKey::Verify)))[..] else {
-            panic!("one write")
-        };
-        update(
-            &mut state,
-            Action::Written {
-                req,
-                outcome: applied("ref_2"),
-            },
-        );
+        let said = verified(&mut state, "ref_2");
         assert!(
-            !message(&state).contains("admin_id"),
+            !said.text.contains(note),
             "said once a session: {}",
-            message(&state)
+            said.text
         );
     }
 

@@ -23,6 +23,10 @@ use crate::domain::Clock;
 use crate::effects::{Context, Writer, perform};
 use crate::store::journal::Journal;
 
+/// How often the screen is drawn afresh when nothing happens, so what it says with the time
+/// ("loaded 3 min ago") keeps up.
+const IDLE_TICK: Duration = Duration::from_secs(15);
+
 /// How long one turn of the loop may spend applying queued answers before it draws and reads keys.
 const ANSWERS_PER_FRAME: Duration = Duration::from_millis(16);
 
@@ -267,6 +271,8 @@ impl<B: Backend> App<B> {
         self.start();
         self.draw()?;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut idle_tick = tokio::time::interval(IDLE_TICK);
+        idle_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Background news (answers, the HTTP core's status) is drawn at most once a frame: a load
         // changes the network status three times a request, and a frame of 100,000 rows is not
         // free. A key is drawn at once.
@@ -299,6 +305,7 @@ impl<B: Backend> App<B> {
                 _ = tick.tick(), if self.state.busy() || crate::app::drafts::unsaved(&self.state) => {
                     self.dispatch(Action::Tick)
                 }
+                _ = idle_tick.tick() => self.dispatch(Action::Tick),
                 _ = tokio::time::sleep_until(drawn_at + ANSWERS_PER_FRAME), if undrawn => {}
             }
             let now = tokio::time::Instant::now();

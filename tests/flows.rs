@@ -645,3 +645,27 @@ async fn stats_count_the_filter_follow_a_write_and_keep_their_colours() {
     press(&mut app, KeyCode::Char('q'));
     assert!(app.state.stats.is_none() && !app.state.should_quit);
 }
+
+#[tokio::test]
+async fn r_reloads_with_the_marks_and_the_cursor_where_they_were() {
+    let sb = sandbox(400, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 100, 30);
+    loaded(&mut app).await;
+    // Far down the list, past the first page a reload brings.
+    press(&mut app, KeyCode::Char('G'));
+    for key in "kkkkk  kkk".chars() {
+        press(&mut app, KeyCode::Char(key));
+    }
+    let cursor = app.state.selected_record().unwrap().id.clone();
+    assert_eq!(app.state.list.selected, 393);
+    let marked = app.state.marked.clone();
+    assert_eq!(marked.len(), 2);
+    press(&mut app, KeyCode::Char('r'));
+    assert!(app.state.loading(), "it loads again");
+    settle(&mut app).await;
+    assert_eq!(app.state.records.len(), 400);
+    assert_eq!(app.state.selected_record().unwrap().id, cursor);
+    assert_eq!(app.state.marked, marked);
+    let status = screen(&app).pop().unwrap();
+    assert!(status.contains("400 loaded just now"), "{status}");
+}

@@ -24,7 +24,8 @@ pub enum Motion {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// A quarter second passed while requests are in flight: the spinner turns.
+    /// Time passed: a quarter second while requests are in flight (the spinner turns), or the
+    /// idle loop's slow beat (the runner takes the time afresh, so "loaded 3 min ago" keeps up).
     Tick,
     /// What the HTTP core is waiting for changed (a rate-limit wait, a retried request).
     Net(crate::api::NetStatus),

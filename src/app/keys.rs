@@ -93,7 +93,7 @@ pub const KEYS: &[Key] = &[
         keys: "`r`",
         at: "list",
         backend: None,
-        does: "reload from the server",
+        does: "reload from the server; marks stay on the referrals it brings back and the cursor on its referral (unless you move it meanwhile); the status bar says when the list was last loaded (`loaded 3 min ago`)",
     },
     Key {
         keys: "`Esc`",

@@ -190,7 +190,8 @@ pub struct ListView {
     pub selected: usize,
     /// First visible row on screen.
     pub offset: usize,
-    /// While a reload pages in, the referral the cursor was on, to land on it again when it arrives.
+    /// While a reload pages in, the referral the cursor was on, to land on it again when it arrives
+    /// (until the admin moves the cursor themselves).
     pub follow: Option<String>,
     /// Goes up whenever the rows shown or their values change, so what is derived from them (the
     /// stats view) knows to be computed again.
@@ -208,6 +209,9 @@ pub struct State {
     /// Which references are named one id at a time, when shown, and the ids asked for.
     pub names: crate::app::names::OnDemand,
     pub load: LoadState,
+    /// When the last load of referrals ended (or was stopped): the status bar says how long ago
+    /// ("loaded 3 min ago"), so an admin knows how fresh the list is.
+    pub loaded_at: Option<jiff::Timestamp>,
     pub list: ListView,
     pub detail_open: bool,
     pub focus: Pane,
@@ -271,6 +275,7 @@ impl State {
             lookups: HashMap::new(),
             names: Default::default(),
             load: LoadState::Loaded,
+            loaded_at: None,
             list: ListView {
                 filter: TextBuffer::single(""),
                 filtering: false,

@@ -7,7 +7,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyEvent, MouseEvent};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -18,6 +18,7 @@ pub mod host;
 
 use crate::api::Client;
 use crate::app::keymap::{map_key, map_paste};
+use crate::app::mouse::map_mouse;
 use crate::app::{Action, Effect, RequestId, State, update};
 use crate::domain::Clock;
 use crate::effects::{Context, Writer, perform};
@@ -163,12 +164,22 @@ impl<B: Backend> App<B> {
         }
     }
 
+    /// A mouse event, as the keymap's mouse side (`app::mouse`) reads it against the last frame.
+    pub fn mouse(&mut self, event: MouseEvent) {
+        if let Some(action) = map_mouse(&self.state, event) {
+            self.dispatch(action);
+        }
+    }
+
+    /// Draws the screen and keeps where it put what the mouse can click.
     pub fn draw(&mut self) -> io::Result<()> {
         let state = &self.state;
+        let mut screen = None;
         self.terminal
-            .draw(|frame| crate::ui::render(state, frame))
-            .map(|_| ())
-            .map_err(|e| io::Error::other(e.to_string()))
+            .draw(|frame| screen = Some(crate::ui::render(state, frame)))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.state.screen = screen.unwrap_or_default();
+        Ok(())
     }
 
     /// Applies every answer already queued, without waiting.
@@ -288,6 +299,7 @@ impl<B: Backend> App<B> {
                     match event {
                         Some(Ok(Event::Key(key))) => self.press(key),
                         Some(Ok(Event::Paste(text))) => self.paste(text),
+                        Some(Ok(Event::Mouse(mouse))) => self.mouse(mouse),
                         Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
                         Some(Ok(_)) => {}
                         Some(Err(e)) => return Err(e),

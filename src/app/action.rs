@@ -35,6 +35,8 @@ pub enum Action {
         height: u16,
     },
     Move(Motion),
+    /// A click on the list's row at this position (in `list.visible`): the cursor goes there.
+    SelectRow(usize),
     OpenDetail,
     /// Esc in the list: close the detail pane, or clear the filter.
     Back,
@@ -72,6 +74,8 @@ pub enum Action {
     FormPickLetter(char),
     FormNext,
     FormPrev,
+    /// A click on the form's field at this index: it gets the keyboard.
+    FormFocus(usize),
     /// Ctrl-s: validate everything and open the review.
     FormSubmit,
     /// Esc in the form: leave it, asking first if it has unsent changes.

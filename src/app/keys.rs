@@ -174,6 +174,12 @@ pub const KEYS: &[Key] = &[
         does: "delete the word before the cursor / everything before it; `Ctrl-a` / `Ctrl-e` go to the start / end of the line (in metadata `Ctrl-e` opens the editor; `End` goes to the end)",
     },
     Key {
+        keys: "mouse",
+        at: "list, form, help and long dialogs",
+        backend: None,
+        does: "a click on a row selects it, a click on a form field gives it the keyboard; the wheel moves through the list (or the detail pane when it has the focus) and scrolls help, the review, the conflict dialog and the journal. To select text with the mouse on, hold `Shift` (most terminals; `Option` in macOS Terminal and iTerm2)",
+    },
+    Key {
         keys: "paste",
         at: "form, `/` filter, prompts",
         backend: None,

@@ -251,6 +251,9 @@ pub struct State {
     /// none hides another.
     pub held_notes: Vec<(Level, String)>,
     pub clock: Clock,
+    /// Where the last frame drew the list's rows and the form's fields, for the mouse
+    /// (`app::mouse`); the runner sets it after each draw.
+    pub screen: crate::app::mouse::Screen,
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
     pub next_request: u64,
@@ -309,6 +312,7 @@ impl State {
             message: None,
             held_notes: Vec::new(),
             clock,
+            screen: Default::default(),
             viewport: (80, 24),
             next_request: 1,
             net: Default::default(),

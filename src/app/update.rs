@@ -227,6 +227,11 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.list.follow = None;
             state.move_selection(delta);
         }
+        Action::SelectRow(position) if position < state.list.visible.len() => {
+            state.list.follow = None;
+            state.focus = Pane::List;
+            state.move_selection(position as isize - state.list.selected as isize);
+        }
         Action::OpenDetail => {
             state.detail_open = true;
             state.detail_scroll = 0;
@@ -403,6 +408,7 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::FormPickLetter(letter) => form.pick_letter(letter),
         Action::FormNext => form.move_focus(1, &clock),
         Action::FormPrev => form.move_focus(-1, &clock),
+        Action::FormFocus(index) => form.focus_on(index, &clock),
         Action::FormSubmit => return review(state),
         Action::FormOpenEditor => return editor::open(state),
         Action::FormOpenPicker(first) => {

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use super::theme::{self, Room, shown_value};
 use crate::app::State;
 use crate::app::bulk::RowResult;
+use crate::app::mouse::ListRows;
 use crate::app::state::Pane;
 use crate::app::text::thousands;
 use crate::domain::schema::{Column, Look};
@@ -18,7 +19,8 @@ use ratatui::style::Style;
 /// Most lines a filter's mistake takes under the filter line.
 const MAX_ERROR_LINES: usize = 3;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+/// Draws the list in `area` and says where its rows went (for the mouse).
+pub fn render(state: &State, frame: &mut Frame, area: Rect) -> ListRows {
     let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(4));
     // The first, one-character column holds the mark. Widths are settled here so that cells can
     // be cut with an ellipsis at exactly the width they get.
@@ -161,6 +163,20 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             + " / ".len() as u16;
         frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
     }
+    // Below the header line, a line per row shown.
+    let shown = list
+        .visible
+        .len()
+        .saturating_sub(offset)
+        .min(rows_on_screen) as u16;
+    ListRows {
+        area: Rect {
+            y: table_area.y + 1,
+            height: shown,
+            ..table_area
+        },
+        first: offset,
+    }
 }
 
 /// `text` cut to `width` columns, ending in "…" when something was cut.
@@ -271,7 +287,9 @@ mod tests {
     fn list_text(state: &State, width: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, 8)).unwrap();
         terminal
-            .draw(|frame| super::render(state, frame, frame.area()))
+            .draw(|frame| {
+                super::render(state, frame, frame.area());
+            })
             .unwrap();
         let buffer = terminal.backend().buffer();
         (0..buffer.area.height)

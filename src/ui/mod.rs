@@ -21,11 +21,15 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier};
 
 use crate::app::State;
+use crate::app::mouse::Screen;
 
 /// Below this width the detail pane takes the whole screen instead of sharing it with the list.
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
-pub fn render(state: &State, frame: &mut Frame) {
+/// Draws the whole screen and says where the list's rows and the form's fields went, for the
+/// runner to keep for the mouse (`State::screen`): the view itself changes nothing.
+pub fn render(state: &State, frame: &mut Frame) -> Screen {
+    let mut screen = Screen::default();
     let status_height = status_bar::height(state, frame.area().width);
     let gauge_height = u16::from(
         state
@@ -40,20 +44,20 @@ pub fn render(state: &State, frame: &mut Frame) {
     let [body, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_height)])
         .areas(above_status);
     if let Some(form) = &state.form {
-        form::render(state, form, frame, body);
+        screen.fields = form::render(state, form, frame, body);
     } else if let Some(triage) = &state.triage {
         triage::render(state, triage, frame, body);
     } else if let Some(view) = &state.stats {
         stats::render(state, view, frame, body);
     } else if !state.detail_open {
-        list::render(state, frame, body);
+        screen.list = Some(list::render(state, frame, body));
     } else if body.width < SIDE_BY_SIDE_MIN_WIDTH {
         detail::render(state, frame, body);
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                 .areas(body);
-        list::render(state, frame, left);
+        screen.list = Some(list::render(state, frame, left));
         detail::render(state, frame, right);
     }
     if let Some(bulk) = state.bulk.as_ref().filter(|_| gauge_height > 0) {
@@ -67,6 +71,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     if state.no_color {
         uncolour(frame.buffer_mut());
     }
+    screen
 }
 
 /// Takes every colour out (`NO_COLOR`). What a background colour marked — the selected row, the
@@ -106,7 +111,11 @@ mod tests {
     /// Per screen line, the text of the cells drawn in reverse video; every cell without colour.
     fn reversed_text(state: &State) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        terminal.draw(|frame| super::render(state, frame)).unwrap();
+        terminal
+            .draw(|frame| {
+                super::render(state, frame);
+            })
+            .unwrap();
         let buffer = terminal.backend().buffer();
         assert!(
             buffer
@@ -129,7 +138,11 @@ mod tests {
     /// The screen's lines at 80x24.
     fn lines_at_80x24(state: &State) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        terminal.draw(|frame| super::render(state, frame)).unwrap();
+        terminal
+            .draw(|frame| {
+                super::render(state, frame);
+            })
+            .unwrap();
         let buffer = terminal.backend().buffer();
         (0..buffer.area.height)
             .map(|y| (0..80).map(|x| buffer[(x, y)].symbol()).collect())

@@ -119,7 +119,7 @@ async fn help_at_80x24_scrolls_and_opens_from_the_form() {
     let last = &screen(&app)[23];
     assert!(last.contains("60 loaded"), "the status bar stays: {last}");
     assert!(!top.contains("find email"), "vantio has no find by email");
-    for _ in 0..20 {
+    for _ in 0..60 {
         press(&mut app, KeyCode::Char('j'));
     }
     let bottom = screen_text(&app);

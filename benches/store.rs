@@ -208,7 +208,9 @@ fn render_at_sizes(c: &mut Criterion, name: &str, detail: bool) {
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
                 terminal
-                    .draw(|frame| referee::ui::render(&state, frame))
+                    .draw(|frame| {
+                        referee::ui::render(&state, frame);
+                    })
                     .expect("drawn");
             })
         });

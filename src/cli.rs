@@ -481,7 +481,7 @@ async fn console(
         interrupt = interrupts.next() => Err(interrupt),
     };
     if let Err(error) = crate::runtime::host::Tty::stop() {
-        tracing::warn!(%error, "could not turn bracketed paste off");
+        tracing::warn!(%error, "could not turn bracketed paste and the mouse off");
     }
     // Not `ratatui::restore`: after a SIGHUP there may be no terminal to report a failure on.
     if let Err(error) = ratatui::try_restore() {

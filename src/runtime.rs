@@ -7,7 +7,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyEvent, MouseEvent};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -18,10 +18,15 @@ pub mod host;
 
 use crate::api::Client;
 use crate::app::keymap::{map_key, map_paste};
+use crate::app::mouse::map_mouse;
 use crate::app::{Action, Effect, RequestId, State, update};
 use crate::domain::Clock;
 use crate::effects::{Context, Writer, perform};
 use crate::store::journal::Journal;
+
+/// How often the screen is drawn afresh when nothing happens, so what it says with the time
+/// ("loaded 3 min ago") keeps up.
+const IDLE_TICK: Duration = Duration::from_secs(15);
 
 /// How long one turn of the loop may spend applying queued answers before it draws and reads keys.
 const ANSWERS_PER_FRAME: Duration = Duration::from_millis(16);
@@ -159,12 +164,22 @@ impl<B: Backend> App<B> {
         }
     }
 
+    /// A mouse event, as the keymap's mouse side (`app::mouse`) reads it against the last frame.
+    pub fn mouse(&mut self, event: MouseEvent) {
+        if let Some(action) = map_mouse(&self.state, event) {
+            self.dispatch(action);
+        }
+    }
+
+    /// Draws the screen and keeps where it put what the mouse can click.
     pub fn draw(&mut self) -> io::Result<()> {
         let state = &self.state;
+        let mut screen = None;
         self.terminal
-            .draw(|frame| crate::ui::render(state, frame))
-            .map(|_| ())
-            .map_err(|e| io::Error::other(e.to_string()))
+            .draw(|frame| screen = Some(crate::ui::render(state, frame)))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.state.screen = screen.unwrap_or_default();
+        Ok(())
     }
 
     /// Applies every answer already queued, without waiting.
@@ -267,6 +282,8 @@ impl<B: Backend> App<B> {
         self.start();
         self.draw()?;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut idle_tick = tokio::time::interval(IDLE_TICK);
+        idle_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Background news (answers, the HTTP core's status) is drawn at most once a frame: a load
         // changes the network status three times a request, and a frame of 100,000 rows is not
         // free. A key is drawn at once.
@@ -283,6 +300,7 @@ impl<B: Backend> App<B> {
                     match event {
                         Some(Ok(Event::Key(key))) => self.press(key),
                         Some(Ok(Event::Paste(text))) => self.paste(text),
+                        Some(Ok(Event::Mouse(mouse))) => self.mouse(mouse),
                         Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
                         Some(Ok(_)) => {}
                         Some(Err(e)) => return Err(e),
@@ -303,6 +321,7 @@ impl<B: Backend> App<B> {
                 _ = tokio::time::sleep(expiry.unwrap_or_default()), if expiry.is_some() => {
                     self.dispatch(Action::Tick)
                 }
+                _ = idle_tick.tick() => self.dispatch(Action::Tick),
                 _ = tokio::time::sleep_until(drawn_at + ANSWERS_PER_FRAME), if undrawn => {}
             }
             let now = tokio::time::Instant::now();

@@ -850,3 +850,63 @@ async fn export_writes_the_rows_shown_as_referee_list_prints_them() {
     assert_eq!(fg_at(&app, (x, y)), Color::Red);
     assert!(!nowhere.exists());
 }
+
+#[tokio::test]
+async fn r_reloads_with_the_marks_and_the_cursor_where_they_were() {
+    let sb = sandbox(400, 10_000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 100, 30);
+    loaded(&mut app).await;
+    // Far down the list, past the first page a reload brings.
+    press(&mut app, KeyCode::Char('G'));
+    for key in "kkkkk  kkk".chars() {
+        press(&mut app, KeyCode::Char(key));
+    }
+    let cursor = app.state.selected_record().unwrap().id.clone();
+    assert_eq!(app.state.list.selected, 393);
+    let marked = app.state.marked.clone();
+    assert_eq!(marked.len(), 2);
+    press(&mut app, KeyCode::Char('r'));
+    assert!(app.state.loading(), "it loads again");
+    settle(&mut app).await;
+    assert_eq!(app.state.records.len(), 400);
+    assert_eq!(app.state.selected_record().unwrap().id, cursor);
+    assert_eq!(app.state.marked, marked);
+    let status = screen(&app).pop().unwrap();
+    assert!(status.contains("400 loaded just now"), "{status}");
+}
+
+#[tokio::test]
+async fn a_click_selects_the_row_under_it_the_wheel_moves_and_a_click_focuses_a_field() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let sb = sandbox(40, 1000, MetadataMode::Merge).await;
+    let mut app = app(&sb.server.v1_base_url(), KEY, 100, 30);
+    loaded(&mut app).await;
+    let mouse = |app: &mut referee::runtime::App<_>, kind, column, row| {
+        app.mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        });
+        app.draw().unwrap();
+    };
+    let click = MouseEventKind::Down(MouseButton::Left);
+    // Click on the name the screen shows for the fifth referral.
+    let fifth = app.state.records[app.state.list.visible[4]].title(app.state.schema);
+    let (x, y) = find(&app, &fifth).expect("the fifth row is on screen");
+    mouse(&mut app, click, x, y);
+    assert_eq!(app.state.list.selected, 4);
+    mouse(&mut app, MouseEventKind::ScrollDown, x, y);
+    mouse(&mut app, MouseEventKind::ScrollDown, x, y);
+    mouse(&mut app, MouseEventKind::ScrollUp, x, y);
+    assert_eq!(app.state.list.selected, 5, "two down, one up");
+    // In the form, a click on the Email line gives that field the keyboard.
+    press(&mut app, KeyCode::Char('e'));
+    let (x, y) = find(&app, "Email").expect("the email field");
+    mouse(&mut app, click, x, y);
+    let form = app.state.form.as_ref().unwrap();
+    assert_eq!(form.focused().spec.key, "email");
+    type_text(&mut app, "x");
+    let form = app.state.form.as_ref().unwrap();
+    assert!(form.focused().text().ends_with('x'), "typing goes there");
+}

@@ -116,6 +116,8 @@ async fn help_at_80x24_scrolls_and_opens_from_the_form() {
     press(&mut app, KeyCode::F(1));
     let top = screen_text(&app);
     insta::assert_snapshot!("help", top);
+    let last = &screen(&app)[23];
+    assert!(last.contains("60 loaded"), "the status bar stays: {last}");
     assert!(!top.contains("find email"), "vantio has no find by email");
     press(&mut app, KeyCode::Char('j'));
     assert_ne!(screen_text(&app), top, "j scrolls");

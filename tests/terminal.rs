@@ -45,6 +45,7 @@ async fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
     screen.send(b"q").await;
     let status = screen.exit(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status:?}");
+    mouse_reports_ended(&screen.output(), "q");
     let log = std::fs::read_to_string(home.path().join("data/referee.log")).unwrap();
     assert!(
         log.contains("GET"),
@@ -55,6 +56,15 @@ async fn the_demo_opens_filters_shows_detail_and_quits_cleanly() {
 /// The last place `needle` occurs in `haystack`.
 fn last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The terminal was asked to report the mouse, and to stop before referee ended: moving the
+/// mouse in the shell afterwards types no escape sequences.
+fn mouse_reports_ended(output: &[u8], why: &str) {
+    let on =
+        last(output, b"\x1b[?1000h").unwrap_or_else(|| panic!("{why}: the mouse was never on"));
+    let off = last(output, b"\x1b[?1000l");
+    assert!(off > Some(on), "{why}: mouse reports were left on");
 }
 
 #[cfg(unix)]
@@ -80,6 +90,7 @@ async fn a_signal_restores_the_terminal_and_ends_referee_at_once() {
         );
 
         let output = screen.output();
+        mouse_reports_ended(&output, &format!("SIG{signal}"));
         let left = last(&output, LEAVE_ALTERNATE)
             .unwrap_or_else(|| panic!("SIG{signal}: the alternate screen was never left"));
         assert!(last(&output, ENTER_ALTERNATE) < Some(left), "SIG{signal}");
@@ -121,8 +132,10 @@ async fn a_data_folder_that_cannot_be_made_is_said_and_the_console_works_on() {
     );
     let shown = screen.wait_for("journaled in memory only").await;
     assert!(shown.contains("5 loaded"), "{shown}");
+    // The status bar wraps the message where its width says: read it as one line.
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        shown.contains(&format!("cannot create the data folder {}", data.display())),
+        words.contains(&format!("cannot create the data folder {}", data.display())),
         "{shown}"
     );
     screen.send(b"q").await;

@@ -24,7 +24,8 @@ pub enum Motion {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// A quarter second passed while requests are in flight: the spinner turns.
+    /// Time passed: a quarter second while requests are in flight (the spinner turns), or the
+    /// idle loop's slow beat (the runner takes the time afresh, so "loaded 3 min ago" keeps up).
     Tick,
     /// What the HTTP core is waiting for changed (a rate-limit wait, a retried request).
     Net(crate::api::NetStatus),
@@ -34,6 +35,8 @@ pub enum Action {
         height: u16,
     },
     Move(Motion),
+    /// A click on the list's row at this position (in `list.visible`): the cursor goes there.
+    SelectRow(usize),
     OpenDetail,
     /// Esc in the list: close the detail pane, or clear the filter.
     Back,
@@ -71,6 +74,8 @@ pub enum Action {
     FormPickLetter(char),
     FormNext,
     FormPrev,
+    /// A click on the form's field at this index: it gets the keyboard.
+    FormFocus(usize),
     /// Ctrl-s: validate everything and open the review.
     FormSubmit,
     /// Esc in the form: leave it, asking first if it has unsent changes.

@@ -226,9 +226,16 @@ impl Form {
 
     /// Moves focus by `step`, checking the field being left.
     pub fn move_focus(&mut self, step: isize, clock: &Clock) {
-        self.check(self.focus, clock);
         let len = self.fields.len() as isize;
-        self.focus = (self.focus as isize + step).rem_euclid(len) as usize;
+        self.focus_on((self.focus as isize + step).rem_euclid(len) as usize, clock);
+    }
+
+    /// Gives field `index` the keyboard (when there is one), checking the field it leaves.
+    pub fn focus_on(&mut self, index: usize, clock: &Clock) {
+        if index < self.fields.len() {
+            self.check(self.focus, clock);
+            self.focus = index;
+        }
     }
 
     /// Checks one field if it was changed, setting or clearing its error.

@@ -93,7 +93,7 @@ pub const KEYS: &[Key] = &[
         keys: "`r`",
         at: "list",
         backend: None,
-        does: "reload from the server",
+        does: "reload from the server; marks stay on the referrals it brings back and the cursor on its referral (unless you move it meanwhile); the status bar says when the list was last loaded (`loaded 3 min ago`)",
     },
     Key {
         keys: "`Esc`",
@@ -184,6 +184,12 @@ pub const KEYS: &[Key] = &[
         at: "form, `/` filter, `:` and reason prompts",
         backend: None,
         does: "delete the word before the cursor / everything before it; `Ctrl-a` / `Ctrl-e` go to the start / end of the line (in metadata `Ctrl-e` opens the editor; `End` goes to the end)",
+    },
+    Key {
+        keys: "mouse",
+        at: "list, form, help and long dialogs",
+        backend: None,
+        does: "a click on a row selects it, a click on a form field gives it the keyboard; the wheel moves through the list (or the detail pane when it has the focus) and scrolls help, the review, the conflict dialog and the journal. To select text with the mouse on, hold `Shift` (most terminals; `Option` in macOS Terminal and iTerm2)",
     },
     Key {
         keys: "paste",

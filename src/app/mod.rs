@@ -17,6 +17,7 @@ pub mod form;
 mod fuzz;
 pub mod keymap;
 pub mod keys;
+pub mod mouse;
 pub mod names;
 pub mod order;
 pub mod picker;

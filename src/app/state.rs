@@ -205,7 +205,8 @@ pub struct ListView {
     pub selected: usize,
     /// First visible row on screen.
     pub offset: usize,
-    /// While a reload pages in, the referral the cursor was on, to land on it again when it arrives.
+    /// While a reload pages in, the referral the cursor was on, to land on it again when it arrives
+    /// (until the admin moves the cursor themselves).
     pub follow: Option<String>,
     /// Goes up whenever the rows shown or their values change, so what is derived from them (the
     /// stats view) knows to be computed again.
@@ -223,6 +224,9 @@ pub struct State {
     /// Which references are named one id at a time, when shown, and the ids asked for.
     pub names: crate::app::names::OnDemand,
     pub load: LoadState,
+    /// When the last load of referrals ended (or was stopped): the status bar says how long ago
+    /// ("loaded 3 min ago"), so an admin knows how fresh the list is.
+    pub loaded_at: Option<jiff::Timestamp>,
     pub list: ListView,
     pub detail_open: bool,
     pub focus: Pane,
@@ -262,6 +266,9 @@ pub struct State {
     /// none hides another.
     pub held_notes: Vec<(Level, String)>,
     pub clock: Clock,
+    /// Where the last frame drew the list's rows and the form's fields, for the mouse
+    /// (`app::mouse`); the runner sets it after each draw.
+    pub screen: crate::app::mouse::Screen,
     /// Terminal size (columns, rows), for paging.
     pub viewport: (u16, u16),
     pub next_request: u64,
@@ -286,6 +293,7 @@ impl State {
             lookups: HashMap::new(),
             names: Default::default(),
             load: LoadState::Loaded,
+            loaded_at: None,
             list: ListView {
                 filter: TextBuffer::single(""),
                 filtering: false,
@@ -319,6 +327,7 @@ impl State {
             message: None,
             held_notes: Vec::new(),
             clock,
+            screen: Default::default(),
             viewport: (80, 24),
             next_request: 1,
             net: Default::default(),

@@ -109,6 +109,7 @@ fn stop_loading(state: &mut State) -> Vec<Effect> {
     };
     state.pending.remove(&req);
     state.load = LoadState::Stopped;
+    state.loaded_at = Some(state.clock.now);
     state.list.follow = None;
     // Marks on referrals the stopped load never brought back mean nothing any more.
     unmark_unloaded(state);
@@ -230,7 +231,14 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
                 Motion::Top => isize::MIN / 2,
                 Motion::Bottom => isize::MAX / 2,
             };
+            // The admin chose a row: a reload under way no longer pulls the cursor back.
+            state.list.follow = None;
             state.move_selection(delta);
+        }
+        Action::SelectRow(position) if position < state.list.visible.len() => {
+            state.list.follow = None;
+            state.focus = Pane::List;
+            state.move_selection(position as isize - state.list.selected as isize);
         }
         Action::OpenDetail => {
             state.detail_open = true;
@@ -410,6 +418,7 @@ fn form_input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::FormPickLetter(letter) => form.pick_letter(letter),
         Action::FormNext => form.move_focus(1, &clock),
         Action::FormPrev => form.move_focus(-1, &clock),
+        Action::FormFocus(index) => form.focus_on(index, &clock),
         Action::FormSubmit => return review(state),
         Action::FormOpenEditor => return editor::open(state),
         Action::FormOpenPicker(first) => {
@@ -604,6 +613,7 @@ fn page_arrived(
     };
     state.pending.remove(&req);
     state.load = LoadState::Loaded;
+    state.loaded_at = Some(state.clock.now);
     say_loaded(state, loaded, &report);
     unmark_unloaded(state);
     // The referral the cursor followed is gone from the server: stay where the list put it.
@@ -1158,5 +1168,77 @@ mod tests {
         assert_eq!(names, [("ref_1", "Ada"), ("ref_2", "Grace")]);
         assert_eq!(state.list.visible, [0, 1]);
         assert_eq!(message(&state).0, "Loaded 2 referrals.");
+    }
+
+    /// `r` keeps what the admin had: marks on referrals the reload brings back, the cursor on its
+    /// referral wherever it now is, a row the admin moves to meanwhile, and the time it ended.
+    #[test]
+    fn a_reload_keeps_marks_and_the_cursor_by_referral() {
+        let ids = |names: &[&str]| names.iter().map(|id| record(id)).collect::<Vec<_>>();
+        let selected = |state: &State| state.selected_record().map(|r| r.id.clone());
+        let reload = |state: &mut State| {
+            let Some(Effect::LoadReferrals { req }) = update(state, Action::Reload).pop() else {
+                panic!("a reload loads");
+            };
+            move |records, end: bool| Action::ReferralsPage {
+                req,
+                records,
+                end: end.then(PagingReport::default),
+            }
+        };
+        let loaded = || {
+            let mut state = State::sample();
+            state.replace_records(ids(&["ref_1", "ref_2", "ref_3", "ref_4"]));
+            for id in ["ref_2", "ref_4"] {
+                state.select(id);
+                update(&mut state, Action::ToggleMark);
+            }
+            state.select("ref_3");
+            state
+        };
+
+        // The cursor's referral comes on a later page, after a new one: the cursor is on it.
+        let mut state = loaded();
+        let page = reload(&mut state);
+        update(&mut state, page(ids(&["ref_0", "ref_1"]), false));
+        update(&mut state, page(ids(&["ref_2", "ref_3", "ref_4"]), true));
+        assert_eq!(selected(&state).as_deref(), Some("ref_3"));
+        assert_eq!(state.list.selected, 3, "it moved down a row");
+        let marked: Vec<&str> = state.marked.iter().map(String::as_str).collect();
+        assert_eq!(
+            marked,
+            ["ref_2", "ref_4"],
+            "marks stay on the same referrals"
+        );
+
+        // The admin moves while it loads: the row they chose stays chosen.
+        let mut state = loaded();
+        let page = reload(&mut state);
+        update(&mut state, page(ids(&["ref_1", "ref_2"]), false));
+        update(&mut state, Action::Move(Motion::Down));
+        update(&mut state, page(ids(&["ref_3", "ref_4"]), true));
+        assert_eq!(selected(&state).as_deref(), Some("ref_2"));
+
+        // The cursor's referral and a marked one are gone: the first row, the other mark stays.
+        let mut state = loaded();
+        let page = reload(&mut state);
+        update(&mut state, page(ids(&["ref_1", "ref_2"]), true));
+        assert_eq!(selected(&state).as_deref(), Some("ref_1"));
+        let marked: Vec<&str> = state.marked.iter().map(String::as_str).collect();
+        assert_eq!(marked, ["ref_2"]);
+
+        // The time it ended is kept for the status bar's "loaded 3 min ago".
+        let first = state.clock.now;
+        assert_eq!(state.loaded_at, Some(first));
+        state.clock.now += jiff::SignedDuration::from_secs(60);
+        let page = reload(&mut state);
+        update(&mut state, page(ids(&["ref_1"]), false));
+        assert_eq!(
+            state.loaded_at,
+            Some(first),
+            "still the last load's while loading"
+        );
+        update(&mut state, page(vec![], true));
+        assert_eq!(state.loaded_at, Some(state.clock.now));
     }
 }

@@ -38,6 +38,18 @@ impl Clock {
         self.local(wire, "%Y-%m-%d %H:%M")
     }
 
+    /// How long ago `then` was, in the words of a status bar: "just now" within the first minute
+    /// (or when `then` is ahead of the clock), then "3 min ago", "2 h ago", "4 d ago".
+    pub fn ago(&self, then: Timestamp) -> String {
+        let minutes = self.now.duration_since(then).as_secs() / 60;
+        match minutes {
+            ..1 => "just now".to_string(),
+            1..60 => format!("{minutes} min ago"),
+            60..1440 => format!("{} h ago", minutes / 60),
+            _ => format!("{} d ago", minutes / 1440),
+        }
+    }
+
     fn local(&self, wire: &str, format: &str) -> String {
         match wire.parse::<Timestamp>() {
             Ok(ts) => ts.to_zoned(self.tz.clone()).strftime(format).to_string(),
@@ -57,6 +69,37 @@ pub fn to_wire(ts: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ago_says_whole_minutes_hours_and_days_passed() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let clock = Clock::fixed(now, TimeZone::UTC);
+        let before = |seconds| now - jiff::SignedDuration::from_secs(seconds);
+        let cases = [
+            ("a moment ago", before(59), "just now"),
+            (
+                "ahead of the clock (another machine's)",
+                before(-30),
+                "just now",
+            ),
+            ("one whole minute", before(60), "1 min ago"),
+            (
+                "minutes are cut, not rounded",
+                before(3 * 60 + 59),
+                "3 min ago",
+            ),
+            (
+                "the last minute before an hour",
+                before(59 * 60 + 59),
+                "59 min ago",
+            ),
+            ("hours", before(2 * 3600 + 1800), "2 h ago"),
+            ("days", before(3 * 86_400 + 7200), "3 d ago"),
+        ];
+        for (case, then, expected) in cases {
+            assert_eq!(clock.ago(then), expected, "{case}");
+        }
+    }
 
     #[test]
     fn the_wire_time_is_cut_to_the_second_never_rounded_up() {

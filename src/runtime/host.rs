@@ -1,4 +1,5 @@
-//! What the console asks of the terminal it runs in besides drawing: bracketed paste, the
+//! What the console asks of the terminal it runs in besides drawing: bracketed paste, mouse
+//! reports, the
 //! clipboard (OSC 52, which reaches the user's own terminal over SSH too) and handing the terminal
 //! to an editor and back. `Tty` does it on the real terminal; `Offscreen` (tests, headless runs)
 //! keeps what was copied and runs the editor without a terminal to hand over.
@@ -8,7 +9,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute, terminal};
 use futures::{Stream, StreamExt};
@@ -64,12 +68,13 @@ impl Stream for TtyInput {
 }
 
 impl Tty {
-    /// Turns bracketed paste on (off again by `stop`, and by a panic before the previous hook).
+    /// Turns bracketed paste and mouse reports on (off again by `stop`, and by a panic before the
+    /// previous hook).
     pub fn start() -> io::Result<(Tty, TtyInput)> {
-        execute!(io::stdout(), EnableBracketedPaste)?;
+        execute!(io::stdout(), EnableBracketedPaste, EnableMouseCapture)?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = execute!(io::stdout(), DisableBracketedPaste);
+            let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
             previous(info);
         }));
         let input = Arc::new(Mutex::new(None));
@@ -82,12 +87,13 @@ impl Tty {
     }
 
     pub fn stop() -> io::Result<()> {
-        execute!(io::stdout(), DisableBracketedPaste)
+        execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste)
     }
 
     fn leave() -> io::Result<()> {
         execute!(
             io::stdout(),
+            DisableMouseCapture,
             DisableBracketedPaste,
             LeaveAlternateScreen,
             cursor::Show
@@ -97,7 +103,12 @@ impl Tty {
 
     fn enter() -> io::Result<()> {
         terminal::enable_raw_mode()?;
-        execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            EnableMouseCapture
+        )
     }
 }
 

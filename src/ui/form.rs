@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::{text_view, theme};
 use crate::app::State;
 use crate::app::form::{FieldInput, Form, FormField};
+use crate::app::mouse::FieldRows;
 use crate::domain::MetadataMode;
 use crate::domain::schema::{FieldKind, RefKind};
 use crate::domain::splits;
@@ -18,7 +19,8 @@ use crate::domain::validate::input_hint;
 /// Lines the metadata editor gets at least, even on a short terminal.
 const MIN_EDITOR_LINES: usize = 3;
 
-pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
+/// Draws the form in `area` and says which lines each field took (for the mouse).
+pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) -> Vec<FieldRows> {
     let title = match state.record(&form.record_id) {
         Some(r) => format!(" Edit {} · {} ", r.title(state.schema), r.id),
         None => format!(" Edit {} ", form.record_id),
@@ -59,7 +61,9 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
         .saturating_sub(fixed)
         .max(MIN_EDITOR_LINES);
     let mut cursor = None;
+    let mut rows = Vec::new();
     for (index, field) in form.fields.iter().enumerate() {
+        let top = lines.len();
         let focused = index == form.focus;
         let label_style = if focused {
             theme::focused()
@@ -172,6 +176,15 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
                     .map(|l| Line::styled(format!("{indent}{l}"), theme::dim())),
             );
         }
+        // Lines past the bottom are not drawn: a field there cannot be clicked.
+        let on_screen = |line: usize| inner.y + (line as u16).min(inner.height);
+        if on_screen(top) < on_screen(lines.len()) {
+            rows.push(FieldRows {
+                index,
+                top: on_screen(top),
+                bottom: on_screen(lines.len()),
+            });
+        }
     }
     frame.render_widget(Paragraph::new(theme::capped(lines)), inner);
     if let Some((x, line)) = cursor
@@ -183,6 +196,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) {
             inner.y + line as u16,
         ));
     }
+    rows
 }
 
 /// Lines a field takes besides its editor body.

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use super::theme::{self, Room, shown_value};
 use crate::app::State;
 use crate::app::bulk::RowResult;
+use crate::app::mouse::ListRows;
 use crate::app::state::Pane;
 use crate::app::text::thousands;
 use crate::domain::schema::{Column, Look};
@@ -18,7 +19,8 @@ use ratatui::style::Style;
 /// Most lines a filter's mistake takes under the filter line.
 const MAX_ERROR_LINES: usize = 3;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+/// Draws the list in `area` and says where its rows went (for the mouse).
+pub fn render(state: &State, frame: &mut Frame, area: Rect) -> ListRows {
     let columns = fitting_columns(state.schema.columns, area.width.saturating_sub(4));
     // The first, one-character column holds the mark. Widths are settled here so that cells can
     // be cut with an ellipsis at exactly the width they get.
@@ -118,9 +120,12 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                             true => record.title(state.schema),
                             false => text,
                         };
-                        let shown = fit(&text, *width as usize);
+                        let shown = match column.look {
+                            Look::ShortId => fit(&short_id(&text), *width as usize),
+                            _ => fit(&text, *width as usize),
+                        };
                         match column.look {
-                            Look::Plain => Cell::from(shown),
+                            Look::Plain | Look::ShortId => Cell::from(shown),
                             Look::Status => Cell::from(Span::styled(
                                 shown,
                                 theme::status_style(state.schema, &text),
@@ -158,6 +163,20 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             + " / ".len() as u16;
         frame.set_cursor_position((x + typed.chars().count() as u16, area.y));
     }
+    // Below the header line, a line per row shown.
+    let shown = list
+        .visible
+        .len()
+        .saturating_sub(offset)
+        .min(rows_on_screen) as u16;
+    ListRows {
+        area: Rect {
+            y: table_area.y + 1,
+            height: shown,
+            ..table_area
+        },
+        first: offset,
+    }
 }
 
 /// `text` cut to `width` columns, ending in "…" when something was cut.
@@ -167,6 +186,20 @@ pub(super) fn fit(text: &str, width: usize) -> String {
     }
     let (shown, _) = super::text_view::window(text, 0, width.saturating_sub(1));
     format!("{shown}…")
+}
+
+/// Characters of an id kept after its prefix (`prog_`) in a short id: 36⁴ ≈ 1.7 million, so
+/// the few programs of one list are told apart.
+const SHORT_ID_CHARS: usize = 4;
+
+/// `prog_mq4v…` for `prog_mq4vx8k2pl0a`: the prefix up to the first `_` and `SHORT_ID_CHARS`
+/// characters after it; a short id is kept whole.
+fn short_id(id: &str) -> String {
+    let prefix = id.find('_').map_or(0, |at| at + 1);
+    match id[prefix..].char_indices().nth(SHORT_ID_CHARS) {
+        Some((cut, _)) => format!("{}…", &id[..prefix + cut]),
+        None => id.to_string(),
+    }
 }
 
 /// The first column: a mark, what the last bulk change did to the row, or `=` on a referral the
@@ -260,7 +293,9 @@ mod tests {
     fn list_text(state: &State, width: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, 8)).unwrap();
         terminal
-            .draw(|frame| super::render(state, frame, frame.area()))
+            .draw(|frame| {
+                super::render(state, frame, frame.area());
+            })
             .unwrap();
         let buffer = terminal.backend().buffer();
         (0..buffer.area.height)
@@ -271,6 +306,30 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn a_program_id_is_shown_short_and_the_filter_still_finds_it() {
+        let mut state = State::sample();
+        let referral = |id: &str, program: &str| {
+            let values = json!({"first_name": "Ada", "status": "pending", "program_id": program});
+            Record::new(id, values.as_object().unwrap().clone())
+        };
+        state.append_records(vec![
+            referral("ref_1", "prog_mq4vx8k2pl0a"),
+            referral("ref_2", "prog_7"),
+            referral("ref_3", "p12345678"),
+        ]);
+        let shown = list_text(&state, 140);
+        assert!(shown.contains("Program"), "{shown}");
+        assert!(shown.contains(" prog_mq4v… "), "{shown}");
+        assert!(!shown.contains("prog_mq4vx"), "{shown}");
+        assert!(shown.contains(" prog_7 "), "a short id is whole: {shown}");
+        assert!(shown.contains(" p123… "), "no prefix: {shown}");
+        // What the column shows is what the filter takes.
+        state.list.filter = crate::app::text::TextBuffer::single("program:prog_mq4v");
+        state.refilter();
+        assert_eq!(state.list.visible, [0]);
     }
 
     #[test]

@@ -22,34 +22,38 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier};
 
 use crate::app::State;
+use crate::app::mouse::Screen;
 
 /// Below this width the detail pane takes the whole screen instead of sharing it with the list.
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 
-pub fn render(state: &State, frame: &mut Frame) {
+/// Draws the whole screen and says where the list's rows and the form's fields went, for the
+/// runner to keep for the mouse (`State::screen`): the view itself changes nothing.
+pub fn render(state: &State, frame: &mut Frame) -> Screen {
+    let mut screen = Screen::default();
     let status_height = status_bar::height(state, frame.area().width);
     let gauge_height = gauge_height(state);
-    let [body, gauge, status] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(gauge_height),
-        Constraint::Length(status_height),
-    ])
-    .areas(frame.area());
+    // Dialogs are laid out above the status bar, so what it says stays in sight under any of them.
+    let [above_status, status] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(status_height)])
+            .areas(frame.area());
+    let [body, gauge] = Layout::vertical([Constraint::Min(1), Constraint::Length(gauge_height)])
+        .areas(above_status);
     if let Some(form) = &state.form {
-        form::render(state, form, frame, body);
+        screen.fields = form::render(state, form, frame, body);
     } else if let Some(triage) = &state.triage {
         triage::render(state, triage, frame, body);
     } else if let Some(view) = &state.stats {
         stats::render(state, view, frame, body);
     } else if !state.detail_open {
-        list::render(state, frame, body);
+        screen.list = Some(list::render(state, frame, body));
     } else if body.width < SIDE_BY_SIDE_MIN_WIDTH {
         detail::render(state, frame, body);
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                 .areas(body);
-        list::render(state, frame, left);
+        screen.list = Some(list::render(state, frame, left));
         detail::render(state, frame, right);
     }
     if let Some(bulk) = state.bulk.as_ref().filter(|_| gauge_height > 0) {
@@ -57,12 +61,13 @@ pub fn render(state: &State, frame: &mut Frame) {
     }
     status_bar::render(state, frame, status);
     if let Some(overlay) = &state.overlay {
-        overlay::render(state, overlay, frame);
+        overlay::render(state, overlay, frame, above_status);
     }
     scrub(frame.buffer_mut());
     if state.no_color {
         uncolour(frame.buffer_mut());
     }
+    screen
 }
 
 /// The bulk bar's line: shown while a bulk runs and after one that left failed rows.
@@ -112,7 +117,11 @@ mod tests {
     /// Per screen line, the text of the cells drawn in reverse video; every cell without colour.
     fn reversed_text(state: &State) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        terminal.draw(|frame| super::render(state, frame)).unwrap();
+        terminal
+            .draw(|frame| {
+                super::render(state, frame);
+            })
+            .unwrap();
         let buffer = terminal.backend().buffer();
         assert!(
             buffer
@@ -130,6 +139,82 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// The screen's lines at 80x24.
+    fn lines_at_80x24(state: &State) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal
+            .draw(|frame| {
+                super::render(state, frame);
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| (0..80).map(|x| buffer[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn no_dialog_covers_the_status_bar_at_80x24() {
+        use crate::app::state::{Level, Overlay, PickPurpose, Question};
+        use crate::app::text::TextBuffer;
+        use crate::domain::schema::RefKind;
+        let mut state = State::sample();
+        let person = |i: usize| {
+            let values = json!({"first_name": format!("P{i}"), "email": "a@b.io"});
+            Record::new(format!("r{i}"), values.as_object().unwrap().clone())
+        };
+        state.append_records((0..40).map(person).collect());
+        // A message long enough for a status bar of three lines.
+        state.say(Level::Error, "The server said no. ".repeat(12));
+        let bare = lines_at_80x24(&state);
+        let status = &bare[21..];
+        assert!(status[2].contains("said no"), "{bare:#?}");
+        // A review taller than the screen.
+        let mut changes = crate::domain::diff::ChangeSet::default();
+        for i in 0..40 {
+            changes.body.insert(format!("field_{i}"), json!(i));
+        }
+        let prompt = || TextBuffer::single("why");
+        let overlays = [
+            Overlay::Help { scroll: 0 },
+            Overlay::Help { scroll: 500 },
+            Overlay::Review { changes, scroll: 0 },
+            Overlay::Confirm(Question::Quit),
+            Overlay::Confirm(Question::DiscardForm),
+            Overlay::RejectReason {
+                ids: vec!["r1".into()],
+                input: prompt(),
+                error: Some("too short".into()),
+            },
+            Overlay::Conflict {
+                changes: Default::default(),
+                clashes: Vec::new(),
+                scroll: 0,
+            },
+            Overlay::Journal {
+                entries: Vec::new(),
+                resendable: Vec::new(),
+                selected: 0,
+            },
+            Overlay::Command {
+                input: prompt(),
+                error: None,
+            },
+            Overlay::Picker {
+                purpose: PickPurpose::FormField,
+                kind: RefKind::User,
+                query: prompt(),
+                selected: 0,
+            },
+        ];
+        for overlay in overlays {
+            state.overlay = Some(overlay.clone());
+            let shown = lines_at_80x24(&state);
+            assert_eq!(&shown[21..], status, "{overlay:?}:\n{shown:#?}");
+            assert_ne!(shown, bare, "{overlay:?} is drawn");
+        }
     }
 
     #[test]

@@ -45,8 +45,8 @@ fn help_lines(state: &State, width: u16) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame) {
-    let area = frame.area();
+/// Draws `overlay` centred on `area`: the screen above the status bar, which no dialog covers.
+pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) {
     match overlay {
         Overlay::Help { scroll } => {
             popup_with(

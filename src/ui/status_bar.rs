@@ -55,11 +55,21 @@ fn line(state: &State) -> Line<'static> {
         LoadState::Loading { loaded, .. } => {
             spans.push(Span::raw(format!("loading… {loaded} (Esc stops) ")))
         }
-        LoadState::Loaded => spans.push(Span::raw(format!("{} loaded ", state.records.len()))),
-        LoadState::Stopped => spans.push(Span::raw(format!(
-            "{} loaded (stopped) ",
-            state.records.len()
-        ))),
+        LoadState::Loaded | LoadState::Stopped => {
+            let stopped = if state.load == LoadState::Stopped {
+                " (stopped)"
+            } else {
+                ""
+            };
+            let ago = state
+                .loaded_at
+                .map(|at| format!(" {}", state.clock.ago(at)))
+                .unwrap_or_default();
+            spans.push(Span::raw(format!(
+                "{} loaded{stopped}{ago} ",
+                state.records.len()
+            )));
+        }
         LoadState::Failed(_) => spans.push(Span::styled("load failed ", theme::error())),
     }
     if state.busy() {
@@ -261,6 +271,27 @@ mod tests {
     }
 
     #[test]
+    fn the_line_says_how_long_ago_the_list_was_loaded_as_the_clock_moves() {
+        let mut state = State::sample();
+        assert!(
+            text(&state).contains(" 0 loaded │"),
+            "nothing loaded yet: no time"
+        );
+        state.loaded_at = Some(state.clock.now);
+        assert!(
+            text(&state).contains("0 loaded just now "),
+            "{}",
+            text(&state)
+        );
+        state.clock.now += SignedDuration::from_secs(3 * 60 + 10);
+        assert!(
+            text(&state).contains("0 loaded 3 min ago "),
+            "{}",
+            text(&state)
+        );
+    }
+
+    #[test]
     fn the_line_says_the_waits_and_how_to_stop_a_load() {
         let mut state = State::sample();
         state.load = LoadState::Loading {
@@ -289,9 +320,10 @@ mod tests {
             "it counts up as the clock moves"
         );
         state.load = LoadState::Stopped;
+        state.loaded_at = Some(state.clock.now);
         state.net = NetStatus::default();
         let shown = text(&state);
-        assert!(shown.contains("0 loaded (stopped)"), "{shown}");
+        assert!(shown.contains("0 loaded (stopped) just now"), "{shown}");
         assert!(!shown.contains("no answer"), "{shown}");
     }
 }

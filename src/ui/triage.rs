@@ -177,7 +177,9 @@ mod tests {
     fn header(state: &State, width: u16) -> (String, Vec<ratatui::style::Color>) {
         let mut terminal = Terminal::new(TestBackend::new(width, 24)).unwrap();
         terminal
-            .draw(|frame| crate::ui::render(state, frame))
+            .draw(|frame| {
+                crate::ui::render(state, frame);
+            })
             .unwrap();
         let buffer = terminal.backend().buffer();
         let cells: Vec<_> = (0..width).map(|x| &buffer[(x, 0)]).collect();

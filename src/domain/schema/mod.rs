@@ -124,6 +124,9 @@ pub enum Look {
     ColourFrom(&'static str),
     /// A warning marker unless the value is this calm one (fraud check).
     FlagUnless(&'static str),
+    /// An id the API names nowhere (a v1 program), cut short to its prefix and a few characters
+    /// (`prog_mq4v…`); the detail pane shows it whole, and the filter matches the whole id.
+    ShortId,
 }
 
 /// One column of the list pane; several fields are joined with a space (first and last name).

@@ -59,10 +59,10 @@ pub static V1_SCHEMA: Schema = Schema {
         Column {
             title: "Program",
             fields: &["program_id"],
-            min_width: 17,
+            min_width: 10,
             flex: false,
             drop_rank: 4,
-            look: Look::Plain,
+            look: Look::ShortId,
         },
         Column {
             title: "Ambassador",

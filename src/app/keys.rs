@@ -38,8 +38,14 @@ pub const KEYS: &[Key] = &[
     Key {
         keys: "`/`",
         at: "list",
-        backend: None,
-        does: "filter as you type, in the filter language of `referee list --where`: free words search name, email, id or ambassador's name (on FirstPromoter: name, email, uid, username, website, promoter and campaign names); `status=converted created:<7d -ambassador:andre` test fields. A mistake (an unknown key, a status that does not exist) is shown under the filter line while the list keeps the last filter that made sense; `Enter` keeps it, `Esc` clears",
+        backend: Some("vantio"),
+        does: "filter as you type, in the filter language of `referee list --where`: free words search name, email, id or ambassador's name; `status=converted created:<7d -ambassador:andre` test fields. A mistake (an unknown key, a status that does not exist) is shown under the filter line while the list keeps the last filter that made sense; `Enter` keeps it, `Esc` clears",
+    },
+    Key {
+        keys: "`/`",
+        at: "list",
+        backend: Some("firstpromoter"),
+        does: "filter as you type, in the filter language of `referee list --where`: free words search name, email, uid, username, website, promoter and campaign names; `state=pending created:<7d -promoter:felix fraud:any` test fields. A mistake (an unknown key, a state that does not exist) is shown under the filter line while the list keeps the last filter that made sense; `Enter` keeps it, `Esc` clears",
     },
     Key {
         keys: "`e`",
@@ -280,6 +286,20 @@ pub fn markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The filter examples the `/` rows give are ones their backend's filter language takes.
+    #[test]
+    fn each_backends_filter_example_is_a_filter_it_takes() {
+        use crate::domain::schema::{V1_SCHEMA, V2_SCHEMA};
+        for schema in [&V1_SCHEMA, &V2_SCHEMA] {
+            let row = for_backend(schema.backend)
+                .find(|k| k.keys == "`/`")
+                .expect("a / row");
+            let example = row.does.split('`').nth(3).expect("an example in backticks");
+            crate::domain::filter::Filter::parse(schema, example)
+                .unwrap_or_else(|e| panic!("{}: {example}: {e:?}", schema.backend));
+        }
+    }
 
     #[test]
     fn the_readme_key_table_is_this_table() {

@@ -117,6 +117,9 @@ enum Test {
     Equals(&'static FieldSpec, String),
     /// The field's timestamp compared with a point in time.
     Time(&'static FieldSpec, Order, Point),
+    /// `key:any`: the field holds something, other than the "none" word a list of words may start
+    /// with (`fraud:any` is any suspicion, not `no_suspicion`).
+    Any(&'static FieldSpec),
 }
 
 /// How a timestamp must stand to the point: `Lt` is strictly before.
@@ -147,7 +150,7 @@ pub fn keys(schema: &'static Schema) -> Vec<(String, &'static FieldSpec)> {
     for spec in schema.fields {
         let mut friendly = vec![slug(spec.label)];
         if !spec.key.contains('.') {
-            for suffix in ["_at", "_id"] {
+            for suffix in ["_at", "_id", "_check"] {
                 if let Some(stem) = spec.key.strip_suffix(suffix) {
                     friendly.push(stem.to_string());
                 }
@@ -308,7 +311,7 @@ impl Filter {
                     .iter()
                     .filter_map(|key| schema.field(key))
                     .for_each(&mut add),
-                Test::Contains(spec, _) | Test::Equals(spec, _) => add(spec),
+                Test::Contains(spec, _) | Test::Equals(spec, _) | Test::Any(spec) => add(spec),
                 Test::Time(..) => {}
             }
         }
@@ -380,6 +383,10 @@ impl Filter {
                 Test::Equals(spec, value) => {
                     values(spec, record, names).any(|v| lowercased(&v) == value.as_str())
                 }
+                Test::Any(spec) => {
+                    let text = field_text(spec, record);
+                    !text.is_empty() && Some(text.as_ref()) != none_word(spec)
+                }
                 Test::Time(spec, order, point) => {
                     let at = match point {
                         Point::At(at) => Some(*at),
@@ -426,6 +433,15 @@ fn values<'a>(
     std::iter::once(text).chain(name.map(Cow::Borrowed))
 }
 
+/// The word of a list of words that says there is nothing (`no_suspicion`): its first, when it
+/// starts with `no_`.
+fn none_word(spec: &FieldSpec) -> Option<&'static str> {
+    match spec.kind {
+        FieldKind::Enum(words) => words.first().copied().filter(|w| w.starts_with("no_")),
+        _ => None,
+    }
+}
+
 /// `text` in lower case, copied only when it has an upper-case letter.
 fn lowercased(text: &str) -> Cow<'_, str> {
     if text.chars().any(char::is_uppercase) {
@@ -461,6 +477,9 @@ fn field_test(spec: &'static FieldSpec, op: char, value: &str) -> Result<Test, S
         ));
     }
     let lowered = value.to_lowercase();
+    if op == ':' && lowered == "any" {
+        return Ok(Test::Any(spec));
+    }
     if let FieldKind::Enum(words) = spec.kind
         && !value.is_empty()
     {
@@ -680,6 +699,33 @@ mod tests {
         assert_eq!(words.needs_names(&V1_SCHEMA), [RefKind::User]);
         let dates = Filter::parse(&V1_SCHEMA, "status=converted created:<7d").unwrap();
         assert!(dates.needs_names(&V1_SCHEMA).is_empty());
+    }
+
+    /// `fraud:any` is any suspicion: set, and not `no_suspicion`; `-fraud:any` the rest.
+    #[test]
+    fn any_means_something_other_than_none() {
+        let with = |fraud: Value| {
+            record(
+                "5001",
+                json!({"id": 5001, "state": "pending", "fraud_check": fraud}),
+            )
+        };
+        let cases = [
+            (json!("same_ip_suspicion"), "fraud:any", true),
+            (json!("no_suspicion"), "fraud:any", false),
+            (Value::Null, "fraud:any", false),
+            (json!("no_suspicion"), "-fraud:any", true),
+            (json!("same_ip_suspicion"), "fraud_check:any", true),
+            (json!("same_ip_suspicion"), "email:any", false),
+        ];
+        for (fraud, text, want) in cases {
+            let filter = Filter::parse(&V2_SCHEMA, text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(
+                filter.matches(&V2_SCHEMA, &with(fraud.clone()), &NoNames, now()),
+                want,
+                "{text} on {fraud}"
+            );
+        }
     }
 
     #[test]

@@ -114,14 +114,20 @@ mod tests {
     use crate::app::{Action, State, update};
     use crate::domain::Record;
 
-    /// Per screen line, the text of the cells drawn in reverse video; every cell without colour.
-    fn reversed_text(state: &State) -> Vec<String> {
+    /// `state` drawn on an 80x24 terminal.
+    fn drawn_at_80x24(state: &State) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
         terminal
             .draw(|frame| {
                 super::render(state, frame);
             })
             .unwrap();
+        terminal
+    }
+
+    /// Per screen line, the text of the cells drawn in reverse video; every cell without colour.
+    fn reversed_text(state: &State) -> Vec<String> {
+        let terminal = drawn_at_80x24(state);
         let buffer = terminal.backend().buffer();
         assert!(
             buffer
@@ -143,12 +149,7 @@ mod tests {
 
     /// The screen's lines at 80x24.
     fn lines_at_80x24(state: &State) -> Vec<String> {
-        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        terminal
-            .draw(|frame| {
-                super::render(state, frame);
-            })
-            .unwrap();
+        let terminal = drawn_at_80x24(state);
         let buffer = terminal.backend().buffer();
         (0..buffer.area.height)
             .map(|y| (0..80).map(|x| buffer[(x, y)].symbol()).collect())

@@ -165,10 +165,14 @@ impl<B: Backend> App<B> {
     }
 
     /// A mouse event, as the keymap's mouse side (`app::mouse`) reads it against the last frame.
-    pub fn mouse(&mut self, event: MouseEvent) {
-        if let Some(action) = map_mouse(&self.state, event) {
-            self.dispatch(action);
-        }
+    /// A mouse event; true when it did something (the pointer only moving does nothing, and is
+    /// not worth a frame).
+    pub fn mouse(&mut self, event: MouseEvent) -> bool {
+        let Some(action) = map_mouse(&self.state, event) else {
+            return false;
+        };
+        self.dispatch(action);
+        true
     }
 
     /// Draws the screen and keeps where it put what the mouse can click.
@@ -286,7 +290,7 @@ impl<B: Backend> App<B> {
         idle_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Background news (answers, the HTTP core's status) is drawn at most once a frame: a load
         // changes the network status three times a request, and a frame of 100,000 rows is not
-        // free. A key is drawn at once.
+        // free. A key, or a click or wheel turn, is drawn at once.
         let mut drawn_at = tokio::time::Instant::now();
         let mut undrawn = false;
         while !done(&self.state) {
@@ -300,7 +304,7 @@ impl<B: Backend> App<B> {
                     match event {
                         Some(Ok(Event::Key(key))) => self.press(key),
                         Some(Ok(Event::Paste(text))) => self.paste(text),
-                        Some(Ok(Event::Mouse(mouse))) => self.mouse(mouse),
+                        Some(Ok(Event::Mouse(mouse))) => pressed = self.mouse(mouse),
                         Some(Ok(Event::Resize(width, height))) => self.dispatch(Action::Resize { width, height }),
                         Some(Ok(_)) => {}
                         Some(Err(e)) => return Err(e),

@@ -67,7 +67,10 @@ fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
             if let serde_json::Value::Object(fields) = record.to_json() {
                 json.extend(fields);
             }
-            let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            // As `referee get --format json` prints it: hidden characters escaped.
+            let text = crate::export::json_pretty(&json.into())
+                .trim_end()
+                .to_string();
             let said = format!(
                 "referral {} as JSON ({} bytes)",
                 visible(&record.id),

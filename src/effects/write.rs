@@ -481,11 +481,23 @@ pub(super) fn recorded(
 
 /// What the journal records once a write is decided.
 pub(super) fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outcome) -> Recorded {
+    decided(context.schema, context.mode, mutation, outcome)
+}
+
+/// What the journal records of `outcome`. `after` holds only what the write changed: a
+/// referral an action left out (someone else changed it first) is not recorded as changed, so
+/// `referee undo` never takes back another admin's change.
+fn decided(
+    schema: &crate::domain::Schema,
+    mode: crate::domain::MetadataMode,
+    mutation: &Mutation,
+    outcome: &Outcome,
+) -> Recorded {
     let after = |records: &[Record]| match mutation {
         Mutation::Fields(write) => records
             .iter()
             .find(|r| r.id == write.id)
-            .map(|r| after_of(context.schema, write, r, context.mode))
+            .map(|r| after_of(schema, write, r, mode))
             .unwrap_or_default(),
         Mutation::Action(write) => records
             .iter()
@@ -501,12 +513,19 @@ pub(super) fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outc
             applied,
             message,
             ..
-        } => recorded(
-            Verdict::Applied,
-            None,
-            after(records),
-            Some(format!("only {}: {message}", applied.join(", "))),
-        ),
+        } => {
+            let changed: Vec<Record> = records
+                .iter()
+                .filter(|r| applied.contains(&r.id))
+                .cloned()
+                .collect();
+            recorded(
+                Verdict::Applied,
+                None,
+                after(&changed),
+                Some(format!("only {}: {message}", applied.join(", "))),
+            )
+        }
         Outcome::Refused(error) => recorded(
             Verdict::Refused,
             error.status(),
@@ -525,5 +544,46 @@ pub(super) fn recorded_of(context: &Context, mutation: &Mutation, outcome: &Outc
         Outcome::Unknown { message } => {
             recorded(Verdict::Unknown, None, Map::new(), Some(message.clone()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::BatchAction;
+    use crate::domain::MetadataMode;
+    use crate::domain::schema::V2_SCHEMA;
+    use crate::domain::schema::firstpromoter_policy::action_write;
+
+    fn referral(id: &str, state: &str) -> Record {
+        let v = json!({"state": state, "promoter_campaign": {"id": 7}});
+        Record::new(id, v.as_object().unwrap().clone())
+    }
+
+    /// An approve that the guard narrowed: the referral someone else disabled first is not
+    /// journaled as changed by this write.
+    #[test]
+    fn an_action_records_as_changed_only_the_referrals_it_changed() {
+        let loaded = [referral("5001", "pending"), referral("5002", "pending")];
+        let write = action_write(BatchAction::Approve, &[&loaded[0], &loaded[1]], None);
+        let outcome = Outcome::Partly {
+            records: vec![referral("5001", "signup"), referral("5002", "denied")],
+            applied: vec!["5001".into()],
+            failed: Vec::new(),
+            conflicted: vec!["5002".into()],
+            message: "changed by someone else since it was loaded".into(),
+        };
+        let record = decided(
+            &V2_SCHEMA,
+            MetadataMode::Merge,
+            &Mutation::Action(write),
+            &outcome,
+        );
+        assert_eq!(record.verdict, Verdict::Applied);
+        assert_eq!(
+            Value::Object(record.after),
+            json!({"5001": "signup"}),
+            "5002 was left out"
+        );
     }
 }

@@ -19,7 +19,8 @@ pub fn render(state: &State, selected: usize, frame: &mut Frame, area: Rect) {
         return;
     };
     let rows = crate::app::bulk_errors::listed(state);
-    let below = super::gauge_height(state) + super::status_bar::height(state, area.width);
+    // `area` ends above the status bar already; the bulk bar stays in sight too.
+    let below = super::gauge_height(state);
     let area = Rect {
         height: area.height.saturating_sub(below),
         ..area

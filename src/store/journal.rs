@@ -432,7 +432,10 @@ impl Journal {
         profile: &str,
         limit: usize,
     ) -> Result<Vec<Stored>, JournalError> {
-        let may_have_reason = "(e.body LIKE '%rejection_reason%' OR e.detail LIKE '%reason%')";
+        // A reason given as text (JSON is stored compact): every FirstPromoter action carries
+        // `"reason":null`, which must not crowd the real ones out of the newest `limit`.
+        let may_have_reason =
+            r#"(e.body LIKE '%"rejection_reason":"%' OR e.detail LIKE '%"reason":"%')"#;
         self.newest(profile, may_have_reason, limit)
     }
 
@@ -1288,13 +1291,17 @@ mod tests {
         let mut rejected = intent("demo", "ref_4", "2026-11-21T09:00:00Z");
         rejected.detail = json!({"reason": "spam"});
         journal.record_intent(&rejected).unwrap();
+        // A FirstPromoter approve carries no reason.
+        let mut approved = intent("demo", "ref_5", "2026-11-21T12:30:00Z");
+        approved.detail = json!({"watched": "state", "reason": null});
+        journal.record_intent(&approved).unwrap();
         let ids = |found: Vec<Stored>| -> Vec<String> {
             found.into_iter().map(|s| s.intent.ids[0].clone()).collect()
         };
-        assert_eq!(ids(journal.recent("demo", 2).unwrap()), ["ref_3", "ref_2"]);
+        assert_eq!(ids(journal.recent("demo", 2).unwrap()), ["ref_2", "ref_5"]);
         assert_eq!(
             ids(journal.recent("demo", 10).unwrap()),
-            ["ref_4", "ref_1", "ref_3", "ref_2"]
+            ["ref_4", "ref_1", "ref_3", "ref_2", "ref_5"]
         );
         assert_eq!(ids(journal.recent("production", 10).unwrap()), ["ref_9"]);
         assert_eq!(

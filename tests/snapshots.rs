@@ -124,6 +124,9 @@ async fn help_at_80x24_scrolls_and_opens_from_the_form() {
     press(&mut app, KeyCode::Char('G'));
     let bottom = screen_text(&app);
     assert!(bottom.contains("quit"), "the last row is reached: {bottom}");
+    press(&mut app, KeyCode::Char('G'));
+    press(&mut app, KeyCode::Char('k'));
+    assert_ne!(screen_text(&app), bottom, "k after G moves at once");
     assert!(!top.contains("quit"), "it did not fit: {top}");
     press(&mut app, KeyCode::Esc);
     assert!(app.state.overlay.is_none() && app.state.form.is_some());

@@ -15,14 +15,7 @@ use crate::domain::schema::{FieldKind, RefKind};
 pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action) -> Vec<Effect> {
     match (overlay, action) {
         (Overlay::Review { changes, scroll }, Action::Move(motion)) => {
-            let body_lines = serde_json::to_string_pretty(&changes.body)
-                .map(|b| b.lines().count())
-                .unwrap_or(0);
-            let last = (changes.changes.len() + body_lines + 4) as u16;
-            let scroll = match motion {
-                Motion::Up | Motion::PageUp | Motion::Top => scroll.saturating_sub(3),
-                _ => scroll.saturating_add(3).min(last),
-            };
+            let scroll = scrolled(state, scroll, motion);
             state.overlay = Some(Overlay::Review { changes, scroll });
         }
         (
@@ -33,12 +26,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
             },
             Action::Move(motion),
         ) => {
-            let mode = state.session.metadata_mode;
-            let rows: usize = clashes.iter().map(|c| c.rows(mode).len()).sum();
-            let scroll = match motion {
-                Motion::Up | Motion::PageUp | Motion::Top => scroll.saturating_sub(3),
-                _ => scroll.saturating_add(3).min(rows as u16),
-            };
+            let scroll = scrolled(state, scroll, motion);
             state.overlay = Some(Overlay::Conflict {
                 changes,
                 clashes,
@@ -119,18 +107,7 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         }
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help { scroll }, Action::Move(motion)) => {
-            // The overlay stops at the last line however far this goes.
-            // A row takes up to this many lines on a narrow screen; the overlay stops at its
-            // last line however far this goes.
-            let last = crate::app::keys::KEYS.len() as u16 * 5;
-            let scroll = match motion {
-                Motion::Top => 0,
-                Motion::PageUp => scroll.saturating_sub(15),
-                Motion::Up => scroll.saturating_sub(3),
-                Motion::PageDown => scroll.saturating_add(15).min(last),
-                Motion::Bottom => last,
-                _ => scroll.saturating_add(3).min(last),
-            };
+            let scroll = scrolled(state, scroll, motion);
             state.overlay = Some(Overlay::Help { scroll });
         }
         (Overlay::Help { .. }, Action::Dismiss | Action::Help | Action::Quit) => {}
@@ -354,4 +331,20 @@ fn picker_input(
         }
     }
     Vec::new()
+}
+
+/// A scrolled dialog's (help, review, conflict) scroll after `motion`: three lines a step, a
+/// page of 15, or either end; never past how far the dialog drawn last can scroll
+/// (`Screen::scroll_end`), so `k` after `G` moves at once.
+fn scrolled(state: &State, scroll: u16, motion: Motion) -> u16 {
+    let end = state.screen.scroll_end.unwrap_or(u16::MAX);
+    let scroll = scroll.min(end);
+    match motion {
+        Motion::Top => 0,
+        Motion::PageUp => scroll.saturating_sub(15),
+        Motion::Up => scroll.saturating_sub(3),
+        Motion::PageDown => scroll.saturating_add(15).min(end),
+        Motion::Bottom => end,
+        Motion::Down => scroll.saturating_add(3).min(end),
+    }
 }

@@ -18,6 +18,9 @@ pub struct Screen {
     /// The rows each form field takes on screen (its label, value, error and hint), when the form
     /// is open; fields cut off at the bottom are not here.
     pub fields: Vec<FieldRows>,
+    /// How far the scrolled dialog shown (help, review, conflict) can scroll: its lines past
+    /// the first screenful. `j`, `G` and the wheel stop there.
+    pub scroll_end: Option<u16>,
 }
 
 /// The list's rows on screen: one row per line of `area`, the first showing list position `first`.

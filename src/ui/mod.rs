@@ -61,7 +61,7 @@ pub fn render(state: &State, frame: &mut Frame) -> Screen {
     }
     status_bar::render(state, frame, status);
     if let Some(overlay) = &state.overlay {
-        overlay::render(state, overlay, frame, above_status);
+        screen.scroll_end = overlay::render(state, overlay, frame, above_status);
     }
     scrub(frame.buffer_mut());
     if state.no_color {

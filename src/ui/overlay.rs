@@ -46,19 +46,23 @@ fn help_lines(state: &State, width: u16) -> Vec<Line<'static>> {
 }
 
 /// Draws `overlay` centred on `area`: the screen above the status bar, which no dialog covers.
-pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) {
+/// Draws `overlay`; for a scrolled one, returns how far it can scroll.
+pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -> Option<u16> {
     match overlay {
         Overlay::Help { scroll } => {
-            popup_with(
-                frame,
-                area,
-                (
-                    " Keys ",
-                    Some(" j/k scroll · g/G top/end · any other key closes "),
-                ),
-                help_lines(state, area.width.saturating_sub(2)),
-                area.width,
-                *scroll,
+            return Some(
+                popup_with(
+                    frame,
+                    area,
+                    (
+                        " Keys ",
+                        Some(" j/k scroll · g/G top/end · any other key closes "),
+                    ),
+                    help_lines(state, area.width.saturating_sub(2)),
+                    area.width,
+                    *scroll,
+                )
+                .1,
             );
         }
         Overlay::Review { changes, scroll } => {
@@ -69,19 +73,20 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) {
                 .unwrap_or("");
             let title = format!(" Review · PUT /referrals/{id} ");
             let keys = " y send · n back · j/k scroll ";
-            popup_with(
-                frame,
-                area,
-                (&title, Some(keys)),
-                review_lines(changes),
-                76,
-                *scroll,
+            return Some(
+                popup_with(
+                    frame,
+                    area,
+                    (&title, Some(keys)),
+                    review_lines(changes),
+                    76,
+                    *scroll,
+                )
+                .1,
             );
         }
         Overlay::Confirm(Question::RestoreDraft) => {
-            let Some(offer) = crate::app::drafts::offer(state) else {
-                return;
-            };
+            let offer = crate::app::drafts::offer(state)?;
             const WIDTH: u16 = 78;
             let inner = WIDTH.min(area.width).saturating_sub(2) as usize;
             popup_with(
@@ -168,11 +173,9 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) {
         }
         Overlay::Conflict {
             clashes, scroll, ..
-        } => conflict(frame, area, state, clashes, *scroll),
+        } => return Some(conflict(frame, area, state, clashes, *scroll)),
         Overlay::TriageSummary => {
-            let Some(triage) = &state.triage_past else {
-                return;
-            };
+            let triage = state.triage_past.as_ref()?;
             let s = triage.summary(state.clock.now);
             let mut lines = vec![
                 Line::styled(
@@ -339,6 +342,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) {
             );
         }
     }
+    None
 }
 
 /// One line per journal entry, cut to `width`: when, why, what it sent, and what became of it.
@@ -616,7 +620,7 @@ const PROMPT_WIDTH: u16 = 72;
 /// Draws a bordered box centred on `area`, sized to its lines, and returns its inner area.
 /// The conflict dialog: one row per field (per metadata key), each value cut to its share of the
 /// width so a row never wraps; the keys sit on the border, so they show at any height.
-fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scroll: u16) {
+fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scroll: u16) -> u16 {
     const WIDTH: u16 = 78;
     /// The columns " → " and " │ " take.
     const ARROWS: usize = 6;
@@ -670,7 +674,8 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
         lines,
         width,
         scroll,
-    );
+    )
+    .1
 }
 
 /// Columns for values that need `wanted` columns in `room`: short ones get all they need, the
@@ -694,10 +699,11 @@ fn popup(
     lines: Vec<Line<'static>>,
     width: u16,
 ) -> Rect {
-    popup_with(frame, area, (title, None), lines, width, 0)
+    popup_with(frame, area, (title, None), lines, width, 0).0
 }
 
 /// A popup with keys on its bottom border (always visible) and its text scrolled by `scroll` lines.
+/// Returns its inner area and how far its text can scroll.
 pub(super) fn popup_with(
     frame: &mut Frame,
     area: Rect,
@@ -705,7 +711,7 @@ pub(super) fn popup_with(
     lines: Vec<Line<'static>>,
     width: u16,
     scroll: u16,
-) -> Rect {
+) -> (Rect, u16) {
     let width = width.min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
     let rect = Rect {
@@ -720,7 +726,8 @@ pub(super) fn popup_with(
     }
     let inner = block.inner(rect);
     // Never scroll past the last line.
-    let scroll = scroll.min((lines.len() as u16).saturating_sub(inner.height));
+    let end = (lines.len() as u16).saturating_sub(inner.height);
+    let scroll = scroll.min(end);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(theme::capped(lines))
@@ -729,7 +736,7 @@ pub(super) fn popup_with(
             .scroll((scroll, 0)),
         rect,
     );
-    inner
+    (inner, end)
 }
 
 #[cfg(test)]

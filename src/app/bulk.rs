@@ -28,16 +28,10 @@ pub enum RowResult {
     Unknown(String),
 }
 
-/// Most characters of a row's error kept: a server's whole error page is not worth keeping for
-/// every row of a large bulk.
-const ERROR_CHARS: usize = 1_000;
-
-/// `text`, cut to `ERROR_CHARS` characters with a `…`.
+/// A row's error as kept, cut as everything shown from a server is (`text_safety::capped`): a
+/// server's whole error page is not worth keeping for every row of a large bulk.
 fn kept(text: &str) -> String {
-    match text.char_indices().nth(ERROR_CHARS) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
+    crate::text_safety::capped(text).into_owned()
 }
 
 impl RowResult {
@@ -322,7 +316,10 @@ mod tests {
                 Outcome::Failed {
                     message: "x".repeat(5_000),
                 },
-                RowResult::Failed(format!("{}…", "x".repeat(ERROR_CHARS))),
+                RowResult::Failed(format!(
+                    "{}… (3000 more)",
+                    "x".repeat(crate::text_safety::SHOWN_CHARS)
+                )),
                 true,
             ),
             (

@@ -71,7 +71,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
     if let Some(when) = since {
         lines.push(Line::raw(format!(
             "{status} {}",
-            ago(state.clock.now, when)
+            state.clock.ago(when)
         )));
     }
     lines.push(Line::raw(""));
@@ -149,18 +149,6 @@ fn pace_line(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         spark,
     );
     frame.render_widget(Paragraph::new(Line::styled(note, theme::dim())), words);
-}
-
-/// "3 days ago", "5 hours ago", "just now".
-fn ago(now: Timestamp, then: Timestamp) -> String {
-    let seconds = (now.as_second() - then.as_second()).max(0);
-    let (n, unit) = match seconds {
-        0..60 => return "just now".into(),
-        60..3600 => (seconds / 60, "minute"),
-        3600..86_400 => (seconds / 3600, "hour"),
-        _ => (seconds / 86_400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

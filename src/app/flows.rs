@@ -425,6 +425,8 @@ pub fn retry_failed(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let ids = bulk.failed();
+    // The rows sent again belong to the same change: one `u` still takes all of it back.
+    let step = bulk.step.clone();
     let (key, reason) = match bulk.intent.clone() {
         BulkIntent::Key { key, reason } => (key, reason),
         BulkIntent::Set => {
@@ -447,7 +449,10 @@ pub fn retry_failed(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     match plan(state, &ids, key, reason.as_deref()) {
-        Ok(plan) => start_bulk(state, key, reason, plan),
+        Ok(plan) => {
+            let verb = state.schema.policy.verb(key);
+            run_bulk(state, BulkIntent::Key { key, reason }, verb, step, plan)
+        }
         Err(message) => {
             state.say(Level::Error, message);
             Vec::new()
@@ -1474,6 +1479,39 @@ mod tests {
             Some(original),
             "the older undo still sends the original"
         );
+    }
+
+    /// Rows `R` sends again belong to the bulk they failed in: one `u` takes back all of it.
+    #[test]
+    fn rows_sent_again_are_undone_with_their_bulk() {
+        let mut state = state();
+        state
+            .marked
+            .extend(["ref_1".to_string(), "ref_2".to_string()]);
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        let reqs = sent(&update(&mut state, Action::Answer(true)));
+        let outcomes = [applied("ref_1"), failed()];
+        for (req, outcome) in reqs.into_iter().zip(outcomes) {
+            update(&mut state, Action::Written { req, outcome });
+        }
+        let [again] = sent(&update(&mut state, Action::RetryFailed))[..] else {
+            panic!("R sends the failed row")
+        };
+        let outcome = applied("ref_2");
+        update(
+            &mut state,
+            Action::Written {
+                req: again,
+                outcome,
+            },
+        );
+        assert_eq!(state.writes.undo.len(), 1, "{:?}", state.writes.undo);
+        update(&mut state, Action::Undo);
+        assert!(matches!(
+            state.overlay,
+            Some(Overlay::Confirm(Question::UndoBulk { at: 0 }))
+        ));
+        assert_eq!(sent(&update(&mut state, Action::Answer(true))).len(), 2);
     }
 
     /// Triage counts a decision when its write answers, even after the session was left.

@@ -69,10 +69,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
         .filter(|key| in_queue_state || *key == "created_at")
         .find_map(|key| record.text(key).parse::<Timestamp>().ok());
     if let Some(when) = since {
-        lines.push(Line::raw(format!(
-            "{status} {}",
-            state.clock.ago(when)
-        )));
+        lines.push(Line::raw(format!("{status} {}", state.clock.ago(when))));
     }
     lines.push(Line::raw(""));
     lines.extend(super::detail::field_lines(state, record));

@@ -396,9 +396,11 @@ pub fn lost_answer(cause: &ApiError) -> String {
         ApiError::Transport { message, .. } => format!("the answer was lost ({message})"),
         ApiError::Decode { message, .. } => format!("the answer could not be read ({message})"),
         ApiError::BrokenOff { message, .. } => format!("the answer broke off ({message})"),
-        ApiError::Server { status, .. } => format!("the server failed (HTTP {status})"),
-        ApiError::Refused { status, .. } => {
-            format!("the server reported a conflict (HTTP {status})")
+        ApiError::Server { status, message } => {
+            format!("the server failed (HTTP {status}: {message})")
+        }
+        ApiError::Refused { status, message } => {
+            format!("the server reported a conflict (HTTP {status}: {message})")
         }
         other => other.to_string(),
     }
@@ -429,6 +431,24 @@ mod tests {
             guard: true,
         };
         (write, loaded)
+    }
+
+    /// Why a write's fate was open keeps what the server said, so the row's error shows it.
+    #[test]
+    fn a_lost_answer_keeps_the_servers_words() {
+        let server = ApiError::Server {
+            status: 500,
+            message: "Internal Server Error: Injected failure (chaos)".into(),
+        };
+        assert_eq!(
+            lost_answer(&server),
+            "the server failed (HTTP 500: Internal Server Error: Injected failure (chaos))"
+        );
+        let conflict = ApiError::Refused {
+            status: 409,
+            message: "Conflict: stale".into(),
+        };
+        assert!(lost_answer(&conflict).ends_with("(HTTP 409: Conflict: stale)"));
     }
 
     #[test]

@@ -140,13 +140,21 @@ pub fn resend(state: &mut State, entries: &[Stored], index: usize) -> Vec<Effect
         return Vec::new();
     }
     let intent = &entries[index].intent;
-    let Some(write) = FieldWrite::from_journal(&intent.ids, &intent.body, &intent.before) else {
+    let Some(mut write) = FieldWrite::from_journal(&intent.ids, &intent.body, &intent.before)
+    else {
         state.say(
             Level::Error,
             "This journal entry cannot be read as a write.",
         );
         return Vec::new();
     };
+    // A "now" is the second this PUT leaves, not the one the first attempt left.
+    if let Some(keys) = intent.detail["at_send"].as_array() {
+        write.changes.at_send = keys
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+    }
     state.say(
         Level::Info,
         format!("Sending {} again (guarded)…", write.id),
@@ -251,5 +259,25 @@ mod tests {
         assert_eq!(verdicts, [true, false, false, true, true]);
         let superseded = resendable(&entries, 2).unwrap_err();
         assert!(superseded.contains("would undo it"), "{superseded}");
+    }
+
+    /// A write whose time was stamped "now" as it left is stamped again when it is sent again.
+    #[test]
+    fn a_resend_stamps_now_again() {
+        let mut state = State::sample();
+        let mut failed = entry("ref_1", 1, Some(Verdict::Failed));
+        failed.intent.body = json!({"status": "verified", "verified_at": "2026-11-21T08:00:00Z"});
+        failed.intent.detail = json!({"at_send": ["verified_at"]});
+        let effects = resend(&mut state, &[failed], 0);
+        let [
+            Effect::Mutate {
+                mutation: Mutation::Fields(write),
+                ..
+            },
+        ] = &effects[..]
+        else {
+            panic!("one write: {effects:?}")
+        };
+        assert_eq!(write.changes.at_send, ["verified_at"]);
     }
 }

@@ -437,9 +437,17 @@ fn intent_of(context: &Context, mutation: &Mutation, why: &str, group: Option<u6
             intent.body = Value::Object(write.changes.body.clone());
             intent.before = write.base.clone();
             intent.wanted = write.wanted(context.schema);
+            let mut detail = Map::new();
             if !write.guard {
                 // Only "keep mine" writes skip the guard; a resend must know.
-                intent.detail = json!({ "guard": false });
+                detail.insert("guard".into(), false.into());
+            }
+            if !write.changes.at_send.is_empty() {
+                // Fields stamped "now" as the PUT left: a resend stamps them again.
+                detail.insert("at_send".into(), json!(write.changes.at_send));
+            }
+            if !detail.is_empty() {
+                intent.detail = Value::Object(detail);
             }
             intent
         }

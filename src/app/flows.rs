@@ -602,8 +602,12 @@ pub fn written(state: &mut State, req: RequestId, outcome: Outcome) -> Vec<Effec
                 bulk.finished(&done.mutation, &done.outcome);
             }
             let effects = pump(state);
-            // A row's problem is shown over the progress line; the bar keeps counting.
+            // A row's problem is shown over the progress line; the bar keeps counting. The
+            // last row's gives way to the summary the end of the bulk brings.
             say_outcome(state, &done, false);
+            if state.bulk.as_ref().is_some_and(|b| !b.is_running()) {
+                report_bulk(state);
+            }
             bulk_errors::note_end(state);
             effects
         }
@@ -1235,6 +1239,41 @@ mod tests {
         assert_eq!(bulk.rows["ref_2"], RowResult::Done);
         assert!(!bulk.is_running());
         assert_eq!(bulk.failed(), ["ref_1"], "R sends the unknown one again");
+    }
+
+    /// A failing row says so over the progress line, but the last one gives way to the summary.
+    #[test]
+    fn a_bulk_ends_on_its_summary_even_when_its_last_row_failed() {
+        let mut state = state();
+        state
+            .marked
+            .extend(["ref_1".to_string(), "ref_2".to_string()]);
+        update(&mut state, Action::Quick(QuickKey::Verify));
+        let reqs = sent(&update(&mut state, Action::Answer(true)));
+        update(
+            &mut state,
+            Action::Written {
+                req: reqs[0],
+                outcome: failed(),
+            },
+        );
+        assert!(
+            message(&state).contains("ref_1 not saved"),
+            "{}",
+            message(&state)
+        );
+        update(
+            &mut state,
+            Action::Written {
+                req: reqs[1],
+                outcome: failed(),
+            },
+        );
+        assert!(
+            message(&state).starts_with("Done: Mark verified 2/2 · 2 failed"),
+            "{}",
+            message(&state)
+        );
     }
 
     /// A bulk's undo is one step: `u` waits for the bulk to end, and `y` undoes the step the

@@ -788,7 +788,7 @@ async fn a_firstpromoter_action_leaves_out_a_referral_changed_behind_the_console
         "pending"
     );
     assert!(
-        screen_text(&app).contains("changed by someone else"),
+        screen_text(&app).contains("Done: Approve 3/3 · 0 failed · 2 changed by others"),
         "{}",
         screen_text(&app)
     );

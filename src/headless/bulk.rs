@@ -4,7 +4,7 @@
 //! (or, for `--set`, reviewed one by one by the form), asked about once, and sent through the
 //! console's bulk window (concurrency, narrowed to one while a rate limit is waited out). One
 //! NDJSON line per referral goes to stdout as its outcome comes; a progress bar and a summary go
-//! to stderr. Ctrl-c stops sending: the writes in flight are waited for (30 s at most; a second
+//! to stderr. Ctrl-c (or SIGTERM, SIGHUP) stops sending: the writes in flight are waited for (30 s at most; a second
 //! Ctrl-c does not wait) and reported, the rest are reported as not sent, and the journal holds
 //! an outcome for everything it recorded (anything cut short is settled at the next start).
 
@@ -408,6 +408,9 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
     }
     let mut stopped = false;
     let mut deadline = None;
+    // Ctrl-c, and a SIGTERM or SIGHUP (a CI timeout, a closed ssh session), stop it the same way;
+    // listened for once, so a signal between two turns is not missed.
+    let mut interrupts = crate::interrupt::Interrupts::listen().ok();
     loop {
         let state = &driver.app.state;
         let running = state.bulk.as_ref().is_some_and(|b| b.is_running());
@@ -431,7 +434,10 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
                 }
                 bar.set_message(waiting_words(&state.net, &state.clock));
             }
-            _ = tokio::signal::ctrl_c(), if !stopped => {
+            _ = interrupted(&mut interrupts) => {
+                if stopped {
+                    break;
+                }
                 stopped = true;
                 // As quitting the console with `w` does: no more rows go out.
                 driver.app.state.quit_when_idle = true;
@@ -441,7 +447,6 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
                     driver.app.state.writes.count()
                 )));
             }
-            _ = tokio::signal::ctrl_c(), if stopped => break,
             _ = tokio::time::sleep_until(stop_at), if stopped => break,
         }
     }
@@ -466,6 +471,16 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
         }
     }
     stopped
+}
+
+/// The next interrupt; never, when they could not be listened for.
+async fn interrupted(interrupts: &mut Option<crate::interrupt::Interrupts>) {
+    match interrupts {
+        Some(interrupts) => {
+            interrupts.next().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 #[cfg(test)]

@@ -52,8 +52,6 @@ pub enum Action {
     Reload,
     /// `s` in the list: the next sort (each column ascending, then descending, then none).
     SortNext,
-    /// Esc in the list while referrals load: stop loading and keep what has arrived.
-    StopLoad,
     Edit,
     Quick(QuickKey),
     Help,

@@ -1,298 +1,148 @@
-//! Keys to Actions, by what has the keyboard: an overlay, the form, the filter line, or the panes.
-//! In the form and the filter every printable key types; no shortcut fires while typing.
+//! Keys to Actions. This module only says which places of the key table (`keys`) have the
+//! keyboard: an overlay, the form and its focused field, triage, the filter line, or the panes.
+//! What each key does there is the table's. In the form and the filter every printable key
+//! types; no shortcut fires while typing.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
-use super::action::{Action, Motion, QuickKey};
+use super::action::Action;
 use super::copy::CopyWhat;
 use super::form::FieldInput;
-use super::state::{LoadState, Overlay, Question, State};
+use super::keys::{self, Does, Place};
+use super::state::{Overlay, Question, State};
 use super::text::TextEdit;
+
+/// What has the keyboard: the places whose keys act, first first, what typing edits, and what
+/// any other key does.
+pub struct Layer {
+    pub places: &'static [Place],
+    /// The Action an edit of the text with the keyboard becomes; None: nothing takes text.
+    typing: Option<fn(TextEdit) -> Action>,
+    /// What a key bound in none of the places does.
+    otherwise: Option<Action>,
+}
+
+impl Layer {
+    const fn keys(places: &'static [Place]) -> Layer {
+        Layer {
+            places,
+            typing: None,
+            otherwise: None,
+        }
+    }
+
+    const fn text(places: &'static [Place], typing: fn(TextEdit) -> Action) -> Layer {
+        Layer {
+            places,
+            typing: Some(typing),
+            otherwise: None,
+        }
+    }
+}
+
+/// The layer that has the keyboard now.
+pub fn layer(state: &State) -> Layer {
+    use Place::*;
+    if let Some(overlay) = &state.overlay {
+        return match overlay {
+            Overlay::RejectReason { .. } => Layer::text(&[Reason, Typing], Action::PromptEdit),
+            Overlay::Command { .. } => Layer::text(&[Command, Typing], Action::PromptEdit),
+            Overlay::Picker { .. } => Layer::text(&[Picker, Typing], Action::PromptEdit),
+            Overlay::MoveReview { .. } => Layer::keys(&[MoveReview]),
+            Overlay::Help { .. } => Layer {
+                otherwise: Some(Action::Dismiss),
+                ..Layer::keys(&[Scroll])
+            },
+            Overlay::TriageSummary => Layer {
+                otherwise: Some(Action::Dismiss),
+                ..Layer::keys(&[])
+            },
+            Overlay::BulkErrors { .. } => Layer::keys(&[BulkErrors, Scroll]),
+            Overlay::Journal { .. } => Layer::keys(&[Journal, Scroll]),
+            Overlay::Conflict { .. } => Layer::keys(&[Conflict]),
+            Overlay::Review { .. } => Layer::keys(&[Review, Scroll]),
+            Overlay::Confirm(Question::RestoreDraft) => Layer::keys(&[RestoreDraft]),
+            Overlay::Confirm(Question::Quit) => Layer::keys(&[QuitQuestion]),
+            Overlay::Confirm(_) => Layer::keys(&[YesNo]),
+        };
+    }
+    if let Some(form) = &state.form {
+        let places: &[Place] = match &form.focused().input {
+            FieldInput::Text(text) if text.is_multiline() => &[FormLines, Form, Typing],
+            FieldInput::Choice { .. } => &[FormChoice, FormLine, Form, Typing],
+            FieldInput::Pick { .. } => &[FormPick, FormLine, Form, Typing],
+            _ => &[FormLine, Form, Typing],
+        };
+        return Layer::text(places, Action::FormEdit);
+    }
+    if let Some(triage) = &state.triage {
+        return match triage.reason {
+            Some(_) => Layer::text(&[Reason, Typing], Action::PromptEdit),
+            None => Layer::keys(&[Triage, Scroll]),
+        };
+    }
+    if state.stats.is_some() {
+        return Layer::keys(&[Stats]);
+    }
+    if state.list.filtering {
+        return Layer::text(&[Filter, Typing], Action::FilterEdit);
+    }
+    if state.copy_pending {
+        // The key after `y` says what to copy; any other key copies nothing.
+        return Layer {
+            otherwise: Some(Action::Copy(None::<CopyWhat>)),
+            ..Layer::keys(&[AfterY])
+        };
+    }
+    Layer::keys(&[Panes, Scroll])
+}
 
 pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = key.modifiers.contains(KeyModifiers::ALT);
-    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
-        return Some(Action::Quit);
+    let layer = layer(state);
+    let backend = state.session.backend;
+    let found = keys::find(&[Place::Anywhere], backend, key)
+        .or_else(|| keys::find(layer.places, backend, key));
+    let typed = match key.code {
+        KeyCode::Char(c) => c,
+        _ => '\0',
+    };
+    let action = match found {
+        None => return layer.otherwise,
+        Some(Does::Act(action)) => action.clone(),
+        Some(Does::Edit(edit)) => layer.typing?(edit.clone()),
+        Some(Does::Type) => layer.typing?(TextEdit::Insert(typed)),
+        Some(Does::Letter(make)) => make(typed),
+        Some(Does::Digit(make)) => make(typed.to_digit(10)?.checked_sub(1)? as usize),
+    };
+    // Alt-digit picks a recent reason only when there is one that far down.
+    if let Action::PickReason(n) = action {
+        let recent = state.triage.as_ref().map_or(0, |t| t.recent_reasons.len());
+        return (n < recent).then_some(action);
     }
-    if let Some(overlay) = &state.overlay {
-        return overlay_key(overlay, key);
-    }
-    if let Some(form) = &state.form {
-        let multiline = matches!(&form.focused().input, FieldInput::Text(b) if b.is_multiline());
-        let picker = matches!(form.focused().input, FieldInput::Choice { .. });
-        let lookup = matches!(form.focused().input, FieldInput::Pick { .. });
-        return match key.code {
-            KeyCode::Char('s') if ctrl => Some(Action::FormSubmit),
-            KeyCode::Char('p') if ctrl => Some(Action::FormMoveToPromoter),
-            KeyCode::Char('e') if ctrl && multiline => Some(Action::FormOpenEditor),
-            KeyCode::Enter | KeyCode::Char(' ') if lookup => Some(Action::FormOpenPicker(None)),
-            KeyCode::Char(c) if lookup && !ctrl => Some(Action::FormOpenPicker(Some(c))),
-            KeyCode::Esc => Some(Action::FormCancel),
-            KeyCode::Tab => Some(Action::FormNext),
-            KeyCode::BackTab => Some(Action::FormPrev),
-            KeyCode::Up if !multiline => Some(Action::FormPrev),
-            KeyCode::Down if !multiline => Some(Action::FormNext),
-            KeyCode::Enter if !multiline => Some(Action::FormNext),
-            KeyCode::F(1) => Some(Action::Help),
-            KeyCode::Left if picker => Some(Action::FormPick(-1)),
-            KeyCode::Right | KeyCode::Char(' ') if picker => Some(Action::FormPick(1)),
-            KeyCode::Char(c) if picker && !ctrl => Some(Action::FormPickLetter(c)),
-            _ => text_edit(key).map(Action::FormEdit),
-        };
-    }
-    if let Some(triage) = &state.triage {
-        if triage.reason.is_some() {
-            return match key.code {
-                KeyCode::Enter => Some(Action::PromptSubmit),
-                KeyCode::Esc => Some(Action::Dismiss),
-                // Alt-digit picks a recent reason; a plain digit is part of a typed reason.
-                KeyCode::Char(d @ '1'..='9')
-                    if alt && triage.recent_reasons.len() > d as usize - '1' as usize =>
-                {
-                    Some(Action::PickReason(d as usize - '1' as usize))
-                }
-                KeyCode::Char(_) if alt => None,
-                _ => text_edit(key).map(Action::PromptEdit),
-            };
-        }
-        return match key.code {
-            // Ctrl- and Alt-letters are not the plain letter's action.
-            KeyCode::Char(_) if ctrl || alt => None,
-            KeyCode::Char('v') => Some(Action::Quick(QuickKey::Verify)),
-            KeyCode::Char('x') => Some(Action::Quick(QuickKey::Reject)),
-            KeyCode::Char('s') => Some(Action::TriageSkip),
-            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
-            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
-            KeyCode::Char('u') => Some(Action::Undo),
-            KeyCode::Char('?') | KeyCode::F(1) => Some(Action::Help),
-            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
-            _ => None,
-        };
-    }
-    if state.stats.is_some() {
-        return match key.code {
-            KeyCode::Char(_) if ctrl || alt => None,
-            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Back),
-            KeyCode::Char('S') => Some(Action::Stats),
-            KeyCode::Char('?') | KeyCode::F(1) => Some(Action::Help),
-            _ => None,
-        };
-    }
-    if state.list.filtering {
-        return match key.code {
-            KeyCode::F(1) => Some(Action::Help),
-            KeyCode::Esc => Some(Action::FilterClear),
-            KeyCode::Enter => Some(Action::FilterDone),
-            KeyCode::Up => Some(Action::Move(Motion::Up)),
-            KeyCode::Down => Some(Action::Move(Motion::Down)),
-            _ => text_edit(key).map(Action::FilterEdit),
-        };
-    }
-    // Issue 13: the key after `y` says what to copy; any other key copies nothing.
-    if state.copy_pending {
-        return Some(Action::Copy(match key.code {
-            KeyCode::Char(_) if ctrl || alt => None,
-            KeyCode::Char('i') => Some(CopyWhat::Id),
-            KeyCode::Char('e') => Some(CopyWhat::Email),
-            KeyCode::Char('j') => Some(CopyWhat::Json),
-            _ => None,
-        }));
-    }
-    Some(match key.code {
-        KeyCode::Char('j') | KeyCode::Down => Action::Move(Motion::Down),
-        KeyCode::Char('k') | KeyCode::Up => Action::Move(Motion::Up),
-        KeyCode::Char('g') | KeyCode::Home => Action::Move(Motion::Top),
-        KeyCode::Char('G') | KeyCode::End => Action::Move(Motion::Bottom),
-        KeyCode::PageDown => Action::Move(Motion::PageDown),
-        KeyCode::PageUp => Action::Move(Motion::PageUp),
-        KeyCode::Char('f') if ctrl => Action::Move(Motion::PageDown),
-        KeyCode::Char('b') if ctrl => Action::Move(Motion::PageUp),
-        // Any other Ctrl- or Alt-letter is not the plain letter's action (Ctrl-v must not verify).
-        KeyCode::Char(_) if ctrl || alt => return None,
-        KeyCode::Enter => Action::OpenDetail,
-        // Esc goes back a layer (marks, the detail pane, the filter) before it stops a load.
-        KeyCode::Esc
-            if matches!(state.load, LoadState::Loading { .. })
-                && state.marked.is_empty()
-                && !state.detail_open
-                && state.list.filter.text().is_empty() =>
-        {
-            Action::StopLoad
-        }
-        KeyCode::Esc => Action::Back,
-        KeyCode::Tab | KeyCode::BackTab => Action::SwitchPane,
-        KeyCode::Char('/') => Action::FilterStart,
-        KeyCode::Char(':') => Action::CommandStart,
-        KeyCode::Char(' ') => Action::ToggleMark,
-        KeyCode::Char('V') => Action::MarkAll,
-        KeyCode::Char('e') => Action::Edit,
-        KeyCode::Char('v') => Action::Quick(QuickKey::Verify),
-        KeyCode::Char('c') => Action::Quick(QuickKey::Convert),
-        KeyCode::Char('p') => Action::Quick(QuickKey::Pending),
-        KeyCode::Char('x') => Action::Quick(QuickKey::Reject),
-        KeyCode::Char('r') => Action::Reload,
-        KeyCode::Char('s') => Action::SortNext,
-        KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('u') => Action::Undo,
-        KeyCode::Char('R') => Action::RetryFailed,
-        KeyCode::Char('E') => Action::ShowBulkErrors,
-        KeyCode::Char('t') => Action::TriageStart,
-        // Issue 13: copy, bulk errors, stats.
-        KeyCode::Char('y') => Action::CopyStart,
-        KeyCode::Char('S') => Action::Stats,
-        _ => return None,
-    })
+    Some(action)
 }
 
 /// A bracketed paste goes, as one edit, to whatever has the keyboard and takes text: the focused
 /// text field of the form, the filter line, a prompt. Elsewhere it does nothing.
 pub fn map_paste(state: &State, text: String) -> Option<Action> {
-    let paste = TextEdit::Paste(text);
-    match (&state.overlay, &state.form, &state.triage) {
-        (
-            Some(Overlay::RejectReason { .. } | Overlay::Command { .. } | Overlay::Picker { .. }),
-            ..,
-        ) => Some(Action::PromptEdit(paste)),
-        (Some(_), ..) => None,
-        (None, Some(form), _) => {
-            matches!(form.focused().input, FieldInput::Text(_)).then_some(Action::FormEdit(paste))
-        }
-        (None, None, Some(triage)) => triage.reason.is_some().then_some(Action::PromptEdit(paste)),
-        (None, None, None) if state.list.filtering => Some(Action::FilterEdit(paste)),
-        (None, None, None) => None,
-    }
-}
-
-fn overlay_key(overlay: &Overlay, key: KeyEvent) -> Option<Action> {
-    let typing = matches!(
-        overlay,
-        Overlay::RejectReason { .. } | Overlay::Command { .. } | Overlay::Picker { .. }
-    );
-    let modified = key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    if !typing && modified && matches!(key.code, KeyCode::Char(_)) {
-        // Ctrl-y is not a yes.
-        return None;
-    }
-    match overlay {
-        Overlay::RejectReason { .. } | Overlay::Command { .. } => match key.code {
-            KeyCode::Enter => Some(Action::PromptSubmit),
-            KeyCode::Esc => Some(Action::Dismiss),
-            _ => text_edit(key).map(Action::PromptEdit),
-        },
-        Overlay::Picker { .. } => match key.code {
-            KeyCode::Enter => Some(Action::PromptSubmit),
-            KeyCode::Esc => Some(Action::Dismiss),
-            KeyCode::Up => Some(Action::PickerMove(-1)),
-            KeyCode::Down => Some(Action::PickerMove(1)),
-            KeyCode::PageUp => Some(Action::PickerMove(-10)),
-            KeyCode::PageDown => Some(Action::PickerMove(10)),
-            _ => text_edit(key).map(Action::PromptEdit),
-        },
-        Overlay::MoveReview { .. } if key.code == KeyCode::Char('m') => {
-            Some(Action::ToggleCommissions)
-        }
-        Overlay::Help { .. } => match key.code {
-            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
-            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
-            KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
-            KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
-            KeyCode::Char('G') | KeyCode::End => Some(Action::Move(Motion::Bottom)),
-            KeyCode::Char('g') | KeyCode::Home => Some(Action::Move(Motion::Top)),
-            _ => Some(Action::Dismiss),
-        },
-        Overlay::TriageSummary => Some(Action::Dismiss),
-        Overlay::BulkErrors { .. } => match key.code {
-            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
-            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
-            KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
-            KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
-            KeyCode::Char('g') | KeyCode::Home => Some(Action::Move(Motion::Top)),
-            KeyCode::Char('G') | KeyCode::End => Some(Action::Move(Motion::Bottom)),
-            KeyCode::Enter => Some(Action::OpenDetail),
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('E') => Some(Action::Dismiss),
-            _ => None,
-        },
-        Overlay::Journal { .. } => match key.code {
-            KeyCode::Char('j') | KeyCode::Down => Some(Action::Move(Motion::Down)),
-            KeyCode::Char('k') | KeyCode::Up => Some(Action::Move(Motion::Up)),
-            KeyCode::PageDown => Some(Action::Move(Motion::PageDown)),
-            KeyCode::PageUp => Some(Action::Move(Motion::PageUp)),
-            KeyCode::Char('s') => Some(Action::Resend),
-            KeyCode::Esc | KeyCode::Char('q') => Some(Action::Dismiss),
-            _ => None,
-        },
-        // Enter does not throw a kept draft away: only `n` does.
-        Overlay::Confirm(Question::RestoreDraft) if key.code == KeyCode::Enter => {
-            Some(Action::Dismiss)
-        }
-        Overlay::Confirm(Question::Quit) if key.code == KeyCode::Char('w') => {
-            Some(Action::WaitThenQuit)
-        }
-        Overlay::Conflict { .. } => match key.code {
-            KeyCode::Char('k') => Some(Action::KeepMine),
-            KeyCode::Char('t') => Some(Action::TakeTheirs),
-            KeyCode::Char('b') | KeyCode::Esc => Some(Action::Dismiss),
-            KeyCode::Down | KeyCode::PageDown => Some(Action::Move(Motion::Down)),
-            KeyCode::Up | KeyCode::PageUp => Some(Action::Move(Motion::Up)),
-            _ => None,
-        },
-        Overlay::Review { .. }
-            if matches!(
-                key.code,
-                KeyCode::Char('j') | KeyCode::Down | KeyCode::PageDown
-            ) =>
-        {
-            Some(Action::Move(Motion::Down))
-        }
-        Overlay::Review { .. }
-            if matches!(key.code, KeyCode::Char('k') | KeyCode::Up | KeyCode::PageUp) =>
-        {
-            Some(Action::Move(Motion::Up))
-        }
-        Overlay::Review { .. } | Overlay::Confirm(_) | Overlay::MoveReview { .. } => match key.code
-        {
-            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Enter => Some(Action::Answer(false)),
-            KeyCode::Esc => Some(Action::Dismiss),
-            _ => None,
-        },
-    }
-}
-
-fn text_edit(key: KeyEvent) -> Option<TextEdit> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('u') if ctrl => TextEdit::ClearToStart,
-        KeyCode::Char('w') if ctrl => TextEdit::DeleteWordBack,
-        KeyCode::Char('a') if ctrl => TextEdit::Home,
-        KeyCode::Char('e') if ctrl => TextEdit::End,
-        KeyCode::Char(_) if ctrl => return None,
-        KeyCode::Char(c) => TextEdit::Insert(c),
-        KeyCode::Enter => TextEdit::Newline,
-        KeyCode::Backspace => TextEdit::Backspace,
-        KeyCode::Delete => TextEdit::Delete,
-        KeyCode::Left => TextEdit::Left,
-        KeyCode::Right => TextEdit::Right,
-        KeyCode::Up => TextEdit::Up,
-        KeyCode::Down => TextEdit::Down,
-        KeyCode::Home => TextEdit::Home,
-        KeyCode::End => TextEdit::End,
-        _ => return None,
-    })
+    let typing = layer(state).typing?;
+    let field_takes_text = state.overlay.is_some()
+        || state
+            .form
+            .as_ref()
+            .is_none_or(|form| matches!(form.focused().input, FieldInput::Text(_)));
+    field_takes_text.then(|| typing(TextEdit::Paste(text)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::state::Question;
+    use crate::app::action::Motion;
     use crate::app::triage::Triage;
+    use crossterm::event::KeyModifiers;
 
     fn state() -> State {
         State::sample()
@@ -451,29 +301,93 @@ mod tests {
         );
     }
 
+    /// Esc in the list is always "back"; `update` decides what back means (marks, the detail
+    /// pane, the filter, then the load).
     #[test]
-    fn esc_in_the_list_stops_a_load_and_otherwise_goes_back() {
+    fn esc_goes_back_and_in_the_filter_line_clears_it() {
         let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
         let mut list = state();
         assert_eq!(map_key(&list, esc), Some(Action::Back));
-        list.load = LoadState::Loading {
-            req: crate::app::RequestId(1),
-            loaded: 0,
-            awaiting_first: false,
-        };
-        assert_eq!(map_key(&list, esc), Some(Action::StopLoad));
-        // A layer to go back from comes first: marks, the detail pane.
-        list.marked.insert("ref_1".into());
-        assert_eq!(map_key(&list, esc), Some(Action::Back));
-        list.marked.clear();
-        list.detail_open = true;
-        assert_eq!(map_key(&list, esc), Some(Action::Back));
-        list.detail_open = false;
         list.list.filtering = true;
         assert_eq!(
             map_key(&list, esc),
             Some(Action::FilterClear),
             "the filter line has the keyboard"
         );
+    }
+
+    /// One row per layer: a key that means something else in each.
+    #[test]
+    fn each_layer_gives_a_key_its_own_meaning() {
+        let plain = KeyModifiers::NONE;
+        let enter = KeyEvent::new(KeyCode::Enter, plain);
+        let mut review = state();
+        review.overlay = Some(Overlay::Review {
+            changes: Default::default(),
+            scroll: 0,
+        });
+        assert_eq!(
+            map_key(&review, key('j', plain)),
+            Some(Action::Move(Motion::Down))
+        );
+        assert_eq!(map_key(&review, enter), Some(Action::Answer(false)));
+        let mut draft = state();
+        draft.overlay = Some(Overlay::Confirm(Question::RestoreDraft));
+        assert_eq!(
+            map_key(&draft, enter),
+            Some(Action::Dismiss),
+            "Enter keeps a draft"
+        );
+        let mut conflict = state();
+        conflict.overlay = Some(Overlay::Conflict {
+            changes: Default::default(),
+            clashes: Vec::new(),
+            scroll: 0,
+        });
+        assert_eq!(map_key(&conflict, key('k', plain)), Some(Action::KeepMine));
+        let mut help = state();
+        help.overlay = Some(Overlay::Help { scroll: 0 });
+        assert_eq!(
+            map_key(&help, key('G', KeyModifiers::SHIFT)),
+            Some(Action::Move(Motion::Bottom))
+        );
+        assert_eq!(
+            map_key(&help, key('z', plain)),
+            Some(Action::Dismiss),
+            "any other key"
+        );
+        let mut journal = state();
+        journal.overlay = Some(Overlay::Journal {
+            entries: Vec::new(),
+            resendable: Default::default(),
+            selected: 0,
+        });
+        assert_eq!(map_key(&journal, key('s', plain)), Some(Action::Resend));
+        assert_eq!(map_key(&journal, key('v', plain)), None, "no referral key");
+        let mut picker = state();
+        picker.overlay = Some(Overlay::Command {
+            input: crate::app::text::TextBuffer::single(""),
+            error: None,
+        });
+        assert_eq!(
+            map_key(&picker, key('q', plain)),
+            Some(Action::PromptEdit(TextEdit::Insert('q'))),
+            "q types"
+        );
+        assert_eq!(map_key(&picker, enter), Some(Action::PromptSubmit));
+    }
+
+    /// The backend's own keys only: `c` converts on vantio and does nothing on FirstPromoter.
+    #[test]
+    fn a_key_the_backend_does_not_have_does_nothing() {
+        let plain = KeyModifiers::NONE;
+        let v1 = state();
+        assert_eq!(
+            map_key(&v1, key('c', plain)),
+            Some(Action::Quick(crate::app::action::QuickKey::Convert))
+        );
+        let mut v2 = state();
+        v2.session.backend = "firstpromoter";
+        assert_eq!(map_key(&v2, key('c', plain)), None);
     }
 }

@@ -277,6 +277,13 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.detail_open = false;
             state.focus = Pane::List;
         }
+        // Nothing left to go back from while loading: back stops the load.
+        Action::Back
+            if matches!(state.load, LoadState::Loading { .. })
+                && state.list.filter.text().is_empty() =>
+        {
+            return stop_loading(state);
+        }
         Action::Back | Action::FilterClear => {
             state.list.filter = TextBuffer::single("");
             state.list.filtering = false;
@@ -305,7 +312,6 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             state.say(Level::Info, "Reloading…");
             return load_referrals(state);
         }
-        Action::StopLoad => return stop_loading(state),
         Action::SortNext => {
             let next =
                 super::order::Sort::next(state.list.order.sort(), state.schema.columns.len());
@@ -972,7 +978,15 @@ mod tests {
             &mut state,
             page(vec![record("ref_1"), record("ref_2")], None),
         );
-        let effects = update(&mut state, Action::StopLoad);
+        // Esc goes back a layer first: the marks, then the detail pane.
+        state.marked.insert("ref_1".into());
+        assert!(update(&mut state, Action::Back).is_empty());
+        assert!(state.marked.is_empty(), "Esc cleared the marks");
+        state.detail_open = true;
+        assert!(update(&mut state, Action::Back).is_empty());
+        assert!(!state.detail_open, "Esc closed the detail pane");
+        assert!(matches!(state.load, LoadState::Loading { .. }));
+        let effects = update(&mut state, Action::Back);
         assert_eq!(effects, [Effect::StopLoad { req: load }]);
         assert_eq!(state.load, LoadState::Stopped);
         assert!(!state.pending.contains_key(&load));
@@ -999,7 +1013,7 @@ mod tests {
         assert_eq!(state.load, LoadState::Stopped);
         assert_eq!(message(&state), stopped);
         assert!(
-            update(&mut state, Action::StopLoad).is_empty(),
+            update(&mut state, Action::Back).is_empty(),
             "nothing is left to stop"
         );
 
@@ -1022,7 +1036,7 @@ mod tests {
             panic!("a reload loads");
         };
         state.say_after_load(Level::Error, "1 write from the last run: 1 unknown.".into());
-        update(&mut state, Action::StopLoad);
+        update(&mut state, Action::Back);
         assert_eq!(
             message(&state),
             (

@@ -10,6 +10,7 @@ use super::list::{fit, result_mark};
 use super::overlay::popup_with;
 use super::{text_view, theme};
 use crate::app::State;
+use crate::app::keys::Place;
 
 /// Most lines of one row's error; the rest is cut with `…` (the detail pane shows it whole).
 const ERROR_LINES: usize = 3;
@@ -71,6 +72,9 @@ pub fn render(state: &State, selected: usize, frame: &mut Frame, area: Rect) {
     );
     let rows = area.height.saturating_sub(2) as usize;
     let scroll = selected_end.saturating_sub(rows) as u16;
-    let keys = " j/k move · Enter show in the list · Esc close ";
-    popup_with(frame, area, (&title, Some(keys)), lines, width, scroll);
+    let keys = format!(
+        " {} ",
+        super::hints(state, &[Place::BulkErrors, Place::Scroll])
+    );
+    popup_with(frame, area, (&title, Some(&keys)), lines, width, scroll);
 }

@@ -38,7 +38,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) -> Vec<
     frame.render_widget(block, area);
 
     let mut lines = vec![Line::styled(
-        "Tab/↑↓ next field · ←→ pick · Ctrl-s review and send · Esc leave",
+        super::hints(state, crate::app::keymap::layer(state).places),
         theme::dim(),
     )];
     if let Some(top) = &form.top_error {

@@ -71,6 +71,11 @@ pub fn render(state: &State, frame: &mut Frame) -> Screen {
 }
 
 /// The bulk bar's line: shown while a bulk runs and after one that left failed rows.
+/// A hint line: the keys of `places` with their words, on the backend in use.
+fn hints(state: &State, places: &[crate::app::keys::Place]) -> String {
+    crate::app::keys::hints(places, state.session.backend)
+}
+
 fn gauge_height(state: &State) -> u16 {
     u16::from(
         state

@@ -7,12 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::list::fit;
-use super::{text_view, theme};
+use super::{hints, text_view, theme};
 use crate::api::BatchAction;
 use crate::app::State;
 use crate::app::action::QuickKey;
 use crate::app::clash::{Clash, ClashRow};
 use crate::app::keys;
+use crate::app::keys::Place::*;
 use crate::app::picker;
 use crate::app::state::{Overlay, PickPurpose, Question};
 use crate::app::text::TextBuffer;
@@ -56,7 +57,10 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                     area,
                     (
                         " Keys ",
-                        Some(" j/k scroll · g/G top/end · any other key closes "),
+                        Some(&format!(
+                            " {} · any other key closes ",
+                            hints(state, &[Scroll])
+                        )),
                     ),
                     help_lines(state, area.width.saturating_sub(2)),
                     area.width,
@@ -72,13 +76,13 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 .map(|f| f.record_id.as_str())
                 .unwrap_or("");
             let title = format!(" Review · PUT /referrals/{id} ");
-            let keys = " y send · n back · j/k scroll ";
+            let keys = format!(" {} ", hints(state, &[Review, Scroll]));
             return Some(
                 popup_with(
                     frame,
                     area,
-                    (&title, Some(keys)),
-                    review_lines(changes),
+                    (&title, Some(&keys)),
+                    review_lines(state, changes),
                     76,
                     *scroll,
                 )
@@ -94,7 +98,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 area,
                 (
                     " Draft ",
-                    Some(" y restore it into the form · n discard it · Esc later "),
+                    Some(&format!(" {} ", hints(state, &[RestoreDraft]))),
                 ),
                 restore_lines(state, offer, inner),
                 WIDTH,
@@ -135,10 +139,8 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 .collect();
             lines.push(Line::raw(""));
             let keys = match question {
-                Question::Quit if state.writes.count() > 0 => {
-                    "y quit now · w wait, then quit · n stay"
-                }
-                _ => "y yes · n no",
+                Question::Quit if state.writes.count() > 0 => hints(state, &[QuitQuestion]),
+                _ => hints(state, &[YesNo]),
             };
             lines.push(Line::styled(keys, theme::dim()));
             popup(frame, area, " Are you sure? ", lines, width);
@@ -160,7 +162,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 Line::raw(format!("{verb} {name}")),
                 Line::styled(note, theme::dim()),
             ];
-            let help = format!("Enter {} · Esc cancel", verb.to_lowercase());
+            let help = hints(state, &[Reason]);
             prompt(
                 frame,
                 area,
@@ -233,7 +235,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 area,
                 (
                     " Journal · newest first ",
-                    Some(" j/k move · s send again · Esc close "),
+                    Some(&format!(" {} ", hints(state, &[Journal, Scroll]))),
                 ),
                 lines,
                 width,
@@ -254,7 +256,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 lines,
                 input,
                 error.as_deref(),
-                "Enter run · Esc cancel",
+                &hints(state, &[Command]),
             );
         }
         Overlay::Picker {
@@ -286,10 +288,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
             lines.insert(0, Line::raw(""));
             lines.insert(0, Line::raw(format!("> {}", query.text())));
             lines.push(Line::styled(
-                format!(
-                    "{} found · ↑↓ choose · Enter pick · Esc cancel",
-                    options.len()
-                ),
+                format!("{} found · {}", options.len(), hints(state, &[Picker])),
                 theme::dim(),
             ));
             let title = match purpose {
@@ -329,10 +328,7 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
             let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
             lines.extend(pretty.lines().map(|l| Line::raw(l.to_string())));
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "y move · m commissions on/off · n / Esc back",
-                theme::dim(),
-            ));
+            lines.push(Line::styled(hints(state, &[MoveReview]), theme::dim()));
             popup(
                 frame,
                 area,
@@ -546,7 +542,7 @@ fn restore_lines(
     lines
 }
 
-fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
+fn review_lines(state: &State, changes: &ChangeSet) -> Vec<Line<'static>> {
     let width = changes
         .changes
         .iter()
@@ -578,10 +574,7 @@ fn review_lines(changes: &ChangeSet) -> Vec<Line<'static>> {
     let body = serde_json::to_string_pretty(&body).unwrap_or_default();
     lines.extend(body.lines().map(|l| Line::raw(l.to_string())));
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "y send · n / Esc back to the form",
-        theme::dim(),
-    ));
+    lines.push(Line::styled(hints(state, &[Review]), theme::dim()));
     lines
 }
 
@@ -666,11 +659,11 @@ fn conflict(frame: &mut Frame, area: Rect, state: &State, clashes: &[Clash], scr
             Span::styled(fit(&values[2], mine), Style::new().fg(Color::Green)),
         ]));
     }
-    let keys = " k keep mine (send anyway) · t take theirs · b back ";
+    let keys = format!(" {} ", hints(state, &[Conflict]));
     popup_with(
         frame,
         area,
-        (" Conflict ", Some(keys)),
+        (" Conflict ", Some(&keys)),
         lines,
         width,
         scroll,
@@ -753,7 +746,7 @@ mod tests {
             .insert("verified_at".into(), "2026-11-21T10:00:00Z".into());
         changes.body.insert("status".into(), "verified".into());
         changes.at_send = vec!["verified_at".into()];
-        let text: String = review_lines(&changes)
+        let text: String = review_lines(&crate::app::State::sample(), &changes)
             .iter()
             .map(|line| line.to_string() + "\n")
             .collect();

@@ -14,6 +14,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline, Wra
 use super::list::fit;
 use super::theme;
 use crate::app::State;
+use crate::app::keys::Place;
 use crate::app::stats::{DAYS, StatsView};
 use crate::app::text::thousands;
 use crate::domain::policy::Tone;
@@ -30,7 +31,10 @@ pub fn render(state: &State, view: &StatsView, frame: &mut Frame, area: Rect) {
     let stats = &view.stats;
     let block = Block::bordered()
         .title(title(state, view))
-        .title_bottom(Line::styled(" Esc/q/S close · ? keys ", theme::dim()));
+        .title_bottom(Line::styled(
+            format!(" {} ", super::hints(state, &[Place::Stats])),
+            theme::dim(),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if stats.total == 0 {

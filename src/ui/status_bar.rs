@@ -13,6 +13,7 @@ use crate::app::bulk::Bulk;
 use super::theme;
 use crate::api::{Attempt, NetStatus};
 use crate::app::State;
+use crate::app::keys::Place;
 use crate::app::state::LoadState;
 use crate::domain::Clock;
 
@@ -107,7 +108,10 @@ fn line(state: &State) -> Line<'static> {
             crate::text_safety::capped(&message.text).into_owned(),
             theme::level_style(message.level),
         )),
-        None => spans.push(Span::styled("? keys · q quit", theme::dim())),
+        None => spans.push(Span::styled(
+            super::hints(state, &[Place::Panes]),
+            theme::dim(),
+        )),
     }
     Line::from(spans)
 }

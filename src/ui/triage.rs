@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Sparkline, Wrap};
 
 use super::theme;
 use crate::app::State;
+use crate::app::keys::Place;
 use crate::app::triage::Triage;
 
 pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
@@ -94,7 +95,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
                 ]),
                 Line::styled(
                     if recent.is_empty() {
-                        "Type a reason, Enter rejects · Esc cancels".to_string()
+                        format!("Type a reason · {}", super::hints(state, &[Place::Reason]))
                     } else {
                         recent.join(" · ")
                     },
@@ -103,7 +104,7 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
             ]
         }
         None => vec![Line::styled(
-            "v verify · x reject · s skip · u undo · j/k scroll · q leave",
+            super::hints(state, &[Place::Triage, Place::Scroll]),
             theme::dim(),
         )],
     };

@@ -522,7 +522,12 @@ pub const KEYS: &[Key] = &[
         at: "form, metadata",
         backend: None,
         does: "edit the field in `$VISUAL` / `$EDITOR` (else `vi`), as pretty JSON; the saved text is put in the field and checked, errors under the field",
-        binds: &[act(FormLines, ctrl('e'), Action::FormOpenEditor, "edit in $EDITOR")],
+        binds: &[act(
+            FormLines,
+            ctrl('e'),
+            Action::FormOpenEditor,
+            "edit in $EDITOR",
+        )],
     },
     Key {
         keys: "`←`/`→`, `Space`, a letter",

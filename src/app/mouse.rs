@@ -28,6 +28,18 @@ pub struct Screen {
 pub struct ListRows {
     pub area: Rect,
     pub first: usize,
+    /// The schema's columns the list shows at its width, one bit per column by index (a narrow
+    /// list drops some); `s` cycles through these only.
+    pub columns: u64,
+}
+
+impl ListRows {
+    /// Every column shown (for a list not drawn yet).
+    pub const ALL_COLUMNS: u64 = u64::MAX;
+
+    pub fn shows(&self, column: usize) -> bool {
+        column < 64 && self.columns & (1 << column) != 0
+    }
 }
 
 /// A form field's lines on screen: field `index` from line `top` up to (not including) `bottom`.
@@ -111,6 +123,7 @@ mod tests {
         state.screen.list = Some(ListRows {
             area: Rect::new(1, 2, 78, 10),
             first: 2,
+            columns: ListRows::ALL_COLUMNS,
         });
         state
     }

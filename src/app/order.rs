@@ -24,27 +24,31 @@ pub struct Sort {
 }
 
 impl Sort {
-    /// The sort after this one for `s`: each column ascending then descending, then off.
-    pub fn next(current: Option<Sort>, columns: usize) -> Option<Sort> {
-        match current {
-            None if columns > 0 => Some(Sort {
-                column: 0,
-                descending: false,
-            }),
-            None => None,
+    /// The sort after this one for `s`: each column on screen ascending then descending, then
+    /// off. `shown` says which of the `columns` the list shows; a sort by a column it does not
+    /// show (from `:sort`, or before the terminal narrowed) goes on to the next one it shows.
+    pub fn next(
+        current: Option<Sort>,
+        columns: usize,
+        shown: impl Fn(usize) -> bool,
+    ) -> Option<Sort> {
+        let from = match current {
             Some(Sort {
                 column,
                 descending: false,
-            }) => Some(Sort {
-                column,
-                descending: true,
-            }),
-            Some(Sort { column, .. }) if column + 1 < columns => Some(Sort {
-                column: column + 1,
-                descending: false,
-            }),
-            Some(_) => None,
-        }
+            }) if shown(column) => {
+                return Some(Sort {
+                    column,
+                    descending: true,
+                });
+            }
+            Some(Sort { column, .. }) => column + 1,
+            None => 0,
+        };
+        (from..columns).find(|c| shown(*c)).map(|column| Sort {
+            column,
+            descending: false,
+        })
     }
 }
 
@@ -339,10 +343,31 @@ mod tests {
             (up(1), down(1)),
             (down(1), None),
         ];
+        let all = |_| true;
         for (before, after) in cases {
-            assert_eq!(Sort::next(before, 2), after, "{before:?}");
+            assert_eq!(Sort::next(before, 2, all), after, "{before:?}");
         }
-        assert_eq!(Sort::next(None, 0), None);
+        assert_eq!(Sort::next(None, 0, all), None);
+    }
+
+    /// One row per rule: a narrow list's hidden columns are passed over.
+    #[test]
+    fn s_passes_over_the_columns_the_list_does_not_show() {
+        let sort = |column, descending| Some(Sort { column, descending });
+        // Columns 1 and 3 of 5 are hidden.
+        let shown = |c| ![1, 3].contains(&c);
+        for (before, after) in [
+            (None, sort(0, false)),
+            (sort(0, true), sort(2, false)),
+            (sort(2, true), sort(4, false)),
+            (sort(4, true), None),
+            // A hidden column sorted by `:sort` goes on to the next shown one, either way.
+            (sort(1, false), sort(2, false)),
+            (sort(3, true), sort(4, false)),
+        ] {
+            assert_eq!(Sort::next(before, 5, shown), after, "{before:?}");
+        }
+        assert_eq!(Sort::next(None, 5, |_| false), None, "nothing shown");
     }
 
     #[test]

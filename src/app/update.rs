@@ -313,8 +313,12 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
             return load_referrals(state);
         }
         Action::SortNext => {
-            let next =
-                super::order::Sort::next(state.list.order.sort(), state.schema.columns.len());
+            let shown = |column| state.screen.list.is_none_or(|rows| rows.shows(column));
+            let next = super::order::Sort::next(
+                state.list.order.sort(),
+                state.schema.columns.len(),
+                shown,
+            );
             state.set_sort(next);
         }
         Action::Edit => match state.selected_record() {

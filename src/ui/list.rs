@@ -176,6 +176,15 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) -> ListRows {
             ..table_area
         },
         first: offset,
+        columns: state
+            .schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| columns.iter().any(|shown| std::ptr::eq(*shown, *c)))
+            .fold(0, |bits, (i, _)| {
+                bits | 1u64.checked_shl(i as u32).unwrap_or(0)
+            }),
     }
 }
 
@@ -358,5 +367,29 @@ mod tests {
         // Wide: the name column is shown; an email shown beside it is not repeated.
         let wide = list_text(&state, 160);
         assert_eq!(wide.matches("ada@x.io").count(), 1, "{wide}");
+    }
+
+    /// The frame says which columns it shows, so `s` can pass over the ones a narrow list drops.
+    #[test]
+    fn the_list_says_which_columns_it_shows() {
+        let state = State::sample();
+        let shown = |width| {
+            let mut terminal = Terminal::new(TestBackend::new(width, 8)).unwrap();
+            let mut rows = None;
+            terminal
+                .draw(|frame| rows = Some(super::render(&state, frame, frame.area())))
+                .unwrap();
+            let rows = rows.unwrap();
+            (0..state.schema.columns.len())
+                .filter(|c| rows.shows(*c))
+                .count()
+        };
+        let all = state.schema.columns.len();
+        assert_eq!(shown(200), all);
+        let narrow = shown(50);
+        assert!(
+            narrow < all && narrow > 0,
+            "{narrow} of {all} at 50 columns"
+        );
     }
 }

@@ -8,6 +8,9 @@
 //! had their last answer, and the journal — every `Effect::Mutate` the moment `update` returns it,
 //! as the runner journals a write before it sends it.
 //!
+//! Mouse steps draw a frame first, as the runner does after every event, so a click lands on
+//! what was drawn (and drawing every state the run reaches must not panic either).
+//!
 //! Each test runs proptest's default 256 cases of up to 500 steps, a few seconds in a debug build,
 //! from a fixed seed, so that `cargo test` (and CI) runs the same cases every time. To search for
 //! new failures, give a seed and more cases: `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=20000 cargo
@@ -17,7 +20,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
@@ -80,6 +85,9 @@ enum Step {
     /// This many milliseconds pass, then the runner's tick.
     Tick(u16),
     Resize(u16, u16),
+    /// The mouse, where a frame drawn just before (as the runner draws one after every event)
+    /// put what it clicks on.
+    Mouse(Mouse),
     /// An answer from the runner, its request and content chosen by these bytes (`Dice`).
     Answer(Vec<u8>),
 }
@@ -105,6 +113,46 @@ impl std::fmt::Debug for Press {
         }
         Ok(())
     }
+}
+
+/// A mouse event, shown short (`click 12,3`) in a failing case.
+#[derive(Clone)]
+struct Mouse(MouseEvent);
+
+impl std::fmt::Debug for Mouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{:?} {},{}", self.0.kind, self.0.column, self.0.row)
+    }
+}
+
+fn mouse() -> impl Strategy<Value = Mouse> {
+    let kinds = vec![
+        MouseEventKind::Down(MouseButton::Left),
+        MouseEventKind::Down(MouseButton::Right),
+        MouseEventKind::Up(MouseButton::Left),
+        MouseEventKind::Moved,
+        MouseEventKind::ScrollDown,
+        MouseEventKind::ScrollUp,
+    ];
+    (select(kinds), 0u16..200, 0u16..60).prop_map(|(kind, column, row)| {
+        Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    })
+}
+
+/// Draws the state as the runner does after every event, keeping where things went.
+fn draw(state: &mut State, (width, height): (u16, u16)) {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("a test terminal");
+    let mut screen = None;
+    terminal
+        .draw(|frame| screen = Some(crate::ui::render(state, frame)))
+        .expect("a frame");
+    state.screen = screen.unwrap_or_default();
 }
 
 /// Runs of keys a person types: commands, a filter, field values, a form changed, saved and sent,
@@ -195,6 +243,7 @@ fn step() -> impl Strategy<Value = Step> {
         10 => select(TYPED).prop_map(Step::Type),
         8 => (0u16..1500).prop_map(Step::Tick),
         2 => (0u16..200, 0u16..60).prop_map(|(w, h)| Step::Resize(w, h)),
+        4 => mouse().prop_map(Step::Mouse),
         35 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(Step::Answer),
     ]
 }
@@ -1031,6 +1080,7 @@ fn run(backend: Backend, profile: Profile, steps: Vec<Step>) -> Result<(), TestC
     }
     let mut model = Model::new(backend);
     let (width, height) = profile.size;
+    let mut size = profile.size;
     let mut result = model.dispatch(&mut state, Action::Resize { width, height });
     if result.is_ok() {
         let effects = update::start(&mut state, backend.lookups);
@@ -1060,7 +1110,15 @@ fn run(backend: Backend, profile: Profile, steps: Vec<Step>) -> Result<(), TestC
                 model.dispatch(&mut state, Action::Tick)
             }
             Step::Resize(width, height) => {
+                size = (width, height);
                 model.dispatch(&mut state, Action::Resize { width, height })
+            }
+            Step::Mouse(Mouse(event)) => {
+                draw(&mut state, size);
+                match super::mouse::map_mouse(&state, event) {
+                    Some(action) => model.dispatch(&mut state, action),
+                    None => Ok(()),
+                }
             }
             Step::Answer(bytes) => {
                 let mut dice = Dice(bytes.iter());

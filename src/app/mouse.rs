@@ -1,7 +1,7 @@
 //! The mouse, as the keymap is for keys: a click or a wheel turn becomes an Action, judged by
 //! what has the keyboard and by where the last frame drew what (`Screen`, which `ui::render`
-//! returns and the runner keeps in `State::screen`). A click on a list row selects it, a click on
-//! a form field focuses it, and the wheel moves through the list, the detail pane or a long
+//! returns and the runner keeps in `State::screen`). A click on a list row selects it (on the
+//! selected row, so also a double click, opens its detail pane), a click on a form field focuses it, and the wheel moves through the list, the detail pane or a long
 //! dialog. Anything else the mouse does is ignored.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
@@ -87,7 +87,15 @@ pub fn map_mouse(state: &State, mouse: MouseEvent) -> Option<Action> {
         return None;
     }
     let position = rows.first + usize::from(mouse.row - rows.area.y);
-    (position < state.list.visible.len()).then_some(Action::SelectRow(position))
+    if position >= state.list.visible.len() {
+        return None;
+    }
+    // A second click on the selected row (so also a double click) opens its detail pane.
+    Some(if position == state.list.selected {
+        Action::OpenDetail
+    } else {
+        Action::SelectRow(position)
+    })
 }
 
 #[cfg(test)]
@@ -152,6 +160,8 @@ mod tests {
                 bottom: 5,
             },
         ];
+        let mut selected = listed();
+        selected.list.selected = 3;
         let mut triage = listed();
         crate::app::update(&mut triage, Action::TriageStart);
         assert!(triage.triage.is_some());
@@ -167,6 +177,12 @@ mod tests {
                 &list,
                 click(1, 2),
                 Some(Action::SelectRow(2)),
+            ),
+            (
+                "a click on the selected row opens its detail",
+                &selected,
+                click(10, 3),
+                Some(Action::OpenDetail),
             ),
             ("below the last referral", &list, click(10, 5), None),
             ("the header line", &list, click(10, 1), None),

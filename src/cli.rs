@@ -141,7 +141,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct AuditArgs {
-    /// Only entries this recent: 90s, 15m, 2h, 3d.
+    /// Only entries this recent: 90s, 15m, 2h, 3d, 2w (as in filters).
     #[arg(long)]
     since: Option<String>,
     #[arg(long, value_enum, default_value_t = audit::Format::Table)]

@@ -292,6 +292,13 @@ async fn bulk_dry_run_and_ids_from_stdin_then_undo_bulk_takes_the_whole_bulk_bac
     assert_eq!(run.code, 1, "an unknown id is a failure: {}", run.stderr);
     let lines = run.lines();
     assert_eq!(lines.len(), 6, "each id once: {}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("dry run: nothing was sent; 5 referrals would be.")
+            && !run.stderr.contains("0 applied"),
+        "{}",
+        run.stderr
+    );
     assert!(lines.iter().any(|l| l["body"]["metadata"]["batch"] == 7));
     assert_eq!(sb.server.writes_received(), 0);
 

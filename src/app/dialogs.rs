@@ -105,6 +105,13 @@ pub(super) fn overlay_input(state: &mut State, overlay: Overlay, action: Action)
         (Overlay::Confirm(Question::RestoreDraft), Action::Dismiss) => {
             return drafts::answer(state, None);
         }
+        (
+            Overlay::Confirm(Question::ReplaceFile { path, .. }),
+            Action::Answer(false) | Action::Dismiss,
+        ) => state.say(
+            Level::Info,
+            format!("Not exported: {path} is left as it was."),
+        ),
         (Overlay::Confirm(_), Action::Answer(false) | Action::Dismiss) => {}
         (Overlay::Help { scroll }, Action::Move(motion)) => {
             let scroll = scrolled(state, scroll, motion);

@@ -268,6 +268,8 @@ mod tests {
             "n: nothing"
         );
         assert_eq!(state.overlay, None);
+        let said = state.message.as_ref().map(|m| m.text.as_str());
+        assert_eq!(said, Some("Not exported: /work/x.json is left as it was."));
 
         state.overlay = Some(Overlay::Confirm(asked));
         state.list.filter = crate::app::text::TextBuffer::single("");

@@ -535,7 +535,7 @@ fn time_test(
         };
         return Ok(Test::Time(spec, order, Point::At(at)));
     }
-    if let Some(age) = age(value) {
+    if let Ok(age) = age(value) {
         // Less than 7 days old is after the instant 7 days ago.
         let order = match order {
             Lt => Gt,
@@ -550,9 +550,24 @@ fn time_test(
     ))
 }
 
-/// `90s`, `15m`, `12h`, `7d`, `2w` as a duration; None when it is not one (or absurdly long).
-fn age(text: &str) -> Option<SignedDuration> {
-    let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
+/// Why a text is not an age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeError {
+    /// Not digits and a unit.
+    NotAnAge,
+    /// Longer than `MAX_AGE_DAYS`.
+    TooLong,
+}
+
+/// The longest age: about 1000 years, far inside what a timestamp can hold.
+pub const MAX_AGE_DAYS: i64 = 365_000;
+
+/// `90s`, `15m`, `12h`, `7d`, `2w` as a duration: the filters' ages and `referee audit --since`.
+pub fn age(text: &str) -> Result<SignedDuration, AgeError> {
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .filter(|at| *at > 0)
+        .ok_or(AgeError::NotAnAge)?;
     let (number, unit) = text.split_at(unit_at);
     let seconds: i64 = match unit {
         "s" => 1,
@@ -560,13 +575,13 @@ fn age(text: &str) -> Option<SignedDuration> {
         "h" => 3_600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        _ => return None,
+        _ => return Err(AgeError::NotAnAge),
     };
-    let n: i64 = number.parse().ok()?;
-    // About 1000 years at most: far inside what a timestamp can hold.
+    let n: i64 = number.parse().map_err(|_| AgeError::TooLong)?;
     n.checked_mul(seconds)
-        .filter(|s| *s <= 365_000 * 86_400)
+        .filter(|s| *s <= MAX_AGE_DAYS * 86_400)
         .map(SignedDuration::from_secs)
+        .ok_or(AgeError::TooLong)
 }
 
 #[cfg(test)]

@@ -256,10 +256,15 @@ pub async fn run(args: BulkArgs, profile: Profile, data_dir: &Path) -> Result<Ex
         for (id, why) in &unread {
             tally.print(id, "failed", Some(why));
         }
-        if args.dry_run {
-            crate::cli::say("dry run: nothing was sent.");
-        }
-        crate::cli::say(&tally.summary(verb));
+        // A dry run's summary is what would be sent, not "0 applied".
+        crate::cli::say(&if args.dry_run {
+            format!(
+                "dry run: nothing was sent; {} would be.",
+                plural(sending, "referral")
+            )
+        } else {
+            tally.summary(verb)
+        });
         return Ok(tally.exit());
     }
     if !super::confirm(&format!("{question}: send?"), args.yes)? {

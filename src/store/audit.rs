@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::journal::{self, Journal, JournalError, Stored};
+use crate::domain::filter::{AgeError, MAX_AGE_DAYS, age};
 use crate::text_safety::{csv_cell, escape_json, visible};
 
 pub const FILE_NAME: &str = "audit.jsonl";
@@ -75,35 +76,16 @@ impl Entry {
     }
 }
 
-/// Parses `--since` durations like `90s`, `15m`, `2h`, `3d`.
-pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
+/// `--since`'s window: an age as the filters write them (`90s`, `15m`, `2h`, `3d`, `2w`).
+pub fn parse_since(text: &str) -> Result<jiff::SignedDuration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let not_a_duration = || format!("`{text}` is not a duration: use 90s, 15m, 2h or 3d");
-    if number.is_empty() {
-        return Err(not_a_duration());
-    }
-    let seconds: u64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(not_a_duration()),
-    };
-    let out_of_range = || format!("`{text}` is out of range: the longest window is {MAX_DAYS}d");
-    let n: u64 = number.parse().map_err(|_| out_of_range())?;
-    let total = n.checked_mul(seconds).ok_or_else(out_of_range)?;
-    if total > MAX_DAYS * 86_400 {
-        return Err(out_of_range());
-    }
-    Ok(std::time::Duration::from_secs(total))
+    age(text).map_err(|why| match why {
+        AgeError::NotAnAge => format!("`{text}` is not a duration: use 90s, 15m, 2h, 3d or 2w"),
+        AgeError::TooLong => {
+            format!("`{text}` is out of range: the longest window is {MAX_AGE_DAYS}d")
+        }
+    })
 }
-
-/// The longest `--since` window: about 1000 years, far inside what a timestamp can hold.
-const MAX_DAYS: u64 = 365_000;
 
 /// The earliest time `--since text` keeps, counted back from `now`.
 pub fn cutoff(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
@@ -114,7 +96,6 @@ pub fn cutoff(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, Strin
             text.trim()
         )
     };
-    let window = jiff::SignedDuration::try_from(window).map_err(|_| out_of_range())?;
     now.checked_sub(window).map_err(|_| out_of_range())
 }
 
@@ -431,6 +412,11 @@ mod tests {
     fn durations_and_their_limits() {
         assert_eq!(parse_since("2h").unwrap().as_secs(), 7200);
         assert_eq!(parse_since("15m").unwrap().as_secs(), 900);
+        assert_eq!(
+            parse_since("2w").unwrap().as_secs(),
+            14 * 86_400,
+            "as in filters"
+        );
         assert!(
             parse_since("2 weeks")
                 .unwrap_err()

@@ -359,11 +359,14 @@ fn journal_lines(
         .map(|(index, entry)| {
             let intent = &entry.intent;
             let when = state.clock.local_short(&intent.time.to_string());
+            // A triage session's summary names no referral: its counts are what it says.
             let what = match intent.ids.as_slice() {
+                [] => "triage".to_string(),
                 [one] => one.clone(),
                 many => format!("{} referrals", many.len()),
             };
             let sent = match &intent.action {
+                _ if intent.ids.is_empty() => session_counts(&intent.detail),
                 Some(action) => action.clone(),
                 None => crate::domain::record::value_text(&intent.body),
             };
@@ -408,6 +411,22 @@ fn journal_lines(
             ])
         })
         .collect()
+}
+
+/// A triage session's counts as the journal keeps them: "12 verified · 3 rejected · 40 in 6.5 min".
+fn session_counts(detail: &serde_json::Value) -> String {
+    let count = |key: &str| detail[key].as_u64().unwrap_or(0);
+    let mut parts: Vec<String> = [
+        "verified", "rejected", "already", "skipped", "failed", "unknown",
+    ]
+    .into_iter()
+    .filter(|key| count(key) > 0)
+    .map(|key| format!("{} {key}", count(key)))
+    .collect();
+    if let Some(minutes) = detail["minutes"].as_f64() {
+        parts.push(format!("{} queued, {minutes} min", count("queue")));
+    }
+    parts.join(" · ")
 }
 
 /// The quit question names the writes still in flight and offers to wait for them.
@@ -737,6 +756,17 @@ mod tests {
     use super::{review_lines, shares, skipped_why};
     use crate::domain::diff::ChangeSet;
     use crate::domain::policy::Plan;
+
+    /// A triage session's journal row says what the session did, not "0 referrals".
+    #[test]
+    fn a_session_row_gives_its_counts() {
+        let detail = serde_json::json!({"verified": 12, "rejected": 3, "already": 0,
+            "skipped": 1, "failed": 0, "unknown": 0, "minutes": 6.5, "queue": 40});
+        assert_eq!(
+            super::session_counts(&detail),
+            "12 verified · 3 rejected · 1 skipped · 40 queued, 6.5 min"
+        );
+    }
 
     #[test]
     fn the_review_shows_now_for_a_time_stamped_when_sent() {

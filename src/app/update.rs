@@ -702,8 +702,16 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
         Pending::Load => {
             state.load = LoadState::Failed(error.user_message());
             // Said at once, with the notes held for the end of loading (what the journal found).
-            let failed = format!("Loading failed. {}", error.user_message());
-            state.held_notes.insert(0, (Level::Error, failed));
+            let why = error.user_message();
+            // A lookup that failed for the same reason says only what did not load.
+            for (_, note) in &mut state.held_notes {
+                if let Some(what) = note.strip_suffix(why.as_str()) {
+                    *note = what.trim_end().to_string();
+                }
+            }
+            state
+                .held_notes
+                .insert(0, (Level::Error, format!("Loading failed. {why}")));
             state.say_held_notes();
             unmark_unloaded(state);
         }
@@ -1093,7 +1101,11 @@ mod tests {
             text.starts_with("Loading failed. The server failed"),
             "{text}"
         );
-        assert!(text.ends_with("Could not load ambassador names. The server failed (HTTP 500: boom). Nothing was saved; try again in a moment."), "{text}");
+        assert!(
+            text.ends_with("try again in a moment. Could not load ambassador names."),
+            "the same reason is said once: {text}"
+        );
+        assert_eq!(text.matches("HTTP 500: boom").count(), 1, "{text}");
         assert_eq!(level, Some(Level::Error));
         assert!(state.held_notes.is_empty());
 

@@ -373,12 +373,6 @@ fn dry_run_lines(driver: &Driver, mutation: &Mutation) {
 
 /// Follows the running bulk (a change or an undo) until every row has its outcome, printing each
 /// row as it comes. True when Ctrl-c stopped it.
-/// What the writes wait for (a rate limit, a slow answer), as the status bar says it, made safe for
-/// stderr: a request names its referral, whose id the server chose.
-fn waiting_words(net: &crate::api::NetStatus, clock: &crate::domain::Clock) -> String {
-    super::shown(&crate::ui::net_text(net, clock).join(" · "))
-}
-
 pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
     let Some(bulk) = driver.app.state.bulk.as_ref() else {
         crate::cli::say(&format!("referee: {}", super::shown(&driver.message())));
@@ -437,7 +431,7 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
                         }
                     }
                 }
-                bar.set_message(waiting_words(&state.net, &state.clock));
+                bar.set_message(super::waiting_words(&state.net, &state.clock));
             }
             _ = interrupted(&mut interrupts) => {
                 if stopped {
@@ -505,7 +499,7 @@ mod tests {
                 sent: Some(clock.now - jiff::SignedDuration::from_secs(5)),
             }],
         };
-        let words = super::waiting_words(&net, &clock);
+        let words = crate::headless::waiting_words(&net, &clock);
         assert!(
             words.starts_with("rate limit: next request in 9 s")
                 && words.ends_with(" · PUT /referrals/ref_⟨U+001B⟩[2J⟨U+202E⟩x: no answer for 5 s"),

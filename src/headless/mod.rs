@@ -157,6 +157,46 @@ pub fn shown(text: &str) -> String {
     crate::text_safety::visible(text).into_owned()
 }
 
+/// What the requests wait for (a rate limit, a slow answer), as the status bar says it, made safe
+/// for stderr: a request names its referral, whose id the server chose.
+pub fn waiting_words(net: &NetStatus, clock: &crate::domain::Clock) -> String {
+    shown(&crate::ui::net_text(net, clock).join(" · "))
+}
+
+/// Says on stderr what a read command waits for while it waits; stops when dropped.
+pub struct WaitNotes(tokio::task::JoinHandle<()>);
+
+impl Drop for WaitNotes {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How often a wait that goes on is said again.
+const WAIT_NOTE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Starts saying, through `say`, what the requests on `net` wait for: once a request is slow or
+/// held by the rate limit, then every `WAIT_NOTE_EVERY` while it still is. A `referee list` on a
+/// server that hangs is not silent until the request times out.
+pub fn note_waits(
+    net: watch::Receiver<NetStatus>,
+    say: impl Fn(&str) + Send + 'static,
+) -> WaitNotes {
+    WaitNotes(tokio::spawn(async move {
+        let mut said_at: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let words = waiting_words(&net.borrow(), &crate::domain::Clock::system());
+            if words.is_empty() {
+                said_at = None;
+            } else if said_at.is_none_or(|at| at.elapsed() >= WAIT_NOTE_EVERY) {
+                say(&format!("waiting: {words} (Ctrl-c stops)"));
+                said_at = Some(tokio::time::Instant::now());
+            }
+        }
+    }))
+}
+
 /// Asks `question` once on the terminal; without one, `--yes` is needed (exit 2).
 pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
     if yes {
@@ -268,6 +308,41 @@ impl Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A slow request is said once it is slow, and again only after `WAIT_NOTE_EVERY`.
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_is_said_when_it_starts_and_then_every_ten_seconds() {
+        let said = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let (tx, rx) = watch::channel(NetStatus::default());
+        let sink = said.clone();
+        let _notes = note_waits(rx, move |words| sink.lock().unwrap().push(words.into()));
+        let count = || said.lock().unwrap().len();
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        assert_eq!(count(), 0, "nothing waits");
+        tx.send_replace(NetStatus {
+            rate_wait_until: None,
+            requests: vec![crate::api::Attempt {
+                endpoint: "GET /referrals".into(),
+                attempt: 1,
+                of: 4,
+                sent: Some(jiff::Timestamp::now() - jiff::SignedDuration::from_secs(5)),
+            }],
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        assert_eq!(count(), 1);
+        let first = said.lock().unwrap()[0].clone();
+        assert!(
+            first.starts_with("waiting: GET /referrals: no answer for"),
+            "{first}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        assert_eq!(count(), 1, "not again so soon");
+        tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+        assert_eq!(count(), 2, "again after ten seconds");
+        tx.send_replace(NetStatus::default());
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        assert_eq!(count(), 2, "the answer came: nothing more");
+    }
 
     #[test]
     fn each_referral_of_a_partly_applied_write_gets_its_own_word() {

@@ -11,6 +11,7 @@
 //! sent that could not be read, a server that does not page) is said on stderr and exits 1.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use jiff::Timestamp;
@@ -121,7 +122,15 @@ where
             return Exit::BadInput;
         }
     };
-    runtime.block_on(command(profile, client))
+    runtime.block_on(async {
+        // On a terminal, a wait is said as it happens; a script reads only the outcome.
+        let _waits = std::io::stderr().is_terminal().then(|| {
+            super::note_waits(client.net_status(), |words| {
+                say(&format!("referee: {words}"))
+            })
+        });
+        command(profile, client).await
+    })
 }
 
 /// The exit status for a request that failed: 3 when the server could not be reached or refused

@@ -76,19 +76,24 @@ pub fn parse(schema: &'static Schema, words: &str) -> Result<Option<Sort>, Strin
             .iter()
             .position(|c| c.fields.contains(&spec.key))
     };
+    let titles = || {
+        let titles: Vec<String> = schema
+            .columns
+            .iter()
+            .map(|c| c.title.to_lowercase())
+            .collect();
+        titles.join(", ")
+    };
     match by_title.or_else(by_field) {
         Some(column) if words.next().is_none() => Ok(Some(Sort { column, descending })),
-        _ => {
-            let titles: Vec<String> = schema
-                .columns
-                .iter()
-                .map(|c| c.title.to_lowercase())
-                .collect();
-            Err(format!(
-                "Usage: sort COLUMN [asc|desc], or sort alone for the loaded order; the columns are {}",
-                titles.join(", ")
-            ))
-        }
+        Some(_) => Err(format!(
+            "Usage: sort COLUMN [asc|desc], or sort alone for the loaded order; the columns are {}",
+            titles()
+        )),
+        None => Err(format!(
+            "No column `{name}` to sort by; the columns are {}",
+            titles()
+        )),
     }
 }
 
@@ -412,7 +417,11 @@ mod tests {
             ),
             ("created sideways", Err("asc or desc")),
             ("metadata", Err("the columns are name, email")),
-            ("colour", Err("the columns are")),
+            (
+                "colour",
+                Err("No column `colour` to sort by; the columns are"),
+            ),
+            ("created asc twice", Err("Usage: sort COLUMN")),
         ];
         for (words, want) in cases {
             match (parse(&V1_SCHEMA, words), want) {

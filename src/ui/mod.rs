@@ -250,4 +250,23 @@ mod tests {
             "the chosen status: {lines:?}"
         );
     }
+
+    /// A popup is as tall as its lines once wrapped: a long error in the `:` prompt wraps and
+    /// pushes neither its own end nor the keys below it out of the box.
+    #[test]
+    fn a_wrapped_line_pushes_nothing_out_of_its_popup() {
+        let mut state = State::sample();
+        let error = "No column `colour` to sort by; the columns are name, email, status, program, ambassador, created, verified";
+        state.overlay = Some(crate::app::state::Overlay::Command {
+            input: crate::app::text::TextBuffer::single("sort colour"),
+            error: Some(error.into()),
+        });
+        let terminal = drawn_at_80x24(&state);
+        let buffer = terminal.backend().buffer();
+        let screen: String = (0..24)
+            .map(|y| (0..80).map(|x| buffer[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        assert!(screen.contains("ambassador, created, verified"), "{screen}");
+        assert!(screen.contains("Enter run · Esc cancel"), "{screen}");
+    }
 }

@@ -607,8 +607,11 @@ fn prompt(
     error: Option<&str>,
     help: &str,
 ) {
-    let input_line = lines.len() as u16;
     let width = PROMPT_WIDTH.min(area.width);
+    // The input's row: below the lines above it, as wrapped.
+    let input_line = Paragraph::new(lines.clone())
+        .wrap(Wrap { trim: false })
+        .line_count(width.saturating_sub(2)) as u16;
     let (shown, x) = text_view::window(
         input.cursor_line(),
         input.cursor().1,
@@ -618,8 +621,10 @@ fn prompt(
         format!("> {shown}"),
         Style::new().fg(Color::White),
     ));
-    if let Some(error) = error {
-        lines.push(Line::styled(format!("✗ {error}"), theme::error()));
+    // An error wraps: its end says what to do.
+    let room = width.saturating_sub(2) as usize;
+    for part in error.map_or_else(Vec::new, |e| text_view::wrap(&format!("✗ {e}"), room)) {
+        lines.push(Line::styled(part, theme::error()));
     }
     lines.push(Line::styled(help.to_string(), theme::dim()));
     let inner = popup(frame, area, title, lines, width);
@@ -725,29 +730,28 @@ pub(super) fn popup_with(
     scroll: u16,
 ) -> (Rect, u16) {
     let width = width.min(area.width);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    let mut block = Block::bordered().title(title.to_string());
+    if let Some(keys) = keys {
+        block = block.title_bottom(Line::styled(keys.to_string(), theme::dim()));
+    }
+    let paragraph = Paragraph::new(theme::capped(lines))
+        .block(block.clone())
+        .wrap(Wrap { trim: false });
+    // As tall as its lines once wrapped, borders included, so a wrapped line pushes none out.
+    let wanted = u16::try_from(paragraph.line_count(width.saturating_sub(2))).unwrap_or(u16::MAX);
+    let height = wanted.min(area.height);
     let rect = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let mut block = Block::bordered().title(title.to_string());
-    if let Some(keys) = keys {
-        block = block.title_bottom(Line::styled(keys.to_string(), theme::dim()));
-    }
     let inner = block.inner(rect);
     // Never scroll past the last line.
-    let end = (lines.len() as u16).saturating_sub(inner.height);
+    let end = wanted.saturating_sub(2).saturating_sub(inner.height);
     let scroll = scroll.min(end);
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(theme::capped(lines))
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        rect,
-    );
+    frame.render_widget(paragraph.scroll((scroll, 0)), rect);
     (inner, end)
 }
 

@@ -202,7 +202,6 @@ fn key() -> impl Strategy<Value = KeyEvent> {
         Enter,
         Esc,
         Tab,
-        BackTab,
         Backspace,
         Delete,
         Up,
@@ -217,6 +216,10 @@ fn key() -> impl Strategy<Value = KeyEvent> {
     ];
     let mut keys: Vec<KeyEvent> = chars.chain(named).map(plain).collect();
     keys.extend("spuaefbv".chars().map(|c| with(KeyModifiers::CONTROL, c)));
+    // Shift-Tab as terminals report it, and named keys with a modifier.
+    keys.push(KeyEvent::new(BackTab, KeyModifiers::SHIFT));
+    keys.push(KeyEvent::new(Enter, KeyModifiers::SHIFT));
+    keys.push(KeyEvent::new(Left, KeyModifiers::CONTROL));
     let mut released = plain(Char('v'));
     released.kind = KeyEventKind::Release;
     let quits = vec![

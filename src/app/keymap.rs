@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 use super::action::Action;
 use super::copy::CopyWhat;
-use super::form::FieldInput;
+use super::form::{FieldInput, Form};
 use super::keys::{self, Does, Place};
 use super::state::{Overlay, Question, State};
 use super::text::TextEdit;
@@ -67,13 +67,7 @@ pub fn layer(state: &State) -> Layer {
         };
     }
     if let Some(form) = &state.form {
-        let places: &[Place] = match &form.focused().input {
-            FieldInput::Text(text) if text.is_multiline() => &[FormLines, Form, Typing],
-            FieldInput::Choice { .. } => &[FormChoice, FormLine, Form, Typing],
-            FieldInput::Pick { .. } => &[FormPick, FormLine, Form, Typing],
-            _ => &[FormLine, Form, Typing],
-        };
-        return Layer::text(places, Action::FormEdit);
+        return Layer::text(form_places(form), Action::FormEdit);
     }
     if let Some(triage) = &state.triage {
         return match triage.reason {
@@ -95,6 +89,17 @@ pub fn layer(state: &State) -> Layer {
         };
     }
     Layer::keys(&[Panes, Scroll])
+}
+
+/// The places of the form's keys for the field that has the focus.
+pub fn form_places(form: &Form) -> &'static [Place] {
+    use Place::*;
+    match &form.focused().input {
+        FieldInput::Text(text) if text.is_multiline() => &[FormLines, Form, Typing],
+        FieldInput::Choice { .. } => &[FormChoice, FormLine, Form, Typing],
+        FieldInput::Pick { .. } => &[FormPick, FormLine, Form, Typing],
+        _ => &[FormLine, Form, Typing],
+    }
 }
 
 pub fn map_key(state: &State, key: KeyEvent) -> Option<Action> {
@@ -389,5 +394,37 @@ mod tests {
         let mut v2 = state();
         v2.session.backend = "firstpromoter";
         assert_eq!(map_key(&v2, key('c', plain)), None);
+    }
+
+    /// Keys as terminals report them: Shift-Tab comes with Shift, Caps Lock sends capitals, and a
+    /// named key with Ctrl or Alt acts as the key alone where nothing binds it so.
+    #[test]
+    fn keys_as_terminals_send_them() {
+        let shift_tab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        let list = state();
+        assert_eq!(map_key(&list, shift_tab), Some(Action::SwitchPane));
+        let mut form = state();
+        let fields = serde_json::json!({"email": "a@x.io"});
+        let record = crate::domain::Record::new("ref_1", fields.as_object().unwrap().clone());
+        form.form = Some(crate::app::form::Form::open(form.schema, &record));
+        assert_eq!(map_key(&form, shift_tab), Some(Action::FormPrev));
+        assert_eq!(
+            map_key(&form, KeyEvent::new(KeyCode::Left, KeyModifiers::CONTROL)),
+            Some(Action::FormEdit(TextEdit::Left))
+        );
+        assert_eq!(
+            map_key(&form, KeyEvent::new(KeyCode::Enter, KeyModifiers::SHIFT)),
+            Some(Action::FormNext)
+        );
+        let mut asking = state();
+        asking.overlay = Some(Overlay::Confirm(crate::app::state::Question::DiscardForm));
+        assert_eq!(
+            map_key(&asking, key('Y', KeyModifiers::SHIFT)),
+            Some(Action::Answer(true))
+        );
+        assert_eq!(
+            map_key(&asking, key('N', KeyModifiers::NONE)),
+            Some(Action::Answer(false))
+        );
     }
 }

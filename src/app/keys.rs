@@ -148,11 +148,6 @@ use Place::*;
 const VANTIO: Option<&str> = Some("vantio");
 const FIRSTPROMOTER: Option<&str> = Some("firstpromoter");
 
-/// Rejecting, on each backend: one key, in the panes and in triage.
-const REJECT: &[Bind] = &[
-    act(Panes, ch('x'), Action::Quick(QuickKey::Reject), ""),
-    act(Triage, ch('x'), Action::Quick(QuickKey::Reject), "reject"),
-];
 const STATS: &[Bind] = &[
     act(Panes, ch('S'), Action::Stats, ""),
     act(Stats, ch('S'), Action::Stats, "close"),
@@ -281,14 +276,20 @@ pub const KEYS: &[Key] = &[
         at: "list, detail, triage",
         backend: VANTIO,
         does: "rejected: asks for a reason, stored as `metadata.rejection_reason`",
-        binds: REJECT,
+        binds: &[
+            act(Panes, ch('x'), Action::Quick(QuickKey::Reject), ""),
+            act(Triage, ch('x'), Action::Quick(QuickKey::Reject), "reject"),
+        ],
     },
     Key {
         keys: "`x`",
         at: "list, detail, triage",
         backend: FIRSTPROMOTER,
         does: "disable: asks for a reason, kept in referee's local journal only (v2 has nowhere to store it)",
-        binds: REJECT,
+        binds: &[
+            act(Panes, ch('x'), Action::Quick(QuickKey::Reject), ""),
+            act(Triage, ch('x'), Action::Quick(QuickKey::Reject), "disable"),
+        ],
     },
     Key {
         keys: "`s`",
@@ -597,6 +598,9 @@ pub const KEYS: &[Key] = &[
                 "commissions on/off",
             ),
             act(MoveReview, ch('n'), Action::Answer(false), "back"),
+            // Caps Lock on answers the same.
+            act(MoveReview, ch('Y'), Action::Answer(true), ""),
+            act(MoveReview, ch('N'), Action::Answer(false), ""),
             act(MoveReview, code(Esc), Action::Dismiss, "back"),
             act(MoveReview, code(Enter), Action::Answer(false), ""),
         ],
@@ -616,6 +620,9 @@ pub const KEYS: &[Key] = &[
         binds: &[
             act(Review, ch('y'), Action::Answer(true), "send"),
             act(Review, ch('n'), Action::Answer(false), "back to the form"),
+            // Caps Lock on answers the same.
+            act(Review, ch('Y'), Action::Answer(true), ""),
+            act(Review, ch('N'), Action::Answer(false), ""),
             act(Review, code(Esc), Action::Dismiss, "back to the form"),
             act(Review, code(Enter), Action::Answer(false), ""),
         ],
@@ -652,10 +659,13 @@ pub const KEYS: &[Key] = &[
         keys: "`y` / `n`, `Enter`, `Esc`",
         at: "questions, a kept draft",
         backend: None,
-        does: "yes / no (`Enter` is no; for a kept draft `Enter` and `Esc` ask again later, only `n` discards it)",
+        does: "yes / no (`Enter` is no; for a kept draft `Enter` and `Esc` ask again later, only `n` discards it). `Y`/`N` answer too, here and in the reviews",
         binds: &[
             act(YesNo, ch('y'), Action::Answer(true), "yes"),
             act(YesNo, ch('n'), Action::Answer(false), "no"),
+            // Caps Lock on answers the same.
+            act(YesNo, ch('Y'), Action::Answer(true), ""),
+            act(YesNo, ch('N'), Action::Answer(false), ""),
             act(YesNo, code(Enter), Action::Answer(false), ""),
             act(YesNo, code(Esc), Action::Dismiss, ""),
             act(
@@ -665,6 +675,9 @@ pub const KEYS: &[Key] = &[
                 "restore it into the form",
             ),
             act(RestoreDraft, ch('n'), Action::Answer(false), "discard it"),
+            // Caps Lock on answers the same.
+            act(RestoreDraft, ch('Y'), Action::Answer(true), ""),
+            act(RestoreDraft, ch('N'), Action::Answer(false), ""),
             act(RestoreDraft, code(Esc), Action::Dismiss, "later"),
             act(RestoreDraft, code(Enter), Action::Dismiss, ""),
         ],
@@ -702,6 +715,9 @@ pub const KEYS: &[Key] = &[
                 "wait, then quit",
             ),
             act(QuitQuestion, ch('n'), Action::Answer(false), "stay"),
+            // Caps Lock on answers the same.
+            act(QuitQuestion, ch('Y'), Action::Answer(true), ""),
+            act(QuitQuestion, ch('N'), Action::Answer(false), ""),
             act(QuitQuestion, code(Enter), Action::Answer(false), ""),
             act(QuitQuestion, code(Esc), Action::Dismiss, ""),
         ],
@@ -714,27 +730,26 @@ pub fn for_backend(backend: &str) -> impl Iterator<Item = &'static Key> + '_ {
         .filter(move |key| key.backend.is_none_or(|only| only == backend))
 }
 
-/// What `key` does in the first of `places` that binds it, on `backend`: a bound key first, then
-/// a typed character (so `Space` can pick while letters type).
+/// What `key` does in the first of `places` that binds it, on `backend`: a bound key first; then
+/// a named key (an arrow, `Enter`, `Esc`…) pressed with Ctrl or Alt as the key alone, as
+/// terminals and habits mix them; then a typed character (so `Space` can pick while letters type).
 pub fn find(places: &[Place], backend: &str, key: KeyEvent) -> Option<&'static Does> {
     let binds = || for_backend(backend).flat_map(|row| row.binds);
-    let pressed = pressed(key);
+    // Shift is part of the character (`G`) or of the key (`Shift-Tab` is `BackTab`).
+    let modifiers = key.modifiers - KeyModifiers::SHIFT;
+    let pressed = Chord::Key(key.code, modifiers);
+    let named_alone = match key.code {
+        KeyCode::Char(_) => None,
+        code => Some(Chord::Key(code, KeyModifiers::NONE)),
+    };
     places.iter().find_map(|place| {
         let here = || binds().filter(move |bind| bind.at == *place);
         here()
             .find(|bind| bind.chord == pressed)
+            .or_else(|| here().find(|bind| Some(bind.chord) == named_alone))
             .or_else(|| here().find(|bind| bind.chord.takes(key)))
             .map(|bind| &bind.does)
     })
-}
-
-/// The key as the table writes it: Shift is part of the character, not a modifier.
-fn pressed(key: KeyEvent) -> Chord {
-    let modifiers = match key.code {
-        KeyCode::Char(_) => key.modifiers - KeyModifiers::SHIFT,
-        _ => key.modifiers,
-    };
-    Chord::Key(key.code, modifiers)
 }
 
 impl Chord {
@@ -860,6 +875,11 @@ mod tests {
             for bind in row.binds {
                 let name = bind.chord.name();
                 let named = match bind.chord {
+                    // `Y` and `N` answer as `y` and `n` do (Caps Lock), which the table says once.
+                    Chord::Key(KeyCode::Char(c @ ('Y' | 'N')), _) => {
+                        words.contains(&c.to_ascii_lowercase().to_string().as_str())
+                            && KEYS.iter().any(|r| r.does.contains("`Y`/`N`"))
+                    }
                     Chord::Key(..) => words.contains(&name.as_str()),
                     Chord::Typed => row.keys.contains("a letter") || row.at.contains("typing"),
                     Chord::AltDigit => row.keys.contains("`Alt-1`…`Alt-9`"),
@@ -928,7 +948,7 @@ mod tests {
             (
                 &[Triage][..],
                 "firstpromoter",
-                "v approve · x reject · s skip · q/Esc leave · u undo",
+                "v approve · x disable · s skip · q/Esc leave · u undo",
             ),
             (
                 &[QuitQuestion][..],

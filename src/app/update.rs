@@ -357,6 +357,9 @@ fn input(state: &mut State, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// The most the triage card scrolls: enough to bring a long metadata value into view.
+const TRIAGE_SCROLL_END: u16 = 40;
+
 /// Keys in a verification session: one per decision; the reason prompt when it is open.
 fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
     let Some(triage) = state.triage.as_mut() else {
@@ -388,9 +391,14 @@ fn triage_input(state: &mut State, action: Action) -> Vec<Effect> {
         Action::TriageSkip => triage.skip(),
         Action::Move(motion) => {
             triage.scroll = match motion {
-                Motion::Up | Motion::PageUp | Motion::Top => triage.scroll.saturating_sub(3),
-                _ => triage.scroll.saturating_add(3).min(40),
+                Motion::Up => triage.scroll.saturating_sub(3),
+                Motion::Down => triage.scroll.saturating_add(3),
+                Motion::PageUp => triage.scroll.saturating_sub(15),
+                Motion::PageDown => triage.scroll.saturating_add(15),
+                Motion::Top => 0,
+                Motion::Bottom => TRIAGE_SCROLL_END,
             }
+            .min(TRIAGE_SCROLL_END)
         }
         Action::Undo => return flows::triage_undo(state),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
@@ -709,6 +717,7 @@ fn request_failed(state: &mut State, req: RequestId, error: ApiError) {
                     *note = what.trim_end().to_string();
                 }
             }
+            state.held_notes.retain(|(_, note)| !note.is_empty());
             state
                 .held_notes
                 .insert(0, (Level::Error, format!("Loading failed. {why}")));

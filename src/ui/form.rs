@@ -38,7 +38,7 @@ pub fn render(state: &State, form: &Form, frame: &mut Frame, area: Rect) -> Vec<
     frame.render_widget(block, area);
 
     let mut lines = vec![Line::styled(
-        super::hints(state, crate::app::keymap::layer(state).places),
+        super::hints(state, crate::app::keymap::form_places(form)),
         theme::dim(),
     )];
     if let Some(top) = &form.top_error {

@@ -205,14 +205,19 @@ impl Form {
         }
     }
 
+    /// Picks the next option after the chosen one that starts with `letter`, wrapping around, so
+    /// pressing it again goes on to the next such option.
     pub fn pick_letter(&mut self, letter: char) {
-        if let FieldInput::Choice { options, selected } = &mut self.fields[self.focus].input
-            && let Some(i) = options
-                .iter()
-                .position(|o| o.starts_with(letter.to_ascii_lowercase()))
-        {
-            *selected = Some(i);
-            self.touched();
+        if let FieldInput::Choice { options, selected } = &mut self.fields[self.focus].input {
+            let letter = letter.to_ascii_lowercase();
+            let start = selected.map_or(0, |s| s + 1);
+            let found = (0..options.len())
+                .map(|i| (start + i) % options.len())
+                .find(|i| options[*i].starts_with(letter));
+            if let Some(i) = found {
+                *selected = Some(i);
+                self.touched();
+            }
         }
     }
 
@@ -328,6 +333,28 @@ mod tests {
     use crate::domain::Record;
     use crate::domain::schema::{V1_SCHEMA, V2_SCHEMA};
     use serde_json::json;
+
+    /// A letter picks the next option starting with it, so pressing it again goes on.
+    #[test]
+    fn a_letter_again_picks_the_next_option_starting_with_it() {
+        let record = Record::sample(json!({"email": "a@x.io"}));
+        let mut form = Form::open(&V1_SCHEMA, &record);
+        form.fields[0].input = FieldInput::Choice {
+            options: &["same_ip", "none", "same_email"],
+            selected: None,
+        };
+        form.focus = 0;
+        let chosen = |form: &Form| match form.fields[0].input {
+            FieldInput::Choice { selected, .. } => selected,
+            _ => None,
+        };
+        for want in [0, 2, 0] {
+            form.pick_letter('S');
+            assert_eq!(chosen(&form), Some(want));
+        }
+        form.pick_letter('x');
+        assert_eq!(chosen(&form), Some(0), "no option: nothing changes");
+    }
 
     #[test]
     fn a_server_error_stays_until_its_field_is_edited() {

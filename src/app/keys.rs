@@ -344,7 +344,7 @@ pub const KEYS: &[Key] = &[
         keys: "`Enter`, `Esc`, `Alt-1`…`Alt-9`",
         at: "reason prompt (`x`, also in triage)",
         backend: VANTIO,
-        does: "reject with the reason typed / cancel / reject with that recent reason (triage shows them)",
+        does: "reject with the reason typed / cancel / in triage, reject with that recent reason (the prompt lists them)",
         binds: &[
             act(Reason, code(Enter), Action::PromptSubmit, "reject"),
             act(Reason, code(Esc), Action::Dismiss, "cancel"),
@@ -355,7 +355,7 @@ pub const KEYS: &[Key] = &[
         keys: "`Enter`, `Esc`, `Alt-1`…`Alt-9`",
         at: "reason prompt (`x`, also in triage)",
         backend: FIRSTPROMOTER,
-        does: "disable with the reason typed / cancel / disable with that recent reason (triage shows them)",
+        does: "disable with the reason typed / cancel / in triage, disable with that recent reason (the prompt lists them)",
         binds: &[
             act(Reason, code(Enter), Action::PromptSubmit, "disable"),
             act(Reason, code(Esc), Action::Dismiss, "cancel"),
@@ -549,9 +549,9 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         keys: "`Enter`, `Space`, a letter",
-        at: "form, a field picked from a list (ambassador, promoter campaign…)",
-        backend: None,
-        does: "open the searchable picker (promoter name and campaign on FirstPromoter); a letter starts the search with it",
+        at: "form, promoter campaign",
+        backend: FIRSTPROMOTER,
+        does: "open the searchable picker (promoter name and campaign); a letter starts the search with it",
         binds: &[
             act(FormPick, code(Enter), Action::FormOpenPicker(None), "pick"),
             act(FormPick, ch(' '), Action::FormOpenPicker(None), ""),

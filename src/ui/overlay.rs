@@ -436,8 +436,11 @@ fn quit_question(state: &State) -> String {
         0 => String::new(),
         n => format!(" {} will not be sent.", plural(n, "queued bulk row")),
     };
+    let unsent = state.form.as_ref().is_some_and(|form| form.is_dirty());
     match state.writes.count() {
-        0 => "Quit? Unsent changes will be lost.".to_string(),
+        // The writes asked about may have answered while the question was up.
+        0 if unsent => "Quit? What you typed in the form is not sent and will be lost.".to_string(),
+        0 => "Every write has its answer. Quit?".to_string(),
         n => format!(
             "{} still in flight.{not_sent} If you quit now, the journal checks them at the next start.",
             plural(n, "write")

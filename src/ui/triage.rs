@@ -82,25 +82,22 @@ pub fn render(state: &State, triage: &Triage, frame: &mut Frame, area: Rect) {
 
     let keys = match &triage.reason {
         Some(reason) => {
-            let recent: Vec<String> = triage
-                .recent_reasons
-                .iter()
-                .enumerate()
-                .map(|(i, r)| format!("Alt-{} {r}", i + 1))
+            // The keys first, then the recent reasons Alt-digits pick (the footer wraps).
+            let recent: Vec<String> = std::iter::once(super::hints(state, &[Place::Reason]))
+                .chain(
+                    triage
+                        .recent_reasons
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| format!("Alt-{} {r}", i + 1)),
+                )
                 .collect();
             vec![
                 Line::from(vec![
                     Span::styled("Reason: ", theme::label()),
                     Span::styled(reason.text(), Style::new().fg(Color::White)),
                 ]),
-                Line::styled(
-                    if recent.is_empty() {
-                        format!("Type a reason · {}", super::hints(state, &[Place::Reason]))
-                    } else {
-                        recent.join(" · ")
-                    },
-                    theme::dim(),
-                ),
+                Line::styled(recent.join(" · "), theme::dim()),
             ]
         }
         None => vec![Line::styled(

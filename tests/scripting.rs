@@ -149,7 +149,7 @@ async fn bad_input_exits_2_naming_the_field_and_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_is_applied_journaled_and_undone_from_the_shell() {
-    let (_sb, home, base) = setup(20).await;
+    let (sb, home, base) = setup(20).await;
     let id = with_status(&base, "converted").await;
     let before = one(&base, &id).await;
     let run = referee(
@@ -175,6 +175,21 @@ async fn an_update_is_applied_journaled_and_undone_from_the_shell() {
         "{}",
         audit.stdout
     );
+
+    // A dry run prints the body that would put the address back, and sends nothing.
+    let writes = sb.server.writes_received();
+    let dry = referee(home.path(), &base, &["undo", "--dry-run"], "", &[]).await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let line = &dry.lines()[0];
+    assert_eq!(
+        (&line["id"], &line["outcome"], &line["body"]["email"]),
+        (
+            &Value::from(id.as_str()),
+            &Value::from("dry-run"),
+            &before["email"]
+        )
+    );
+    assert_eq!(sb.server.writes_received(), writes);
 
     let run = referee(home.path(), &base, &["undo", "--yes"], "", &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -352,23 +352,10 @@ fn plan_sets(
     Ok(plan)
 }
 
-/// What `--dry-run` prints for one planned write: its body (stamped as if sent now), or the
-/// backend action and its body, one line per referral.
+/// What `--dry-run` prints for one planned write, its body stamped as if sent now.
 fn dry_run_lines(driver: &Driver, mutation: &Mutation) {
     let now = crate::domain::clock::to_wire(jiff::Timestamp::now());
-    match mutation.stamped(driver.app.state.schema, &now) {
-        Mutation::Fields(write) => super::print_json(&json!({
-            "id": write.id, "outcome": "dry-run", "error": null, "body": write.changes.body,
-        })),
-        Mutation::Action(action) => {
-            for id in &action.ids {
-                super::print_json(&json!({
-                    "id": id, "outcome": "dry-run", "error": null,
-                    "action": action.action.path(), "body": action.action.body(&action.ids),
-                }));
-            }
-        }
-    }
+    super::print_dry_run(&mutation.stamped(driver.app.state.schema, &now));
 }
 
 /// Follows the running bulk (a change or an undo) until every row has its outcome, printing each

@@ -152,6 +152,25 @@ pub fn print_json(value: &Value) {
     let _ = out.flush();
 }
 
+/// What `--dry-run` prints for one write: its body, or the backend action and its body, one NDJSON
+/// line per referral.
+pub fn print_dry_run(mutation: &crate::domain::mutation::Mutation) {
+    use crate::domain::mutation::Mutation;
+    match mutation {
+        Mutation::Fields(write) => print_json(&serde_json::json!({
+            "id": write.id, "outcome": "dry-run", "error": null, "body": write.changes.body,
+        })),
+        Mutation::Action(action) => {
+            for id in &action.ids {
+                print_json(&serde_json::json!({
+                    "id": id, "outcome": "dry-run", "error": null,
+                    "action": action.action.path(), "body": action.action.body(&action.ids),
+                }));
+            }
+        }
+    }
+}
+
 /// Text from a server (or typed by someone else) made safe for stderr.
 pub fn shown(text: &str) -> String {
     crate::text_safety::visible(text).into_owned()

@@ -266,21 +266,7 @@ pub async fn run(args: UndoArgs, profile: Profile, data_dir: &Path) -> Result<Ex
     );
     crate::cli::say(&question);
     if args.dry_run {
-        for write in &chosen.step.writes {
-            match write {
-                Mutation::Fields(w) => super::print_json(&json!({
-                    "id": w.id, "outcome": "dry-run", "error": null, "body": w.changes.body,
-                })),
-                Mutation::Action(a) => {
-                    for id in &a.ids {
-                        super::print_json(&json!({
-                            "id": id, "outcome": "dry-run", "error": null,
-                            "action": a.action.path(), "body": a.action.body(&a.ids),
-                        }))
-                    }
-                }
-            }
-        }
+        chosen.step.writes.iter().for_each(super::print_dry_run);
         crate::cli::say("dry run: nothing was sent.");
         return Ok(Exit::Done);
     }

@@ -193,6 +193,10 @@ pub(super) fn fit(text: &str, width: usize) -> String {
     if Span::raw(text).width() <= width {
         return text.to_string();
     }
+    // No room for a character beside the ellipsis (`window` shows at least one).
+    if width <= 1 {
+        return "…".repeat(width);
+    }
     let (shown, _) = super::text_view::window(text, 0, width.saturating_sub(1));
     format!("{shown}…")
 }

@@ -394,23 +394,32 @@ fn journal_lines(
             } else {
                 ""
             };
-            let head = format!("{mark}{when} {:<6} {what} ", intent.why);
+            // Each part is cut to what is left of the row, by display width: a row never wraps,
+            // so the cursor's row is the entry's.
             let tail = format!("{verdict}{resend}");
-            let room = width.saturating_sub(head.chars().count() + tail.chars().count() + 4);
-            let sent = super::list::fit(&sent, room.min(40));
-            let rest = width.saturating_sub(
-                head.chars().count() + sent.chars().count() + tail.chars().count() + 4,
+            let mut left = width;
+            let head = cut(
+                &format!("{mark}{when} {:<6} {what} ", intent.why),
+                &mut left,
             );
+            let room = left.saturating_sub(Span::raw(&tail).width() + 4).min(40);
+            let sent = cut(&format!("{}  ", super::list::fit(&sent, room)), &mut left);
+            let tail = cut(&tail, &mut left);
+            let message = cut(&format!("  {message}"), &mut left);
             Line::from(vec![
-                Span::raw(format!("{head}{sent}  ")),
+                Span::raw(format!("{head}{sent}")),
                 Span::styled(tail, style),
-                Span::styled(
-                    format!("  {}", super::list::fit(&message, rest)),
-                    theme::dim(),
-                ),
+                Span::styled(message, theme::dim()),
             ])
         })
         .collect()
+}
+
+/// `text` cut to the `left` columns of a row, which it then takes.
+fn cut(text: &str, left: &mut usize) -> String {
+    let text = super::list::fit(text, *left);
+    *left = left.saturating_sub(Span::raw(&text).width());
+    text
 }
 
 /// A triage session's counts as the journal keeps them: "12 verified · 3 rejected · 40 in 6.5 min".
@@ -763,6 +772,48 @@ mod tests {
     use super::{review_lines, shares, skipped_why};
     use crate::domain::diff::ChangeSet;
     use crate::domain::policy::Plan;
+
+    /// A journal row never wraps, whatever its parts hold (wide characters, a long server
+    /// message): the selected entry's row is where the cursor is drawn.
+    #[test]
+    fn a_journal_row_fits_its_width() {
+        use crate::store::journal::{Intent, Recorded, Stored, Verdict};
+        let state = crate::app::State::sample();
+        let time: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let entry = |id: &str, message: &str| Stored {
+            entry: 1,
+            intent: Intent {
+                time,
+                profile: "demo".into(),
+                backend: "vantio".into(),
+                admin_id: None,
+                why: "bulk".into(),
+                kind: "write".into(),
+                ids: vec![id.into()],
+                action: None,
+                body: serde_json::json!({"status": "verified", "note": "漢字漢字漢字漢字漢字漢字"}),
+                before: Default::default(),
+                wanted: Default::default(),
+                detail: serde_json::Value::Null,
+            },
+            outcome: Some(Recorded {
+                time,
+                verdict: Verdict::Failed,
+                status: Some(500),
+                after: Default::default(),
+                message: Some(message.into()),
+            }),
+        };
+        let entries = vec![
+            entry("ref_1", &"the server failed: 内部エラー ".repeat(20)),
+            entry(&"ref_漢字".repeat(12), "short"),
+        ];
+        for width in [40, 60, 98] {
+            for line in super::journal_lines(&state, &entries, &[true, true], 0, width) {
+                assert!(line.width() <= width, "{width}: {line}");
+            }
+        }
+    }
 
     /// A triage session's journal row says what the session did, not "0 referrals".
     #[test]

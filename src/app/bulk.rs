@@ -180,6 +180,11 @@ impl Bulk {
     }
 
     /// Rows that failed, met a conflict or are unknown, for `R`.
+    /// How many rows failed, met a conflict or are unknown: counted, not collected, for each frame.
+    pub fn problem_count(&self) -> usize {
+        self.rows.values().filter(|r| r.retryable()).count()
+    }
+
     pub fn failed(&self) -> Vec<String> {
         self.problems().map(|(id, _)| id.to_string()).collect()
     }
@@ -336,6 +341,7 @@ mod tests {
             bulk.finished(&sent, &outcome);
             assert_eq!(bulk.rows["a"], mark, "{}", outcome.word());
             assert_eq!(bulk.failed().contains(&"a".to_string()), retry);
+            assert_eq!(bulk.problem_count(), usize::from(retry));
             assert!(!bulk.is_running());
         }
     }

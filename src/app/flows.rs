@@ -401,7 +401,7 @@ fn report_bulk(state: &mut State) {
     };
     if bulk.is_running() {
         state.say(Level::Info, text);
-    } else if bulk.failed().is_empty() {
+    } else if bulk.problem_count() == 0 {
         state.say(Level::Success, format!("Done: {text}."));
     } else {
         state.say(Level::Error, format!("Done: {text}. {again}"));

@@ -508,7 +508,7 @@ pub const KEYS: &[Key] = &[
         keys: "mouse",
         at: "list, form, help and long dialogs",
         backend: None,
-        does: "a click on a row selects it and a click on the selected row (or a double click) opens its detail pane; a click on a form field gives it the keyboard; the wheel moves through the list (or the detail pane when it has the focus) and scrolls help, the review, the conflict dialog and the journal. To select text with the mouse on, hold `Shift` (most terminals; `Option` in macOS Terminal and iTerm2)",
+        does: "a click on a row selects it and a click on the selected row (or a double click) opens its detail pane; a click on a form field gives it the keyboard; the wheel moves through the list (or the detail pane when it has the focus) and scrolls help, the review, the conflict dialog, the journal and the `E` list. To select text with the mouse on, hold `Shift` (most terminals; `Option` in macOS Terminal and iTerm2)",
         binds: &[],
     },
     Key {

@@ -8,7 +8,8 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::action::{Action, Motion};
-use super::state::{Overlay, State};
+use super::keys::Place;
+use super::state::State;
 
 /// Where the last frame put what a click can land on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,15 +59,14 @@ pub fn map_mouse(state: &State, mouse: MouseEvent) -> Option<Action> {
     };
     let click = mouse.kind == MouseEventKind::Down(MouseButton::Left);
     let at = Position::new(mouse.column, mouse.row);
-    if let Some(overlay) = &state.overlay {
-        // Only the dialogs that scroll take the wheel; no click answers a question.
-        return match overlay {
-            Overlay::Help { .. }
-            | Overlay::Review { .. }
-            | Overlay::Conflict { .. }
-            | Overlay::Journal { .. } => wheel.map(Action::Move),
-            _ => None,
-        };
+    if state.overlay.is_some() {
+        // The dialogs whose keys scroll (as the key table says) take the wheel; no click answers
+        // a question.
+        let scrolls = super::keymap::layer(state)
+            .places
+            .iter()
+            .any(|place| matches!(place, Place::Scroll | Place::Conflict));
+        return wheel.filter(|_| scrolls).map(Action::Move);
     }
     if state.form.is_some() {
         let field = state
@@ -105,6 +105,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::app::state::Overlay;
     use crate::domain::Record;
 
     fn mouse(kind: MouseEventKind, column: u16, row: u16) -> MouseEvent {
@@ -244,6 +245,12 @@ mod tests {
                 &with_overlay(Overlay::Confirm(crate::app::state::Question::Quit)),
                 wheel_down,
                 None,
+            ),
+            (
+                "the wheel moves through the E list",
+                &with_overlay(Overlay::BulkErrors { selected: 0 }),
+                wheel_down,
+                Some(Action::Move(Motion::Down)),
             ),
             ("triage takes no mouse", &triage, wheel_down, None),
         ];

@@ -62,24 +62,18 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) -> ListRows {
         });
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let error = state.list.filter_error.as_deref().unwrap_or_default();
-    let error_height = match Span::raw(error)
-        .width()
-        .div_ceil(inner.width.max(1) as usize)
-    {
-        0 => 0,
-        1 => 1,
-        // Word wrapping may need a line more than the division says.
-        lines => (lines + 1).min(MAX_ERROR_LINES) as u16,
+    let error_text = state.list.filter_error.as_deref().unwrap_or_default();
+    let error = Paragraph::new(error_text)
+        .style(theme::error())
+        .wrap(Wrap { trim: true });
+    // As many lines as the words wrap to, at most `MAX_ERROR_LINES`.
+    let error_height = match error_text {
+        "" => 0,
+        _ => error.line_count(inner.width).min(MAX_ERROR_LINES) as u16,
     };
     let [error_area, table_area] =
         Layout::vertical([Constraint::Length(error_height), Constraint::Min(0)]).areas(inner);
-    frame.render_widget(
-        Paragraph::new(error)
-            .style(theme::error())
-            .wrap(Wrap { trim: true }),
-        error_area,
-    );
+    frame.render_widget(error, error_area);
     let rows_on_screen = table_area.height.saturating_sub(1) as usize;
     let list = &state.list;
     // The status bar may take a second line; keep the cursor on screen even then.

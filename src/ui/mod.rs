@@ -81,7 +81,7 @@ fn gauge_height(state: &State) -> u16 {
         state
             .bulk
             .as_ref()
-            .is_some_and(|b| b.is_running() || !b.failed().is_empty()),
+            .is_some_and(|b| b.is_running() || b.problem_count() > 0),
     )
 }
 

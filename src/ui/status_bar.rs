@@ -155,7 +155,7 @@ fn attempt(request: &Attempt) -> String {
 
 /// The bulk progress bar: done and failed out of the total, and how to retry.
 pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
-    let failed = bulk.failed().len();
+    let failed = bulk.problem_count();
     let mut label = format!(" {}", bulk.progress());
     if failed > 0 && !bulk.is_running() {
         label.push_str(" · R again · E why");

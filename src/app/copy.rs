@@ -67,7 +67,8 @@ fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
             if let serde_json::Value::Object(fields) = record.to_json() {
                 json.extend(fields);
             }
-            // As `referee get --format json` prints it: hidden characters escaped.
+            // The id first (also when the server sent none in the fields), then the fields as the
+            // server sent them, with hidden characters escaped as `referee get` escapes them.
             let text = crate::export::json_pretty(&json.into())
                 .trim_end()
                 .to_string();

@@ -533,3 +533,88 @@ async fn what_a_server_says_in_an_error_reaches_stderr_visibly_never_as_escapes(
     }
     server.abort();
 }
+
+/// Ctrl-c twice stops a bulk at once. A row whose write was waiting for its turn (the rate limit)
+/// never left, so it is "failed, not sent" and the server still holds it as it was; only a row
+/// whose write left (and so is in the journal) is "unknown", and the next start checks those.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_stopped_at_once_calls_unknown_only_the_writes_that_left() {
+    // 20 requests per 10 s: the first go at once, the rest wait for the next window.
+    let sb = sandbox_tuned(200, 20, MetadataMode::Merge, |config| {
+        config.rate_window = Duration::from_secs(10);
+    })
+    .await;
+    let base = sb.server.v1_base_url();
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let args = [
+        "--base-url",
+        base.as_str(),
+        "bulk",
+        "--where",
+        "status=converted",
+        "--verify",
+        "--yes",
+    ]
+    .map(String::from);
+    let out = tokio::task::spawn_blocking(move || {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_referee"))
+            .env("REFEREE_HOME", &home_path)
+            .env("REFEREE_API_KEY", KEY)
+            .env("REFEREE_ADMIN_ID", ADMIN)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // By now the window's 20 requests are spent and the rest wait for their turn.
+        std::thread::sleep(Duration::from_secs(4));
+        for _ in 0..2 {
+            let pid = child.id().to_string();
+            std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    let audit = referee(home.path(), &base, &["audit", "--format", "jsonl"], "", &[]).await;
+    let waited = run
+        .lines()
+        .into_iter()
+        .filter(|l| l["error"].as_str().is_some_and(|e| e.contains("its turn")))
+        .count();
+    assert!(
+        waited > 0,
+        "some writes waited for their turn: {}",
+        run.stdout
+    );
+    let held = all(&base).await;
+    let status = |id: &str| {
+        let found = held.iter().find(|r| r["id"] == id).unwrap();
+        found["status"].as_str().unwrap().to_string()
+    };
+    for line in run.lines() {
+        let id = line["id"].as_str().unwrap();
+        match line["outcome"].as_str().unwrap() {
+            "unknown" => assert!(
+                audit.stdout.contains(&format!("\"{id}\"")),
+                "{id} is unknown but never journaled as sent: {}",
+                audit.stdout
+            ),
+            "failed" => assert_eq!(status(id), "converted", "{line}"),
+            "applied" => assert_eq!(status(id), "verified", "{line}"),
+            other => panic!("{other}: {line}"),
+        }
+    }
+}

@@ -437,6 +437,14 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
         }
     }
     bar.finish_and_clear();
+    // A write is journaled the moment it leaves: one still without an answer and not in the
+    // journal waited for its turn (the rate limit) and never left. If the journal cannot be read,
+    // none of them is known not to have left.
+    let journaled: Option<HashSet<String>> = driver
+        .journal
+        .unresolved(&driver.app.state.session.profile)
+        .ok()
+        .map(|open| open.into_iter().flat_map(|e| e.intent.ids).collect());
     // Rows not sent (stopped) or still without an answer: nothing is known to have happened.
     if let Some(bulk) = driver.app.state.bulk.as_ref() {
         let mut rest: Vec<(&String, &RowResult)> = bulk
@@ -446,10 +454,17 @@ pub async fn follow(driver: &mut Driver, tally: &mut Tally) -> bool {
             .collect();
         rest.sort_by(|a, b| a.0.cmp(b.0));
         for (id, row) in rest {
+            let left = journaled.as_ref().is_none_or(|sent| sent.contains(id));
             let (word, error) = match row {
-                RowResult::Sending => (
+                RowResult::Sending if left => (
                     "unknown",
                     Some("stopped before its answer came; the next start checks it".to_string()),
+                ),
+                RowResult::Sending => (
+                    "failed",
+                    Some(
+                        "not sent: stopped while it waited for its turn; safe to send again".into(),
+                    ),
                 ),
                 other => row_words(other),
             };

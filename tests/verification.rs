@@ -677,7 +677,7 @@ async fn one_u_takes_back_a_whole_bulk_change() {
     }
     press(&mut app, KeyCode::Char('u'));
     assert!(
-        screen_text(&app).contains("Undo Mark verified 10 referrals: put 10 writes back"),
+        screen_text(&app).contains("Undo Mark verified 10 referrals: put 10 referrals back"),
         "{}",
         screen_text(&app)
     );

@@ -542,7 +542,8 @@ pub fn undo(state: &mut State) -> Vec<Effect> {
             );
             Vec::new()
         }
-        1 => {
+        // One write on one referral goes at once; a batch action on many asks, as a bulk does.
+        1 if step.writes[0].ids().len() <= 1 => {
             let step = state.writes.undo.pop().expect("checked above");
             state.say(Level::Info, format!("Undoing {}…", step.label));
             let write = step.writes[0].clone();
@@ -1242,6 +1243,38 @@ mod tests {
     }
 
     /// A failing row says so over the progress line, but the last one gives way to the summary.
+    /// A batch action's undo on many referrals asks first, as a bulk's does; on one it goes.
+    #[test]
+    fn undoing_a_batch_action_on_many_referrals_asks_first() {
+        for (ids, asks) in [(vec!["5001", "5002"], true), (vec!["5001"], false)] {
+            let mut state = state();
+            state.writes.undo.push(crate::app::writes::UndoStep {
+                label: "Approve".into(),
+                writes: vec![Mutation::Action(crate::domain::mutation::ActionWrite {
+                    action: crate::api::BatchAction::Disable,
+                    ids: ids.iter().map(|id| id.to_string()).collect(),
+                    reason: None,
+                    watched: "state",
+                    before: Default::default(),
+                    held: Default::default(),
+                    inverse: None,
+                })],
+                group: None,
+            });
+            let effects = update(&mut state, Action::Undo);
+            let asked = matches!(
+                state.overlay,
+                Some(Overlay::Confirm(Question::UndoBulk { at: 0 }))
+            );
+            assert_eq!(asked, asks, "{ids:?}");
+            assert_eq!(
+                effects.is_empty(),
+                asks,
+                "sent only when not asked: {ids:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_bulk_ends_on_its_summary_even_when_its_last_row_failed() {
         let mut state = state();

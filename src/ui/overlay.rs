@@ -118,10 +118,9 @@ pub fn render(state: &State, overlay: &Overlay, frame: &mut Frame, area: Rect) -
                 Question::RestoreDraft => String::new(),
                 Question::UndoBulk { at } => match state.writes.undo.get(*at) {
                     Some(step) => format!(
-                        "Undo {}: put {} write{} back, each through the conflict check?",
+                        "Undo {}: put {} back as they were, through the conflict check?",
                         step.label,
-                        step.writes.len(),
-                        if step.writes.len() == 1 { "" } else { "s" }
+                        plural(step.writes.iter().map(|w| w.ids().len()).sum(), "referral"),
                     ),
                     None => "Nothing to undo.".to_string(),
                 },

@@ -180,6 +180,15 @@ impl Bulk {
     }
 
     /// Rows that failed, met a conflict or are unknown, for `R`.
+    /// The key that sends the rows that did not land again: `R`, or `u` for an undo's rows,
+    /// which stay on the undo stack.
+    pub fn again_key(&self) -> char {
+        match self.intent {
+            BulkIntent::Undo => 'u',
+            _ => 'R',
+        }
+    }
+
     /// How many rows failed, met a conflict or are unknown: counted, not collected, for each frame.
     pub fn problem_count(&self) -> usize {
         self.rows.values().filter(|r| r.retryable()).count()
@@ -245,6 +254,14 @@ mod tests {
             base: Map::new(),
             guard: true,
         })
+    }
+
+    #[test]
+    fn an_undo_s_rows_are_sent_again_with_u_and_others_with_r() {
+        let mut undo = bulk(&["a"]);
+        assert_eq!(undo.again_key(), 'R');
+        undo.intent = BulkIntent::Undo;
+        assert_eq!(undo.again_key(), 'u');
     }
 
     fn bulk(ids: &[&str]) -> Bulk {

@@ -158,7 +158,7 @@ pub fn render_bulk(bulk: &Bulk, frame: &mut Frame, area: Rect) {
     let failed = bulk.problem_count();
     let mut label = format!(" {}", bulk.progress());
     if failed > 0 && !bulk.is_running() {
-        label.push_str(" · R again · E why");
+        label.push_str(&format!(" · {} again · E why", bulk.again_key()));
     }
     let ratio = if bulk.total() == 0 {
         1.0
